@@ -1,0 +1,179 @@
+import { randomBytes } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { type Duration, parseDuration } from './duration.js'
+import { InvalidArgumentError, LockNotOwnedError, LockTimeoutError } from './errors.js'
+import { assertKey } from './keys.js'
+
+/** A strictly increasing number handed out by every successful acquire of one lock name. */
+export type FencingToken = number
+
+/** What a lock's holder looks like from the outside. */
+export interface LockState {
+  /** The owner token of the current holder. */
+  readonly owner: string
+  /** Milliseconds until the lock expires, or `null` if it never does. */
+  readonly remainingMs: number | null
+}
+
+/**
+ * The five primitives a store implements to offer locks; `Lock` builds everything else
+ * (blocking, run, dispose, restore) on top. Each must be atomic on the backend.
+ */
+export interface LockBackend {
+  /** Takes the lock if free or expired; resolves the new fencing token, or false if held. */
+  acquire(name: string, owner: string, ttlMs: number | null): Promise<FencingToken | false>
+  /** Removes the lock only if `owner` holds it; resolves whether it did. */
+  release(name: string, owner: string): Promise<boolean>
+  /** Removes the lock whoever holds it. */
+  forceRelease(name: string): Promise<void>
+  /** Resets the expiry to `ttlMs` from now only if `owner` holds it; resolves whether it did. */
+  extend(name: string, owner: string, ttlMs: number | null): Promise<boolean>
+  /** Resolves the current holder, or undefined when the lock is free. */
+  inspect(name: string): Promise<LockState | undefined>
+}
+
+export interface LockOptions {
+  /**
+   * How long the lock lives unless extended; `null` holds it until released.
+   * @default '30s'
+   */
+  ttl?: Duration | null
+  /** An existing owner token, to restore a lock acquired elsewhere (another process). */
+  owner?: string
+  /**
+   * Pause between attempts in `block()`; jitter of up to the same amount is added.
+   * @default 50
+   */
+  retryInterval?: Duration
+}
+
+/** A crypto-random owner token. */
+export function randomOwner(): string {
+  return randomBytes(16).toString('base64url')
+}
+
+/**
+ * A named lock held through a store's `LockBackend`. A refused `acquire` is the value `false`;
+ * `release`/`extend` by someone who no longer holds it throw `E_LOCK_NOT_OWNED`.
+ */
+export class Lock implements AsyncDisposable {
+  readonly name: string
+  /** The owner token; pass it to `store.lock(name, { owner })` in another process to restore. */
+  readonly owner: string
+  readonly #backend: LockBackend
+  readonly #ttlMs: number | null
+  readonly #retryMs: number
+  #token: FencingToken | undefined
+
+  constructor(backend: LockBackend, name: string, options: LockOptions = {}) {
+    assertKey(name)
+    this.#backend = backend
+    this.name = name
+    this.owner = options.owner ?? randomOwner()
+    if (typeof this.owner !== 'string' || this.owner.length === 0) {
+      throw new InvalidArgumentError('lock owner must be a non-empty string', { key: name })
+    }
+    const ttl = options.ttl === undefined ? 30_000 : options.ttl
+    this.#ttlMs = ttl === null ? null : parseDuration(ttl, 'lock ttl', name)
+    if (this.#ttlMs !== null && this.#ttlMs <= 0) {
+      throw new InvalidArgumentError(`lock ttl must be positive, got ${this.#ttlMs}ms`, {
+        key: name,
+      })
+    }
+    this.#retryMs = parseDuration(options.retryInterval ?? 50, 'retryInterval', name)
+  }
+
+  /** The fencing token of this instance's last successful acquire. */
+  get fencingToken(): FencingToken | undefined {
+    return this.#token
+  }
+
+  /** Tries once; resolves the fencing token, or false if someone else holds the lock. */
+  async acquire(): Promise<FencingToken | false> {
+    const token = await this.#backend.acquire(this.name, this.owner, this.#ttlMs)
+    if (token !== false) this.#token = token
+    return token
+  }
+
+  /** Retries until acquired or `timeout` elapses; throws `E_LOCK_TIMEOUT` then. */
+  async block(timeout: Duration): Promise<FencingToken> {
+    const timeoutMs = parseDuration(timeout, 'block timeout', this.name)
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const token = await this.acquire()
+      if (token !== false) return token
+      const left = deadline - Date.now()
+      if (left <= 0) {
+        throw new LockTimeoutError(
+          `[cellar] lock "${this.name}" still held by another owner after ${timeoutMs}ms`,
+          { key: this.name },
+        )
+      }
+      await sleep(Math.min(left, this.#retryMs + Math.random() * this.#retryMs))
+    }
+  }
+
+  /** Releases the lock; throws `E_LOCK_NOT_OWNED` if this owner does not hold it. */
+  async release(): Promise<void> {
+    if (!(await this.#backend.release(this.name, this.owner))) {
+      throw new LockNotOwnedError(`[cellar] lock "${this.name}" is not held by this owner`, {
+        key: this.name,
+      })
+    }
+  }
+
+  /** Releases the lock whoever holds it. */
+  async forceRelease(): Promise<void> {
+    await this.#backend.forceRelease(this.name)
+  }
+
+  /** Resets the expiry to `ttl` (default: the lock's ttl) from now; only while owned. */
+  async extend(ttl?: Duration | null): Promise<void> {
+    const ms = ttl === undefined ? this.#ttlMs : ttl === null ? null : parseDuration(ttl, 'ttl')
+    if (ms !== null && ms <= 0) {
+      throw new InvalidArgumentError(`lock ttl must be positive, got ${ms}ms`, { key: this.name })
+    }
+    if (!(await this.#backend.extend(this.name, this.owner, ms))) {
+      throw new LockNotOwnedError(`[cellar] lock "${this.name}" is not held by this owner`, {
+        key: this.name,
+      })
+    }
+  }
+
+  /** Resolves true if anyone holds the lock. */
+  async isLocked(): Promise<boolean> {
+    return (await this.#backend.inspect(this.name)) !== undefined
+  }
+
+  /** Resolves true if this owner holds the lock. */
+  async isOwned(): Promise<boolean> {
+    return (await this.#backend.inspect(this.name))?.owner === this.owner
+  }
+
+  /** Milliseconds until expiry: `undefined` when free, `null` when held without expiry. */
+  async remainingTime(): Promise<number | null | undefined> {
+    const state = await this.#backend.inspect(this.name)
+    return state === undefined ? undefined : state.remainingMs
+  }
+
+  /**
+   * Acquires (waiting up to `timeout`, default 10s), runs `fn` with the fencing token, and
+   * releases afterwards even when `fn` throws.
+   */
+  async run<T>(
+    fn: (token: FencingToken) => T | Promise<T>,
+    timeout: Duration = 10_000,
+  ): Promise<T> {
+    const token = await this.block(timeout)
+    try {
+      return await fn(token)
+    } finally {
+      await this.#backend.release(this.name, this.owner)
+    }
+  }
+
+  /** Releases the lock if this owner still holds it; for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.#backend.release(this.name, this.owner)
+  }
+}
