@@ -1,0 +1,95 @@
+import * as v from 'valibot'
+import { describe, expect, test } from 'vitest'
+import { z } from 'zod'
+import {
+  type CacheEvent,
+  CacheGateway,
+  JsonSerializer,
+  NullStore,
+  SERIALIZED_TAG,
+} from '../src/index.js'
+import { mapStore } from './map-store.js'
+
+describe('CacheGateway', () => {
+  test('round-trips values through msgpack with a tag byte', async () => {
+    const store = mapStore()
+    const gateway = new CacheGateway(store)
+    const value = { id: 1, name: 'Zoë', tags: ['a', 'b'], when: new Date(0), nested: { ok: true } }
+    await gateway.setValue('k', value)
+    expect((await store.get('k'))?.[0]).toBe(SERIALIZED_TAG)
+    expect(await gateway.getValue('k')).toEqual(value)
+  })
+
+  test('null, false, 0 and the empty string are hits', async () => {
+    const gateway = new CacheGateway(mapStore())
+    for (const value of [null, false, 0, '']) {
+      await gateway.setValue('k', value)
+      expect(await gateway.getValue('k')).toBe(value)
+    }
+  })
+
+  test('counters written by incr read back as numbers, and integers written stay incrementable', async () => {
+    const store = mapStore()
+    const gateway = new CacheGateway(store)
+    expect(await gateway.incr('hits', 5)).toBe(5)
+    expect(await gateway.getValue('hits')).toBe(5)
+    await gateway.setValue('n', 41)
+    expect(new TextDecoder().decode(await store.get('n'))).toBe('41')
+    expect(await gateway.incr('n')).toBe(42)
+    expect(await gateway.decr('n', 2)).toBe(40)
+  })
+
+  test('a value that fails its schema is a miss plus an error event', async () => {
+    const events: CacheEvent[] = []
+    const gateway = new CacheGateway(mapStore(), { onEvent: (event) => events.push(event) })
+    await gateway.setValue('user', { id: '7' })
+    const schema = z.object({ id: z.coerce.number() })
+    expect(await gateway.getValue('user', { schema })).toEqual({ id: 7 })
+    const strict = v.object({ id: v.number() })
+    expect(await gateway.getValue('user', { schema: strict })).toBeUndefined()
+    expect(events.map((event) => event.type)).toEqual(['write', 'hit', 'error'])
+    expect(events[2]).toMatchObject({ key: 'user', error: { code: 'E_SERIALIZATION' } })
+  })
+
+  test('undecodable bytes are a miss plus an error event, never a crash', async () => {
+    const events: CacheEvent[] = []
+    const store = mapStore()
+    const gateway = new CacheGateway(store, { onEvent: (event) => events.push(event) })
+    await store.set('bad', new Uint8Array([SERIALIZED_TAG, 0xc1, 0xc1]))
+    await store.set('foreign', new TextEncoder().encode('hello'))
+    expect(await gateway.multiGetValues(['bad', 'foreign', 'missing'])).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ])
+    expect(events.map((event) => event.type)).toEqual(['error', 'error', 'miss'])
+  })
+
+  test('refuses undefined and unencodable values with typed errors, writing nothing', async () => {
+    const store = mapStore()
+    const gateway = new CacheGateway(store, { serializer: new JsonSerializer() })
+    await expect(gateway.setValue('k', undefined)).rejects.toMatchObject({
+      code: 'E_INVALID_ARGUMENT',
+      key: 'k',
+    })
+    await expect(
+      gateway.multiSetValues([
+        ['a', 1],
+        ['b', () => 1],
+      ]),
+    ).rejects.toMatchObject({ code: 'E_SERIALIZATION', key: 'b' })
+    expect(await store.has('a')).toBe(false)
+  })
+
+  test('the JSON serializer plugs in', async () => {
+    const gateway = new CacheGateway(mapStore(), { serializer: new JsonSerializer() })
+    await gateway.setValue('k', { a: [1, 'two'] })
+    expect(await gateway.getValue('k')).toEqual({ a: [1, 'two'] })
+  })
+
+  test('locks on a store without them fail with E_UNSUPPORTED', () => {
+    expect(() => new CacheGateway(new NullStore()).lock('job')).toThrow(
+      expect.objectContaining({ code: 'E_UNSUPPORTED' }),
+    )
+  })
+})

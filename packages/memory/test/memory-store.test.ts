@@ -1,0 +1,140 @@
+import { CacheGateway, decodeCounter } from '@cellar/core'
+import { describe, expect, test } from 'vitest'
+import { MemoryStore } from '../src/index.js'
+
+const bytes = (text: string) => new TextEncoder().encode(text)
+
+function clock(start = 1_000) {
+  let now = start
+  return {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms
+    },
+  }
+}
+
+describe('MemoryStore specifics', () => {
+  test('expiry follows the injected clock to the millisecond', async () => {
+    const time = clock()
+    const store = new MemoryStore({ now: time.now, pruneInterval: false })
+    await store.set('k', bytes('v'), 100)
+    time.advance(100)
+    expect(await store.has('k')).toBe(true)
+    time.advance(1)
+    expect(await store.get('k')).toBeUndefined()
+  })
+
+  test('increment keeps the remaining TTL under the injected clock', async () => {
+    const time = clock()
+    const store = new MemoryStore({ now: time.now, pruneInterval: false })
+    await store.set('n', bytes('1'), 100)
+    time.advance(60)
+    expect(await store.increment('n', 2)).toBe(3)
+    time.advance(40)
+    expect(decodeCounter(await store.get('n'))).toBe(3)
+    time.advance(1)
+    expect(await store.get('n')).toBeUndefined()
+  })
+
+  test('locks expire by the injected clock', async () => {
+    const time = clock()
+    const store = new MemoryStore({ now: time.now, pruneInterval: false })
+    const first = store.lock('job', { ttl: 1_000 })
+    const second = store.lock('job', { ttl: 1_000 })
+    expect(await first.acquire()).toBe(1)
+    expect(await second.acquire()).toBe(false)
+    expect(await first.remainingTime()).toBe(1_000)
+    time.advance(1_000)
+    expect(await second.acquire()).toBe(2)
+  })
+
+  test('evicts the least recently used entry past maxEntries', async () => {
+    const store = new MemoryStore({ maxEntries: 2, pruneInterval: false })
+    await store.set('a', bytes('1'))
+    await store.set('b', bytes('2'))
+    await store.get('a')
+    await store.set('c', bytes('3'))
+    expect(await store.has('a')).toBe(true)
+    expect(await store.has('b')).toBe(false)
+    expect(await store.has('c')).toBe(true)
+  })
+
+  test('evicts by bytes past maxBytes', async () => {
+    const store = new MemoryStore({ maxBytes: 100, maxValueSize: 60, pruneInterval: false })
+    await store.set('a', new Uint8Array(40))
+    await store.set('b', new Uint8Array(40))
+    await store.set('c', new Uint8Array(40))
+    expect(await store.has('a')).toBe(false)
+    expect(await store.has('b')).toBe(true)
+    expect(await store.has('c')).toBe(true)
+    await expect(store.set('d', new Uint8Array(61))).rejects.toMatchObject({
+      code: 'E_VALUE_TOO_LARGE',
+      key: 'd',
+    })
+  })
+
+  test('byte mode copies in and out: callers cannot mutate cached bytes', async () => {
+    const store = new MemoryStore({ pruneInterval: false })
+    const input = bytes('abc')
+    await store.set('k', input)
+    input[0] = 0x7a
+    const first = (await store.get('k')) as Uint8Array
+    first[1] = 0x7a
+    expect(new TextDecoder().decode((await store.get('k')) as Uint8Array)).toBe('abc')
+  })
+
+  test('raw mode keeps values by reference and the gateway skips serialization', async () => {
+    const store = new MemoryStore({ raw: true, pruneInterval: false })
+    const gateway = new CacheGateway(store)
+    const value = { list: [1, 2] }
+    await gateway.setValue('obj', value)
+    expect(await gateway.getValue('obj')).toBe(value)
+    await gateway.setValue('nothing', null)
+    expect(await gateway.getValue('nothing')).toBeNull()
+    expect(await gateway.incr('hits')).toBe(1)
+    expect(await store.get('hits')).toBe(1)
+  })
+
+  test('raw mode bounds bytes only when given sizeOf', async () => {
+    const store = new MemoryStore({
+      raw: true,
+      maxBytes: 10,
+      maxValueSize: 5,
+      sizeOf: (value) => String(value).length,
+      pruneInterval: false,
+    })
+    expect(store.capabilities.maxValueSize).toBe(5)
+    await expect(store.set('k', 'too long')).rejects.toMatchObject({ code: 'E_VALUE_TOO_LARGE' })
+    expect(new MemoryStore({ raw: true }).capabilities.maxValueSize).toBe(Infinity)
+  })
+
+  test('the periodic sweep removes expired entries and close() stops it', async () => {
+    const time = clock()
+    const store = new MemoryStore({ now: time.now, pruneInterval: 5 })
+    await store.set('k', bytes('v'), 10)
+    time.advance(20)
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    // purgeStale ran: the entry is gone from the LRU without a read touching it.
+    expect([...(await store.getMany(['k']))]).toEqual([undefined])
+    await store.close()
+    await expect(store.get('k')).rejects.toMatchObject({ code: 'E_STORE_CLOSED' })
+  })
+
+  test('closing the root store closes its namespaces', async () => {
+    const store = new MemoryStore({ pruneInterval: false })
+    const child = store.namespace('child')
+    await child.set('k', bytes('v'))
+    await child.close()
+    expect(await store.has('child:k')).toBe(true)
+    const other = store.namespace('other')
+    await store.close()
+    await expect(other.get('k')).rejects.toMatchObject({ code: 'E_STORE_CLOSED' })
+  })
+
+  test('rejects impossible options in the constructor', () => {
+    expect(() => new MemoryStore({ maxEntries: 0 })).toThrow(/maxEntries/)
+    expect(() => new MemoryStore({ maxBytes: -1 })).toThrow(/maxBytes/)
+    expect(() => new MemoryStore({ defaultTtl: 'soon' })).toThrow(/not a duration/)
+  })
+})
