@@ -1,0 +1,154 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { loadConfig, type Product, type RunningServer, startServer } from '../src/index.js'
+
+let demo: RunningServer
+
+beforeAll(async () => {
+  demo = await startServer({ port: 0, databaseFile: ':memory:', reportDurationMs: 500 })
+})
+
+afterAll(async () => {
+  await demo?.close()
+})
+
+interface ProductBody {
+  product: Product
+  cache: 'hit' | 'miss'
+}
+interface JobBody {
+  fencingToken: number
+}
+
+const read = <T>(response: Response): Promise<T> => response.json() as Promise<T>
+const get = (path: string) => fetch(`${demo.url}${path}`)
+const post = (path: string) => fetch(`${demo.url}${path}`, { method: 'POST' })
+const patch = (path: string, body: unknown) =>
+  fetch(`${demo.url}${path}`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+
+describe('products (cache-aside)', () => {
+  test('the first read is a miss, the second a hit with the same product', async () => {
+    const first = await get('/products/2')
+    expect(first.status).toBe(200)
+    expect(first.headers.get('x-cache')).toBe('miss')
+    const firstBody = await read<ProductBody>(first)
+    expect(firstBody).toMatchObject({ cache: 'miss', product: { id: 2, name: 'Burr grinder' } })
+
+    const second = await get('/products/2')
+    expect(second.headers.get('x-cache')).toBe('hit')
+    const secondBody = await read<ProductBody>(second)
+    expect(secondBody.cache).toBe('hit')
+    expect(secondBody.product).toEqual(firstBody.product)
+  })
+
+  test('an update deletes the cached entry, so the next read loads the new row', async () => {
+    await get('/products/3')
+    expect((await get('/products/3')).headers.get('x-cache')).toBe('hit')
+
+    const updated = await patch('/products/3', { priceCents: 1999, name: 'Milk jug, 1 l' })
+    expect(updated.status).toBe(200)
+    expect(await updated.json()).toMatchObject({
+      invalidated: true,
+      product: { id: 3, priceCents: 1999, name: 'Milk jug, 1 l' },
+    })
+
+    const after = await get('/products/3')
+    expect(after.headers.get('x-cache')).toBe('miss')
+    expect((await read<ProductBody>(after)).product).toMatchObject({
+      priceCents: 1999,
+      name: 'Milk jug, 1 l',
+    })
+    expect((await get('/products/3')).headers.get('x-cache')).toBe('hit')
+  })
+
+  test('an unknown product is a 404 and is not cached', async () => {
+    const missing = await get('/products/999')
+    expect(missing.status).toBe(404)
+    expect(await missing.json()).toEqual({ error: 'no product with id 999' })
+    expect(await demo.context.cache.exists('product:999')).toBe(false)
+    expect((await patch('/products/999', { stock: 1 })).status).toBe(404)
+  })
+
+  test('bad ids and bad update bodies are 400s that change nothing', async () => {
+    expect((await get('/products/abc')).status).toBe(400)
+    expect((await get('/products/0')).status).toBe(400)
+    expect((await patch('/products/4', { priceCents: -5 })).status).toBe(400)
+    expect((await patch('/products/4', { colour: 'red' })).status).toBe(400)
+    expect((await patch('/products/4', {})).status).toBe(400)
+    expect((await read<ProductBody>(await get('/products/4'))).product.priceCents).toBe(3200)
+  })
+})
+
+describe('counters', () => {
+  test('increments atomically and reads back as a number', async () => {
+    expect(await (await get('/counters/visits')).json()).toEqual({ name: 'visits', value: 0 })
+    expect(await (await post('/counters/visits')).json()).toEqual({ name: 'visits', value: 1 })
+    expect(await (await post('/counters/visits')).json()).toEqual({ name: 'visits', value: 2 })
+    expect(await (await post('/counters/visits?by=10')).json()).toEqual({
+      name: 'visits',
+      value: 12,
+    })
+    expect(await (await get('/counters/visits')).json()).toEqual({ name: 'visits', value: 12 })
+  })
+
+  test('concurrent increments are all counted', async () => {
+    await Promise.all(Array.from({ length: 20 }, () => post('/counters/concurrent')))
+    expect(await (await get('/counters/concurrent')).json()).toEqual({
+      name: 'concurrent',
+      value: 20,
+    })
+  })
+
+  test('a non-integer step is a 400', async () => {
+    expect((await post('/counters/visits?by=1.5')).status).toBe(400)
+  })
+})
+
+describe('lock-guarded job', () => {
+  test('of two concurrent runs one gets 409; tokens increase across runs', async () => {
+    const responses = await Promise.all([post('/jobs/report'), post('/jobs/report')])
+    const statuses = responses.map((response) => response.status).sort()
+    expect(statuses).toEqual([200, 409])
+    const done = responses.find((response) => response.status === 200)!
+    const first = await read<JobBody>(done)
+    expect(first).toMatchObject({ job: 'report', report: { products: 5 } })
+    expect(first.fencingToken).toBeTypeOf('number')
+
+    // The lock was released, so the next run succeeds with a larger fencing token.
+    const again = await post('/jobs/report')
+    expect(again.status).toBe(200)
+    expect((await read<JobBody>(again)).fencingToken).toBeGreaterThan(first.fencingToken)
+
+    const status = await (await get('/jobs/report')).json()
+    expect(status).toMatchObject({ running: false, last: { products: 5 } })
+  })
+
+  test('a run while someone else holds the lock is a 409 that leaves the lock alone', async () => {
+    const held = demo.context.cache.lock('job:report')
+    expect(await held.acquire()).not.toBe(false)
+    const refused = await post('/jobs/report')
+    expect(refused.status).toBe(409)
+    expect(await (await get('/jobs/report')).json()).toMatchObject({ running: true })
+    expect(await held.isOwned()).toBe(true)
+    await held.release()
+    expect((await post('/jobs/report')).status).toBe(200)
+  })
+})
+
+describe('the service', () => {
+  test('lists its routes and answers unknown paths with a JSON 404', async () => {
+    expect((await read<{ routes: string[] }>(await get('/'))).routes.length).toBeGreaterThan(3)
+    const missing = await get('/nowhere')
+    expect(missing.status).toBe(404)
+    expect(await missing.json()).toEqual({ error: 'no route for GET /nowhere' })
+  })
+
+  test('reads PORT from the environment with 3000 as the default', () => {
+    expect(loadConfig({}).port).toBe(3000)
+    expect(loadConfig({ PORT: '8080' }).port).toBe(8080)
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/)
+  })
+})
