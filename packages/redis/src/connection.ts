@@ -1,0 +1,143 @@
+import { InvalidArgumentError } from '@cellar/core'
+import { Cluster, Redis, type RedisOptions } from 'ioredis'
+import type { RedisClient, RedisStoreOptions } from './types.js'
+
+/** The client and its lifecycle, shared by a store and every namespace made from it. */
+export interface Connection {
+  readonly client: RedisClient
+  readonly cluster: boolean
+  /** The client's own ioredis `keyPrefix`, added by ioredis to key arguments but not to SCAN. */
+  readonly keyPrefix: string
+  /** True when the store created the client, and so closes it. */
+  readonly owned: boolean
+  closed: boolean
+  /**
+   * Pending until a created client without offline queue is first ready: such a client refuses
+   * every command until then, which would fail a store used right after construction.
+   */
+  warming: Promise<void> | undefined
+}
+
+const CLIENT_OPTIONS = [
+  'offlineQueue',
+  'commandTimeout',
+  'maxRetriesPerRequest',
+  'autoPipelining',
+] as const
+
+function isClient(value: unknown): value is RedisClient {
+  if (value instanceof Redis || value instanceof Cluster) return true
+  // Another copy of ioredis (a different version in node_modules) fails instanceof.
+  const candidate = value as { sendCommand?: unknown; isCluster?: unknown } | null
+  return (
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.sendCommand === 'function' &&
+    typeof candidate.isCluster === 'boolean'
+  )
+}
+
+function keyPrefixOf(client: RedisClient): string {
+  const prefix = (client.options as { keyPrefix?: unknown }).keyPrefix
+  return typeof prefix === 'string' ? prefix : ''
+}
+
+function nonNegative(name: string, value: number | null | undefined): void {
+  if (value === undefined || value === null) return
+  if (!Number.isFinite(value) || value < 0) {
+    throw new InvalidArgumentError(
+      `[cellar:redis] ${name} must be a non-negative number, got ${String(value)}`,
+    )
+  }
+}
+
+/** Adopts the given client, or creates one from options or a URL with the store's defaults. */
+export function openConnection(options: RedisStoreOptions): Connection {
+  const { connection } = options
+  if (isClient(connection)) {
+    const misplaced = CLIENT_OPTIONS.filter((name) => options[name] !== undefined)
+    if (misplaced.length > 0) {
+      throw new InvalidArgumentError(
+        `[cellar:redis] ${misplaced.join(', ')} configure a client the store creates; set them on the ioredis instance you passed instead`,
+      )
+    }
+    return {
+      client: connection,
+      cluster: connection.isCluster,
+      keyPrefix: keyPrefixOf(connection),
+      owned: false,
+      closed: false,
+      warming: undefined,
+    }
+  }
+  if (
+    connection !== undefined &&
+    typeof connection !== 'string' &&
+    typeof connection !== 'object'
+  ) {
+    throw new InvalidArgumentError(
+      `[cellar:redis] connection must be an ioredis client, its options or a URL, got ${typeof connection}`,
+    )
+  }
+  nonNegative('commandTimeout', options.commandTimeout)
+  nonNegative('maxRetriesPerRequest', options.maxRetriesPerRequest)
+  const base: RedisOptions = typeof connection === 'object' && connection !== null ? connection : {}
+  const offlineQueue = options.offlineQueue ?? base.enableOfflineQueue ?? true
+  const commandTimeout = options.commandTimeout ?? base.commandTimeout ?? 5_000
+  const settings: RedisOptions = {
+    ...base,
+    enableOfflineQueue: offlineQueue,
+    // ioredis treats any number as a timeout, 0 included; 0 here means "no timeout".
+    commandTimeout: commandTimeout > 0 ? commandTimeout : undefined,
+    maxRetriesPerRequest:
+      options.maxRetriesPerRequest !== undefined
+        ? options.maxRetriesPerRequest
+        : base.maxRetriesPerRequest !== undefined
+          ? base.maxRetriesPerRequest
+          : 2,
+    enableAutoPipelining: options.autoPipelining ?? base.enableAutoPipelining ?? true,
+  }
+  const client =
+    typeof connection === 'string' ? new Redis(connection, settings) : new Redis(settings)
+  // Without a listener ioredis prints every connection error; failures reach callers as
+  // E_BACKEND_UNAVAILABLE from the command that hit them instead.
+  client.on('error', () => {})
+  const opened: Connection = {
+    client,
+    cluster: false,
+    keyPrefix: keyPrefixOf(client),
+    owned: true,
+    closed: false,
+    warming: undefined,
+  }
+  if (!offlineQueue) {
+    opened.warming = new Promise<void>((resolve) => {
+      const settle = () => {
+        client.off('ready', settle)
+        client.off('error', settle)
+        opened.warming = undefined
+        resolve()
+      }
+      client.on('ready', settle)
+      client.on('error', settle)
+    })
+  }
+  return opened
+}
+
+/** Marks the connection closed and quits the client if the store created it. Idempotent. */
+export async function closeConnection(connection: Connection): Promise<void> {
+  if (connection.closed) return
+  connection.closed = true
+  if (!connection.owned) return
+  const { client } = connection
+  if (client.status !== 'ready') {
+    client.disconnect()
+    return
+  }
+  try {
+    await client.quit()
+  } catch {
+    client.disconnect()
+  }
+}
