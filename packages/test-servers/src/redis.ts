@@ -28,6 +28,7 @@ function redisSpec(binary: string, options: StartOptions): SpawnSpec {
     ],
     ready: (port) => pingRedis(`redis://127.0.0.1:${port}`, 500),
     readyTimeout: options.readyTimeout ?? 10_000,
+    stopSignal: 'SIGTERM',
   }
 }
 

@@ -29,6 +29,8 @@ export interface SpawnSpec {
   /** Resolves true once the server on `port` answers. */
   ready: (port: number) => Promise<boolean>
   readyTimeout: number
+  /** Signal `stop()` sends first. */
+  stopSignal: NodeJS.Signals
 }
 
 /** Absolute path of `name` on the env's PATH, or undefined. */
@@ -160,12 +162,12 @@ export class SpawnedServer {
     )
   }
 
-  /** Stops the server (SIGTERM, then SIGKILL after a grace period) and resolves once it exited. */
+  /** Stops the server (its stop signal, then SIGKILL after a grace period); resolves once it exited. */
   async stop(): Promise<void> {
     const child = this.#child
     if (!child) return
     this.#guard?.kill('SIGKILL')
-    child.kill('SIGTERM')
+    child.kill(this.#spec.stopSignal)
     const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS)
     await this.#exited
     clearTimeout(timer)
