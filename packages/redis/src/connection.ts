@@ -131,13 +131,17 @@ export async function closeConnection(connection: Connection): Promise<void> {
   connection.closed = true
   if (!connection.owned) return
   const { client } = connection
-  if (client.status !== 'ready') {
-    client.disconnect()
-    return
+  if (client.status === 'ready') {
+    // Resolve once the socket is really gone, so a closed store leaves nothing holding the loop.
+    const ended = new Promise<void>((resolve) => client.once('end', () => resolve()))
+    try {
+      await client.quit()
+      await ended
+      return
+    } catch {
+      // fall through: drop the connection without the goodbye
+    }
   }
-  try {
-    await client.quit()
-  } catch {
-    client.disconnect()
-  }
+  // Not ready (connecting, reconnecting, down): QUIT would wait in the offline queue.
+  client.disconnect()
 }

@@ -41,6 +41,11 @@ function toBuffer(value: Uint8Array): Buffer {
     : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
 }
 
+/** A plain Uint8Array view of a reply (no copy): callers compare and type-check bytes as bytes. */
+function toBytes(value: Buffer | null): Uint8Array | undefined {
+  return value === null ? undefined : new Uint8Array(value.buffer, value.byteOffset, value.length)
+}
+
 function positive(name: string, value: number): number {
   if (!(value > 0) || (value !== Number.POSITIVE_INFINITY && !Number.isSafeInteger(value))) {
     throw new InvalidArgumentError(
@@ -102,8 +107,12 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
       maxValueSize: this.#maxValueSize,
       ttlPrecision: 1,
     })
-    const overlaps = lockPrefix.startsWith(prefix) || prefix.startsWith(lockPrefix)
-    this.#spare = overlaps ? Buffer.from(lockPrefix) : undefined
+    if (prefix.startsWith(lockPrefix)) {
+      throw new InvalidArgumentError(
+        `[cellar:redis] prefix "${prefix}" lies inside lockPrefix "${lockPrefix}": cache keys and lock keys would mix`,
+      )
+    }
+    this.#spare = lockPrefix.startsWith(prefix) ? Buffer.from(lockPrefix) : undefined
     this.#ownsLifecycle = shared === undefined
     this.#connection = shared ?? openConnection(options)
     this.#client = this.#connection.client
@@ -121,7 +130,7 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
     this.#check(key)
     if (this.#connection.warming !== undefined) await this.#connection.warming
     try {
-      return (await this.#client.getBuffer(this.prefix + key)) ?? undefined
+      return toBytes(await this.#client.getBuffer(this.prefix + key))
     } catch (error) {
       throw toCellarError(error, 'get', key)
     }
@@ -137,7 +146,7 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
       const values = this.#connection.cluster
         ? await clusterGetMany(this.#client as Cluster, full, this.#connection.keyPrefix)
         : await this.#client.mgetBuffer(full)
-      return values.map((value) => value ?? undefined)
+      return values.map(toBytes)
     } catch (error) {
       throw toCellarError(error, 'getMany')
     }

@@ -1,0 +1,165 @@
+import { isCellarError } from '@cellar/core'
+import { uniquePrefix, useRedis } from '@cellar/test-servers'
+import { Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { RedisStore } from '../src/index.js'
+
+const redis = await useRedis()
+
+describe.skipIf(!redis)('RedisStore locks', () => {
+  let raw: Redis
+  const stores: RedisStore[] = []
+  const lockPrefix = uniquePrefix('redis-lock')
+  const open = (prefix = uniquePrefix('redis')) => {
+    const store = new RedisStore({ connection: redis!.url, prefix, lockPrefix })
+    stores.push(store)
+    return store
+  }
+
+  beforeAll(() => {
+    raw = new Redis(redis!.url)
+  })
+  afterAll(async () => {
+    const keys = await raw.keys(`${lockPrefix.replace(/[*?[\]\\]/g, '\\$&')}*`)
+    if (keys.length > 0) await raw.del(...keys)
+    for (const store of stores) await store.close()
+    await raw.quit()
+  })
+
+  test('holder and fencing counter share a hash tag under the lock prefix', async () => {
+    const store = open('app:')
+    const lock = store.lock('job', { ttl: 10_000 })
+    const token = await lock.acquire()
+    expect(await raw.get(`${lockPrefix}{app:job}`)).toBe(lock.owner)
+    expect(await raw.pttl(`${lockPrefix}{app:job}`)).toBeGreaterThan(0)
+    expect(await raw.get(`${lockPrefix}{app:job}:fence`)).toBe(String(token))
+    expect(await raw.pttl(`${lockPrefix}{app:job}:fence`)).toBe(-1)
+    await lock.release()
+    expect(await raw.exists(`${lockPrefix}{app:job}`)).toBe(0)
+  })
+
+  test('fencing tokens strictly increase, across owners, clear() and a lost counter', async () => {
+    const store = open()
+    const tokens: number[] = []
+    for (let i = 0; i < 5; i++) {
+      const lock = store.lock('fenced')
+      tokens.push((await lock.acquire()) as number)
+      if (i === 2) await store.clear()
+      await lock.release()
+    }
+    // An evicted or flushed counter restarts at the server clock, above every earlier token.
+    await raw.del(`${lockPrefix}{${store.prefix}fenced}:fence`)
+    const after = store.lock('fenced')
+    tokens.push((await after.acquire()) as number)
+    await after.release()
+    for (let i = 1; i < tokens.length; i++) expect(tokens[i]!).toBeGreaterThan(tokens[i - 1]!)
+    expect(tokens.every(Number.isSafeInteger)).toBe(true)
+  })
+
+  test('clear() never releases a held lock, even when the prefixes overlap', async () => {
+    const shared = uniquePrefix('redis')
+    const locks = `${shared}locks:`
+    const store = new RedisStore({ connection: redis!.url, prefix: shared, lockPrefix: locks })
+    stores.push(store)
+    const lock = store.lock('held')
+    await lock.acquire()
+    await store.set('k', new Uint8Array([1]))
+    await store.clear()
+    expect(await store.has('k')).toBe(false)
+    expect(await lock.isOwned()).toBe(true)
+    await lock.release()
+    await raw.del(`${locks}{${shared}held}:fence`)
+    expect(() => new RedisStore({ prefix: `${locks}x:`, lockPrefix: locks })).toThrowError(
+      expect.objectContaining({ code: 'E_INVALID_ARGUMENT' }),
+    )
+  })
+
+  test('a second owner is refused; release and extend by a stranger are refused', async () => {
+    const store = open()
+    const first = store.lock('job', { ttl: 10_000 })
+    const second = store.lock('job', { ttl: 10_000 })
+    expect(await first.acquire()).not.toBe(false)
+    expect(await second.acquire()).toBe(false)
+    await expect(second.release()).rejects.toMatchObject({ code: 'E_LOCK_NOT_OWNED' })
+    await expect(second.extend()).rejects.toMatchObject({ code: 'E_LOCK_NOT_OWNED' })
+    expect(await first.isOwned()).toBe(true)
+    await first.release()
+  })
+
+  test('extend resets the expiry, or removes it with null', async () => {
+    const store = open()
+    const lock = store.lock('job', { ttl: 1_000 })
+    await lock.acquire()
+    await lock.extend(60_000)
+    expect(await lock.remainingTime()).toBeGreaterThan(1_000)
+    await lock.extend(null)
+    expect(await lock.remainingTime()).toBeNull()
+    await lock.release()
+    expect(await lock.remainingTime()).toBeUndefined()
+  })
+
+  test('a lock restored from its owner token in another connection releases it', async () => {
+    const prefix = uniquePrefix('redis')
+    const here = open(prefix)
+    const elsewhere = open(prefix)
+    const lock = here.lock('job', { ttl: 10_000 })
+    await lock.acquire()
+    const restored = elsewhere.lock('job', { owner: lock.owner })
+    expect(await restored.isOwned()).toBe(true)
+    await restored.extend(20_000)
+    await restored.release()
+    expect(await lock.isLocked()).toBe(false)
+  })
+
+  test('forceRelease frees a lock whoever holds it', async () => {
+    const store = open()
+    const lock = store.lock('job')
+    await lock.acquire()
+    await store.lock('job').forceRelease()
+    expect(await lock.isLocked()).toBe(false)
+  })
+
+  test('block waits for the holder, and times out with E_LOCK_TIMEOUT', async () => {
+    const store = open()
+    const holder = store.lock('job', { ttl: 10_000 })
+    await holder.acquire()
+    const waiter = store.lock('job', { retryInterval: 10 })
+    await expect(waiter.block(50)).rejects.toMatchObject({ code: 'E_LOCK_TIMEOUT' })
+    const waiting = waiter.block(5_000)
+    setTimeout(() => void holder.release(), 30)
+    expect(await waiting).toBeGreaterThan(holder.fencingToken!)
+    await waiter.release()
+  })
+
+  test('locks of namespaces are separate', async () => {
+    const store = open()
+    const a = store.namespace('a').lock('job')
+    const b = store.namespace('b').lock('job')
+    expect(await a.acquire()).not.toBe(false)
+    expect(await b.acquire()).not.toBe(false)
+    await a.release()
+    await b.release()
+  })
+
+  test('scripts are sent again after SCRIPT FLUSH (EVALSHA falls back to EVAL)', async () => {
+    const store = open()
+    const lock = store.lock('job')
+    await lock.acquire()
+    await raw.script('FLUSH')
+    expect(await lock.isOwned()).toBe(true)
+    await lock.release()
+    expect(await lock.acquire()).not.toBe(false)
+    await lock.release()
+  })
+
+  test('a closed store refuses lock operations', async () => {
+    const store = open()
+    const lock = store.lock('job')
+    await store.close()
+    const error = await lock.acquire().catch((e: unknown) => e)
+    expect(isCellarError(error, 'E_STORE_CLOSED')).toBe(true)
+    expect(() => store.lock('other')).toThrowError(
+      expect.objectContaining({ code: 'E_STORE_CLOSED' }),
+    )
+  })
+})
