@@ -13,6 +13,7 @@ import { createServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { errorMessage } from './handle.js'
 import type { ServerEnv } from './types.js'
 
 const HOST = '127.0.0.1'
@@ -114,6 +115,7 @@ export class SpawnedServer {
         await server.stop()
         server.#removeDir()
         launched.delete(server)
+        if (!/in use/i.test(errorMessage(error))) break
       }
     }
     throw lastError
@@ -195,7 +197,8 @@ export class SpawnedServer {
    */
   #spawnGuard(child: ChildProcess): ChildProcess | undefined {
     if (child.pid === undefined) return undefined
-    const guard = spawn('sh', ['-c', `read _; kill -9 ${child.pid} 2>/dev/null`], {
+    const script = 'read _; kill -9 "$1" 2>/dev/null; rm -rf "$2"'
+    const guard = spawn('sh', ['-c', script, 'guard', String(child.pid), this.#dir], {
       stdio: ['pipe', 'ignore', 'ignore'],
     })
     guard.on('error', () => {})
