@@ -1,0 +1,105 @@
+import type { Dirent } from 'node:fs'
+import { open, readdir, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { errorCode } from './errors.js'
+import { discard, isEntryName, removeIfExists, TEMP_SUFFIX } from './file-io.js'
+import { decodeFile, decodeHeader, HEADER_SIZE, type Header, isExpired, Kind } from './format.js'
+
+const FAN_DIR = /^[0-9a-f]{2}$/
+const HEAD_READ = 4096
+/** Temporary files older than this belong to a writer that died mid-write. */
+const ABANDONED_TEMP_MS = 10 * 60_000
+
+interface Found {
+  readonly path: string
+  readonly name: string
+}
+
+async function listDir(directory: string): Promise<Dirent[]> {
+  try {
+    return await readdir(directory, { withFileTypes: true })
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return []
+    throw error
+  }
+}
+
+/** Every file in the directory and its fan-out subdirectories (both, so `fanOut` can change). */
+async function* files(directory: string): AsyncGenerator<Found> {
+  for (const entry of await listDir(directory)) {
+    if (entry.isFile()) yield { path: join(directory, entry.name), name: entry.name }
+    else if (entry.isDirectory() && FAN_DIR.test(entry.name)) {
+      const sub = join(directory, entry.name)
+      for (const inner of await listDir(sub)) {
+        if (inner.isFile()) yield { path: join(sub, inner.name), name: inner.name }
+      }
+    }
+  }
+}
+
+/** Reads the header and key of a file without its value; `undefined` if it is not one of ours. */
+export async function readHeader(path: string): Promise<Header | undefined> {
+  let handle: Awaited<ReturnType<typeof open>>
+  try {
+    handle = await open(path, 'r')
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return undefined
+    throw error
+  }
+  try {
+    const first = Buffer.allocUnsafe(HEAD_READ)
+    const { bytesRead } = await handle.read(first, 0, HEAD_READ, 0)
+    let head = first.subarray(0, bytesRead)
+    if (bytesRead === HEAD_READ) {
+      const needed = HEADER_SIZE + head.readUInt32BE(16)
+      // Size the second read by the file, not the header: a corrupt length must not allocate GBs.
+      if (needed > HEAD_READ && needed <= (await handle.stat()).size) {
+        const whole = Buffer.allocUnsafe(needed)
+        const again = await handle.read(whole, 0, needed, 0)
+        head = whole.subarray(0, again.bytesRead)
+      }
+    }
+    return decodeHeader(head)
+  } finally {
+    await handle.close()
+  }
+}
+
+/** Removes every cache entry whose stored key starts with `prefix`; resolves how many. */
+export async function clearPrefix(directory: string, prefix: Buffer): Promise<number> {
+  let removed = 0
+  for await (const file of files(directory)) {
+    if (!isEntryName(file.name)) continue
+    const header = await readHeader(file.path)
+    if (header?.kind !== Kind.entry) continue
+    if (!header.key.subarray(0, prefix.length).equals(prefix)) continue
+    if (await removeIfExists(file.path)) removed++
+  }
+  return removed
+}
+
+/**
+ * Removes expired and unreadable entries and temporaries abandoned by dead writers; resolves
+ * how many files went. Lock state files stay: they carry the fencing counters.
+ */
+export async function pruneDirectory(directory: string, now: () => number): Promise<number> {
+  let removed = 0
+  for await (const file of files(directory)) {
+    if (isEntryName(file.name)) {
+      const header = await readHeader(file.path).catch(() => undefined)
+      if (header !== undefined && !isExpired(header.expiresAt, now())) continue
+      const dead = (bytes: Buffer) => {
+        const key = decodeHeader(bytes)?.key
+        const decoded = key === undefined ? undefined : decodeFile(bytes, Kind.entry, key)
+        return decoded === undefined || isExpired(decoded.expiresAt, now())
+      }
+      if (await discard(file.path, dead)) removed++
+    } else if (file.name.endsWith(TEMP_SUFFIX)) {
+      const info = await stat(file.path).catch(() => undefined)
+      if (info !== undefined && Date.now() - info.mtimeMs > ABANDONED_TEMP_MS) {
+        if (await removeIfExists(file.path).catch(() => false)) removed++
+      }
+    }
+  }
+  return removed
+}
