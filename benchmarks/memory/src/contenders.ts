@@ -1,0 +1,204 @@
+import { CacheGateway, type Serializer } from '@cellar/core'
+import { MemoryStore } from '@cellar/memory'
+import { BentoCache, bentostore } from 'bentocache'
+import { memoryDriver } from 'bentocache/drivers/memory'
+import { createCache } from 'cache-manager'
+import Keyv from 'keyv'
+import { LRUCache } from 'lru-cache'
+import { cycle, HIT_KEYS, KEY_COUNT, MISS_KEYS, PRODUCT, type Product } from './fixture.js'
+import { MsgpackrSerializer } from './msgpackr-serializer.js'
+
+/**
+ * One cache under test. `hit`, `miss` and `set` are each a distinct function literal (not a
+ * shared wrapper), so every benchmark gets its own call-site feedback and none turns megamorphic.
+ */
+export interface Contender {
+  readonly name: string
+  /** Serializes values on the way in and out (the peers a byte-mode store is compared with). */
+  readonly serializes: boolean
+  readonly hit: () => unknown
+  readonly miss: () => unknown
+  readonly set: () => unknown
+  /** Reads one key once, for the correctness check before timing. */
+  readonly read: (key: string) => unknown
+  /** Writes one key once, to fill the cache before the get benchmarks. */
+  readonly write: (key: string, value: Product) => unknown
+  readonly close?: () => Promise<void>
+}
+
+function map(): Contender {
+  const cache = new Map<string, Product>()
+  const hitKey = cycle(HIT_KEYS)
+  const missKey = cycle(MISS_KEYS)
+  const setKey = cycle(HIT_KEYS)
+  return {
+    name: 'Map',
+    serializes: false,
+    hit: () => cache.get(hitKey()),
+    miss: () => cache.get(missKey()),
+    set: () => cache.set(setKey(), PRODUCT),
+    read: (key) => cache.get(key),
+    write: (key, value) => cache.set(key, value),
+  }
+}
+
+function lruCache(): Contender {
+  const cache = new LRUCache<string, Product>({ max: 10_000 })
+  const hitKey = cycle(HIT_KEYS)
+  const missKey = cycle(MISS_KEYS)
+  const setKey = cycle(HIT_KEYS)
+  return {
+    name: 'lru-cache',
+    serializes: false,
+    hit: () => cache.get(hitKey()),
+    miss: () => cache.get(missKey()),
+    set: () => cache.set(setKey(), PRODUCT),
+    read: (key) => cache.get(key),
+    write: (key, value) => cache.set(key, value),
+  }
+}
+
+/** lru-cache behind an async function: the floor for any promise-returning cache API. */
+function lruCacheAsync(): Contender {
+  const cache = new LRUCache<string, Product>({ max: 10_000 })
+  const hitKey = cycle(HIT_KEYS)
+  const missKey = cycle(MISS_KEYS)
+  const setKey = cycle(HIT_KEYS)
+  return {
+    name: 'lru-cache (async wrapper)',
+    serializes: false,
+    hit: async () => cache.get(hitKey()),
+    miss: async () => cache.get(missKey()),
+    set: async () => cache.set(setKey(), PRODUCT),
+    read: async (key) => cache.get(key),
+    write: async (key, value) => cache.set(key, value),
+  }
+}
+
+function cellar(name: string, raw: boolean, serializer?: Serializer): Contender {
+  const store = new MemoryStore({ raw, maxEntries: 10_000 })
+  const gateway = new CacheGateway(store, serializer === undefined ? {} : { serializer })
+  const hitKey = cycle(HIT_KEYS)
+  const missKey = cycle(MISS_KEYS)
+  const setKey = cycle(HIT_KEYS)
+  return {
+    name,
+    serializes: !raw,
+    hit: () => gateway.getValue(hitKey()),
+    miss: () => gateway.getValue(missKey()),
+    set: () => gateway.setValue(setKey(), PRODUCT),
+    read: (key) => gateway.getValue(key),
+    write: (key, value) => gateway.setValue(key, value),
+    close: () => gateway.close(),
+  }
+}
+
+/** The raw MemoryStore without the gateway, to separate the store's cost from the gateway's. */
+function cellarStoreOnly(): Contender {
+  const store = new MemoryStore({ raw: true, maxEntries: 10_000 })
+  const hitKey = cycle(HIT_KEYS)
+  const missKey = cycle(MISS_KEYS)
+  const setKey = cycle(HIT_KEYS)
+  return {
+    name: 'cellar MemoryStore raw, no gateway',
+    serializes: false,
+    hit: () => store.get(hitKey()),
+    miss: () => store.get(missKey()),
+    set: () => store.set(setKey(), PRODUCT),
+    read: (key) => store.get(key),
+    write: (key, value) => store.set(key, value),
+    close: () => store.close(),
+  }
+}
+
+function keyv(): Contender {
+  // The default: an in-memory Map with @keyv/serialize (JSON) on every get and set.
+  const cache = new Keyv<Product>()
+  const hitKey = cycle(HIT_KEYS)
+  const missKey = cycle(MISS_KEYS)
+  const setKey = cycle(HIT_KEYS)
+  return {
+    name: 'Keyv (default, serialized)',
+    serializes: true,
+    hit: () => cache.get(hitKey()),
+    miss: () => cache.get(missKey()),
+    set: () => cache.set(setKey(), PRODUCT),
+    read: (key) => cache.get(key),
+    write: (key, value) => cache.set(key, value),
+    close: () => cache.disconnect(),
+  }
+}
+
+function cacheManager(): Contender {
+  // createCache() with no stores uses a Keyv Map with serialization switched off.
+  const cache = createCache()
+  const hitKey = cycle(HIT_KEYS)
+  const missKey = cycle(MISS_KEYS)
+  const setKey = cycle(HIT_KEYS)
+  return {
+    name: 'cache-manager (no serialization)',
+    serializes: false,
+    hit: () => cache.get<Product>(hitKey()),
+    miss: () => cache.get<Product>(missKey()),
+    set: () => cache.set(setKey(), PRODUCT),
+    read: (key) => cache.get<Product>(key),
+    write: (key, value) => cache.set(key, value),
+    close: async () => {
+      await cache.disconnect()
+    },
+  }
+}
+
+function bento(serialize: boolean): Contender {
+  const cache = new BentoCache({
+    default: 'memory',
+    stores: {
+      memory: bentostore().useL1Layer(memoryDriver({ maxItems: 10_000, serialize })),
+    },
+  })
+  const hitKey = cycle(HIT_KEYS)
+  const missKey = cycle(MISS_KEYS)
+  const setKey = cycle(HIT_KEYS)
+  return {
+    name: serialize ? 'BentoCache memory (serialized)' : 'BentoCache memory (serialize: false)',
+    serializes: serialize,
+    hit: () => cache.get<Product>({ key: hitKey() }),
+    miss: () => cache.get<Product>({ key: missKey() }),
+    set: () => cache.set({ key: setKey(), value: PRODUCT }),
+    read: (key) => cache.get<Product>({ key }),
+    write: (key, value) => cache.set({ key, value }),
+    close: () => cache.disconnect(),
+  }
+}
+
+/** Every contender, in the order of the report. */
+export function createContenders(): Contender[] {
+  return [
+    map(),
+    lruCache(),
+    lruCacheAsync(),
+    cellarStoreOnly(),
+    cellar('cellar raw (gateway)', true),
+    cellar('cellar bytes, msgpack (gateway)', false),
+    cellar('cellar bytes, msgpackr (gateway)', false, new MsgpackrSerializer()),
+    cacheManager(),
+    keyv(),
+    bento(true),
+    bento(false),
+  ]
+}
+
+/** Writes every hit key, then checks that each contender reads back an equal product. */
+export async function prepare(contenders: readonly Contender[]): Promise<void> {
+  const expected = JSON.stringify(PRODUCT)
+  for (const contender of contenders) {
+    for (let i = 0; i < KEY_COUNT; i++) await contender.write(HIT_KEYS[i]!, PRODUCT)
+    const back = await contender.read(HIT_KEYS[7]!)
+    if (JSON.stringify(back) !== expected) {
+      throw new Error(`${contender.name} read back ${JSON.stringify(back)}`)
+    }
+    if ((await contender.read(MISS_KEYS[7]!)) != null) {
+      throw new Error(`${contender.name} found a value under a key never written`)
+    }
+  }
+}

@@ -1,0 +1,60 @@
+import type { Contender } from './contenders.js'
+
+export type Op = 'get-hit' | 'get-miss' | 'set'
+export const OPS: readonly Op[] = ['get-hit', 'get-miss', 'set']
+
+/** Average nanoseconds per operation, by op and contender name. */
+export type Results = Map<Op, Map<string, number>>
+
+const opsPerSecond = (ns: number): number => 1e9 / ns
+
+export function formatOps(ops: number): string {
+  if (ops >= 1e6) return `${(ops / 1e6).toFixed(ops >= 1e7 ? 1 : 2)}M`
+  if (ops >= 1e3) return `${(ops / 1e3).toFixed(0)}k`
+  return ops.toFixed(0)
+}
+
+const ratio = (a: number, b: number | undefined): string =>
+  b === undefined ? '—' : `${(a / b).toFixed(a / b >= 10 ? 1 : 2)}×`
+
+/** Markdown: ops/s per op and contender, each as a ratio of lru-cache's, then byte mode vs peers. */
+export function markdownReport(contenders: readonly Contender[], results: Results): string {
+  const ops = (op: Op, name: string): number | undefined => {
+    const ns = results.get(op)?.get(name)
+    return ns === undefined ? undefined : opsPerSecond(ns)
+  }
+  const lines = [
+    '| contender | get-hit ops/s | vs lru-cache | get-miss ops/s | vs lru-cache | set ops/s | vs lru-cache |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ]
+  for (const { name } of contenders) {
+    const cells = OPS.flatMap((op) => {
+      const value = ops(op, name)
+      if (value === undefined) return ['—', '—']
+      return [formatOps(value), ratio(value, ops(op, 'lru-cache'))]
+    })
+    lines.push(`| ${name} | ${cells.join(' | ')} |`)
+  }
+  const peers = contenders.filter((c) => c.serializes && !c.name.startsWith('cellar'))
+  const mine = contenders.filter((c) => c.serializes && c.name.startsWith('cellar'))
+  lines.push(
+    '',
+    `| byte mode vs serializing peers | ${peers.map((p) => `÷ ${p.name}`).join(' | ')} |`,
+  )
+  lines.push(`| --- | ${peers.map(() => '---:').join(' | ')} |`)
+  for (const c of mine) {
+    for (const op of OPS) {
+      const value = ops(op, c.name)
+      const cells = peers.map((p) => (value === undefined ? '—' : ratio(value, ops(op, p.name))))
+      lines.push(`| ${c.name}, ${op} | ${cells.join(' | ')} |`)
+    }
+  }
+  return lines.join('\n')
+}
+
+/** Markdown: the serializer alone. */
+export function codecReport(results: Map<string, number>): string {
+  const lines = ['| codec, on the benchmark value | ops/s |', '| --- | ---: |']
+  for (const [name, ns] of results) lines.push(`| ${name} | ${formatOps(opsPerSecond(ns))} |`)
+  return lines.join('\n')
+}
