@@ -143,5 +143,17 @@ export async function closeConnection(connection: Connection): Promise<void> {
     }
   }
   // Not ready (connecting, reconnecting, down): QUIT would wait in the offline queue.
+  const parked = client.status === 'reconnecting'
   client.disconnect()
+  if (parked && client.status !== 'end') {
+    // ioredis clears the reconnect timer but never emits 'end' nor settles queued commands for
+    // a client that was waiting to reconnect (https://github.com/redis/ioredis/pull/2169):
+    // finish the close the way its own close handler does.
+    const internals = client as unknown as {
+      setStatus?: (status: string) => void
+      flushQueue?: (error: Error) => void
+    }
+    internals.setStatus?.('end')
+    internals.flushQueue?.(new Error('Connection is closed.'))
+  }
 }
