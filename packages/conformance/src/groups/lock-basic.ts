@@ -1,0 +1,231 @@
+import assert from 'node:assert/strict'
+import { assertRejectsWithCode, assertSameBytes, bytes, randomKey } from '../helpers.js'
+import type { GroupDefinition, SuiteSettings } from '../types.js'
+import { lockOf } from './shared.js'
+
+/** Skip reason for lock groups on stores without locks. */
+export function needsLocks(settings: SuiteSettings): string | undefined {
+  return settings.capabilities.locks ? undefined : 'the store declares no locks (locks: false)'
+}
+
+function isToken(value: unknown): boolean {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1
+}
+
+/** Ownership, exclusivity, fencing tokens, restore, run, dispose — no waiting on expiry. */
+export const lockBasicGroup: GroupDefinition = {
+  title: 'locks',
+  skipReason: needsLocks,
+  define({ test }) {
+    test('acquire resolves a fencing token: an integer >= 1', async (store) => {
+      const lock = lockOf(store, randomKey('lock'))
+      const token = await lock.acquire()
+      assert.ok(isToken(token), `expected a fencing token, got ${String(token)}`)
+      assert.equal(lock.fencingToken, token)
+    })
+
+    test('acquire of a held lock resolves false', async (store) => {
+      const name = randomKey('lock')
+      assert.ok(isToken(await lockOf(store, name).acquire()))
+      assert.equal(await lockOf(store, name).acquire(), false)
+    })
+
+    test('acquire by the holder itself resolves false (not re-entrant)', async (store) => {
+      const lock = lockOf(store, randomKey('lock'))
+      await lock.acquire()
+      assert.equal(await lock.acquire(), false)
+      assert.equal(await lock.isOwned(), true)
+    })
+
+    test('exactly one of 20 concurrent acquirers wins', async (store) => {
+      const name = randomKey('lock')
+      const locks = Array.from({ length: 20 }, () => lockOf(store, name))
+      const results = await Promise.all(locks.map((lock) => lock.acquire()))
+      const winners = results.filter((result) => result !== false)
+      assert.equal(winners.length, 1, `winners: ${results.join(',')}`)
+      assert.ok(isToken(winners[0]))
+    })
+
+    test('different lock names are independent', async (store) => {
+      assert.ok(isToken(await lockOf(store, randomKey('lock')).acquire()))
+      assert.ok(isToken(await lockOf(store, randomKey('lock')).acquire()))
+    })
+
+    test('release frees the lock for another owner', async (store) => {
+      const name = randomKey('lock')
+      const first = lockOf(store, name)
+      await first.acquire()
+      await first.release()
+      assert.equal(await first.isLocked(), false)
+      assert.ok(isToken(await lockOf(store, name).acquire()))
+    })
+
+    test("another owner's release throws E_LOCK_NOT_OWNED and the lock stays", async (store) => {
+      const name = randomKey('lock')
+      const holder = lockOf(store, name)
+      await holder.acquire()
+      await assertRejectsWithCode(() => lockOf(store, name).release(), 'E_LOCK_NOT_OWNED')
+      assert.equal(await holder.isOwned(), true)
+    })
+
+    test('release of a free lock, or a second release, throws E_LOCK_NOT_OWNED', async (store) => {
+      const lock = lockOf(store, randomKey('lock'))
+      await assertRejectsWithCode(() => lock.release(), 'E_LOCK_NOT_OWNED', 'never acquired')
+      await lock.acquire()
+      await lock.release()
+      await assertRejectsWithCode(() => lock.release(), 'E_LOCK_NOT_OWNED', 'second release')
+    })
+
+    test('extend by another owner throws E_LOCK_NOT_OWNED', async (store) => {
+      const name = randomKey('lock')
+      const holder = lockOf(store, name)
+      await holder.acquire()
+      await assertRejectsWithCode(() => lockOf(store, name).extend(), 'E_LOCK_NOT_OWNED')
+      assert.equal(await holder.isOwned(), true)
+    })
+
+    test('extend of a lock never acquired throws E_LOCK_NOT_OWNED', async (store) => {
+      await assertRejectsWithCode(
+        () => lockOf(store, randomKey('lock')).extend(),
+        'E_LOCK_NOT_OWNED',
+      )
+    })
+
+    test('a lock restored from its owner token can release it', async (store) => {
+      const name = randomKey('lock')
+      const original = lockOf(store, name)
+      await original.acquire()
+      const restored = lockOf(store, name, { owner: original.owner })
+      assert.equal(await restored.isOwned(), true)
+      await restored.release()
+      assert.equal(await original.isLocked(), false)
+    })
+
+    test('a lock restored from its owner token can extend it', async (store) => {
+      const name = randomKey('lock')
+      const original = lockOf(store, name, { ttl: 60_000 })
+      await original.acquire()
+      const restored = lockOf(store, name, { owner: original.owner })
+      await restored.extend(null)
+      assert.equal(await original.remainingTime(), null)
+    })
+
+    test('fencing tokens strictly increase across acquires and owners', async (store) => {
+      const name = randomKey('lock')
+      const tokens: number[] = []
+      for (let round = 0; round < 3; round++) {
+        for (const lock of [lockOf(store, name), lockOf(store, name)]) {
+          const token = await lock.acquire()
+          assert.ok(isToken(token))
+          tokens.push(token as number)
+          await lock.release()
+        }
+      }
+      for (let i = 1; i < tokens.length; i++) {
+        assert.ok(tokens[i]! > tokens[i - 1]!, `tokens must increase: ${tokens.join(', ')}`)
+      }
+    })
+
+    test('fencing tokens keep increasing after forceRelease', async (store) => {
+      const name = randomKey('lock')
+      const first = (await lockOf(store, name).acquire()) as number
+      await lockOf(store, name).forceRelease()
+      const second = await lockOf(store, name).acquire()
+      assert.ok(isToken(second) && (second as number) > first, `${second} must exceed ${first}`)
+    })
+
+    test("run returns fn's result, passes the fencing token and releases", async (store) => {
+      const lock = lockOf(store, randomKey('lock'))
+      let seen: unknown
+      const result = await lock.run(async (token) => {
+        seen = token
+        assert.equal(await lock.isOwned(), true)
+        return 'done'
+      })
+      assert.equal(result, 'done')
+      assert.ok(isToken(seen))
+      assert.equal(await lock.isLocked(), false)
+    })
+
+    test("run releases when fn throws, and rethrows fn's error", async (store) => {
+      const lock = lockOf(store, randomKey('lock'))
+      const failure = new Error('job failed')
+      await assert.rejects(
+        lock.run(() => {
+          throw failure
+        }),
+        (error) => error === failure,
+      )
+      assert.equal(await lock.isLocked(), false)
+    })
+
+    test('forceRelease frees a lock held by another owner', async (store) => {
+      const name = randomKey('lock')
+      const holder = lockOf(store, name)
+      await holder.acquire()
+      await lockOf(store, name).forceRelease()
+      assert.equal(await holder.isLocked(), false)
+      assert.ok(isToken(await lockOf(store, name).acquire()))
+    })
+
+    test('forceRelease of a free lock resolves', async (store) => {
+      const lock = lockOf(store, randomKey('lock'))
+      await lock.forceRelease()
+      assert.equal(await lock.isLocked(), false)
+    })
+
+    test('isLocked and isOwned reflect who holds the lock', async (store) => {
+      const name = randomKey('lock')
+      const [holder, other] = [lockOf(store, name), lockOf(store, name)]
+      assert.equal(await holder.isLocked(), false)
+      assert.equal(await holder.isOwned(), false)
+      await holder.acquire()
+      assert.equal(await other.isLocked(), true)
+      assert.equal(await holder.isOwned(), true)
+      assert.equal(await other.isOwned(), false)
+    })
+
+    test('remainingTime is undefined when free and null for a ttl-null lock', async (store) => {
+      const lock = lockOf(store, randomKey('lock'), { ttl: null })
+      assert.equal(await lock.remainingTime(), undefined)
+      await lock.acquire()
+      assert.equal(await lock.remainingTime(), null)
+    })
+
+    test('remainingTime is a number in (0, ttl] while held', async (store) => {
+      const lock = lockOf(store, randomKey('lock'), { ttl: 60_000 })
+      await lock.acquire()
+      const left = await lock.remainingTime()
+      assert.equal(typeof left, 'number')
+      assert.ok((left as number) > 0 && (left as number) <= 60_000, `remaining ${left}`)
+    })
+
+    test('await using releases the lock at the end of the block', async (store) => {
+      const name = randomKey('lock')
+      {
+        await using lock = lockOf(store, name)
+        assert.ok(isToken(await lock.acquire()))
+        assert.equal(await lock.isOwned(), true)
+      }
+      assert.equal(await lockOf(store, name).isLocked(), false)
+    })
+
+    test('locks of the same name in sibling namespaces are independent', async (store) => {
+      const name = randomKey('lock')
+      assert.ok(isToken(await lockOf(store.namespace('a'), name).acquire()))
+      assert.ok(isToken(await lockOf(store.namespace('b'), name).acquire()))
+    })
+
+    test('a lock leaves the cache entry of the same name alone', async (store) => {
+      const name = randomKey('lock')
+      const empty = randomKey('lock')
+      await store.set(name, bytes('cached'))
+      const lock = lockOf(store, name)
+      assert.ok(isToken(await lock.acquire()))
+      await lockOf(store, empty).acquire()
+      await lock.release()
+      if (store.capabilities.retainsValues) assertSameBytes(await store.get(name), bytes('cached'))
+      assert.equal(await store.has(empty), false)
+    })
+  },
+}

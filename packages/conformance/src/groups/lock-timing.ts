@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict'
+import { assertRejectsWithCode, randomKey, sleep } from '../helpers.js'
+import type { GroupDefinition } from '../types.js'
+import { needsLocks } from './lock-basic.js'
+import { lockOf } from './shared.js'
+
+/** Lock expiry, takeover, extend, block, and exclusion across clients. */
+export const lockTimingGroup: GroupDefinition = {
+  title: 'lock expiry and waiting',
+  skipReason: needsLocks,
+  define({ test, settings }) {
+    const { ttl, afterExpiry } = settings.timing
+    const { sharedAcrossProcesses } = settings.capabilities
+    const notShared = !sharedAcrossProcesses
+      ? 'the store is not shared across processes (sharedAcrossProcesses: false)'
+      : settings.sibling === undefined
+        ? 'no options.sibling (a second client) was given'
+        : undefined
+
+    test('a lock that expired while held is taken over by another owner', async (store) => {
+      const name = randomKey('lock')
+      const first = lockOf(store, name, { ttl })
+      const firstToken = (await first.acquire()) as number
+      await sleep(afterExpiry)
+      const second = lockOf(store, name, { ttl: 60_000 })
+      const token = await second.acquire()
+      assert.ok(typeof token === 'number' && token > firstToken, `takeover token ${token}`)
+      assert.equal(await first.isOwned(), false)
+    })
+
+    test("after a takeover the old owner's release throws and the new lock stays", async (store) => {
+      const name = randomKey('lock')
+      const first = lockOf(store, name, { ttl })
+      await first.acquire()
+      await sleep(afterExpiry)
+      const second = lockOf(store, name, { ttl: 60_000 })
+      await second.acquire()
+      await assertRejectsWithCode(() => first.release(), 'E_LOCK_NOT_OWNED', 'old release')
+      await assertRejectsWithCode(() => first.extend(), 'E_LOCK_NOT_OWNED', 'old extend')
+      assert.equal(await second.isOwned(), true)
+    })
+
+    test('extend after the lock expired throws E_LOCK_NOT_OWNED', async (store) => {
+      const lock = lockOf(store, randomKey('lock'), { ttl })
+      await lock.acquire()
+      await sleep(afterExpiry)
+      await assertRejectsWithCode(() => lock.extend(), 'E_LOCK_NOT_OWNED')
+      assert.equal(await lock.isLocked(), false)
+    })
+
+    test('extend counts from now: extended near expiry, it outlives the original expiry', async (store) => {
+      const name = randomKey('lock')
+      const lock = lockOf(store, name, { ttl })
+      await lock.acquire()
+      await sleep(Math.round(ttl / 2))
+      await lock.extend(ttl * 4)
+      await sleep(afterExpiry - Math.round(ttl / 2))
+      assert.equal(await lock.isOwned(), true, 'still held past the original expiry')
+      assert.equal(await lockOf(store, name).acquire(), false)
+    })
+
+    test('a ttl-null lock and an extend(null) lock never expire', async (store) => {
+      const forever = lockOf(store, randomKey('lock'), { ttl: null })
+      const extended = lockOf(store, randomKey('lock'), { ttl })
+      await forever.acquire()
+      await extended.acquire()
+      await extended.extend(null)
+      await sleep(afterExpiry)
+      assert.equal(await forever.isOwned(), true)
+      assert.equal(await extended.isOwned(), true)
+      assert.equal(await extended.remainingTime(), null)
+    })
+
+    test('block gives up after its timeout with E_LOCK_TIMEOUT', async (store) => {
+      const name = randomKey('lock')
+      await lockOf(store, name, { ttl: 60_000 }).acquire()
+      const waiter = lockOf(store, name, { retryInterval: 20 })
+      await assertRejectsWithCode(() => waiter.block(300), 'E_LOCK_TIMEOUT')
+      assert.equal(await waiter.isOwned(), false)
+    })
+
+    test('block succeeds when the holder releases mid-wait', async (store) => {
+      const name = randomKey('lock')
+      const holder = lockOf(store, name, { ttl: 60_000 })
+      const held = (await holder.acquire()) as number
+      const releasing = sleep(200).then(() => holder.release())
+      const token = await lockOf(store, name, { retryInterval: 20 }).block(10_000)
+      await releasing
+      assert.ok(token > held, `block token ${token} must exceed ${held}`)
+    })
+
+    test("block succeeds when the holder's lock expires mid-wait", async (store) => {
+      const name = randomKey('lock')
+      await lockOf(store, name, { ttl }).acquire()
+      const waiter = lockOf(store, name, { retryInterval: 20 })
+      assert.ok((await waiter.block(afterExpiry * 3)) >= 1)
+      assert.equal(await waiter.isOwned(), true)
+    })
+
+    test(
+      'a lock held through one client is refused through another',
+      async (store, kit) => {
+        const other = await kit.sibling()
+        const name = randomKey('lock')
+        assert.ok((await lockOf(store, name).acquire()) !== false)
+        assert.equal(await lockOf(other, name).acquire(), false)
+        assert.equal(await lockOf(other, name).isLocked(), true)
+      },
+      { skip: notShared },
+    )
+
+    test(
+      'a lock restored on another client can release it',
+      async (store, kit) => {
+        const other = await kit.sibling()
+        const name = randomKey('lock')
+        const original = lockOf(store, name)
+        await original.acquire()
+        await lockOf(other, name, { owner: original.owner }).release()
+        assert.equal(await original.isLocked(), false)
+      },
+      { skip: notShared },
+    )
+  },
+}
