@@ -133,6 +133,11 @@ export class FileStore implements Store<Uint8Array> {
     this.#shared = shared ?? this.#createShared()
   }
 
+  /** The prefix every key of this store is stored (and hashed) under. */
+  get prefix(): string {
+    return this.#prefix
+  }
+
   /** The absolute path of the directory this store writes to. */
   get directory(): string {
     return this.#shared.directory

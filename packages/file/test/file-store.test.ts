@@ -3,7 +3,15 @@ import { join } from 'node:path'
 import { CacheGateway, decodeCounter } from '@cellar/core'
 import { afterEach, describe, expect, test } from 'vitest'
 import { FileStore } from '../src/index.js'
-import { bytes, entryPath, listFiles, manualClock, removeTempDirs, tempDir, text } from './helpers.js'
+import {
+  bytes,
+  entryPath,
+  listFiles,
+  manualClock,
+  removeTempDirs,
+  tempDir,
+  text,
+} from './helpers.js'
 
 const stores: FileStore[] = []
 function open(options: Partial<ConstructorParameters<typeof FileStore>[0]> = {}) {

@@ -96,7 +96,9 @@ describe('FileStore locks', () => {
     const results = await Promise.all(Array.from({ length: 200 }, () => store.increment('n')))
     expect(new Set(results).size).toBe(200)
     expect(Math.max(...results)).toBe(200)
-    const added = await Promise.all(Array.from({ length: 20 }, (_, i) => store.add('a', bytes(`${i}`))))
+    const added = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => store.add('a', bytes(`${i}`))),
+    )
     expect(added.filter(Boolean)).toHaveLength(1)
   })
 })
