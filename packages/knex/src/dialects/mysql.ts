@@ -1,0 +1,152 @@
+import { decodeCounter, InvalidArgumentError } from '@cellar/core'
+import type { Knex } from 'knex'
+import type { TableNames } from '../sql.js'
+import { execOn, LIKE_ESCAPE, likePrefix, placeholders, quoteWith } from '../sql.js'
+import type { IncrementResult, SqlDialect } from '../types.js'
+
+// InnoDB's largest index key with the DYNAMIC row format (the default since MySQL 5.7 / MariaDB 10.2).
+const MAX_INDEX_BYTES = 3072
+const EXPIRED = '`expires_at` IS NOT NULL AND `expires_at` <= ?'
+const DEADLOCK_RETRIES = 5
+
+function rowsOf(result: unknown): Array<Record<string, unknown>> {
+  const first = Array.isArray(result) ? result[0] : undefined
+  return Array.isArray(first) ? first : []
+}
+
+function affectedOf(result: unknown): number {
+  const first = Array.isArray(result) ? result[0] : undefined
+  return (first as { affectedRows?: number } | undefined)?.affectedRows ?? 0
+}
+
+function isDeadlock(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'ER_LOCK_DEADLOCK'
+}
+
+/** Thrown inside the increment transaction to roll it back with a verdict. */
+class Refused extends Error {
+  constructor(readonly result: IncrementResult) {
+    super('refused')
+  }
+}
+
+/**
+ * MySQL and MariaDB through `mysql2`. Keys are VARBINARY: default collations are
+ * case-insensitive and ignore trailing spaces, which would merge distinct keys. mysql2 reports
+ * matched (not changed) rows and MySQL has no RETURNING, so `add` is delete-expired + INSERT
+ * IGNORE and `increment` is a short transaction holding the row lock.
+ */
+export const mysqlDialect: SqlDialect = {
+  name: 'mysql',
+  quote: (identifier) => quoteWith('`', identifier),
+  defaultMaxKeyLength: 1024,
+  defaultMaxValueSize: 4 * 1024 * 1024,
+  rows: rowsOf,
+  affected: affectedOf,
+
+  keyText(value) {
+    return Buffer.isBuffer(value) ? value.toString('utf8') : String(value)
+  },
+
+  async createTables(knex: Knex, names: TableNames, maxKeyLength: number) {
+    if (!Number.isSafeInteger(maxKeyLength) || maxKeyLength < 1 || maxKeyLength > MAX_INDEX_BYTES) {
+      throw new InvalidArgumentError(
+        `[cellar:knex] maxKeyLength must be an integer from 1 to ${MAX_INDEX_BYTES} on MySQL/MariaDB (the key column size), got ${maxKeyLength}`,
+      )
+    }
+    const index = this.quote(`${names.cacheBase}_expires_at_idx`.slice(0, 64))
+    // CREATE TABLE IF NOT EXISTS holds a metadata lock, so racing creators simply find the table;
+    // the index is declared inline so no creator can stop half-way.
+    await knex.raw(
+      `CREATE TABLE IF NOT EXISTS ${names.cache} (\`key\` VARBINARY(${maxKeyLength}) NOT NULL, \`value\` LONGBLOB NOT NULL, \`expires_at\` BIGINT NULL, PRIMARY KEY (\`key\`), INDEX ${index} (\`expires_at\`)) ENGINE=InnoDB`,
+    )
+    await knex.raw(
+      `CREATE TABLE IF NOT EXISTS ${names.locks} (\`name\` VARBINARY(${maxKeyLength}) NOT NULL, \`owner\` VARBINARY(255) NULL, \`expires_at\` BIGINT NULL, \`fence\` BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (\`name\`)) ENGINE=InnoDB`,
+    )
+  },
+
+  upsertSql(names, rows) {
+    const values = new Array(rows).fill(`(${placeholders(3)})`).join(', ')
+    return `INSERT INTO ${names.cache} (\`key\`, \`value\`, \`expires_at\`) VALUES ${values} ON DUPLICATE KEY UPDATE \`value\` = VALUES(\`value\`), \`expires_at\` = VALUES(\`expires_at\`)`
+  },
+
+  async add(exec, _knex, names, row) {
+    // With CLIENT_FOUND_ROWS (mysql2's default) ON DUPLICATE KEY UPDATE reports 1 both for an
+    // insert and for a no-op, so it cannot tell "wrote" from "was live". Dropping an expired row
+    // first and letting INSERT IGNORE decide is race-free: only one insert of a key can succeed.
+    await exec(`DELETE FROM ${names.cache} WHERE \`key\` = ? AND ${EXPIRED}`, [row.key, row.now])
+    const result = await exec(
+      `INSERT IGNORE INTO ${names.cache} (\`key\`, \`value\`, \`expires_at\`) VALUES (?, ?, ?)`,
+      [row.key, row.value, row.expiresAt],
+    )
+    return affectedOf(result) > 0
+  },
+
+  async increment(_exec, knex, names, op) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await knex.transaction((trx) => incrementIn(trx, names, op.key, op.delta, op.now))
+      } catch (error) {
+        if (error instanceof Refused) return error.result
+        if (!isDeadlock(error) || attempt >= DEADLOCK_RETRIES) throw error
+      }
+    }
+  },
+
+  async acquire(exec, names, op) {
+    // LAST_INSERT_ID(expr) hands the new fence back in the OK packet: the one-statement
+    // "UPDATE ... RETURNING" MySQL lacks.
+    const take = async () => {
+      const result = await exec(
+        `UPDATE ${names.locks} SET \`fence\` = LAST_INSERT_ID(\`fence\` + 1), \`owner\` = ?, \`expires_at\` = ? WHERE \`name\` = ? AND (\`owner\` IS NULL OR (${EXPIRED}))`,
+        [op.owner, op.expiresAt, op.name, op.now],
+      )
+      if (affectedOf(result) === 0) return false
+      return Number((result as Array<{ insertId: number | string }>)[0]?.insertId)
+    }
+    const taken = await take()
+    if (taken !== false) return taken
+    const inserted = await exec(
+      `INSERT IGNORE INTO ${names.locks} (\`name\`, \`owner\`, \`expires_at\`, \`fence\`) VALUES (?, ?, ?, 1)`,
+      [op.name, op.owner, op.expiresAt],
+    )
+    if (affectedOf(inserted) > 0) return 1
+    // The row appeared meanwhile (someone else's first acquire); it may already be free again.
+    return take()
+  },
+
+  prefixMatch(column, prefix) {
+    return { sql: `${column} LIKE ? ESCAPE '${LIKE_ESCAPE}'`, bindings: [likePrefix(prefix)] }
+  },
+}
+
+/**
+ * Inside one transaction: make the row exist (a missing or expired key becomes "0" without
+ * expiry) and hold its lock, read it, write the sum. Arithmetic runs in JS on exactly the bytes
+ * core's `decodeCounter` accepts; a refusal rolls back, leaving the value as it was.
+ */
+async function incrementIn(
+  trx: Knex.Transaction,
+  names: TableNames,
+  key: string,
+  delta: number,
+  now: number,
+): Promise<IncrementResult> {
+  const exec = execOn(trx)
+  await exec(
+    `INSERT INTO ${names.cache} (\`key\`, \`value\`, \`expires_at\`) VALUES (?, '0', NULL) ON DUPLICATE KEY UPDATE \`value\` = IF(${EXPIRED}, VALUES(\`value\`), \`value\`), \`expires_at\` = IF(${EXPIRED}, NULL, \`expires_at\`)`,
+    [key, now, now],
+  )
+  const rows = rowsOf(
+    await exec(`SELECT \`value\` FROM ${names.cache} WHERE \`key\` = ? FOR UPDATE`, [key]),
+  )
+  const current = decodeCounter(rows[0]?.value)
+  if (current === undefined) throw new Refused({ kind: 'nan' })
+  const next = current + delta
+  if (!Number.isSafeInteger(next)) throw new Refused({ kind: 'overflow' })
+  await exec(`UPDATE ${names.cache} SET \`value\` = ? WHERE \`key\` = ?`, [
+    Buffer.from(String(next)),
+    key,
+  ])
+  return { kind: 'ok', value: next }
+}

@@ -1,0 +1,141 @@
+import type { Duration, Ttl } from '@cellar/core'
+import type { Knex } from 'knex'
+import type { TableNames } from './sql.js'
+
+/** The SQL families the store speaks. */
+export type DialectName = 'sqlite' | 'pg' | 'mysql'
+
+/** Where the cache and its locks live; shared by `KnexStore` and `createTable`. */
+export interface KnexTableOptions {
+  /**
+   * The cache table (`schema.table` is accepted).
+   * @default 'cellar_cache'
+   */
+  tableName?: string
+  /**
+   * The locks table (`schema.table` is accepted).
+   * @default 'cellar_locks'
+   */
+  lockTableName?: string
+  /**
+   * Longest full key (prefix included) in UTF-8 bytes. On MySQL/MariaDB it is also the size of
+   * the `VARBINARY` key columns when the tables are created, so keep both in step.
+   * @default 1024 on MySQL/MariaDB, 2048 on PostgreSQL (B-tree entry limit), Infinity on SQLite
+   */
+  maxKeyLength?: number
+}
+
+export interface KnexStoreOptions extends KnexTableOptions {
+  /**
+   * The application's knex instance (never destroyed by the store), or a knex config from which
+   * the store creates its own instance (destroyed by `close()`).
+   */
+  knex: Knex | Knex.Config
+  /**
+   * Every key of this store is stored under this prefix.
+   * @default ''
+   */
+  prefix?: string
+  /**
+   * TTL used when a write omits one; `null` keeps entries until deleted.
+   * @default null
+   */
+  defaultTtl?: Ttl
+  /**
+   * Create the tables on first use (race-safe across processes); turn off when a migration
+   * creates them with `createTable`.
+   * @default true
+   */
+  autoCreateTable?: boolean
+  /**
+   * How often expired rows are deleted (reads ignore them anyway); `false` disables the sweep.
+   * @default 60_000
+   */
+  pruneInterval?: Duration | false
+  /**
+   * Largest value accepted, in bytes; larger writes throw `E_VALUE_TOO_LARGE`.
+   * @default 4 MiB on MySQL/MariaDB (values travel hex-escaped inside `max_allowed_packet`), 64 MiB elsewhere
+   */
+  maxValueSize?: number
+  /**
+   * Keys per statement in `getMany`, `deleteMany` and `setMany`.
+   * @default 500
+   */
+  batchSize?: number
+  /**
+   * The clock deciding expiry, in epoch milliseconds. It is the application's clock, passed to
+   * every statement as a parameter, so hosts sharing a database must keep their clocks in sync.
+   * @default Date.now
+   */
+  now?: () => number
+  /**
+   * SQLite (better-sqlite3) only: run the store's statements as prepared statements cached per
+   * connection, skipping knex's per-query work (still through knex's pool). Several times faster.
+   * @default false
+   */
+  preparedStatements?: boolean
+}
+
+/** Runs one statement and resolves the driver's raw result. */
+export type Exec = (sql: string, bindings: readonly unknown[]) => Promise<unknown>
+
+/** The database-specific half of the store: statements and result shapes that differ. */
+export interface SqlDialect {
+  readonly name: DialectName
+  /** Quotes one identifier (no dots). */
+  quote(identifier: string): string
+  /** The default `maxKeyLength` (full key, in bytes). */
+  readonly defaultMaxKeyLength: number
+  /** The default `maxValueSize`. */
+  readonly defaultMaxValueSize: number
+  /** Rows of a SELECT (or RETURNING) result. */
+  rows(result: unknown): Array<Record<string, unknown>>
+  /** Rows changed by a write. */
+  affected(result: unknown): number
+  /** Key column values come back as text (pg, sqlite) or bytes (mysql). */
+  keyText(value: unknown): string
+  /** Creates both tables if missing; safe when several processes race. */
+  createTables(knex: Knex, names: TableNames, maxKeyLength: number): Promise<void>
+  /** The upsert statement head for `rows` rows of (key, value, expires_at). */
+  upsertSql(names: TableNames, rows: number): string
+  /** Inserts, or takes over an expired row; resolves true if it wrote. */
+  add(exec: Exec, knex: Knex, names: TableNames, row: AddRow): Promise<boolean>
+  /**
+   * Adds `delta` atomically, keeping the TTL; a missing or expired key starts at 0. A value that
+   * is not a counter, or a sum past the safe integers, leaves the row unchanged.
+   */
+  increment(exec: Exec, knex: Knex, names: TableNames, op: IncrementOp): Promise<IncrementResult>
+  /** Takes a free or expired lock; resolves the new fencing token or false. */
+  acquire(exec: Exec, names: TableNames, op: AcquireOp): Promise<number | false>
+  /**
+   * Keys starting with `prefix`: a LIKE with an explicit ESCAPE, plus an exact guard on dialects
+   * whose LIKE folds case.
+   */
+  prefixMatch(column: string, prefix: string): { sql: string; bindings: unknown[] }
+}
+
+export interface AddRow {
+  readonly key: string
+  readonly value: Buffer
+  readonly expiresAt: number | null
+  readonly now: number
+}
+
+export interface IncrementOp {
+  readonly key: string
+  readonly delta: number
+  readonly now: number
+}
+
+/** The counter after the write; `nan` and `overflow` mean nothing was changed. */
+export type IncrementResult =
+  | { readonly kind: 'ok'; readonly value: number }
+  | { readonly kind: 'nan' }
+  | { readonly kind: 'overflow' }
+
+export interface AcquireOp {
+  readonly name: string
+  readonly owner: string
+  readonly expiresAt: number | null
+  readonly now: number
+}
