@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CacheGateway, decodeCounter } from '@cellar/core'
@@ -178,6 +179,22 @@ describe('FileStore expiry', () => {
     // Several intervals' worth of real time pass with the timer stopped.
     await new Promise((resolve) => setTimeout(resolve, 50))
     expect(existsSync(entryPath(store.directory, 'b'))).toBe(true)
+  })
+
+  test("the prune timer is unref'd: a process that never closes its store still exits", () => {
+    const source = new URL('../src/index.ts', import.meta.url).href
+    const script = [
+      `import { FileStore } from ${JSON.stringify(source)}`,
+      `new FileStore({ directory: ${JSON.stringify(tempDir())}, pruneInterval: 1000 })`,
+      "console.log('left running')",
+    ].join('\n')
+    // A referenced interval would keep the child alive until this hang guard kills it.
+    const output = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '--eval', script],
+      { encoding: 'utf8', timeout: 60_000 },
+    )
+    expect(output.trim()).toBe('left running')
   })
 })
 
