@@ -26,7 +26,26 @@ export interface ReferenceStoreOptions {
   raw?: boolean
   maxKeyLength?: number
   maxValueSize?: number
+  /** Bugs to switch on, so the meta-test can prove the suite catches them. */
+  faults?: readonly Fault[]
 }
+
+/** One deliberate bug of the fixture. */
+export type Fault =
+  | 'ignores-ttl'
+  | 'empty-value-is-miss'
+  | 'racy-increment'
+  | 'increment-drops-ttl'
+  | 'clear-ignores-prefix'
+  | 'clear-like-pattern'
+  | 'getmany-drops-duplicates'
+  | 'case-insensitive-keys'
+  | 'lossy-utf8-values'
+  | 'partial-setmany'
+  | 'nan-ttl-is-forever'
+  | 'no-closed-check'
+  | 'release-any-owner'
+  | 'fencing-restarts'
 
 interface Entry {
   value: unknown
@@ -42,6 +61,8 @@ class Shared implements LockBackend {
   readonly entries = new Map<string, Entry>()
   readonly holders = new Map<string, Holder>()
   readonly fences = new Map<string, number>()
+
+  constructor(readonly faults: ReadonlySet<Fault>) {}
 
   live(key: string): Entry | undefined {
     const entry = this.entries.get(key)
@@ -70,8 +91,11 @@ class Shared implements LockBackend {
   }
 
   async release(name: string, owner: string): Promise<boolean> {
-    if (this.holder(name)?.owner !== owner) return false
+    const holder = this.holder(name)
+    if (holder === undefined) return false
+    if (holder.owner !== owner && !this.faults.has('release-any-owner')) return false
     this.holders.delete(name)
+    if (this.faults.has('fencing-restarts')) this.fences.delete(name)
     return true
   }
 
@@ -94,17 +118,22 @@ class Shared implements LockBackend {
   }
 }
 
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
 export class ReferenceStore implements Store<unknown>, AsyncDisposable {
   readonly name = 'reference'
   readonly capabilities: StoreCapabilities
   readonly #options: ReferenceStoreOptions
   readonly #shared: Shared
   readonly #prefix: string
+  readonly #faults: ReadonlySet<Fault>
   #closed = false
 
-  constructor(options: ReferenceStoreOptions = {}, shared = new Shared(), prefix = '') {
+  constructor(options: ReferenceStoreOptions = {}, shared?: Shared, prefix = '') {
     this.#options = options
-    this.#shared = shared
+    this.#faults = new Set(options.faults)
+    this.#shared = shared ?? new Shared(this.#faults)
     this.#prefix = prefix
     this.capabilities = Object.freeze({
       atomicCounters: true,
@@ -127,24 +156,29 @@ export class ReferenceStore implements Store<unknown>, AsyncDisposable {
 
   async get(key: string): Promise<unknown> {
     this.#check(key)
-    return this.#out(this.#shared.live(this.#prefix + key))
+    return this.#out(this.#shared.live(this.#full(key)))
   }
 
   async getMany(keys: readonly string[]): Promise<unknown[]> {
     this.#open()
     assertKeys(keys, this.capabilities.maxKeyLength)
-    return keys.map((key) => this.#out(this.#shared.live(this.#prefix + key)))
+    const asked = this.#faults.has('getmany-drops-duplicates') ? [...new Set(keys)] : keys
+    return asked.map((key) => this.#out(this.#shared.live(this.#full(key))))
   }
 
   async set(key: string, value: unknown, ttl?: Ttl): Promise<void> {
     this.#check(key)
     const stored = this.#in(key, value)
-    this.#write(key, stored, resolveTtl(ttl, null, key))
+    this.#write(key, stored, this.#ttl(ttl, key))
   }
 
   async setMany(entries: ReadonlyArray<readonly [string, unknown]>, ttl?: Ttl): Promise<void> {
     this.#open()
-    const ms = resolveTtl(ttl)
+    const ms = this.#ttl(ttl)
+    if (this.#faults.has('partial-setmany')) {
+      for (const [key, value] of entries) await this.set(key, value, ttl)
+      return
+    }
     const prepared = entries.map(([key, value]) => {
       assertKey(key, this.capabilities.maxKeyLength)
       return [key, this.#in(key, value)] as const
@@ -155,8 +189,8 @@ export class ReferenceStore implements Store<unknown>, AsyncDisposable {
   async add(key: string, value: unknown, ttl?: Ttl): Promise<boolean> {
     this.#check(key)
     const stored = this.#in(key, value)
-    const ms = resolveTtl(ttl, null, key)
-    if (this.#shared.live(this.#prefix + key) !== undefined || (ms !== null && ms <= 0)) {
+    const ms = this.#ttl(ttl, key)
+    if (this.#shared.live(this.#full(key)) !== undefined || (ms !== null && ms <= 0)) {
       return false
     }
     this.#write(key, stored, ms)
@@ -165,13 +199,13 @@ export class ReferenceStore implements Store<unknown>, AsyncDisposable {
 
   async has(key: string): Promise<boolean> {
     this.#check(key)
-    return this.#shared.live(this.#prefix + key) !== undefined
+    return this.#shared.live(this.#full(key)) !== undefined
   }
 
   async delete(key: string): Promise<boolean> {
     this.#check(key)
-    const present = this.#shared.live(this.#prefix + key) !== undefined
-    this.#shared.entries.delete(this.#prefix + key)
+    const present = this.#shared.live(this.#full(key)) !== undefined
+    this.#shared.entries.delete(this.#full(key))
     return present
   }
 
@@ -180,8 +214,8 @@ export class ReferenceStore implements Store<unknown>, AsyncDisposable {
     assertKeys(keys, this.capabilities.maxKeyLength)
     let removed = 0
     for (const key of keys) {
-      if (this.#shared.live(this.#prefix + key) === undefined) continue
-      this.#shared.entries.delete(this.#prefix + key)
+      if (this.#shared.live(this.#full(key)) === undefined) continue
+      this.#shared.entries.delete(this.#full(key))
       removed++
     }
     return removed
@@ -190,20 +224,27 @@ export class ReferenceStore implements Store<unknown>, AsyncDisposable {
   async increment(key: string, delta = 1): Promise<number> {
     this.#check(key)
     assertDelta(delta, key)
-    const entry = this.#shared.live(this.#prefix + key)
+    const entry = this.#shared.live(this.#full(key))
     const next = (entry === undefined ? 0 : requireCounter(entry.value, key)) + delta
+    if (this.#faults.has('racy-increment')) await new Promise(setImmediate)
     if (!Number.isSafeInteger(next)) {
       throw new InvalidArgumentError(`[cellar:reference] counter "${key}" would overflow`, { key })
     }
     const value = this.capabilities.raw ? next : encodeCounter(next)
-    this.#shared.entries.set(this.#prefix + key, { value, expiresAt: entry?.expiresAt ?? null })
+    const expiresAt = this.#faults.has('increment-drops-ttl') ? null : (entry?.expiresAt ?? null)
+    this.#shared.entries.set(this.#full(key), { value, expiresAt })
     return next
   }
 
   async clear(): Promise<void> {
     this.#open()
+    // The LIKE fault treats the prefix as a pattern, as an unescaped SQL LIKE would.
+    const like = new RegExp(`^${this.#prefix.replaceAll('%', '.*').replaceAll('_', '.')}`)
     for (const key of [...this.#shared.entries.keys()]) {
-      if (key.startsWith(this.#prefix)) this.#shared.entries.delete(key)
+      const mine = this.#faults.has('clear-like-pattern')
+        ? like.test(key)
+        : this.#faults.has('clear-ignores-prefix') || key.startsWith(this.#prefix)
+      if (mine) this.#shared.entries.delete(key)
     }
   }
 
@@ -225,17 +266,28 @@ export class ReferenceStore implements Store<unknown>, AsyncDisposable {
     await this.close()
   }
 
+  #full(key: string): string {
+    return this.#prefix + (this.#faults.has('case-insensitive-keys') ? key.toLowerCase() : key)
+  }
+
+  #ttl(ttl: Ttl, key?: string): number | null {
+    if (this.#faults.has('nan-ttl-is-forever') && Number.isNaN(ttl)) return null
+    return resolveTtl(ttl, null, key)
+  }
+
   #write(key: string, value: unknown, ms: number | null): void {
-    if (ms !== null && ms <= 0) this.#shared.entries.delete(this.#prefix + key)
+    if (this.#faults.has('ignores-ttl') && ms !== null && ms > 0) ms = null
+    if (ms !== null && ms <= 0) this.#shared.entries.delete(this.#full(key))
     else {
       const expiresAt = ms === null ? null : Date.now() + ms
-      this.#shared.entries.set(this.#prefix + key, { value, expiresAt })
+      this.#shared.entries.set(this.#full(key), { value, expiresAt })
     }
   }
 
   #in(key: string, value: unknown): unknown {
     if (!this.capabilities.raw) {
       assertBytes(value, key, this.capabilities.maxValueSize)
+      if (this.#faults.has('lossy-utf8-values')) return encoder.encode(decoder.decode(value))
       return value.slice()
     }
     if (value === undefined) {
@@ -246,11 +298,14 @@ export class ReferenceStore implements Store<unknown>, AsyncDisposable {
 
   #out(entry: Entry | undefined): unknown {
     if (entry === undefined) return undefined
+    const empty = (entry.value as { length?: number } | null)?.length === 0
+    if (this.#faults.has('empty-value-is-miss') && empty) return undefined
     return this.capabilities.raw ? entry.value : (entry.value as Uint8Array).slice()
   }
 
   #open(): void {
-    if (this.#closed) throw new StoreClosedError('[cellar:reference] store is closed')
+    if (this.#closed && !this.#faults.has('no-closed-check'))
+      throw new StoreClosedError('[cellar:reference] store is closed')
   }
 
   #check(key: string): void {
