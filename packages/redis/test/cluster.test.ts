@@ -1,7 +1,8 @@
+import { describeLock, describeStore } from '@cellar/conformance'
 import { uniquePrefix } from '@cellar/test-servers'
 import calculateSlot from 'cluster-key-slot'
 import { Cluster } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { RedisStore } from '../src/index.js'
 import {
   canStartRedisCluster,
@@ -10,6 +11,19 @@ import {
 } from './helpers/cluster.js'
 
 const available = canStartRedisCluster()
+const runner = { describe, test, beforeEach, afterEach, beforeAll, afterAll }
+// Declared up front so the suite does not build a probe store before the cluster is up.
+const capabilities = {
+  atomicCounters: true,
+  atomicAdd: true,
+  locks: true,
+  sharedAcrossProcesses: true,
+  retainsValues: true,
+  raw: false,
+  maxKeyLength: Number.POSITIVE_INFINITY,
+  maxValueSize: 512 * 1024 * 1024,
+  ttlPrecision: 1,
+}
 const bytes = (text: string) => new TextEncoder().encode(text)
 const text = (value: Uint8Array | undefined) =>
   value === undefined ? undefined : new TextDecoder().decode(value)
@@ -18,6 +32,8 @@ describe.skipIf(!available)('RedisStore on a 3-master Redis Cluster', () => {
   let server: RedisClusterServer
   let cluster: Cluster
   const stores: RedisStore[] = []
+  const siblings: Cluster[] = []
+  const lockPrefix = uniquePrefix('redis-cluster-locks')
   const open = () => {
     const store = new RedisStore({ connection: cluster, prefix: uniquePrefix('redis-cluster') })
     stores.push(store)
@@ -41,8 +57,29 @@ describe.skipIf(!available)('RedisStore on a 3-master Redis Cluster', () => {
   }, 60_000)
   afterAll(async () => {
     for (const store of stores) await store.close()
+    for (const sibling of siblings) await sibling.quit()
     await cluster?.quit()
     await server?.stop()
+  })
+
+  describe('conformance over an ioredis Cluster', () => {
+    const options = {
+      name: 'redis cluster',
+      ...capabilities,
+      sibling: (store: unknown) => {
+        const other = new Cluster([...server.nodes])
+        siblings.push(other)
+        return new RedisStore({
+          connection: other,
+          prefix: (store as RedisStore).prefix,
+          lockPrefix,
+        })
+      },
+    }
+    const factory = () =>
+      new RedisStore({ connection: cluster, prefix: uniquePrefix('redis-cluster'), lockPrefix })
+    describeStore(runner, factory, options)
+    describeLock(runner, factory, options)
   })
 
   test('getMany / setMany / deleteMany over keys on every master', async () => {

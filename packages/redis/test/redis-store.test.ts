@@ -1,10 +1,45 @@
+import { describeBadInput, describeLock, describeStore } from '@cellar/conformance'
 import { CacheGateway, decodeCounter, encodeCounter, isCellarError } from '@cellar/core'
 import { uniquePrefix, useRedis } from '@cellar/test-servers'
 import { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { RedisStore } from '../src/index.js'
 
 const redis = await useRedis()
+const runner = { describe, test, beforeEach, afterEach, beforeAll, afterAll }
+
+describe.skipIf(!redis)('RedisStore conformance (standalone)', () => {
+  // One client shared by every store of the suite (a given client is never closed by a store);
+  // the sibling is a second client of its own over the same prefix.
+  const client = redis ? new Redis(redis.url) : undefined
+  const lockPrefix = uniquePrefix('redis-locks')
+  const factory = () =>
+    new RedisStore({ connection: client!, prefix: uniquePrefix('redis'), lockPrefix })
+  const options = {
+    name: 'redis',
+    sibling: (store: unknown) =>
+      new RedisStore({ connection: redis!.url, prefix: (store as RedisStore).prefix, lockPrefix }),
+  }
+  afterAll(async () => {
+    const cleaner = new RedisStore({ connection: client!, prefix: lockPrefix })
+    await cleaner.clear()
+    await client!.quit()
+  })
+  describeStore(runner, factory, options)
+  describeLock(runner, factory, options)
+  // The same contract with declared limits, so the limit checks run too.
+  describeBadInput(
+    runner,
+    () =>
+      new RedisStore({
+        connection: client!,
+        prefix: uniquePrefix('redis'),
+        maxKeyLength: 200,
+        maxValueSize: 64 * 1024,
+      }),
+    { name: 'redis with limits' },
+  )
+})
 const bytes = (text: string) => new TextEncoder().encode(text)
 const text = (value: Uint8Array | undefined) =>
   value === undefined ? undefined : new TextDecoder().decode(value)
