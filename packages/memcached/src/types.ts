@@ -1,0 +1,53 @@
+import type { Duration, Ttl } from '@cellar/core'
+import type { Client, ClientOptions, ServerOptions } from 'memjs'
+
+/** Options of `MemcachedStore`. Give either `client` or the connection options, not both. */
+export interface MemcachedStoreOptions {
+  /**
+   * A memjs client to use; the store never closes it. Its own timeouts and retries apply.
+   * Without it, the store creates (and on `close()` closes) a client from the options below.
+   */
+  client?: Client
+  /**
+   * Servers as `'host:port,host:port'` or an array of `'host:port'` (`user:pass@host:port` for
+   * SASL); memjs spreads keys across them by hashing.
+   * @default '127.0.0.1:11211'
+   */
+  servers?: string | readonly string[]
+  /**
+   * How long one request may wait for its answer (memjs `timeout`).
+   * @default 500
+   */
+  timeout?: Duration
+  /**
+   * How long connecting to a server may take (memjs `conntimeout`).
+   * @default 1000
+   */
+  connectTimeout?: Duration
+  /**
+   * Attempts for requests that are safe to repeat (get, set, delete), memjs `retries`. Counters,
+   * `add`, CAS writes and locks are always sent once, so a retry can never apply them twice.
+   * @default 2
+   */
+  retries?: number
+  /** Further memjs client options (`failover`, `keepAlive`, `username`/`password`...). */
+  memjs?: Omit<ClientOptions & ServerOptions, 'timeout' | 'conntimeout' | 'retries'>
+  /**
+   * Every key of this store lives under this prefix; printable ASCII without spaces, at most
+   * 200 bytes.
+   * @default ''
+   */
+  prefix?: string
+  /**
+   * TTL used when a write omits one; `null` keeps entries until evicted or deleted.
+   * @default null
+   */
+  defaultTtl?: Ttl
+  /**
+   * Largest value accepted, in bytes; larger writes throw `E_VALUE_TOO_LARGE` before anything
+   * is sent. The default stays under memcached's 1 MiB item limit (`-I 1m`) with a 250-byte key
+   * and the item header; raise it together with the server's `-I`.
+   * @default 1_000_000
+   */
+  maxValueSize?: number
+}
