@@ -6,6 +6,8 @@ import {
   DEFAULT_LOCK_TABLE,
   DEFAULT_TABLE,
   execOn,
+  type KeyLimits,
+  keyLimits,
   placeholders,
   type TableNames,
   tableNames,
@@ -38,7 +40,7 @@ export interface Context {
   readonly sql: Statements
   readonly now: () => number
   readonly batchSize: number
-  readonly maxKeyLength: number
+  readonly limits: KeyLimits
   /** A private SQLite memory database: nothing is shared or persistent. */
   readonly memory: boolean
   readonly closed: boolean
@@ -107,7 +109,7 @@ export function createContext(knex: Knex, options: ContextOptions): Context {
     options.tableName ?? DEFAULT_TABLE,
     options.lockTableName ?? DEFAULT_LOCK_TABLE,
   )
-  const maxKeyLength = options.maxKeyLength ?? dialect.defaultMaxKeyLength
+  const limits = keyLimits(dialect, options)
   const exec: Exec =
     options.preparedStatements === true && dialect.name === 'sqlite'
       ? preparedExec(knex)
@@ -117,7 +119,7 @@ export function createContext(knex: Knex, options: ContextOptions): Context {
   let closed = false
 
   const init = (): Promise<void> => {
-    creating ??= dialect.createTables(knex, names, maxKeyLength).then(
+    creating ??= dialect.createTables(knex, names, limits.columnBytes).then(
       () => {
         ready = true
       },
@@ -146,7 +148,7 @@ export function createContext(knex: Knex, options: ContextOptions): Context {
     sql: statements(dialect, names),
     now: options.now ?? Date.now,
     batchSize: options.batchSize,
-    maxKeyLength,
+    limits,
     memory: dialect.name === 'sqlite' && isSqliteMemory(knex),
     get closed() {
       return closed

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '@cellar/core'
 import type { Knex } from 'knex'
-import type { Exec, SqlDialect } from './types.js'
+import type { Exec, KnexTableOptions, SqlDialect } from './types.js'
 
 /** Quoted identifiers of the two tables, plus the parts some DDL needs separately. */
 export interface TableNames {
@@ -107,4 +107,28 @@ export function isDecimal(value: unknown): boolean {
 export function execOn(knex: Knex): Exec {
   return (sql, bindings) =>
     knex.raw(sql, bindings as readonly Knex.RawBinding[]) as unknown as Promise<unknown>
+}
+
+/** Key size limits after defaults and checks; `columnBytes` sizes MySQL's key columns. */
+export interface KeyLimits {
+  readonly maxKeyLength: number
+  readonly maxPrefixLength: number
+  readonly columnBytes: number
+}
+
+export function keyLimits(dialect: SqlDialect, options: KnexTableOptions): KeyLimits {
+  const check = (value: number, what: string) => {
+    if (value !== Number.POSITIVE_INFINITY && !(Number.isSafeInteger(value) && value > 0)) {
+      throw new InvalidArgumentError(
+        `[cellar:knex] ${what} must be a positive integer or Infinity, got ${String(value)}`,
+      )
+    }
+    return value
+  }
+  const maxKeyLength = check(options.maxKeyLength ?? dialect.defaultMaxKeyLength, 'maxKeyLength')
+  const maxPrefixLength = check(
+    options.maxPrefixLength ?? dialect.defaultMaxPrefixLength,
+    'maxPrefixLength',
+  )
+  return { maxKeyLength, maxPrefixLength, columnBytes: maxKeyLength + maxPrefixLength }
 }

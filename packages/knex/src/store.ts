@@ -57,10 +57,11 @@ export class KnexStore implements Store<Uint8Array>, AsyncDisposable {
     resolveTtl(this.#defaultTtl) // refuse a bad default up front
     this.#ctx = context ?? this.#createContext(options)
     const { dialect } = this.#ctx
-    this.#maxKeyLength = this.#ctx.maxKeyLength - utf8Length(this.#prefix)
-    if (this.#maxKeyLength < 1) {
+    const { maxKeyLength, maxPrefixLength } = this.#ctx.limits
+    this.#maxKeyLength = maxKeyLength
+    if (utf8Length(this.#prefix) > maxPrefixLength) {
       throw new InvalidArgumentError(
-        `[cellar:knex] prefix "${this.#prefix}" leaves no room for keys within maxKeyLength ${this.#ctx.maxKeyLength}`,
+        `[cellar:knex] prefix "${this.#prefix.slice(0, 64)}" is ${utf8Length(this.#prefix)} bytes; maxPrefixLength is ${maxPrefixLength}`,
       )
     }
     const memory = this.#ctx.memory
@@ -77,6 +78,11 @@ export class KnexStore implements Store<Uint8Array>, AsyncDisposable {
       ttlPrecision: 1,
     })
     this.#locks = new KnexLockBackend(this.#ctx, this.#prefix)
+  }
+
+  /** The prefix every key of this store is stored under. */
+  get prefix(): string {
+    return this.#prefix
   }
 
   /** The dialect in use: `'sqlite'`, `'pg'` or `'mysql'`. */

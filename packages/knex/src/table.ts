@@ -1,7 +1,7 @@
 import type { Knex } from 'knex'
 import { dialectOf } from './dialects/index.js'
 import { backendError } from './errors.js'
-import { DEFAULT_LOCK_TABLE, DEFAULT_TABLE, tableNames } from './sql.js'
+import { DEFAULT_LOCK_TABLE, DEFAULT_TABLE, keyLimits, tableNames } from './sql.js'
 import type { KnexTableOptions } from './types.js'
 
 function namesFor(knex: Knex, options: KnexTableOptions) {
@@ -21,7 +21,7 @@ function namesFor(knex: Knex, options: KnexTableOptions) {
 export async function createTable(knex: Knex, options: KnexTableOptions = {}): Promise<void> {
   const { dialect, names } = namesFor(knex, options)
   try {
-    await dialect.createTables(knex, names, options.maxKeyLength ?? dialect.defaultMaxKeyLength)
+    await dialect.createTables(knex, names, keyLimits(dialect, options).columnBytes)
   } catch (error) {
     throw backendError('createTable', error)
   }

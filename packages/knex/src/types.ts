@@ -18,11 +18,19 @@ export interface KnexTableOptions {
    */
   lockTableName?: string
   /**
-   * Longest full key (prefix included) in UTF-8 bytes. On MySQL/MariaDB it is also the size of
-   * the `VARBINARY` key columns when the tables are created, so keep both in step.
-   * @default 1024 on MySQL/MariaDB, 2048 on PostgreSQL (B-tree entry limit), Infinity on SQLite
+   * Longest key after the prefix, in UTF-8 bytes (what `capabilities.maxKeyLength` declares,
+   * the same for every namespace). Longer keys throw `E_INVALID_KEY`.
+   * @default 1024 on MySQL/MariaDB, 2048 on PostgreSQL, Infinity on SQLite
    */
   maxKeyLength?: number
+  /**
+   * Room reserved for the prefix (store prefix plus nested namespaces), in UTF-8 bytes; a longer
+   * prefix is refused. On MySQL/MariaDB the key columns are created as
+   * `VARBINARY(maxKeyLength + maxPrefixLength)` (at most 3072), so create and use the tables
+   * with the same two numbers. PostgreSQL caps the sum near 2700 (B-tree entry size).
+   * @default 256 on MySQL/MariaDB and PostgreSQL, Infinity on SQLite
+   */
+  maxPrefixLength?: number
 }
 
 export interface KnexStoreOptions extends KnexTableOptions {
@@ -84,8 +92,10 @@ export interface SqlDialect {
   readonly name: DialectName
   /** Quotes one identifier (no dots). */
   quote(identifier: string): string
-  /** The default `maxKeyLength` (full key, in bytes). */
+  /** The default `maxKeyLength` (after the prefix, in bytes). */
   readonly defaultMaxKeyLength: number
+  /** The default `maxPrefixLength` (in bytes). */
+  readonly defaultMaxPrefixLength: number
   /** The default `maxValueSize`. */
   readonly defaultMaxValueSize: number
   /** Rows of a SELECT (or RETURNING) result. */
@@ -94,8 +104,8 @@ export interface SqlDialect {
   affected(result: unknown): number
   /** Key column values come back as text (pg, sqlite) or bytes (mysql). */
   keyText(value: unknown): string
-  /** Creates both tables if missing; safe when several processes race. */
-  createTables(knex: Knex, names: TableNames, maxKeyLength: number): Promise<void>
+  /** Creates both tables if missing, key columns `columnBytes` wide; safe when processes race. */
+  createTables(knex: Knex, names: TableNames, columnBytes: number): Promise<void>
   /** The upsert statement head for `rows` rows of (key, value, expires_at). */
   upsertSql(names: TableNames, rows: number): string
   /** Inserts, or takes over an expired row; resolves true if it wrote. */

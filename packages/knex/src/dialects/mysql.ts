@@ -40,6 +40,7 @@ export const mysqlDialect: SqlDialect = {
   name: 'mysql',
   quote: (identifier) => quoteWith('`', identifier),
   defaultMaxKeyLength: 1024,
+  defaultMaxPrefixLength: 256,
   defaultMaxValueSize: 4 * 1024 * 1024,
   rows: rowsOf,
   affected: affectedOf,
@@ -48,20 +49,20 @@ export const mysqlDialect: SqlDialect = {
     return Buffer.isBuffer(value) ? value.toString('utf8') : String(value)
   },
 
-  async createTables(knex: Knex, names: TableNames, maxKeyLength: number) {
-    if (!Number.isSafeInteger(maxKeyLength) || maxKeyLength < 1 || maxKeyLength > MAX_INDEX_BYTES) {
+  async createTables(knex: Knex, names: TableNames, columnBytes: number) {
+    if (!Number.isSafeInteger(columnBytes) || columnBytes > MAX_INDEX_BYTES) {
       throw new InvalidArgumentError(
-        `[cellar:knex] maxKeyLength must be an integer from 1 to ${MAX_INDEX_BYTES} on MySQL/MariaDB (the key column size), got ${maxKeyLength}`,
+        `[cellar:knex] maxKeyLength + maxPrefixLength must be an integer of at most ${MAX_INDEX_BYTES} on MySQL/MariaDB (the key column size), got ${columnBytes}`,
       )
     }
     const index = this.quote(`${names.cacheBase}_expires_at_idx`.slice(0, 64))
     // CREATE TABLE IF NOT EXISTS holds a metadata lock, so racing creators simply find the table;
     // the index is declared inline so no creator can stop half-way.
     await knex.raw(
-      `CREATE TABLE IF NOT EXISTS ${names.cache} (\`key\` VARBINARY(${maxKeyLength}) NOT NULL, \`value\` LONGBLOB NOT NULL, \`expires_at\` BIGINT NULL, PRIMARY KEY (\`key\`), INDEX ${index} (\`expires_at\`)) ENGINE=InnoDB`,
+      `CREATE TABLE IF NOT EXISTS ${names.cache} (\`key\` VARBINARY(${columnBytes}) NOT NULL, \`value\` LONGBLOB NOT NULL, \`expires_at\` BIGINT NULL, PRIMARY KEY (\`key\`), INDEX ${index} (\`expires_at\`)) ENGINE=InnoDB`,
     )
     await knex.raw(
-      `CREATE TABLE IF NOT EXISTS ${names.locks} (\`name\` VARBINARY(${maxKeyLength}) NOT NULL, \`owner\` VARBINARY(255) NULL, \`expires_at\` BIGINT NULL, \`fence\` BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (\`name\`)) ENGINE=InnoDB`,
+      `CREATE TABLE IF NOT EXISTS ${names.locks} (\`name\` VARBINARY(${columnBytes}) NOT NULL, \`owner\` VARBINARY(255) NULL, \`expires_at\` BIGINT NULL, \`fence\` BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (\`name\`)) ENGINE=InnoDB`,
     )
   },
 

@@ -23,8 +23,9 @@ const CREATE_LOCK = 'cellar:create-tables'
 export const pgDialect: SqlDialect = {
   name: 'pg',
   quote: (identifier) => quoteWith('"', identifier),
-  // B-tree entries are limited to about a third of a page (2704 bytes).
+  // B-tree entries are limited to about a third of a page (2704 bytes): 2048 + 256 fits.
   defaultMaxKeyLength: 2048,
+  defaultMaxPrefixLength: 256,
   defaultMaxValueSize: 64 * 1024 * 1024,
 
   rows(result) {

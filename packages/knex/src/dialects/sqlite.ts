@@ -19,6 +19,7 @@ export const sqliteDialect: SqlDialect = {
   name: 'sqlite',
   quote: (identifier) => quoteWith('"', identifier),
   defaultMaxKeyLength: Number.POSITIVE_INFINITY,
+  defaultMaxPrefixLength: Number.POSITIVE_INFINITY,
   defaultMaxValueSize: 64 * 1024 * 1024,
 
   rows(result) {
