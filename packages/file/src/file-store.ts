@@ -32,6 +32,7 @@ import { FileLockBackend } from './file-lock.js'
 import { type Decoded, decodeFile, encodeFile, isExpired, Kind, MAX_PAYLOAD } from './format.js'
 import { clearPrefix, pruneDirectory } from './sweep.js'
 
+/** Options of `FileStore`; only `directory` is required. */
 export interface FileStoreOptions {
   /** The directory that holds the files (created on first write). Give each cache its own. */
   directory: string
