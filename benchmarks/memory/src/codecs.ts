@@ -1,8 +1,9 @@
 import { Decoder, decode, Encoder } from '@msgpack/msgpack'
+import { do_not_optimize } from 'mitata'
 import { Packr } from 'msgpackr'
 import { PRODUCT } from './fixture.js'
 
-/** The serializer alone on the benchmark's value: what byte-mode reads and writes pay on top. */
+/** The serializer and byte copies alone on the benchmark's value: what byte mode pays on top. */
 export function codecBenchmarks(): Array<readonly [string, () => unknown]> {
   const encoder = new Encoder({ ignoreUndefined: false })
   const decoder = new Decoder()
@@ -13,17 +14,36 @@ export function codecBenchmarks(): Array<readonly [string, () => unknown]> {
   const textEncoder = new TextEncoder()
   const textDecoder = new TextDecoder()
   const jsonBytes = textEncoder.encode(json)
+  const stored = new Uint8Array(bytes.length + 1)
   return [
-    [`decode ${bytes.length} B: @msgpack/msgpack Decoder (reused)`, () => decoder.decode(bytes)],
-    [`decode ${bytes.length} B: @msgpack/msgpack decode() one-shot`, () => decode(bytes)],
-    [`decode ${packed.length} B: msgpackr Packr.unpack`, () => packr.unpack(packed)],
-    [`decode ${json.length} B: JSON.parse(string)`, () => JSON.parse(json)],
+    [
+      `copy ${stored.length} B: Uint8Array#slice() (MemoryStore byte-mode read)`,
+      () => do_not_optimize(stored.slice()),
+    ],
+    [`copy ${stored.length} B: Buffer.from (pooled)`, () => do_not_optimize(Buffer.from(stored))],
+    [
+      `view ${stored.length} B: subarray(1) (gateway tag strip)`,
+      () => do_not_optimize(stored.subarray(1)),
+    ],
+    [
+      `decode ${bytes.length} B: @msgpack/msgpack Decoder (reused)`,
+      () => do_not_optimize(decoder.decode(bytes)),
+    ],
+    [
+      `decode ${bytes.length} B: @msgpack/msgpack decode() one-shot`,
+      () => do_not_optimize(decode(bytes)),
+    ],
+    [
+      `decode ${packed.length} B: msgpackr Packr.unpack`,
+      () => do_not_optimize(packr.unpack(packed)),
+    ],
+    [`decode ${json.length} B: JSON.parse(string)`, () => do_not_optimize(JSON.parse(json))],
     [
       `decode ${json.length} B: JSON.parse(TextDecoder(bytes))`,
-      () => JSON.parse(textDecoder.decode(jsonBytes)),
+      () => do_not_optimize(JSON.parse(textDecoder.decode(jsonBytes))),
     ],
-    [`encode: @msgpack/msgpack Encoder (reused)`, () => encoder.encode(PRODUCT)],
-    [`encode: msgpackr Packr.pack`, () => packr.pack(PRODUCT)],
-    [`encode: JSON.stringify`, () => JSON.stringify(PRODUCT)],
+    [`encode: @msgpack/msgpack Encoder (reused)`, () => do_not_optimize(encoder.encode(PRODUCT))],
+    [`encode: msgpackr Packr.pack`, () => do_not_optimize(packr.pack(PRODUCT))],
+    [`encode: JSON.stringify`, () => do_not_optimize(JSON.stringify(PRODUCT))],
   ]
 }

@@ -5,8 +5,10 @@ import { memoryDriver } from 'bentocache/drivers/memory'
 import { createCache } from 'cache-manager'
 import Keyv from 'keyv'
 import { LRUCache } from 'lru-cache'
+import { do_not_optimize } from 'mitata'
 import { cycle, HIT_KEYS, KEY_COUNT, MISS_KEYS, PRODUCT, type Product } from './fixture.js'
 import { MsgpackrSerializer } from './msgpackr-serializer.js'
+import { createPrototypes } from './proposals.js'
 
 /**
  * One cache under test. `hit`, `miss` and `set` are each a distinct function literal (not a
@@ -14,6 +16,8 @@ import { MsgpackrSerializer } from './msgpackr-serializer.js'
  */
 export interface Contender {
   readonly name: string
+  /** Who it is: a baseline, a peer library, cellar itself, or a prototype of a proposal. */
+  readonly kind: 'baseline' | 'peer' | 'cellar' | 'prototype'
   /** Serializes values on the way in and out (the peers a byte-mode store is compared with). */
   readonly serializes: boolean
   readonly hit: () => unknown
@@ -33,10 +37,11 @@ function map(): Contender {
   const setKey = cycle(HIT_KEYS)
   return {
     name: 'Map',
+    kind: 'baseline',
     serializes: false,
-    hit: () => cache.get(hitKey()),
-    miss: () => cache.get(missKey()),
-    set: () => cache.set(setKey(), PRODUCT),
+    hit: () => do_not_optimize(cache.get(hitKey())),
+    miss: () => do_not_optimize(cache.get(missKey())),
+    set: () => do_not_optimize(cache.set(setKey(), PRODUCT)),
     read: (key) => cache.get(key),
     write: (key, value) => cache.set(key, value),
   }
@@ -49,10 +54,11 @@ function lruCache(): Contender {
   const setKey = cycle(HIT_KEYS)
   return {
     name: 'lru-cache',
+    kind: 'baseline',
     serializes: false,
-    hit: () => cache.get(hitKey()),
-    miss: () => cache.get(missKey()),
-    set: () => cache.set(setKey(), PRODUCT),
+    hit: () => do_not_optimize(cache.get(hitKey())),
+    miss: () => do_not_optimize(cache.get(missKey())),
+    set: () => do_not_optimize(cache.set(setKey(), PRODUCT)),
     read: (key) => cache.get(key),
     write: (key, value) => cache.set(key, value),
   }
@@ -66,10 +72,11 @@ function lruCacheAsync(): Contender {
   const setKey = cycle(HIT_KEYS)
   return {
     name: 'lru-cache (async wrapper)',
+    kind: 'baseline',
     serializes: false,
-    hit: async () => cache.get(hitKey()),
-    miss: async () => cache.get(missKey()),
-    set: async () => cache.set(setKey(), PRODUCT),
+    hit: async () => do_not_optimize(cache.get(hitKey())),
+    miss: async () => do_not_optimize(cache.get(missKey())),
+    set: async () => do_not_optimize(cache.set(setKey(), PRODUCT)),
     read: async (key) => cache.get(key),
     write: async (key, value) => cache.set(key, value),
   }
@@ -83,6 +90,7 @@ function cellar(name: string, raw: boolean, serializer?: Serializer): Contender 
   const setKey = cycle(HIT_KEYS)
   return {
     name,
+    kind: 'cellar',
     serializes: !raw,
     hit: () => gateway.getValue(hitKey()),
     miss: () => gateway.getValue(missKey()),
@@ -101,6 +109,7 @@ function cellarStoreOnly(): Contender {
   const setKey = cycle(HIT_KEYS)
   return {
     name: 'cellar MemoryStore raw, no gateway',
+    kind: 'cellar',
     serializes: false,
     hit: () => store.get(hitKey()),
     miss: () => store.get(missKey()),
@@ -119,6 +128,7 @@ function keyv(): Contender {
   const setKey = cycle(HIT_KEYS)
   return {
     name: 'Keyv (default, serialized)',
+    kind: 'peer',
     serializes: true,
     hit: () => cache.get(hitKey()),
     miss: () => cache.get(missKey()),
@@ -137,6 +147,7 @@ function cacheManager(): Contender {
   const setKey = cycle(HIT_KEYS)
   return {
     name: 'cache-manager (no serialization)',
+    kind: 'peer',
     serializes: false,
     hit: () => cache.get<Product>(hitKey()),
     miss: () => cache.get<Product>(missKey()),
@@ -161,6 +172,7 @@ function bento(serialize: boolean): Contender {
   const setKey = cycle(HIT_KEYS)
   return {
     name: serialize ? 'BentoCache memory (serialized)' : 'BentoCache memory (serialize: false)',
+    kind: 'peer',
     serializes: serialize,
     hit: () => cache.get<Product>({ key: hitKey() }),
     miss: () => cache.get<Product>({ key: missKey() }),
@@ -185,6 +197,7 @@ export function createContenders(): Contender[] {
     keyv(),
     bento(true),
     bento(false),
+    ...createPrototypes(),
   ]
 }
 

@@ -18,7 +18,11 @@ const ratio = (a: number, b: number | undefined): string =>
   b === undefined ? '—' : `${(a / b).toFixed(a / b >= 10 ? 1 : 2)}×`
 
 /** Markdown: ops/s per op and contender, each as a ratio of lru-cache's, then byte mode vs peers. */
-export function markdownReport(contenders: readonly Contender[], results: Results): string {
+export function markdownReport(
+  contenders: readonly Contender[],
+  results: Results,
+  spread: Map<string, [number, number]>,
+): string {
   const ops = (op: Op, name: string): number | undefined => {
     const ns = results.get(op)?.get(name)
     return ns === undefined ? undefined : opsPerSecond(ns)
@@ -27,16 +31,24 @@ export function markdownReport(contenders: readonly Contender[], results: Result
     '| contender | get-hit ops/s | vs lru-cache | get-miss ops/s | vs lru-cache | set ops/s | vs lru-cache |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ]
+  // Slowest to fastest round of each get-hit, to show the noise.
+  const hitSpread = (name: string): string => {
+    const ns = spread.get(`get-hit\t${name}`)
+    return ns === undefined
+      ? ''
+      : ` (${formatOps(opsPerSecond(ns[1]))}–${formatOps(opsPerSecond(ns[0]))})`
+  }
   for (const { name } of contenders) {
     const cells = OPS.flatMap((op) => {
       const value = ops(op, name)
       if (value === undefined) return ['—', '—']
-      return [formatOps(value), ratio(value, ops(op, 'lru-cache'))]
+      const shown = op === 'get-hit' ? `${formatOps(value)}${hitSpread(name)}` : formatOps(value)
+      return [shown, ratio(value, ops(op, 'lru-cache'))]
     })
     lines.push(`| ${name} | ${cells.join(' | ')} |`)
   }
-  const peers = contenders.filter((c) => c.serializes && !c.name.startsWith('cellar'))
-  const mine = contenders.filter((c) => c.serializes && c.name.startsWith('cellar'))
+  const peers = contenders.filter((c) => c.serializes && c.kind === 'peer')
+  const mine = contenders.filter((c) => c.serializes && c.kind !== 'peer')
   lines.push(
     '',
     `| byte mode vs serializing peers | ${peers.map((p) => `÷ ${p.name}`).join(' | ')} |`,
@@ -54,7 +66,7 @@ export function markdownReport(contenders: readonly Contender[], results: Result
 
 /** Markdown: the serializer alone. */
 export function codecReport(results: Map<string, number>): string {
-  const lines = ['| codec, on the benchmark value | ops/s |', '| --- | ---: |']
+  const lines = ['| codec or copy, on the benchmark value | ops/s |', '| --- | ---: |']
   for (const [name, ns] of results) lines.push(`| ${name} | ${formatOps(opsPerSecond(ns))} |`)
   return lines.join('\n')
 }
