@@ -4,6 +4,7 @@ import {
   assertKey,
   assertKeys,
   InvalidArgumentError,
+  InvalidKeyError,
   Lock,
   type LockOptions,
   parseDuration,
@@ -17,7 +18,7 @@ import {
 import createKnex, { type Knex } from 'knex'
 import { type Context, createContext } from './context.js'
 import { KnexLockBackend } from './lock.js'
-import { chunk, execOn, expiryOf, toBuffer, toBytes } from './sql.js'
+import { chunk, DEFAULT_TABLE, execOn, expiryOf, toBuffer, toBytes } from './sql.js'
 import type { KnexStoreOptions } from './types.js'
 
 const NAME = 'knex'
@@ -57,6 +58,11 @@ export class KnexStore implements Store<Uint8Array>, AsyncDisposable {
     resolveTtl(this.#defaultTtl) // refuse a bad default up front
     this.#ctx = context ?? this.#createContext(options)
     const { dialect } = this.#ctx
+    if (!dialect.nulInKeys && this.#prefix.includes('\u0000')) {
+      throw new InvalidArgumentError(
+        `[cellar:knex] prefix contains U+0000, which ${dialect.name} text cannot hold`,
+      )
+    }
     const { maxKeyLength, maxPrefixLength } = this.#ctx.limits
     this.#maxKeyLength = maxKeyLength
     if (utf8Length(this.#prefix) > maxPrefixLength) {
@@ -85,6 +91,11 @@ export class KnexStore implements Store<Uint8Array>, AsyncDisposable {
     return this.#prefix
   }
 
+  /** The cache table this store writes (as configured, unquoted). */
+  get tableName(): string {
+    return this.#options.tableName ?? DEFAULT_TABLE
+  }
+
   /** The dialect in use: `'sqlite'`, `'pg'` or `'mysql'`. */
   get dialect(): string {
     return this.#ctx.dialect.name
@@ -102,7 +113,7 @@ export class KnexStore implements Store<Uint8Array>, AsyncDisposable {
 
   async getMany(keys: readonly string[]): Promise<Array<Uint8Array | undefined>> {
     this.#open()
-    assertKeys(keys, this.#maxKeyLength)
+    this.#keys(keys)
     if (keys.length === 0) return []
     const found = new Map<string, Uint8Array>()
     await this.#ctx.run('getMany', undefined, async (exec, dialect) => {
@@ -144,7 +155,7 @@ export class KnexStore implements Store<Uint8Array>, AsyncDisposable {
     const ms = resolveTtl(ttl, this.#defaultTtl)
     const latest = new Map<string, Buffer>()
     for (const [key, value] of entries) {
-      assertKey(key, this.#maxKeyLength)
+      this.#key(key)
       assertBytes(value, key, this.capabilities.maxValueSize)
       latest.set(this.#prefix + key, toBuffer(value))
     }
@@ -206,7 +217,7 @@ export class KnexStore implements Store<Uint8Array>, AsyncDisposable {
 
   async deleteMany(keys: readonly string[]): Promise<number> {
     this.#open()
-    assertKeys(keys, this.#maxKeyLength)
+    this.#keys(keys)
     if (keys.length === 0) return 0
     return this.#deleteKeys(
       'deleteMany',
@@ -316,7 +327,6 @@ export class KnexStore implements Store<Uint8Array>, AsyncDisposable {
   #createContext(options: KnexStoreOptions): Context {
     this.#ownsContext = true
     const given = typeof options.knex === 'function'
-    const knex = given ? (options.knex as Knex) : createKnex(options.knex as Knex.Config)
     const prune = options.pruneInterval ?? DEFAULT_PRUNE_MS
     const pruneMs = prune === false ? false : parseDuration(prune, 'pruneInterval')
     if (pruneMs !== false && !(pruneMs > 0)) {
@@ -326,13 +336,19 @@ export class KnexStore implements Store<Uint8Array>, AsyncDisposable {
     if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
       throw new InvalidArgumentError('[cellar:knex] batchSize must be a positive integer')
     }
-    return createContext(knex, {
-      ...options,
-      ownsKnex: !given,
-      pruneMs,
-      batchSize,
-      prune: () => this.prune(),
-    })
+    const knex = given ? (options.knex as Knex) : createKnex(options.knex as Knex.Config)
+    try {
+      return createContext(knex, {
+        ...options,
+        ownsKnex: !given,
+        pruneMs,
+        batchSize,
+        prune: () => this.prune(),
+      })
+    } catch (error) {
+      if (!given) void knex.destroy()
+      throw error
+    }
   }
 
   #open(): void {
@@ -343,7 +359,22 @@ export class KnexStore implements Store<Uint8Array>, AsyncDisposable {
 
   #check(key: string): void {
     this.#open()
+    this.#key(key)
+  }
+
+  #key(key: string): void {
     assertKey(key, this.#maxKeyLength)
+    if (!this.#ctx.dialect.nulInKeys && key.includes('\u0000')) {
+      throw new InvalidKeyError(
+        `[cellar:knex] key "${key.slice(0, 64)}" contains U+0000, which ${this.#ctx.dialect.name} text cannot hold`,
+        { key },
+      )
+    }
+  }
+
+  #keys(keys: readonly string[]): void {
+    assertKeys(keys)
+    for (const key of keys) this.#key(key)
   }
 }
 

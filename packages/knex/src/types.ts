@@ -102,6 +102,8 @@ export interface SqlDialect {
   rows(result: unknown): Array<Record<string, unknown>>
   /** Rows changed by a write. */
   affected(result: unknown): number
+  /** Keys may contain U+0000 (PostgreSQL text cannot). */
+  readonly nulInKeys: boolean
   /** Key column values come back as text (pg, sqlite) or bytes (mysql). */
   keyText(value: unknown): string
   /** Creates both tables if missing, key columns `columnBytes` wide; safe when processes race. */

@@ -41,6 +41,7 @@ export const mysqlDialect: SqlDialect = {
   quote: (identifier) => quoteWith('`', identifier),
   defaultMaxKeyLength: 1024,
   defaultMaxPrefixLength: 256,
+  nulInKeys: true,
   defaultMaxValueSize: 4 * 1024 * 1024,
   rows: rowsOf,
   affected: affectedOf,

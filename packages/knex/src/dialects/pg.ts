@@ -26,6 +26,7 @@ export const pgDialect: SqlDialect = {
   // B-tree entries are limited to about a third of a page (2704 bytes): 2048 + 256 fits.
   defaultMaxKeyLength: 2048,
   defaultMaxPrefixLength: 256,
+  nulInKeys: false,
   defaultMaxValueSize: 64 * 1024 * 1024,
 
   rows(result) {

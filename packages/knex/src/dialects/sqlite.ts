@@ -20,6 +20,7 @@ export const sqliteDialect: SqlDialect = {
   quote: (identifier) => quoteWith('"', identifier),
   defaultMaxKeyLength: Number.POSITIVE_INFINITY,
   defaultMaxPrefixLength: Number.POSITIVE_INFINITY,
+  nulInKeys: true,
   defaultMaxValueSize: 64 * 1024 * 1024,
 
   rows(result) {
