@@ -47,8 +47,12 @@ export function knexConfig(target: Target, pool?: Knex.PoolConfig): Knex.Config 
 }
 
 /** Opens a knex instance on the target; SQLite files get WAL, as a multi-process app would. */
-export function openKnex(target: Target, pool?: Knex.PoolConfig): Knex {
-  const config = knexConfig(target, pool)
+export function openKnex(
+  target: Target,
+  pool?: Knex.PoolConfig,
+  extra: Partial<Knex.Config> = {},
+): Knex {
+  const config = { ...knexConfig(target, pool), ...extra }
   if (target.kind === 'sqlite' && target.filename !== ':memory:') {
     config.pool = {
       ...config.pool,

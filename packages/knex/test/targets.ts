@@ -15,7 +15,7 @@ export interface NamedTarget {
  */
 export async function useTargets(): Promise<{
   targets: NamedTarget[]
-  open: (target: Target, pool?: Knex.PoolConfig) => Knex
+  open: (target: Target, pool?: Knex.PoolConfig, extra?: Partial<Knex.Config>) => Knex
 }> {
   const pg = await usePostgres()
   const mysql = await useMysql()
@@ -31,8 +31,8 @@ export async function useTargets(): Promise<{
       { name: 'PostgreSQL', target: pg && { kind: 'pg', database: pg } },
       { name: 'MariaDB', target: mysql && { kind: 'mysql', database: mysql } },
     ],
-    open: (target, pool) => {
-      const knex = openKnex(target, pool)
+    open: (target, pool, extra) => {
+      const knex = openKnex(target, pool, extra)
       opened.push(knex)
       return knex
     },
