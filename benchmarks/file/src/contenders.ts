@@ -1,4 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFile as readFileCallback,
+  rmSync,
+  writeFile as writeFileCallback,
+} from 'node:fs'
 import { readFile, rename, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -47,6 +53,8 @@ export function createContenders(): Contender[] {
   const driver = new FileDriver({ directory: join(root, 'bento-driver'), pruneInterval: false })
   const json = JSON.stringify(PRODUCT)
 
+  const callbackHit = cycle()
+  const callbackSet = cycle()
   const plainHit = cycle()
   const plainSet = cycle()
   const atomicSet = cycle()
@@ -62,10 +70,16 @@ export function createContenders(): Contender[] {
 
   return [
     {
-      name: 'plain fs: readFile / writeFile of the same bytes',
+      name: 'plain fs (callback API): readFile / writeFile of the same bytes',
       prepare: async () => {
         for (const key of keys) await writeFile(plainPath(key), value)
       },
+      hit: () => callbackRead(plainPath(callbackHit())),
+      set: () => callbackWrite(plainPath(callbackSet()), value),
+    },
+    {
+      name: 'plain fs/promises: readFile / writeFile of the same bytes',
+      prepare: async () => {},
       hit: () => readFile(plainPath(plainHit())),
       set: () => writeFile(plainPath(plainSet()), value),
     },
@@ -115,6 +129,18 @@ export function createContenders(): Contender[] {
       close: () => driver.disconnect(),
     },
   ]
+}
+
+function callbackRead(path: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    readFileCallback(path, (error, data) => (error === null ? resolve(data) : reject(error)))
+  })
+}
+
+function callbackWrite(path: string, data: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    writeFileCallback(path, data, (error) => (error === null ? resolve() : reject(error)))
+  })
 }
 
 /** Checks every contender reads back what it wrote before anything is timed. */

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
+import { readFile as readFileCallback } from 'node:fs'
 import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises'
 import { dirname, sep } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -39,13 +40,16 @@ function tempPath(path: string): string {
 }
 
 /** Reads a whole file; resolves `undefined` when it does not exist. */
-export async function readIfExists(path: string): Promise<Buffer | undefined> {
-  try {
-    return await readFile(path)
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return undefined
-    throw error
-  }
+export function readIfExists(path: string): Promise<Buffer | undefined> {
+  // The callback readFile: on Node 20 it reads a small file in about half the time of
+  // fs/promises' readFile, which goes through a FileHandle and several round trips.
+  return new Promise((resolve, reject) => {
+    readFileCallback(path, (error, data) => {
+      if (error === null) resolve(data)
+      else if (error.code === 'ENOENT') resolve(undefined)
+      else reject(error)
+    })
+  })
 }
 
 /**
