@@ -1,0 +1,23 @@
+import { describeLock, describeStore } from '@cellar/conformance'
+import { afterEach, beforeEach, describe, test } from 'vitest'
+import { MemoryStore } from '../src/index.js'
+
+const runner = { describe, test, beforeEach, afterEach }
+
+describe('byte mode', () => {
+  const factory = () => new MemoryStore({ pruneInterval: false })
+  describeStore(runner, factory, { name: 'memory (bytes)' })
+  describeLock(runner, factory, { name: 'memory (bytes)' })
+})
+
+describe('raw mode', () => {
+  const factory = () => new MemoryStore({ raw: true })
+  describeStore(runner, factory, { name: 'memory (raw)' })
+  describeLock(runner, factory, { name: 'memory (raw)' })
+})
+
+describe('a namespace with size limits', () => {
+  const factory = () =>
+    new MemoryStore({ maxBytes: 1024 * 1024, maxValueSize: 64 * 1024 }).namespace('tenant')
+  describeStore(runner, factory, { name: 'memory (namespaced, limited)' })
+})
