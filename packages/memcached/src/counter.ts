@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { encodeCounter, InvalidArgumentError, requireCounter } from '@cellar/core'
 import type { Response } from 'memjs'
-import { MAX_RELATIVE_SECONDS } from './expiry.js'
+import { keepExpiry } from './expiry.js'
 import {
   counterExtras,
   ONCE,
@@ -31,42 +31,89 @@ function result(response: Response, key: string): number {
   return Number(value)
 }
 
+interface Waiter {
+  readonly delta: number
+  readonly resolve: (value: number) => void
+  readonly reject: (error: unknown) => void
+}
+
 /**
- * Adds `delta` to the counter at `mcKey` and resolves the new value (see `increment`).
+ * Counters on memcached (see `increment`).
  *
  * A delta >= 0 is one native INCR whose "initial" is the delta itself: the server creates a
  * missing key with that value (no expiry) or adds to an existing one (keeping its expiry), in
  * one atomic step. Native counters are unsigned, so negative results, negative counters and
  * negative deltas go through a compare-and-swap loop instead: read the value and its CAS, then
  * DECR/INCR with that CAS (keeps the expiry) or, where the result is negative, SET with that CAS
- * and the absolute expiry kept in the item's flags. A concurrent writer makes the CAS fail and
- * the loop read again, so every update applies exactly once.
+ * and the expiry kept in the item's flags. A concurrent writer makes the CAS fail and the loop
+ * read again, so every update applies exactly once. Within the process, CAS updates of one key
+ * are combined: while one is in flight the next ones queue, then apply their summed delta in one
+ * swap, each resolving the value after its own delta (as if applied back to back).
  */
-export async function incrementCounter(
-  wire: Wire,
-  mcKey: string,
-  key: string,
-  delta: number,
-): Promise<number> {
-  if (delta >= 0) {
-    const extras = counterExtras(delta, delta, 0)
-    const response = await wire.send(Op.INCR, mcKey, key, extras, undefined, undefined, ONCE)
-    if (response.header.status === Status.OK) return result(response, key)
-    if (response.header.status !== Status.NON_NUMERIC) throw unexpected(response, key)
+export class Counters {
+  readonly #wire: Wire
+  readonly #queues = new Map<string, Waiter[]>()
+
+  constructor(wire: Wire) {
+    this.#wire = wire
   }
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    if (attempt >= 3) await sleep(Math.random() * Math.min(20, attempt))
-    const done = await casStep(wire, mcKey, key, delta)
-    if (done !== undefined) return done
+
+  /** Adds `delta` to the counter at `mcKey` (the caller's `key`) and resolves the new value. */
+  async increment(mcKey: string, key: string, delta: number): Promise<number> {
+    if (delta >= 0) {
+      const extras = counterExtras(delta, delta, 0)
+      const wire = this.#wire
+      const response = await wire.send(Op.INCR, mcKey, key, extras, undefined, undefined, ONCE)
+      if (response.header.status === Status.OK) return result(response, key)
+      if (response.header.status !== Status.NON_NUMERIC) throw unexpected(response, key)
+    }
+    return new Promise((resolve, reject) => {
+      const queue = this.#queues.get(mcKey)
+      if (queue !== undefined) {
+        queue.push({ delta, resolve, reject })
+        return
+      }
+      this.#queues.set(mcKey, [])
+      this.#drain(mcKey, key, [{ delta, resolve, reject }])
+    })
   }
-  throw unavailable(
-    'increment',
-    key,
-    new Error(`the value kept changing under ${MAX_ATTEMPTS} compare-and-swap attempts`),
-  )
+
+  async #drain(mcKey: string, key: string, first: Waiter[]): Promise<void> {
+    let batch = first
+    while (batch.length > 0) {
+      const total = batch.reduce((sum, waiter) => sum + waiter.delta, 0)
+      try {
+        if (!Number.isSafeInteger(total)) throw overflow(key)
+        let value = await this.#swap(mcKey, key, total)
+        for (const waiter of batch) {
+          value += waiter.delta
+          waiter.resolve(value)
+        }
+      } catch (error) {
+        for (const waiter of batch) waiter.reject(error)
+      }
+      batch = this.#queues.get(mcKey) ?? []
+      this.#queues.set(mcKey, [])
+    }
+    this.#queues.delete(mcKey)
+  }
+
+  /** Applies `delta` by compare-and-swap; resolves the value it replaced. */
+  async #swap(mcKey: string, key: string, delta: number): Promise<number> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      if (attempt >= 2) await sleep(Math.random() * Math.min(50, 2 ** attempt))
+      const before = await casStep(this.#wire, mcKey, key, delta)
+      if (before !== undefined) return before
+    }
+    throw unavailable(
+      'increment',
+      key,
+      new Error(`the value kept changing under ${MAX_ATTEMPTS} compare-and-swap attempts`),
+    )
+  }
 }
 
-/** One read-compute-swap attempt; resolves undefined when someone else wrote in between. */
+/** One read-compute-swap attempt: the value replaced, or undefined if someone wrote in between. */
 async function casStep(
   wire: Wire,
   mcKey: string,
@@ -78,7 +125,7 @@ async function casStep(
     const extras = storeExtras(0, 0)
     const value = encodeCounter(delta)
     const added = await wire.send(Op.ADD, mcKey, key, extras, value, undefined, ONCE)
-    if (added.header.status === Status.OK) return delta
+    if (added.header.status === Status.OK) return 0
     if (added.header.status === Status.EXISTS || added.header.status === Status.NOT_STORED) {
       return undefined
     }
@@ -97,13 +144,12 @@ async function casStep(
     swapped = await wire.send(opcode, mcKey, key, extras, undefined, cas, ONCE)
   } else {
     // memcached can't report an item's TTL; the flags hold the absolute expiry we wrote.
-    const flags = read.extras.length >= 4 ? read.extras.readUInt32BE(0) : 0
-    const at = flags > MAX_RELATIVE_SECONDS ? flags : 0
-    const extras = storeExtras(at, at)
+    const { flags, exptime } = keepExpiry(read.extras.length >= 4 ? read.extras.readUInt32BE(0) : 0)
+    const extras = storeExtras(flags, exptime)
     swapped = await wire.send(Op.SET, mcKey, key, extras, encodeCounter(next), cas, ONCE)
   }
   const status = swapped.header.status
-  if (status === Status.OK) return next
+  if (status === Status.OK) return current
   if (status === Status.EXISTS || status === Status.NOT_FOUND) return undefined
   throw unexpected(swapped, key)
 }

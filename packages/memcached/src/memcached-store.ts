@@ -15,7 +15,7 @@ import {
   type Ttl,
 } from '@cellar/core'
 import { Client, type Response } from 'memjs'
-import { incrementCounter } from './counter.js'
+import { Counters } from './counter.js'
 import { toExpiry } from './expiry.js'
 import { Generations } from './generations.js'
 import { assertPrefix, type Head, KeySpace } from './keys.js'
@@ -25,6 +25,7 @@ import { ONCE, Op, Status, storeExtras, unavailable, unexpected, Wire } from './
 
 interface Shared {
   readonly wire: Wire
+  readonly counters: Counters
   readonly ownsClient: boolean
   readonly capabilities: StoreCapabilities
   readonly defaultTtl: Ttl
@@ -80,8 +81,10 @@ function createShared(options: MemcachedStoreOptions): Shared {
       retries,
     })
   }
+  const wire = new Wire(client, watchdogDeadline(client))
   return {
-    wire: new Wire(client, watchdogDeadline(client)),
+    wire,
+    counters: new Counters(wire),
     ownsClient: options.client === undefined,
     defaultTtl,
     closed: false,
@@ -237,7 +240,7 @@ export class MemcachedStore implements Store<Uint8Array> {
   async increment(key: string, delta = 1): Promise<number> {
     this.#check(key)
     assertDelta(delta, key)
-    return this.#run((head) => incrementCounter(this.#wire, head.key(key), key, delta))
+    return this.#run((head) => this.#shared.counters.increment(head.key(key), key, delta))
   }
 
   /**
