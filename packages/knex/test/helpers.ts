@@ -46,6 +46,8 @@ export function knexConfig(target: Target, pool?: Knex.PoolConfig): Knex.Config 
   }
 }
 
+type Done = (error?: Error) => void
+
 /** Opens a knex instance on the target; SQLite files get WAL, as a multi-process app would. */
 export function openKnex(
   target: Target,
@@ -54,11 +56,13 @@ export function openKnex(
 ): Knex {
   const config = { ...knexConfig(target, pool), ...extra }
   if (target.kind === 'sqlite' && target.filename !== ':memory:') {
+    const after = pool?.afterCreate as ((connection: unknown, done: Done) => void) | undefined
     config.pool = {
       ...config.pool,
-      afterCreate: (connection: { pragma(sql: string): unknown }, done: (err?: Error) => void) => {
+      afterCreate: (connection: { pragma(sql: string): unknown }, done: Done) => {
         connection.pragma('journal_mode = WAL')
-        done()
+        if (after) after(connection, done)
+        else done()
       },
     }
   }
