@@ -48,14 +48,19 @@ export function knexConfig(target: Target, pool?: Knex.PoolConfig): Knex.Config 
 
 type Done = (error?: Error) => void
 
-/** Opens a knex instance on the target; SQLite files get WAL, as a multi-process app would. */
+/**
+ * Opens a knex instance on the target; SQLite files get WAL (unless told `delete`, SQLite's
+ * default rollback journal), as a multi-process app would.
+ */
 export function openKnex(
   target: Target,
   pool?: Knex.PoolConfig,
   extra: Partial<Knex.Config> = {},
+  journal: 'wal' | 'delete' = 'wal',
 ): Knex {
   const config = { ...knexConfig(target, pool), ...extra }
-  if (target.kind === 'sqlite' && target.filename !== ':memory:') {
+  // DELETE is SQLite's default for a new file: nothing to set (switching needs exclusive access).
+  if (target.kind === 'sqlite' && target.filename !== ':memory:' && journal === 'wal') {
     const after = pool?.afterCreate as ((connection: unknown, done: Done) => void) | undefined
     config.pool = {
       ...config.pool,

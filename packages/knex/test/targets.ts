@@ -15,7 +15,12 @@ export interface NamedTarget {
  */
 export async function useTargets(): Promise<{
   targets: NamedTarget[]
-  open: (target: Target, pool?: Knex.PoolConfig, extra?: Partial<Knex.Config>) => Knex
+  open: (
+    target: Target,
+    pool?: Knex.PoolConfig,
+    extra?: Partial<Knex.Config>,
+    journal?: 'wal' | 'delete',
+  ) => Knex
 }> {
   const pg = await usePostgres()
   const mysql = await useMysql()
@@ -31,8 +36,8 @@ export async function useTargets(): Promise<{
       { name: 'PostgreSQL', target: pg && { kind: 'pg', database: pg } },
       { name: 'MariaDB', target: mysql && { kind: 'mysql', database: mysql } },
     ],
-    open: (target, pool, extra) => {
-      const knex = openKnex(target, pool, extra)
+    open: (target, pool, extra, journal) => {
+      const knex = openKnex(target, pool, extra, journal)
       opened.push(knex)
       return knex
     },
