@@ -1,5 +1,5 @@
 import type { FencingToken, LockBackend, LockState } from '@cellar/core'
-import type { Connection } from './connection.js'
+import { type Connection, corkUntilNextTick } from './connection.js'
 import { toCellarError } from './errors.js'
 import { ACQUIRE, EXTEND, INSPECT, RELEASE, runScript } from './scripts.js'
 
@@ -69,8 +69,9 @@ export class RedisLockBackend implements LockBackend {
   }
 
   async #ready(): Promise<void> {
-    const warming = this.#connection.warming
-    if (warming !== undefined) await warming
+    const connection = this.#connection
+    if (connection.warming !== undefined) await connection.warming
+    if (connection.cork && !connection.corked) corkUntilNextTick(connection)
   }
 
   async #run(

@@ -15,7 +15,12 @@ import {
 import type { Cluster } from 'ioredis'
 import { clearPrefix } from './clear.js'
 import { clusterGetMany, clusterSetMany, clusterUnlink } from './cluster.js'
-import { type Connection, closeConnection, openConnection } from './connection.js'
+import {
+  type Connection,
+  closeConnection,
+  corkUntilNextTick,
+  openConnection,
+} from './connection.js'
 import { pipelineError, toCellarError } from './errors.js'
 import { RedisLockBackend } from './redis-lock.js'
 import type { RedisClient, RedisStoreOptions } from './types.js'
@@ -129,6 +134,7 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
   async get(key: string): Promise<Uint8Array | undefined> {
     this.#check(key)
     if (this.#connection.warming !== undefined) await this.#connection.warming
+    this.#batch()
     try {
       return toBytes(await this.#client.getBuffer(this.prefix + key))
     } catch (error) {
@@ -141,6 +147,7 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
     assertKeys(keys, this.#maxKeyLength)
     if (keys.length === 0) return []
     if (this.#connection.warming !== undefined) await this.#connection.warming
+    this.#batch()
     const full = keys.map((key) => this.prefix + key)
     try {
       const values = this.#connection.cluster
@@ -157,6 +164,7 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
     assertBytes(value, key, this.#maxValueSize)
     const px = toPx(resolveTtl(ttl, this.#defaultTtl, key))
     if (this.#connection.warming !== undefined) await this.#connection.warming
+    this.#batch()
     const full = this.prefix + key
     try {
       if (px === null) await this.#client.set(full, toBuffer(value))
@@ -185,6 +193,7 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
     const px = toPx(resolveTtl(ttl, this.#defaultTtl))
     if (entries.length === 0) return
     if (this.#connection.warming !== undefined) await this.#connection.warming
+    this.#batch()
     try {
       if (px === 0) await this.#unlink(keys)
       else if (this.#connection.cluster) {
@@ -209,6 +218,7 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
     // An entry that is expired on arrival is never visible, so there is nothing to write.
     if (px === 0) return false
     if (this.#connection.warming !== undefined) await this.#connection.warming
+    this.#batch()
     const full = this.prefix + key
     try {
       const written =
@@ -224,6 +234,7 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
   async has(key: string): Promise<boolean> {
     this.#check(key)
     if (this.#connection.warming !== undefined) await this.#connection.warming
+    this.#batch()
     try {
       return (await this.#client.exists(this.prefix + key)) === 1
     } catch (error) {
@@ -234,6 +245,7 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
   async delete(key: string): Promise<boolean> {
     this.#check(key)
     if (this.#connection.warming !== undefined) await this.#connection.warming
+    this.#batch()
     try {
       return (await this.#client.unlink(this.prefix + key)) > 0
     } catch (error) {
@@ -246,6 +258,7 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
     assertKeys(keys, this.#maxKeyLength)
     if (keys.length === 0) return 0
     if (this.#connection.warming !== undefined) await this.#connection.warming
+    this.#batch()
     try {
       return await this.#unlink(keys.map((key) => this.prefix + key))
     } catch (error) {
@@ -258,6 +271,7 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
     this.#check(key)
     assertDelta(delta, key)
     if (this.#connection.warming !== undefined) await this.#connection.warming
+    this.#batch()
     try {
       return await this.#client.incrby(this.prefix + key, delta)
     } catch (error) {
@@ -309,6 +323,11 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
       return clusterUnlink(this.#client as Cluster, keys, this.#connection.keyPrefix)
     }
     return this.#client.unlink(keys)
+  }
+
+  #batch(): void {
+    const connection = this.#connection
+    if (connection.cork && !connection.corked) corkUntilNextTick(connection)
   }
 
   #open(): void {
