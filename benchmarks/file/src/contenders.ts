@@ -23,7 +23,8 @@ export interface Contender {
   readonly close?: () => Promise<void>
 }
 
-export const root = mkdtempSync(join(tmpdir(), 'cellar-bench-file-'))
+/** Where the files go: `BENCH_DIR` (e.g. /dev/shm for tmpfs), else the OS temp directory. */
+export const root = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'cellar-bench-file-'))
 
 /** The bytes the gateway writes for PRODUCT: its tag byte plus MessagePack. */
 export function productBytes(): Uint8Array {
