@@ -7,11 +7,12 @@ import { counterExtras, ONCE, Op, Status, storeExtras, unexpected, type Wire } f
 const noop = (): void => {}
 
 /**
- * A fresh generation number: the clock in microseconds, so a generation key that was evicted
- * (or lost in a restart) starts above every value it held before and never revives old keys.
+ * A fresh generation number: the wall clock in microseconds, so a generation key that was
+ * evicted (or lost in a restart) starts above every value it held before (unless it was cleared
+ * more times than microseconds passed) and never revives old keys.
  */
 export function seed(): number {
-  return Date.now() * 1000 + Math.floor(Math.random() * 1000)
+  return Math.floor((performance.timeOrigin + performance.now()) * 1000)
 }
 
 interface Deferred {
@@ -31,20 +32,31 @@ function deferred(): Deferred {
 /**
  * The generation vector of one namespace path, read from memcached. `fresh()` resolves a vector
  * read by a request sent after the call, so an operation that checks it sees every `clear()`
- * that finished before it started, in any process. Concurrent callers share reads: while one
- * read is in flight, new callers wait for the next one, so a busy store reads the generations
- * about once per round trip, not once per operation.
+ * that finished before it started, in any process. Calls made in the same tick share one read,
+ * sent once the tick's synchronous work and promise jobs are done: a busy store reads the
+ * generations about once per batch of socket events, not once per operation.
  */
 export class Generations {
   readonly #wire: Wire
   readonly #space: KeySpace
   #current: Head | undefined
-  #inflight: Promise<Head> | undefined
-  #next: Deferred | undefined
+  #pending: Deferred | undefined
+  /** Sequence of the last read sent, and of the one whose answer set `#current`. */
+  #sent = 0
+  #applied = 0
+  readonly #trustMs: number
+  /** When the read that set `#current` was sent (performance.now()). */
+  #readAt = Number.NEGATIVE_INFINITY
 
-  constructor(wire: Wire, space: KeySpace) {
+  constructor(wire: Wire, space: KeySpace, trustMs = 0) {
     this.#wire = wire
     this.#space = space
+    this.#trustMs = trustMs
+  }
+
+  /** True while the last read is recent enough to use without checking (`generationTtl`). */
+  get trusted(): boolean {
+    return this.#trustMs > 0 && performance.now() - this.#readAt < this.#trustMs
   }
 
   /** The last vector read, if any (what operations send with before `fresh()` confirms it). */
@@ -54,9 +66,17 @@ export class Generations {
 
   /** Resolves a vector read after this call; the same `Head` object while nothing changed. */
   fresh(): Promise<Head> {
-    if (this.#inflight === undefined) return this.#start()
-    this.#next ??= deferred()
-    return this.#next.promise
+    let pending = this.#pending
+    if (pending === undefined) {
+      const next = deferred()
+      pending = next
+      this.#pending = next
+      process.nextTick(() => {
+        this.#pending = undefined
+        next.resolve(this.#read(++this.#sent))
+      })
+    }
+    return pending.promise
   }
 
   /** Starts a new generation for the innermost level (what `clear()` does). */
@@ -79,22 +99,12 @@ export class Generations {
       throw unexpected(response, undefined)
     }
     this.#current = undefined
+    this.#applied = this.#sent
+    this.#readAt = Number.NEGATIVE_INFINITY
   }
 
-  #start(): Promise<Head> {
-    const read = this.#read()
-    this.#inflight = read
-    const settle = () => {
-      this.#inflight = undefined
-      const next = this.#next
-      this.#next = undefined
-      if (next !== undefined) next.resolve(this.#start())
-    }
-    read.then(settle, settle)
-    return read
-  }
-
-  async #read(): Promise<Head> {
+  async #read(sequence: number): Promise<Head> {
+    const sentAt = performance.now()
     const keys = this.#space.genKeys
     const found = await this.#fetch(keys)
     const gens: number[] = []
@@ -104,10 +114,16 @@ export class Generations {
       while (gen === undefined) gen = await this.#init(key)
       gens.push(gen)
     }
+    // Reads to several servers may answer out of order: never go back to an older vector.
+    const newest = sequence > this.#applied
+    if (newest) {
+      this.#applied = sequence
+      this.#readAt = sentAt
+    }
     const current = this.#current
     if (current?.matches(gens)) return current
     const head = this.#space.head(gens)
-    this.#current = head
+    if (newest) this.#current = head
     return head
   }
 

@@ -29,6 +29,7 @@ interface Shared {
   readonly ownsClient: boolean
   readonly capabilities: StoreCapabilities
   readonly defaultTtl: Ttl
+  readonly generationTtl: number
   closed: boolean
 }
 
@@ -54,6 +55,10 @@ function createShared(options: MemcachedStoreOptions): Shared {
   }
   const defaultTtl = options.defaultTtl ?? null
   resolveTtl(defaultTtl) // refuse a bad default up front
+  const generationTtl = parseDuration(options.generationTtl ?? 0, 'generationTtl')
+  if (!(generationTtl >= 0)) {
+    throw new InvalidArgumentError('[cellar:memcached] generationTtl must be 0 or positive')
+  }
   let client = options.client
   const connection = ['servers', 'timeout', 'connectTimeout', 'retries', 'memjs'] as const
   if (client !== undefined) {
@@ -87,6 +92,7 @@ function createShared(options: MemcachedStoreOptions): Shared {
     counters: new Counters(wire),
     ownsClient: options.client === undefined,
     defaultTtl,
+    generationTtl,
     closed: false,
     capabilities: Object.freeze({
       atomicCounters: true,
@@ -140,7 +146,7 @@ export class MemcachedStore implements Store<Uint8Array> {
     }
     this.#ownsShared = parent === undefined
     this.capabilities = this.#shared.capabilities
-    this.#gens = new Generations(this.#shared.wire, this.#space)
+    this.#gens = new Generations(this.#shared.wire, this.#space, this.#shared.generationTtl)
     this.#locks = new MemcachedLockBackend(this.#shared.wire, this.#space, () => this.#open())
   }
 
@@ -305,6 +311,7 @@ export class MemcachedStore implements Store<Uint8Array> {
     const gens = this.#gens
     const cached = gens.current
     if (cached === undefined) return op(await gens.fresh())
+    if (gens.trusted) return op(cached)
     const fresh = gens.fresh()
     let value: T | undefined
     let failure: { error: unknown } | undefined

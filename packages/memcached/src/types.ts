@@ -44,6 +44,15 @@ export interface MemcachedStoreOptions {
    */
   defaultTtl?: Ttl
   /**
+   * How long a generation read is trusted without reading it again. With 0, every operation
+   * checks the generation in the same round trip (shared by the operations of one tick), so a
+   * `clear()` in another process is seen by the next operation here. A positive value saves that
+   * request (it matters at low concurrency) but lets this store use the old generation for up to
+   * this long after a `clear()` made elsewhere (another process, or another store object).
+   * @default 0
+   */
+  generationTtl?: Duration
+  /**
    * Largest value accepted, in bytes; larger writes throw `E_VALUE_TOO_LARGE` before anything
    * is sent. The default stays under memcached's 1 MiB item limit (`-I 1m`) with a 250-byte key
    * and the item header; raise it together with the server's `-I`.

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net'
 import { BackendUnavailableError, InvalidArgumentError } from '@cellar/core'
 import type { Client, Response, Server } from 'memjs'
 
@@ -44,6 +45,9 @@ interface Watch {
 }
 
 type QuietHandler = ((response: Response) => void) & { quiet?: boolean }
+
+/** memjs keeps each server's socket in this undeclared field. */
+type WithSocket = { _socket?: Socket }
 
 const NO_EXTRAS = Buffer.alloc(0)
 
@@ -135,6 +139,7 @@ export class Wire {
   readonly client: Client
   readonly #deadlineMs: number
   readonly #watches = new Set<Watch>()
+  readonly #corked: Socket[] = []
   #timer: NodeJS.Timeout | undefined
 
   constructor(client: Client, deadlineMs: number) {
@@ -157,6 +162,7 @@ export class Wire {
   ): Promise<Response> {
     return new Promise((resolve, reject) => {
       const client = this.client
+      this.#cork()
       client.incrSeq()
       const seq = client.seq
       const request = packet(opcode, key, extras, value, seq, cas)
@@ -208,6 +214,7 @@ export class Wire {
   #batch(server: Server, keys: readonly string[], hits: Map<string, Response>): Promise<void> {
     return new Promise((resolve, reject) => {
       const client = this.client
+      this.#cork()
       client.incrSeq()
       const seq = client.seq
       const parts = keys.map((key) => packet(Op.GETKQ, key, NO_EXTRAS, undefined, seq, undefined))
@@ -230,6 +237,24 @@ export class Wire {
       // One write, so memjs pairs it with exactly one response deadline.
       server.write(Buffer.concat(parts))
     })
+  }
+
+  // memjs writes every request to its socket at once, one system call each. Corking the open
+  // sockets until the end of the tick sends all requests made meanwhile in one write.
+  #cork(): void {
+    if (this.#corked.length > 0) return
+    for (const server of this.client.servers) {
+      const socket = (server as unknown as WithSocket)._socket
+      if (socket !== undefined && !socket.destroyed) {
+        socket.cork()
+        this.#corked.push(socket)
+      }
+    }
+    if (this.#corked.length > 0) process.nextTick(() => this.#uncork())
+  }
+
+  #uncork(): void {
+    for (const socket of this.#corked.splice(0)) socket.uncork()
   }
 
   #watch(key: string, fail: (error: Error) => void): Watch {
