@@ -172,7 +172,7 @@ describe('FileStore expiry', () => {
     await store.set('a', bytes('1'), 10)
     clock.advance(11)
     const pathA = entryPath(store.directory, 'a')
-    await expect.poll(() => existsSync(pathA)).toBe(false)
+    await expect.poll(() => existsSync(pathA), { timeout: 20_000 }).toBe(false)
     await store.set('b', bytes('1'), 10)
     await store.close()
     clock.advance(11)
