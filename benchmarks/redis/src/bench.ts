@@ -1,0 +1,92 @@
+import { cpus, loadavg } from 'node:os'
+import { startRedis } from '@cellar/test-servers'
+import { Redis } from 'ioredis'
+import { measure } from 'mitata'
+import { type Contender, createContenders, prepare } from './contenders.js'
+import { KEYS, USER } from './fixture.js'
+import { type Job, markdownReport, OPS, type Op } from './report.js'
+
+// All contenders share one process and one private Redis (no persistence). Every job is warmed
+// first, then timed in rounds, each round in a new shuffled order; the median round is kept.
+// One iteration runs `concurrency` operations at once and waits for all of them.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
+const CPU_TIME_NS = Number(process.env.BENCH_MS ?? 250) * 1e6
+const WARMUP_MS = 300
+const CONCURRENCY = [1, 64] as const
+// Optional regular expression over "<op> c=<concurrency> <contender>", to time a subset.
+const ONLY = process.env.BENCH_ONLY === undefined ? undefined : new RegExp(process.env.BENCH_ONLY)
+
+const server = process.env.REDIS_URL === undefined ? await startRedis() : undefined
+const url = server?.url ?? process.env.REDIS_URL!
+const { hostname, port } = new URL(url)
+const admin = new Redis(url)
+const version = /redis_version:(\S+)/.exec(await admin.info('server'))?.[1] ?? 'unknown'
+
+const contenders = createContenders(url, hostname, Number(port || 6379))
+await prepare(contenders)
+
+function operation(contender: Contender, op: Op): (i: number) => Promise<unknown> {
+  const batch = (i: number) => {
+    const start = (i * 100) % (KEYS.length - 100)
+    return KEYS.slice(start, start + 100)
+  }
+  if (op === 'get-hit') return (i) => contender.get(KEYS[i % KEYS.length]!)
+  if (op === 'set') return (i) => contender.set(KEYS[i % KEYS.length]!, USER)
+  return (i) => contender.getMany(batch(i))
+}
+
+const jobs: Job[] = []
+for (const op of OPS) {
+  for (const concurrency of CONCURRENCY) {
+    for (const contender of contenders) {
+      if (ONLY !== undefined && !ONLY.test(`${op} c=${concurrency} ${contender.name}`)) continue
+      const run = operation(contender, op)
+      let next = 0
+      const fn =
+        concurrency === 1
+          ? () => run(next++)
+          : () => Promise.all(Array.from({ length: concurrency }, () => run(next++)))
+      jobs.push({ op, concurrency, contender: contender.name, fn, samples: [] })
+    }
+  }
+}
+
+const load = () =>
+  loadavg()
+    .map((n) => n.toFixed(1))
+    .join(' ')
+const started = performance.now()
+const loadBefore = load()
+for (const job of jobs) {
+  const until = performance.now() + WARMUP_MS
+  while (performance.now() < until) await job.fn()
+}
+let seed = 42
+const random = () => {
+  seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31
+  return seed / 2 ** 31
+}
+for (let round = 1; round <= ROUNDS; round++) {
+  const order = [...jobs]
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    ;[order[i], order[j]] = [order[j]!, order[i]!]
+  }
+  for (const job of order) {
+    const stats = await measure(job.fn, { min_cpu_time: CPU_TIME_NS, batch_threshold: 0 })
+    job.samples.push(stats.avg)
+  }
+  const elapsed = ((performance.now() - started) / 1000).toFixed(0)
+  process.stdout.write(`round ${round}/${ROUNDS} done (${elapsed} s)\n`)
+}
+
+const cpu = cpus()
+const date = new Date().toISOString().slice(0, 10)
+console.log(
+  `\n## Results (${date}, Redis ${version} on loopback, Node ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}; median of ${ROUNDS} rounds; load average ${loadBefore} before, ${load()} after)\n`,
+)
+console.log(markdownReport(contenders, jobs))
+
+for (const contender of contenders) await contender.close()
+await admin.quit()
+await server?.stop()

@@ -1,0 +1,164 @@
+import { CacheGateway } from '@cellar/core'
+import { RedisStore, type RedisStoreOptions } from '@cellar/redis'
+import KeyvRedis from '@keyv/redis'
+import { Decoder, Encoder } from '@msgpack/msgpack'
+import { BentoCache, bentostore } from 'bentocache'
+import { redisDriver } from 'bentocache/drivers/redis'
+import { createCache } from 'cache-manager'
+import { Redis } from 'ioredis'
+import Keyv from 'keyv'
+import { KEYS, TTL_MS, USER } from './fixture.js'
+
+/** One library under test: the three operations, each reading or writing `USER`-shaped values. */
+export interface Contender {
+  readonly name: string
+  /** How getMany is done, when the library has no batch read of its own. */
+  readonly note?: string
+  get(key: string): Promise<unknown>
+  set(key: string, value: unknown): Promise<unknown>
+  getMany(keys: readonly string[]): Promise<unknown>
+  close(): Promise<void>
+}
+
+function cellar(
+  url: string,
+  name: string,
+  options: Pick<RedisStoreOptions, 'autoPipelining' | 'cork'>,
+): Contender {
+  const store = new RedisStore({ connection: url, prefix: `bench:${name}:`, ...options })
+  const cache = new CacheGateway(store)
+  return {
+    name,
+    get: (key) => cache.getValue(key),
+    set: (key, value) => cache.setValue(key, value, TTL_MS),
+    getMany: (keys) => cache.multiGetValues(keys),
+    close: () => store.close(),
+  }
+}
+
+/** The practical limit: ioredis commands plus MessagePack, no validation, no abstraction. */
+function raw(url: string, name: string, enableAutoPipelining: boolean): Contender {
+  const client = new Redis(url, { enableAutoPipelining })
+  const encoder = new Encoder()
+  const decoder = new Decoder()
+  const prefix = `bench:${name}:`
+  return {
+    name,
+    get: async (key) => {
+      const bytes = await client.getBuffer(prefix + key)
+      return bytes === null ? undefined : decoder.decode(bytes)
+    },
+    set: (key, value) => client.set(prefix + key, Buffer.from(encoder.encode(value)), 'PX', TTL_MS),
+    getMany: async (keys) => {
+      const values = await client.mgetBuffer(keys.map((key) => prefix + key))
+      return values.map((bytes) => (bytes === null ? undefined : decoder.decode(bytes)))
+    },
+    close: async () => {
+      await client.quit()
+    },
+  }
+}
+
+function keyv(url: string): Contender {
+  const store = new Keyv({ store: new KeyvRedis(url), namespace: 'bench-keyv' })
+  return {
+    name: 'Keyv + @keyv/redis',
+    get: (key) => store.get(key),
+    set: (key, value) => store.set(key, value, TTL_MS),
+    getMany: (keys) => store.getMany([...keys]),
+    close: () => store.disconnect(),
+  }
+}
+
+function cacheManager(url: string): Contender {
+  const store = new Keyv({ store: new KeyvRedis(url), namespace: 'bench-cm' })
+  const cache = createCache({ stores: [store] })
+  return {
+    name: 'cache-manager 7 (Keyv redis)',
+    get: (key) => cache.get(key),
+    set: (key, value) => cache.set(key, value, TTL_MS),
+    getMany: (keys) => cache.mget([...keys]),
+    close: () => cache.disconnect().then(() => undefined),
+  }
+}
+
+function bento(host: string, port: number): Contender {
+  const cache = new BentoCache({
+    default: 'redis',
+    prefix: 'bench-bento',
+    stores: { redis: bentostore().useL2Layer(redisDriver({ connection: { host, port } })) },
+  })
+  return {
+    name: 'BentoCache (Redis L2 only)',
+    note: 'no batch read: getMany is 100 concurrent get',
+    get: (key) => cache.get({ key }),
+    set: (key, value) => cache.set({ key, value, ttl: TTL_MS }),
+    getMany: (keys) => Promise.all(keys.map((key) => cache.get({ key }))),
+    close: () => cache.disconnectAll(),
+  }
+}
+
+/** Raw ioredis with the socket corked for each tick, the batching `RedisStore` does by default. */
+function rawCork(url: string, name: string): Contender {
+  const client = new Redis(url, { enableAutoPipelining: false })
+  const encoder = new Encoder()
+  const decoder = new Decoder()
+  const prefix = `bench:${name}:`
+  let corked = false
+  const cork = () => {
+    if (corked || client.status !== 'ready') return
+    const stream = client.stream
+    stream.cork()
+    corked = true
+    process.nextTick(() => {
+      corked = false
+      stream.uncork()
+    })
+  }
+  return {
+    name,
+    get: async (key) => {
+      cork()
+      const bytes = await client.getBuffer(prefix + key)
+      return bytes === null ? undefined : decoder.decode(bytes)
+    },
+    set: (key, value) => {
+      cork()
+      return client.set(prefix + key, Buffer.from(encoder.encode(value)), 'PX', TTL_MS)
+    },
+    getMany: async (keys) => {
+      cork()
+      const values = await client.mgetBuffer(keys.map((key) => prefix + key))
+      return values.map((bytes) => (bytes === null ? undefined : decoder.decode(bytes)))
+    },
+    close: async () => {
+      await client.quit()
+    },
+  }
+}
+
+/** Every contender, cellar first; raw ioredis with auto-pipelining is the reference. */
+export function createContenders(url: string, host: string, port: number): Contender[] {
+  return [
+    cellar(url, 'cellar', {}),
+    cellar(url, 'cellar, cork off', { cork: false }),
+    cellar(url, 'cellar, ioredis auto-pipelining', { cork: false, autoPipelining: true }),
+    raw(url, 'ioredis + msgpack, auto-pipelined', true),
+    raw(url, 'ioredis + msgpack', false),
+    rawCork(url, 'ioredis + msgpack, corked'),
+    keyv(url),
+    cacheManager(url),
+    bento(host, port),
+  ]
+}
+
+/** Writes every key through each contender's own API, so reads hit its own encoding. */
+export async function prepare(contenders: readonly Contender[]): Promise<void> {
+  for (const contender of contenders) {
+    await Promise.all(KEYS.map((key) => contender.set(key, USER)))
+    const check = await contender.get(KEYS[0]!)
+    if (JSON.stringify(check) !== JSON.stringify(USER)) {
+      throw new Error(`${contender.name} did not read back what it wrote: ${JSON.stringify(check)}`)
+    }
+  }
+}

@@ -1,0 +1,62 @@
+import type { Contender } from './contenders.js'
+
+export const OPS = ['get-hit', 'set', 'getMany(100)'] as const
+export type Op = (typeof OPS)[number]
+
+/** One timed combination: its iteration runs `concurrency` operations at once. */
+export interface Job {
+  readonly op: Op
+  readonly concurrency: number
+  readonly contender: string
+  readonly fn: () => Promise<unknown>
+  /** Mean nanoseconds per iteration, one per round. */
+  readonly samples: number[]
+}
+
+export const REFERENCE = 'ioredis + msgpack, auto-pipelined'
+
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
+
+/** Operations per second of a job (its median round), and the range over rounds. */
+export function opsPerSecond(job: Job): { median: number; low: number; high: number } {
+  const rate = (ns: number) => (job.concurrency * 1e9) / ns
+  return {
+    median: rate(median(job.samples)),
+    low: rate(Math.max(...job.samples)),
+    high: rate(Math.min(...job.samples)),
+  }
+}
+
+function format(rate: number): string {
+  return rate >= 10_000 ? `${(rate / 1000).toFixed(0)}k` : `${(rate / 1000).toFixed(2)}k`
+}
+
+/** One table per operation and concurrency: ops/s (range over rounds) and ratio to the reference. */
+export function markdownReport(contenders: readonly Contender[], jobs: readonly Job[]): string {
+  const out: string[] = []
+  for (const op of OPS) {
+    for (const concurrency of [...new Set(jobs.map((job) => job.concurrency))]) {
+      const rows = jobs.filter((job) => job.op === op && job.concurrency === concurrency)
+      const reference = rows.find((job) => job.contender === REFERENCE)
+      const base = reference === undefined ? undefined : opsPerSecond(reference).median
+      out.push(`### ${op}, concurrency ${concurrency}\n`)
+      out.push('| contender | ops/s | range | × auto-pipelined ioredis |')
+      out.push('| --- | ---: | ---: | ---: |')
+      for (const job of rows) {
+        const rate = opsPerSecond(job)
+        const note = contenders.find((c) => c.name === job.contender)?.note
+        const name =
+          op === 'getMany(100)' && note !== undefined ? `${job.contender} ¹` : job.contender
+        const ratio = base === undefined ? '' : `${(rate.median / base).toFixed(2)}×`
+        out.push(
+          `| ${name} | ${format(rate.median)} | ${format(rate.low)}–${format(rate.high)} | ${ratio} |`,
+        )
+      }
+      const notes = contenders.filter((c) => c.note !== undefined)
+      if (op === 'getMany(100)') for (const c of notes) out.push(`\n¹ ${c.name}: ${c.note}`)
+      out.push('')
+    }
+  }
+  return out.join('\n')
+}
