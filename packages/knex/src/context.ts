@@ -101,6 +101,28 @@ function statements(dialect: SqlDialect, names: TableNames): Statements {
   }
 }
 
+const BUSY_ATTEMPTS = 5
+
+/**
+ * SQLite: each attempt already waits the connection's busy timeout (better-sqlite3: 5 s), but the
+ * busy handler is not fair, so under sustained contention from other processes a writer can
+ * lose every retry within it. A statement refused with SQLITE_BUSY changed nothing (SQLite rolls
+ * the statement back), so running it again is safe, even for increment and add.
+ */
+function retryBusy(exec: Exec): Exec {
+  return async (sql, bindings) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await exec(sql, bindings)
+      } catch (error) {
+        const code = (error as { code?: unknown } | null)?.code
+        const busy = typeof code === 'string' && code.startsWith('SQLITE_BUSY')
+        if (!busy || attempt >= BUSY_ATTEMPTS) throw error
+      }
+    }
+  }
+}
+
 /** Builds the shared state of a store family and starts the sweep. */
 export function createContext(knex: Knex, options: ContextOptions): Context {
   const dialect = dialectOf(knex)
@@ -110,10 +132,11 @@ export function createContext(knex: Knex, options: ContextOptions): Context {
     options.lockTableName ?? DEFAULT_LOCK_TABLE,
   )
   const limits = keyLimits(dialect, options)
-  const exec: Exec =
+  const direct: Exec =
     options.preparedStatements === true && dialect.name === 'sqlite'
       ? preparedExec(knex)
       : execOn(knex)
+  const exec = dialect.name === 'sqlite' ? retryBusy(direct) : direct
   let ready = options.autoCreateTable === false
   let creating: Promise<void> | undefined
   let closed = false
