@@ -1,4 +1,4 @@
-import { Decoder, decode, Encoder } from '@msgpack/msgpack'
+import { Decoder, decode, Encoder, encode } from '@msgpack/msgpack'
 import { do_not_optimize } from 'mitata'
 import { Packr } from 'msgpackr'
 import { PRODUCT } from './fixture.js'
@@ -43,6 +43,7 @@ export function codecBenchmarks(): Array<readonly [string, () => unknown]> {
       () => do_not_optimize(JSON.parse(textDecoder.decode(jsonBytes))),
     ],
     [`encode: @msgpack/msgpack Encoder (reused)`, () => do_not_optimize(encoder.encode(PRODUCT))],
+    [`encode: @msgpack/msgpack encode() one-shot`, () => do_not_optimize(encode(PRODUCT))],
     [`encode: msgpackr Packr.pack`, () => do_not_optimize(packr.pack(PRODUCT))],
     [`encode: JSON.stringify`, () => do_not_optimize(JSON.stringify(PRODUCT))],
   ]
