@@ -46,7 +46,7 @@ for (const op of OPS) {
         concurrency === 1
           ? () => run(next++)
           : () => Promise.all(Array.from({ length: concurrency }, () => run(next++)))
-      jobs.push({ op, concurrency, contender: contender.name, fn, samples: [] })
+      jobs.push({ op, concurrency, contender: contender.name, fn, samples: [], cpu: [] })
     }
   }
 }
@@ -73,8 +73,13 @@ for (let round = 1; round <= ROUNDS; round++) {
     ;[order[i], order[j]] = [order[j]!, order[i]!]
   }
   for (const job of order) {
+    const cpu = process.cpuUsage()
     const stats = await measure(job.fn, { min_cpu_time: CPU_TIME_NS, batch_threshold: 0 })
+    const used = process.cpuUsage(cpu)
     job.samples.push(stats.avg)
+    // CPU time of this process per operation: what the library costs, whatever else the machine
+    // runs (mitata's few warm-up calls are counted in, a small overestimate for everyone).
+    job.cpu.push((used.user + used.system) / (stats.ticks * job.concurrency))
   }
   const elapsed = ((performance.now() - started) / 1000).toFixed(0)
   process.stdout.write(`round ${round}/${ROUNDS} done (${elapsed} s)\n`)

@@ -11,6 +11,8 @@ export interface Job {
   readonly fn: () => Promise<unknown>
   /** Mean nanoseconds per iteration, one per round. */
   readonly samples: number[]
+  /** Microseconds of this process's CPU per operation, one per round. */
+  readonly cpu: number[]
 }
 
 export const REFERENCE = 'ioredis + msgpack, auto-pipelined'
@@ -38,22 +40,26 @@ export function markdownReport(contenders: readonly Contender[], jobs: readonly 
   for (const op of OPS) {
     for (const concurrency of [...new Set(jobs.map((job) => job.concurrency))]) {
       const rows = jobs.filter((job) => job.op === op && job.concurrency === concurrency)
+      if (rows.length === 0) continue
       const reference = rows.find((job) => job.contender === REFERENCE)
       const base = reference === undefined ? undefined : opsPerSecond(reference).median
       out.push(`### ${op}, concurrency ${concurrency}\n`)
-      out.push('| contender | ops/s | range | × auto-pipelined ioredis |')
-      out.push('| --- | ---: | ---: | ---: |')
+      out.push('| contender | ops/s | range | × auto-pipelined ioredis | CPU µs/op |')
+      out.push('| --- | ---: | ---: | ---: | ---: |')
       for (const job of rows) {
         const rate = opsPerSecond(job)
         const note = contenders.find((c) => c.name === job.contender)?.note
         const name =
           op === 'getMany(100)' && note !== undefined ? `${job.contender} ¹` : job.contender
         const ratio = base === undefined ? '' : `${(rate.median / base).toFixed(2)}×`
+        const cpu = median(job.cpu)
         out.push(
-          `| ${name} | ${format(rate.median)} | ${format(rate.low)}–${format(rate.high)} | ${ratio} |`,
+          `| ${name} | ${format(rate.median)} | ${format(rate.low)}–${format(rate.high)} | ${ratio} | ${cpu.toFixed(cpu >= 100 ? 0 : 1)} |`,
         )
       }
-      const notes = contenders.filter((c) => c.note !== undefined)
+      const notes = contenders.filter(
+        (c) => c.note !== undefined && rows.some((job) => job.contender === c.name),
+      )
       if (op === 'getMany(100)') for (const c of notes) out.push(`\n¹ ${c.name}: ${c.note}`)
       out.push('')
     }

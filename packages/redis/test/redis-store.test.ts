@@ -159,6 +159,33 @@ describe.skipIf(!redis)('RedisStore on Redis', () => {
     }
   })
 
+  test('operations issued in one tick (one corked write) keep their order', async () => {
+    for (const cork of [true, false]) {
+      const store = open({ cork })
+      await store.get('warm')
+      const results = await Promise.all([
+        store.set('k', bytes('1')),
+        store.increment('k', 1),
+        store.get('k'),
+        store.add('k', bytes('x')),
+        store.delete('k'),
+        store.get('k'),
+        store.setMany([['k', bytes('9')]], 60_000),
+        store.getMany(['k']),
+      ])
+      expect(results.map((r) => (r instanceof Uint8Array ? text(r) : r))).toEqual([
+        undefined,
+        2,
+        '2',
+        false,
+        true,
+        undefined,
+        undefined,
+        [new TextEncoder().encode('9')],
+      ])
+    }
+  })
+
   test('a counter written by increment reads back as a number through the gateway', async () => {
     const gateway = new CacheGateway(open())
     await gateway.incr('hits', 3)
