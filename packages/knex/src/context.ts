@@ -133,9 +133,7 @@ export function createContext(knex: Knex, options: ContextOptions): Context {
   )
   const limits = keyLimits(dialect, options)
   const direct: Exec =
-    options.preparedStatements === true && dialect.name === 'sqlite'
-      ? preparedExec(knex)
-      : execOn(knex)
+    options.preparedStatements === true ? preparedExec(knex, dialect.name) : execOn(knex)
   const exec = dialect.name === 'sqlite' ? retryBusy(direct) : direct
   let ready = options.autoCreateTable === false
   let creating: Promise<void> | undefined

@@ -1,45 +1,104 @@
+import { createHash } from 'node:crypto'
 import type { Knex } from 'knex'
-import type { Exec } from './types.js'
+import type { DialectName, Exec } from './types.js'
 
 /** The slice of better-sqlite3's API the fast path uses. */
-interface Statement {
+interface SqliteStatement {
   readonly reader: boolean
   all(params: readonly unknown[]): unknown[]
   run(params: readonly unknown[]): { changes: number }
 }
 
-interface Database {
-  prepare(sql: string): Statement
+interface SqliteConnection {
+  prepare(sql: string): SqliteStatement
+}
+
+interface PgConnection {
+  query(config: { name: string; text: string; values: readonly unknown[] }): Promise<unknown>
+}
+
+interface MysqlConnection {
+  execute(
+    sql: string,
+    values: readonly unknown[],
+    callback: (error: Error | null, rows: unknown, fields: unknown) => void,
+  ): void
 }
 
 interface PoolClient {
-  acquireConnection(): Promise<Database>
-  releaseConnection(connection: Database): Promise<unknown>
+  acquireConnection(): Promise<unknown>
+  releaseConnection(connection: unknown): Promise<unknown>
+}
+
+type Runner = (connection: unknown, sql: string, bindings: readonly unknown[]) => Promise<unknown>
+
+function memo<T>(build: (sql: string) => T): (sql: string) => T {
+  const cache = new Map<string, T>()
+  return (sql) => {
+    let value = cache.get(sql)
+    if (value === undefined) {
+      value = build(sql)
+      cache.set(sql, value)
+    }
+    return value
+  }
+}
+
+function sqliteRunner(): Runner {
+  const cache = new WeakMap<SqliteConnection, Map<string, SqliteStatement>>()
+  return async (raw, sql, bindings) => {
+    const connection = raw as SqliteConnection
+    let statements = cache.get(connection)
+    if (statements === undefined) {
+      statements = new Map()
+      cache.set(connection, statements)
+    }
+    let statement = statements.get(sql)
+    if (statement === undefined) {
+      statement = connection.prepare(sql)
+      statements.set(sql, statement)
+    }
+    return statement.reader ? statement.all(bindings) : statement.run(bindings)
+  }
+}
+
+function pgRunner(): Runner {
+  // The store's SQL has no literal question marks, so every `?` is a placeholder.
+  const prepare = memo((sql) => {
+    let index = 0
+    const text = sql.replace(/\?/g, () => `$${++index}`)
+    const name = `cellar_${createHash('sha1').update(text).digest('base64url').slice(0, 24)}`
+    return { name, text }
+  })
+  return (raw, sql, bindings) => {
+    const { name, text } = prepare(sql)
+    return (raw as PgConnection).query({ name, text, values: bindings })
+  }
+}
+
+function mysqlRunner(): Runner {
+  return (raw, sql, bindings) =>
+    new Promise((resolve, reject) => {
+      ;(raw as MysqlConnection).execute(sql, bindings, (error, rows, fields) =>
+        error ? reject(error) : resolve([rows, fields]),
+      )
+    })
 }
 
 /**
- * Runs statements on better-sqlite3 connections borrowed from knex's pool, caching one prepared
- * statement per SQL text and connection. knex itself prepares every query anew and builds a
- * query object per call, which costs several times the statement itself on SQLite.
- * Results have knex's raw shapes: rows for readers, `{ changes }` for writes.
+ * Runs the store's statements as prepared statements on connections borrowed from knex's pool:
+ * better-sqlite3 statements cached per connection, PostgreSQL named prepared statements,
+ * mysql2 `execute` (its own statement cache). It skips what knex does per query (building a
+ * query object, re-preparing on SQLite, events) and keeps knex's pool, so limits, timeouts and
+ * reconnection still apply. Results have knex's raw shapes.
  */
-export function preparedExec(knex: Knex): Exec {
+export function preparedExec(knex: Knex, dialect: DialectName): Exec {
   const client = knex.client as unknown as PoolClient
-  const cache = new WeakMap<Database, Map<string, Statement>>()
+  const run = dialect === 'sqlite' ? sqliteRunner() : dialect === 'pg' ? pgRunner() : mysqlRunner()
   return async (sql, bindings) => {
     const connection = await client.acquireConnection()
     try {
-      let statements = cache.get(connection)
-      if (statements === undefined) {
-        statements = new Map()
-        cache.set(connection, statements)
-      }
-      let statement = statements.get(sql)
-      if (statement === undefined) {
-        statement = connection.prepare(sql)
-        statements.set(sql, statement)
-      }
-      return statement.reader ? statement.all(bindings) : statement.run(bindings)
+      return await run(connection, sql, bindings)
     } finally {
       await client.releaseConnection(connection)
     }

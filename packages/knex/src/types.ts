@@ -77,8 +77,10 @@ export interface KnexStoreOptions extends KnexTableOptions {
    */
   now?: () => number
   /**
-   * SQLite (better-sqlite3) only: run the store's statements as prepared statements cached per
-   * connection, skipping knex's per-query work (still through knex's pool). Several times faster.
+   * Run the store's statements as prepared statements on connections borrowed from knex's pool
+   * (better-sqlite3: cached statements; pg: named prepared statements; mysql2: `execute`),
+   * skipping knex's per-query work. Faster, most of all on SQLite; leave it off behind a
+   * pooler that cannot keep prepared statements (PgBouncer in transaction mode).
    * @default false
    */
   preparedStatements?: boolean

@@ -9,15 +9,51 @@ const runner = { describe, test, beforeEach, afterEach, beforeAll, afterAll }
 const pg = await usePostgres()
 const mysql = await useMysql()
 
-const targets: Array<{ name: string; target: Target | undefined; shared: boolean }> = [
+const sqliteFile = `${tempDir('conf')}/cache.db`
+const targets: Array<{
+  name: string
+  target: Target | undefined
+  shared: boolean
+  prepared: boolean
+}> = [
   {
     name: 'SQLite file',
-    target: { kind: 'sqlite', filename: `${tempDir('conf')}/cache.db` },
+    target: { kind: 'sqlite', filename: sqliteFile },
     shared: true,
+    prepared: false,
   },
-  { name: 'SQLite :memory:', target: { kind: 'sqlite', filename: ':memory:' }, shared: false },
-  { name: 'PostgreSQL', target: pg && { kind: 'pg', database: pg }, shared: true },
-  { name: 'MariaDB', target: mysql && { kind: 'mysql', database: mysql }, shared: true },
+  {
+    name: 'SQLite :memory:',
+    target: { kind: 'sqlite', filename: ':memory:' },
+    shared: false,
+    prepared: false,
+  },
+  { name: 'PostgreSQL', target: pg && { kind: 'pg', database: pg }, shared: true, prepared: false },
+  {
+    name: 'MariaDB',
+    target: mysql && { kind: 'mysql', database: mysql },
+    shared: true,
+    prepared: false,
+  },
+  // The same contract through the prepared-statement fast path.
+  {
+    name: 'SQLite file, prepared',
+    target: { kind: 'sqlite', filename: sqliteFile },
+    shared: true,
+    prepared: true,
+  },
+  {
+    name: 'PostgreSQL, prepared',
+    target: pg && { kind: 'pg', database: pg },
+    shared: true,
+    prepared: true,
+  },
+  {
+    name: 'MariaDB, prepared',
+    target: mysql && { kind: 'mysql', database: mysql },
+    shared: true,
+    prepared: true,
+  },
 ]
 
 const opened: Knex[] = []
@@ -27,7 +63,7 @@ afterAll(async () => {
   removeTempDirs()
 })
 
-for (const { name, target, shared } of targets) {
+for (const { name, target, shared, prepared } of targets) {
   describe.skipIf(target === undefined)(`KnexStore on ${name}`, () => {
     if (target === undefined) return
     // One knex per dialect for the file, as an application has; a second, separate instance
@@ -36,12 +72,18 @@ for (const { name, target, shared } of targets) {
     const other = shared ? openKnex(target) : knex
     opened.push(knex, ...(shared ? [other] : []))
     const factory = () =>
-      new KnexStore({ knex, prefix: randomPrefix(target.kind), pruneInterval: false })
+      new KnexStore({
+        knex,
+        prefix: randomPrefix(target.kind),
+        pruneInterval: false,
+        preparedStatements: prepared,
+      })
     const sibling = (store: unknown) =>
       new KnexStore({
         knex: other,
         prefix: (store as KnexStore).prefix,
         pruneInterval: false,
+        preparedStatements: prepared,
       })
     describeStore(runner, factory, { name: `KnexStore (${name})`, sibling })
     describeLock(runner, factory, { name: `KnexStore locks (${name})`, sibling })

@@ -55,39 +55,50 @@ for (const { name, target } of targets.filter((entry) => entry.name !== 'SQLite'
     if (target === undefined || target.kind === 'sqlite') return
     const killer = killers[target.kind]
 
-    test('the connection killed mid-query: typed error with the driver error as cause, then recovery', async () => {
-      // One connection, so the session the admin kills is the one the store is using.
-      const knex = open(target, { min: 0, max: 1 })
-      const admin = open(target, { min: 0, max: 1 })
-      const store = new KnexStore({ knex, prefix: 'fault:', pruneInterval: false })
-      await store.set('k', bytes('before'))
-      const id = await killer.sessionId(knex)
-      // Hold the row so the store's next write waits inside the database, then end its session.
-      const trx = await admin.transaction()
-      await trx(store.tableName).where('key', 'fault:k').forUpdate().first()
-      const pending = store.set('k', bytes('during')).then(
-        () => undefined,
-        (error: unknown) => error,
-      )
-      // Polled slowly: InnoDB refreshes its information_schema lock tables only when they
-      // have not been read for 100 ms.
-      await vi.waitFor(async () => expect(await killer.waitingOnLock(trx, id)).toBe(true), {
-        timeout: 10_000,
-        interval: 250,
-      })
-      await killer.kill(trx, id)
-      const error = await pending
-      await trx.rollback()
-      expect(error).toMatchObject({ code: 'E_BACKEND_UNAVAILABLE', key: 'k' })
-      expect((error as Error).message).toMatch(/^\[cellar:knex\] set "k" failed/)
-      expect((error as Error).cause).toBeInstanceOf(Error)
-      // The pool notices the dead connection (at most a call later) and opens a new one.
-      await recovers(() => store.set('k', bytes('after')))
-      expect(text(await store.get('k'))).toBe('after')
-      expect(await killer.sessionId(knex)).not.toBe(id)
-      expect(await store.increment('n')).toBe(1)
-      await store.close()
-    })
+    test.each([
+      ['knex.raw', false],
+      ['preparedStatements', true],
+    ])(
+      'the connection killed mid-query (%s): typed error with the driver error as cause, then recovery',
+      async (_, preparedStatements) => {
+        // One connection, so the session the admin kills is the one the store is using.
+        const knex = open(target, { min: 0, max: 1 })
+        const admin = open(target, { min: 0, max: 1 })
+        const store = new KnexStore({
+          knex,
+          prefix: `fault-${preparedStatements}:`,
+          pruneInterval: false,
+          preparedStatements,
+        })
+        await store.set('k', bytes('before'))
+        const id = await killer.sessionId(knex)
+        // Hold the row so the store's next write waits inside the database, then end its session.
+        const trx = await admin.transaction()
+        await trx(store.tableName).where('key', `fault-${preparedStatements}:k`).forUpdate().first()
+        const pending = store.set('k', bytes('during')).then(
+          () => undefined,
+          (error: unknown) => error,
+        )
+        // Polled slowly: InnoDB refreshes its information_schema lock tables only when they
+        // have not been read for 100 ms.
+        await vi.waitFor(async () => expect(await killer.waitingOnLock(trx, id)).toBe(true), {
+          timeout: 10_000,
+          interval: 250,
+        })
+        await killer.kill(trx, id)
+        const error = await pending
+        await trx.rollback()
+        expect(error).toMatchObject({ code: 'E_BACKEND_UNAVAILABLE', key: 'k' })
+        expect((error as Error).message).toMatch(/^\[cellar:knex\] set "k" failed/)
+        expect((error as Error).cause).toBeInstanceOf(Error)
+        // The pool notices the dead connection (at most a call later) and opens a new one.
+        await recovers(() => store.set('k', bytes('after')))
+        expect(text(await store.get('k'))).toBe('after')
+        expect(await killer.sessionId(knex)).not.toBe(id)
+        expect(await store.increment('n')).toBe(1)
+        await store.close()
+      },
+    )
 
     test('an idle connection killed between calls: typed errors at most, then recovery', async () => {
       const knex = open(target, { min: 0, max: 1 })
