@@ -1,6 +1,5 @@
 export type { Expiry } from './expiry.js'
-export { keepExpiry, MAX_RELATIVE_SECONDS, toExpiry } from './expiry.js'
+export { MAX_RELATIVE_SECONDS, toExpiry } from './expiry.js'
 export { MAX_KEY_BYTES, memcachedKey } from './keys.js'
-export { MemcachedLockBackend } from './memcached-lock.js'
 export { MemcachedStore } from './memcached-store.js'
 export type { MemcachedStoreOptions } from './types.js'

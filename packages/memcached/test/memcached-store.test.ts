@@ -3,8 +3,8 @@ import { CacheGateway, decodeCounter, encodeCounter, isCellarError } from '@cell
 import { uniquePrefix, useMemcached } from '@cellar/test-servers'
 import { Client } from 'memjs'
 import { afterAll, describe, expect, test } from 'vitest'
+import { keepExpiry } from '../src/expiry.js'
 import {
-  keepExpiry,
   MAX_RELATIVE_SECONDS,
   MemcachedStore,
   type MemcachedStoreOptions,

@@ -38,7 +38,7 @@ describe.skipIf(!memcached)('MemcachedStore across processes', () => {
     )
     expect(reports.map((report) => report.done)).toEqual([1000, 1000, 1000, 1000])
     expect(decodeCounter(await store.get('hits'))).toBe(4000)
-  })
+  }, 120_000)
 
   test('4 processes × 500 alternating +3 / -1 (compare-and-swap path) net out exactly', async () => {
     await store.set('net', new TextEncoder().encode('-1'))
@@ -47,5 +47,5 @@ describe.skipIf(!memcached)('MemcachedStore across processes', () => {
     )
     expect(reports.map((report) => report.done)).toEqual([500, 500, 500, 500])
     expect(decodeCounter(await store.get('net'))).toBe(-1 + 4 * (250 * 3 - 250))
-  })
+  }, 120_000)
 })
