@@ -1,4 +1,4 @@
-import { CacheGateway } from '@cellar/core'
+import { CacheGateway, JsonSerializer, type Serializer } from '@cellar/core'
 import { RedisStore, type RedisStoreOptions } from '@cellar/redis'
 import KeyvRedis from '@keyv/redis'
 import { Decoder, Encoder } from '@msgpack/msgpack'
@@ -24,9 +24,10 @@ function cellar(
   url: string,
   name: string,
   options: Pick<RedisStoreOptions, 'autoPipelining' | 'cork'>,
+  serializer?: Serializer,
 ): Contender {
   const store = new RedisStore({ connection: url, prefix: `bench:${name}:`, ...options })
-  const cache = new CacheGateway(store)
+  const cache = new CacheGateway(store, serializer === undefined ? {} : { serializer })
   return {
     name,
     get: (key) => cache.getValue(key),
@@ -143,6 +144,9 @@ export function createContenders(url: string, host: string, port: number): Conte
     cellar(url, 'cellar', {}),
     cellar(url, 'cellar, cork off', { cork: false }),
     cellar(url, 'cellar, ioredis auto-pipelining', { cork: false, autoPipelining: true }),
+    // Keyv, cache-manager and BentoCache serialize with JSON.stringify; the gateway's default is
+    // MessagePack in JavaScript. This row separates the serializer from the store.
+    cellar(url, 'cellar, JsonSerializer', {}, new JsonSerializer()),
     raw(url, 'ioredis + msgpack, auto-pipelined', true),
     raw(url, 'ioredis + msgpack', false),
     rawCork(url, 'ioredis + msgpack, corked'),

@@ -11,10 +11,13 @@ export interface Connection {
   readonly keyPrefix: string
   /** True when the store created the client, and so closes it. */
   readonly owned: boolean
-  /** Hold each tick's writes in the socket until the next process tick (standalone only). */
+  /** Batch each tick's writes by corking the socket (standalone only). */
   readonly cork: boolean
-  /** True while the socket is corked, until the scheduled uncork runs. */
-  corked: boolean
+  /**
+   * This tick's batching state: `undefined` before its first command, `null` once a command
+   * went out directly, the corked socket once more followed.
+   */
+  tick: Socket | null | undefined
   closed: boolean
   /**
    * Pending until a created client without offline queue is first ready: such a client refuses
@@ -72,7 +75,7 @@ export function openConnection(options: RedisStoreOptions): Connection {
       keyPrefix: keyPrefixOf(connection),
       owned: false,
       cork: !connection.isCluster && options.cork !== false,
-      corked: false,
+      tick: undefined,
       closed: false,
       warming: undefined,
     }
@@ -115,7 +118,7 @@ export function openConnection(options: RedisStoreOptions): Connection {
     keyPrefix: keyPrefixOf(client),
     owned: true,
     cork: options.cork !== false,
-    corked: false,
+    tick: undefined,
     closed: false,
     warming: undefined,
   }
@@ -134,23 +137,31 @@ export function openConnection(options: RedisStoreOptions): Connection {
   return opened
 }
 
-function uncork(connection: Connection, stream: Socket): void {
-  connection.corked = false
-  stream.uncork()
+function endTick(connection: Connection): void {
+  const corked = connection.tick
+  connection.tick = undefined
+  if (corked) corked.uncork()
 }
 
 /**
- * Corks the client's socket until the next process tick, so every command issued in this tick
- * leaves in one write (one syscall). Unlike ioredis auto-pipelining (flushed on `setImmediate`)
- * this adds no event-loop turn: a lone command goes out as soon as the current tick ends.
+ * Call before each command. The first command of a tick is written at once (a lone command
+ * pays no delay); from the second on, the socket is corked until the tick ends, so the rest
+ * of a burst leaves in one write (one syscall). Unlike ioredis auto-pipelining, flushed on
+ * `setImmediate`, this adds no event-loop turn.
  */
-export function corkUntilNextTick(connection: Connection): void {
+export function batchWrites(connection: Connection): void {
+  const tick = connection.tick
+  if (tick === undefined) {
+    connection.tick = null
+    process.nextTick(endTick, connection)
+    return
+  }
+  if (tick !== null) return
   const client = connection.client as Redis
   // Not ready: commands go to the offline queue, not the socket.
   if (client.status !== 'ready' || client.stream === undefined) return
-  connection.corked = true
   client.stream.cork()
-  process.nextTick(uncork, connection, client.stream)
+  connection.tick = client.stream
 }
 
 /** Marks the connection closed and quits the client if the store created it. Idempotent. */

@@ -1,5 +1,5 @@
 import type { FencingToken, LockBackend, LockState } from '@cellar/core'
-import { type Connection, corkUntilNextTick } from './connection.js'
+import { batchWrites, type Connection } from './connection.js'
 import { toCellarError } from './errors.js'
 import { ACQUIRE, EXTEND, INSPECT, RELEASE, runScript } from './scripts.js'
 
@@ -71,7 +71,7 @@ export class RedisLockBackend implements LockBackend {
   async #ready(): Promise<void> {
     const connection = this.#connection
     if (connection.warming !== undefined) await connection.warming
-    if (connection.cork && !connection.corked) corkUntilNextTick(connection)
+    if (connection.cork) batchWrites(connection)
   }
 
   async #run(

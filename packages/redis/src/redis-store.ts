@@ -15,12 +15,7 @@ import {
 import type { Cluster } from 'ioredis'
 import { clearPrefix } from './clear.js'
 import { clusterGetMany, clusterSetMany, clusterUnlink } from './cluster.js'
-import {
-  type Connection,
-  closeConnection,
-  corkUntilNextTick,
-  openConnection,
-} from './connection.js'
+import { batchWrites, type Connection, closeConnection, openConnection } from './connection.js'
 import { pipelineError, toCellarError } from './errors.js'
 import { RedisLockBackend } from './redis-lock.js'
 import type { RedisClient, RedisStoreOptions } from './types.js'
@@ -327,7 +322,7 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
 
   #batch(): void {
     const connection = this.#connection
-    if (connection.cork && !connection.corked) corkUntilNextTick(connection)
+    if (connection.cork) batchWrites(connection)
   }
 
   #open(): void {
