@@ -91,15 +91,13 @@ export async function createContenders(
     set: (key, value) => store.set(key, value),
     close: () => store.close(),
   })
-  if (db.dialect === 'sqlite') {
-    const fast = new KnexStore({ knex, prefix, pruneInterval: false, preparedStatements: true })
-    contenders.push({
-      name: 'KnexStore, preparedStatements: true',
-      get: (key) => fast.get(key),
-      set: (key, value) => fast.set(key, value),
-      close: () => fast.close(),
-    })
-  }
+  const fast = new KnexStore({ knex, prefix, pruneInterval: false, preparedStatements: true })
+  contenders.push({
+    name: 'KnexStore, preparedStatements: true',
+    get: (key) => fast.get(key),
+    set: (key, value) => fast.set(key, value),
+    close: () => fast.close(),
+  })
 
   // BentoCache's knex driver alone (no L1, no bus): the closest peer. It stores strings.
   const bento = knexDriver({ connection: knex, tableName: 'bentocache', pruneInterval: false })

@@ -44,6 +44,12 @@ export interface Context {
   /** A private SQLite memory database: nothing is shared or persistent. */
   readonly memory: boolean
   readonly closed: boolean
+  /** True once the tables are known to exist (or creation is off). */
+  readonly ready: boolean
+  /** Creates the tables once (concurrent callers share the attempt; a failure is retried later). */
+  init(): Promise<void>
+  /** Runs one statement (the hot paths call it directly, after `ready`). */
+  readonly exec: Exec
   /** Runs `fn` once the tables exist; any failure but a cellar error becomes E_BACKEND_UNAVAILABLE. */
   run<T>(
     operation: string,
@@ -110,17 +116,23 @@ const BUSY_ATTEMPTS = 5
  * the statement back), so running it again is safe, even for increment and add.
  */
 function retryBusy(exec: Exec): Exec {
-  return async (sql, bindings) => {
-    for (let attempt = 1; ; attempt++) {
+  const isBusy = (error: unknown) => {
+    const code = (error as { code?: unknown } | null)?.code
+    return typeof code === 'string' && code.startsWith('SQLITE_BUSY')
+  }
+  const again = async (sql: string, bindings: readonly unknown[], failure: unknown) => {
+    for (let attempt = 2; isBusy(failure) && attempt <= BUSY_ATTEMPTS; attempt++) {
       try {
         return await exec(sql, bindings)
       } catch (error) {
-        const code = (error as { code?: unknown } | null)?.code
-        const busy = typeof code === 'string' && code.startsWith('SQLITE_BUSY')
-        if (!busy || attempt >= BUSY_ATTEMPTS) throw error
+        failure = error
       }
     }
+    throw failure
   }
+  // No extra async frame on the common path: only a refusal enters the retry loop.
+  return (sql, bindings) =>
+    Promise.resolve(exec(sql, bindings)).catch((error: unknown) => again(sql, bindings, error))
 }
 
 /** Builds the shared state of a store family and starts the sweep. */
@@ -174,6 +186,11 @@ export function createContext(knex: Knex, options: ContextOptions): Context {
     get closed() {
       return closed
     },
+    get ready() {
+      return ready
+    },
+    init,
+    exec,
     async run(operation, key, fn) {
       try {
         if (!ready) await init()

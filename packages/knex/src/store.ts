@@ -17,6 +17,7 @@ import {
 } from '@cellar/core'
 import createKnex, { type Knex } from 'knex'
 import { type Context, createContext } from './context.js'
+import { backendError } from './errors.js'
 import { KnexLockBackend } from './lock.js'
 import { chunk, DEFAULT_TABLE, execOn, expiryOf, toBuffer, toBytes } from './sql.js'
 import type { KnexStoreOptions } from './types.js'
@@ -103,12 +104,16 @@ export class KnexStore implements Store<Uint8Array>, AsyncDisposable {
 
   async get(key: string): Promise<Uint8Array | undefined> {
     this.#check(key)
-    const { sql } = this.#ctx
-    return this.#ctx.run('get', key, async (exec, dialect) => {
-      const rows = dialect.rows(await exec(sql.get, [this.#prefix + key, this.#ctx.now()]))
-      const row = rows[0]
+    // The hot path: no closure, one await on the statement.
+    const ctx = this.#ctx
+    try {
+      if (!ctx.ready) await ctx.init()
+      const result = await ctx.exec(ctx.sql.get, [this.#prefix + key, ctx.now()])
+      const row = ctx.dialect.rows(result)[0]
       return row === undefined ? undefined : toBytes(row.value)
-    })
+    } catch (error) {
+      throw backendError('get', error, key)
+    }
   }
 
   async getMany(keys: readonly string[]): Promise<Array<Uint8Array | undefined>> {
@@ -133,14 +138,17 @@ export class KnexStore implements Store<Uint8Array>, AsyncDisposable {
     this.#check(key)
     assertBytes(value, key, this.capabilities.maxValueSize)
     const ms = resolveTtl(ttl, this.#defaultTtl, key)
-    await this.#ctx.run('set', key, async (exec) => {
-      if (ms !== null && ms <= 0) {
-        await exec(this.#ctx.sql.deleteAny(1), [this.#prefix + key])
-        return
+    const ctx = this.#ctx
+    try {
+      if (!ctx.ready) await ctx.init()
+      if (ms !== null && ms <= 0) await ctx.exec(ctx.sql.deleteAny(1), [this.#prefix + key])
+      else {
+        const row = [this.#prefix + key, toBuffer(value), expiryOf(ctx.now(), ms)]
+        await ctx.exec(ctx.sql.upsert(1), row)
       }
-      const expiresAt = expiryOf(this.#ctx.now(), ms)
-      await exec(this.#ctx.sql.upsert(1), [this.#prefix + key, toBuffer(value), expiresAt])
-    })
+    } catch (error) {
+      throw backendError('set', error, key)
+    }
   }
 
   async setMany(entries: ReadonlyArray<readonly [string, Uint8Array]>, ttl?: Ttl): Promise<void> {
