@@ -8,8 +8,8 @@ import { type Cell, markdown } from './report.js'
 // All contenders share this process and one memcached, each over its own connection. Every job
 // is warmed first, then timed in rounds, each round in a new shuffled order; a figure is the
 // fastest round, since other load on the machine can only slow a round down.
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
-const CPU_TIME_NS = Number(process.env.BENCH_MS ?? 1_000) * 1e6
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8)
+const CPU_TIME_NS = Number(process.env.BENCH_MS ?? 600) * 1e6
 const CONCURRENCY = [1, 64] as const
 const OPS = ['get-hit', 'set'] as const
 /** Operations per timed call: `c` workers, each doing its share one after another. */
