@@ -8,7 +8,6 @@ import { LRUCache } from 'lru-cache'
 import { do_not_optimize } from 'mitata'
 import { cycle, HIT_KEYS, KEY_COUNT, MISS_KEYS, PRODUCT, type Product } from './fixture.js'
 import { MsgpackrSerializer } from './msgpackr-serializer.js'
-import { createPrototypes } from './proposals.js'
 
 /**
  * One cache under test. `hit`, `miss` and `set` are each a distinct function literal (not a
@@ -16,8 +15,8 @@ import { createPrototypes } from './proposals.js'
  */
 export interface Contender {
   readonly name: string
-  /** Who it is: a baseline, a peer library, cellar itself, or a prototype of a proposal. */
-  readonly kind: 'baseline' | 'peer' | 'cellar' | 'prototype'
+  /** Who it is: a baseline, a peer library, or cellar itself. */
+  readonly kind: 'baseline' | 'peer' | 'cellar'
   /** Serializes values on the way in and out (the peers a byte-mode store is compared with). */
   readonly serializes: boolean
   readonly hit: () => unknown
@@ -96,6 +95,26 @@ function cellar(name: string, raw: boolean, serializer?: Serializer): Contender 
     miss: () => gateway.getValue(missKey()),
     set: () => gateway.setValue(setKey(), PRODUCT),
     read: (key) => gateway.getValue(key),
+    write: (key, value) => gateway.setValue(key, value),
+    close: () => gateway.close(),
+  }
+}
+
+/** The gateway's synchronous read (in-process stores declare `capabilities.synchronous`). */
+function cellarSync(name: string, raw: boolean): Contender {
+  const store = new MemoryStore({ raw, maxEntries: 10_000 })
+  const gateway = new CacheGateway(store)
+  const hitKey = cycle(HIT_KEYS)
+  const missKey = cycle(MISS_KEYS)
+  const setKey = cycle(HIT_KEYS)
+  return {
+    name,
+    kind: 'cellar',
+    serializes: !raw,
+    hit: () => do_not_optimize(gateway.getValueSync(hitKey())),
+    miss: () => do_not_optimize(gateway.getValueSync(missKey())),
+    set: () => gateway.setValue(setKey(), PRODUCT),
+    read: async (key) => gateway.getValueSync(key),
     write: (key, value) => gateway.setValue(key, value),
     close: () => gateway.close(),
   }
@@ -193,11 +212,12 @@ export function createContenders(): Contender[] {
     cellar('cellar raw (gateway)', true),
     cellar('cellar bytes, msgpack (gateway)', false),
     cellar('cellar bytes, msgpackr (gateway)', false, new MsgpackrSerializer()),
+    cellarSync('cellar raw (gateway, getValueSync)', true),
+    cellarSync('cellar bytes, msgpack (gateway, getValueSync)', false),
     cacheManager(),
     keyv(),
     bento(true),
     bento(false),
-    ...createPrototypes(),
   ]
 }
 

@@ -41,6 +41,7 @@ export class CacheGateway implements AsyncDisposable {
   readonly #serializer: Serializer
   readonly #raw: boolean
   readonly #onEvent: CacheEventListener | undefined
+  readonly #getSync: ((key: string) => unknown) | undefined
 
   constructor(store: Store<Uint8Array> | Store<unknown>, options: CacheGatewayOptions = {}) {
     const base = store as Store<unknown>
@@ -48,6 +49,11 @@ export class CacheGateway implements AsyncDisposable {
     this.#serializer = options.serializer ?? new MsgpackSerializer()
     this.#raw = store.capabilities.raw
     this.#onEvent = options.onEvent
+    const { getSync } = this.#store
+    this.#getSync =
+      this.#store.capabilities.synchronous === true && getSync !== undefined
+        ? getSync.bind(this.#store)
+        : undefined
   }
 
   /** The store this gateway writes to (already namespaced by `prefix`). */
@@ -56,12 +62,59 @@ export class CacheGateway implements AsyncDisposable {
   }
 
   /** Resolves the value, or `undefined` on a miss, an undecodable value or a schema failure. */
-  async getValue<S extends StandardSchemaV1 | undefined = undefined>(
+  getValue<S extends StandardSchemaV1 | undefined = undefined>(
     key: string,
     options?: GetValueOptions<S>,
   ): Promise<Output<S> | undefined> {
-    const stored = await this.#call(key, () => this.#store.get(key))
-    return this.#read(key, stored, options?.schema) as Promise<Output<S> | undefined>
+    const schema = options?.schema
+    // The hot path: the store's own promise and no wrapper frames when nobody listens and
+    // nothing validates (async wrappers cost more than the lookup on in-process stores).
+    if (this.#onEvent === undefined && schema === undefined) {
+      return this.#store
+        .get(key)
+        .then((stored) => (stored === undefined ? undefined : this.#value(key, stored))) as Promise<
+        Output<S> | undefined
+      >
+    }
+    return this.#call(key, () => this.#store.get(key)).then(
+      (stored) => this.#read(key, stored, schema) as Promise<Output<S> | undefined>,
+    )
+  }
+
+  /**
+   * `getValue` without a promise, for in-process stores that declare `capabilities.synchronous`
+   * (throws `E_UNSUPPORTED` otherwise, or when the schema validates asynchronously).
+   */
+  getValueSync<S extends StandardSchemaV1 | undefined = undefined>(
+    key: string,
+    options?: GetValueOptions<S>,
+  ): Output<S> | undefined {
+    const getSync = this.#getSync
+    if (getSync === undefined) {
+      throw new UnsupportedError(`[cellar] store "${this.#store.name}" has no synchronous reads`, {
+        key,
+      })
+    }
+    const stored = getSync(key)
+    if (stored === undefined) {
+      this.#emit('miss', key)
+      return undefined
+    }
+    const value = this.#value(key, stored)
+    const schema = options?.schema
+    if (value === undefined) return undefined
+    if (schema === undefined) {
+      this.#emit('hit', key)
+      return value as Output<S>
+    }
+    const result = schema['~standard'].validate(value)
+    if (result instanceof Promise) {
+      throw new UnsupportedError(
+        `[cellar] getValueSync needs a synchronous schema; key "${key}" has an async one`,
+        { key },
+      )
+    }
+    return this.#checked(key, result) as Output<S> | undefined
   }
 
   /** Resolves one value per key, in request order, `undefined` for misses. */
@@ -186,34 +239,41 @@ export class CacheGateway implements AsyncDisposable {
       this.#emit('miss', key)
       return undefined
     }
-    let value: unknown
-    if (this.#raw) {
-      value = stored
-    } else {
-      try {
-        value = this.#decode(key, stored as Uint8Array)
-      } catch (error) {
-        this.#fail(key, error as CellarError)
-        return undefined
-      }
+    const value = this.#value(key, stored)
+    if (value === undefined) return undefined
+    if (schema === undefined) {
+      this.#emit('hit', key)
+      return value
     }
-    if (schema !== undefined) {
-      let result = schema['~standard'].validate(value)
-      if (result instanceof Promise) result = await result
-      if (result.issues !== undefined) {
-        const detail = result.issues.map((issue) => issue.message).join('; ')
-        this.#fail(
+    let result = schema['~standard'].validate(value)
+    if (result instanceof Promise) result = await result
+    return this.#checked(key, result)
+  }
+
+  /** The value a stored entry holds, or undefined (plus an error event) if it can't be decoded. */
+  #value(key: string, stored: unknown): unknown {
+    if (this.#raw) return stored
+    try {
+      return this.#decode(key, stored as Uint8Array)
+    } catch (error) {
+      this.#fail(key, error as CellarError)
+      return undefined
+    }
+  }
+
+  #checked(key: string, result: StandardSchemaV1.Result<unknown>): unknown {
+    if (result.issues !== undefined) {
+      const detail = result.issues.map((issue) => issue.message).join('; ')
+      this.#fail(
+        key,
+        new SerializationError(`[cellar] value for key "${key}" failed its schema: ${detail}`, {
           key,
-          new SerializationError(`[cellar] value for key "${key}" failed its schema: ${detail}`, {
-            key,
-          }),
-        )
-        return undefined
-      }
-      value = result.value
+        }),
+      )
+      return undefined
     }
     this.#emit('hit', key)
-    return value
+    return result.value
   }
 
   #decode(key: string, bytes: Uint8Array): unknown {

@@ -26,6 +26,8 @@ export interface StoreCapabilities {
   readonly maxValueSize: number
   /** Smallest TTL step the backend honours, in milliseconds (1, or 1000 for memcached). */
   readonly ttlPrecision: number
+  /** `getSync` is available: the store answers in-process, without a promise. */
+  readonly synchronous?: boolean
 }
 
 /**
@@ -66,6 +68,8 @@ export interface Store<V = Uint8Array> {
   namespace(name: string): Store<V>
   /** Releases what the store holds (timers, connections it created). Idempotent. */
   close(): Promise<void>
+  /** `get` without a promise; present when `capabilities.synchronous` is true. */
+  getSync?(key: string): V | undefined
   /** A lock on this backend; present when `capabilities.locks` is true. */
   lock?(name: string, options?: LockOptions): Lock
 }

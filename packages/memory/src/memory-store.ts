@@ -124,11 +124,17 @@ export class MemoryStore implements Store<unknown> {
       maxKeyLength: Number.POSITIVE_INFINITY,
       maxValueSize,
       ttlPrecision: 1,
+      synchronous: true,
     })
     this.#shared = shared ?? this.#createShared(maxEntries, maxBytes, countsBytes)
   }
 
   async get(key: string): Promise<unknown> {
+    return this.getSync(key)
+  }
+
+  /** `get` without a promise (this store answers in-process). */
+  getSync(key: string): unknown {
     this.#check(key)
     return this.#out(this.#shared.lru.get(this.#prefix + key))
   }
@@ -296,7 +302,10 @@ export class MemoryStore implements Store<unknown> {
   #out(value: unknown): unknown {
     if (value === undefined) return undefined
     if (this.#raw) return value === NULL ? null : value
-    return (value as Uint8Array).slice()
+    // Buffer.from copies small values into Node's pooled slab, far cheaper than slice()'s fresh
+    // ArrayBuffer; the plain Uint8Array view keeps decoders from handing back Buffers.
+    const copy = Buffer.from(value as Uint8Array)
+    return new Uint8Array(copy.buffer, copy.byteOffset, copy.byteLength)
   }
 
   #open(): void {

@@ -138,3 +138,36 @@ describe('MemoryStore specifics', () => {
     expect(() => new MemoryStore({ defaultTtl: 'soon' })).toThrow(/not a duration/)
   })
 })
+
+describe('synchronous reads', () => {
+  test('getValueSync reads through the gateway without a promise, in both modes', async () => {
+    for (const raw of [false, true]) {
+      const gateway = new CacheGateway(new MemoryStore({ raw, pruneInterval: false }))
+      await gateway.setValue('user', { id: 1 })
+      expect(gateway.getValueSync('user')).toEqual({ id: 1 })
+      expect(gateway.getValueSync('missing')).toBeUndefined()
+      await gateway.incr('n', 3)
+      expect(gateway.getValueSync('n')).toBe(3)
+    }
+  })
+
+  test('getValueSync validates with a synchronous schema and refuses an async one', async () => {
+    const gateway = new CacheGateway(new MemoryStore({ pruneInterval: false }))
+    await gateway.setValue('n', 'x')
+    const sync = {
+      '~standard': {
+        version: 1 as const,
+        vendor: 'test',
+        validate: (value: unknown) =>
+          typeof value === 'number' ? { value } : { issues: [{ message: 'not a number' }] },
+      },
+    }
+    expect(gateway.getValueSync('n', { schema: sync })).toBeUndefined()
+    const asyncSchema = {
+      '~standard': { ...sync['~standard'], validate: async (value: unknown) => ({ value }) },
+    }
+    expect(() => gateway.getValueSync('n', { schema: asyncSchema })).toThrow(
+      expect.objectContaining({ code: 'E_UNSUPPORTED', key: 'n' }),
+    )
+  })
+})
