@@ -4,6 +4,7 @@ import { uniquePrefix, useMemcached } from '@cellar/test-servers'
 import { Client } from 'memjs'
 import { afterAll, describe, expect, test } from 'vitest'
 import { MemcachedStore, memcachedKey } from '../src/index.js'
+import { counterExtras, Op, Status, storeExtras, Wire } from '../src/wire.js'
 
 const memcached = await useMemcached()
 
@@ -65,6 +66,27 @@ describe.skipIf(!memcached)('MemcachedStore locks', () => {
     await expect(mine.release()).rejects.toMatchObject({ code: 'E_LOCK_NOT_OWNED' })
     const value = (await raw.get(`${store.prefix}__lock:job`)).value?.toString()
     expect(value?.endsWith(':theirs')).toBe(true)
+  })
+
+  test('the server refuses DELETE, SET and DECR carrying a stale CAS (what locks rely on)', async () => {
+    const wire = new Wire(raw, 5_000)
+    const key = `${uniquePrefix('memcached-cas')}k`
+    await raw.set(key, '5')
+    const read = await wire.send(Op.GET, key, undefined)
+    await raw.set(key, '6') // someone else writes between our read and our act
+    const stale = read.header.cas
+    const extras = storeExtras(0, 0)
+    const attempts = [
+      await wire.send(Op.DELETE, key, undefined, undefined, undefined, stale),
+      await wire.send(Op.SET, key, undefined, extras, Buffer.from('7'), stale),
+      await wire.send(Op.DECR, key, undefined, counterExtras(1, 0, 0xffffffff), undefined, stale),
+    ]
+    for (const response of attempts) expect(response.header.status).toBe(Status.EXISTS)
+    expect((await raw.get(key)).value?.toString()).toBe('6')
+    const fresh = (await wire.send(Op.GET, key, undefined)).header.cas
+    const removed = await wire.send(Op.DELETE, key, undefined, undefined, undefined, fresh)
+    expect(removed.header.status).toBe(Status.OK)
+    wire.close()
   })
 
   test('two clients: one holder at a time, and the owner token restores the lock', async () => {
