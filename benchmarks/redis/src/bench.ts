@@ -7,10 +7,10 @@ import { KEYS, USER } from './fixture.js'
 import { type Job, markdownReport, OPS, type Op } from './report.js'
 
 // All contenders share one process and one private Redis (no persistence). Every job is warmed
-// first, then timed in rounds, each round in a new shuffled order; the median round is kept.
+// first, then timed in rounds, each in a new shuffled order; medians over rounds are reported.
 // One iteration runs `concurrency` operations at once and waits for all of them.
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
-const CPU_TIME_NS = Number(process.env.BENCH_MS ?? 250) * 1e6
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9)
+const CPU_TIME_NS = Number(process.env.BENCH_MS ?? 150) * 1e6
 const WARMUP_MS = 300
 const CONCURRENCY = [1, 64] as const
 // Optional regular expression over "<op> c=<concurrency> <contender>", to time a subset.
@@ -66,20 +66,30 @@ const random = () => {
   seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31
   return seed / 2 ** 31
 }
-for (let round = 1; round <= ROUNDS; round++) {
-  const order = [...jobs]
+const shuffle = <T>(items: readonly T[]): T[] => {
+  const order = [...items]
   for (let i = order.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1))
     ;[order[i], order[j]] = [order[j]!, order[i]!]
   }
-  for (const job of order) {
-    const cpu = process.cpuUsage()
-    const stats = await measure(job.fn, { min_cpu_time: CPU_TIME_NS, batch_threshold: 0 })
-    const used = process.cpuUsage(cpu)
-    job.samples.push(stats.avg)
-    // CPU time of this process per operation: what the library costs, whatever else the machine
-    // runs (mitata's few warm-up calls are counted in, a small overestimate for everyone).
-    job.cpu.push((used.user + used.system) / (stats.ticks * job.concurrency))
+  return order
+}
+// The contenders of one operation and concurrency run back to back, so a burst of load from
+// elsewhere hits them alike; ratios are taken within each round (see report.ts).
+const groups = [...new Set(jobs.map((job) => `${job.op} ${job.concurrency}`))].map((id) =>
+  jobs.filter((job) => `${job.op} ${job.concurrency}` === id),
+)
+for (let round = 1; round <= ROUNDS; round++) {
+  for (const group of shuffle(groups)) {
+    for (const job of shuffle(group)) {
+      const cpu = process.cpuUsage()
+      const stats = await measure(job.fn, { min_cpu_time: CPU_TIME_NS, batch_threshold: 0 })
+      const used = process.cpuUsage(cpu)
+      job.samples.push(stats.avg)
+      // CPU time of this process per operation: what the library costs, whatever else the
+      // machine runs (mitata's few warm-up calls are counted in, for everyone alike).
+      job.cpu.push((used.user + used.system) / (stats.ticks * job.concurrency))
+    }
   }
   const elapsed = ((performance.now() - started) / 1000).toFixed(0)
   process.stdout.write(`round ${round}/${ROUNDS} done (${elapsed} s)\n`)

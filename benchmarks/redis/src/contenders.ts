@@ -142,7 +142,6 @@ function rawCork(url: string, name: string): Contender {
 export function createContenders(url: string, host: string, port: number): Contender[] {
   return [
     cellar(url, 'cellar', {}),
-    cellar(url, 'cellar, cork off', { cork: false }),
     cellar(url, 'cellar, ioredis auto-pipelining', { cork: false, autoPipelining: true }),
     // Keyv, cache-manager and BentoCache serialize with JSON.stringify; the gateway's default is
     // MessagePack in JavaScript. This row separates the serializer from the store.

@@ -42,7 +42,6 @@ export function markdownReport(contenders: readonly Contender[], jobs: readonly 
       const rows = jobs.filter((job) => job.op === op && job.concurrency === concurrency)
       if (rows.length === 0) continue
       const reference = rows.find((job) => job.contender === REFERENCE)
-      const base = reference === undefined ? undefined : opsPerSecond(reference).median
       out.push(`### ${op}, concurrency ${concurrency}\n`)
       out.push('| contender | ops/s | range | × auto-pipelined ioredis | CPU µs/op |')
       out.push('| --- | ---: | ---: | ---: | ---: |')
@@ -51,7 +50,11 @@ export function markdownReport(contenders: readonly Contender[], jobs: readonly 
         const note = contenders.find((c) => c.name === job.contender)?.note
         const name =
           op === 'getMany(100)' && note !== undefined ? `${job.contender} ¹` : job.contender
-        const ratio = base === undefined ? '' : `${(rate.median / base).toFixed(2)}×`
+        // The median of per-round ratios: each round timed both back to back, under one load.
+        const ratio =
+          reference === undefined
+            ? ''
+            : `${median(job.samples.map((ns, i) => reference.samples[i]! / ns)).toFixed(2)}×`
         const cpu = median(job.cpu)
         out.push(
           `| ${name} | ${format(rate.median)} | ${format(rate.low)}–${format(rate.high)} | ${ratio} | ${cpu.toFixed(cpu >= 100 ? 0 : 1)} |`,
