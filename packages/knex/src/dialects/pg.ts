@@ -49,7 +49,10 @@ export const pgDialect: SqlDialect = {
       await trx.raw(
         `CREATE TABLE IF NOT EXISTS ${names.cache} ("key" text COLLATE "C" PRIMARY KEY, "value" bytea NOT NULL, "expires_at" bigint)`,
       )
-      await trx.raw(`CREATE INDEX IF NOT EXISTS ${index} ON ${names.cache} ("expires_at")`)
+      // Partial: rows without expiry cost no index write; the sweep still uses it.
+      await trx.raw(
+        `CREATE INDEX IF NOT EXISTS ${index} ON ${names.cache} ("expires_at") WHERE "expires_at" IS NOT NULL`,
+      )
       await trx.raw(
         `CREATE TABLE IF NOT EXISTS ${names.locks} ("name" text COLLATE "C" PRIMARY KEY, "owner" text, "expires_at" bigint, "fence" bigint NOT NULL DEFAULT 0)`,
       )

@@ -43,8 +43,10 @@ export const sqliteDialect: SqlDialect = {
     await knex.raw(
       `CREATE TABLE IF NOT EXISTS ${names.cache} ("key" TEXT NOT NULL PRIMARY KEY, "value" BLOB NOT NULL, "expires_at" INTEGER) WITHOUT ROWID`,
     )
+    // Partial: rows without expiry (counters, forever keys) cost no index write; the sweep's
+    // "expires_at IS NOT NULL AND expires_at <= ?" still uses it.
     await knex.raw(
-      `CREATE INDEX IF NOT EXISTS ${index} ON ${this.quote(names.cacheBase)} ("expires_at")`,
+      `CREATE INDEX IF NOT EXISTS ${index} ON ${this.quote(names.cacheBase)} ("expires_at") WHERE "expires_at" IS NOT NULL`,
     )
     await knex.raw(
       `CREATE TABLE IF NOT EXISTS ${names.locks} ("name" TEXT NOT NULL PRIMARY KEY, "owner" TEXT, "expires_at" INTEGER, "fence" INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID`,
