@@ -13,8 +13,6 @@ import {
   type Wire,
 } from './wire.js'
 
-/** Expiration value that makes INCR/DECR fail on a missing key instead of creating it. */
-const NO_CREATE = 0xffffffff
 const MAX_ATTEMPTS = 200
 
 function overflow(key: string): Error {
@@ -22,6 +20,14 @@ function overflow(key: string): Error {
     `[cellar:memcached] counter "${key.slice(0, 64)}" would leave the safe integer range`,
     { key },
   )
+}
+
+// memcached pads a counter it shortened in place with spaces ("10" decremented by another
+// client reads "9 "); it still counts it as a number, and so does the swap, which rewrites it.
+function withoutPadding(value: Buffer): Buffer {
+  let end = value.length
+  while (end > 0 && value[end - 1] === 0x20) end--
+  return end === 0 || end === value.length ? value : value.subarray(0, end)
 }
 
 /** The 64-bit unsigned result of INCR/DECR, refused past Number.MAX_SAFE_INTEGER. */
@@ -42,11 +48,10 @@ interface Waiter {
  *
  * A delta >= 0 is one native INCR whose "initial" is the delta itself: the server creates a
  * missing key with that value (no expiry) or adds to an existing one (keeping its expiry), in
- * one atomic step. Native counters are unsigned, so negative results, negative counters and
- * negative deltas go through a compare-and-swap loop instead: read the value and its CAS, then
- * DECR/INCR with that CAS (keeps the expiry) or, where the result is negative, SET with that CAS
- * and the expiry kept in the item's flags. A concurrent writer makes the CAS fail and the loop
- * read again, so every update applies exactly once. Within the process, CAS updates of one key
+ * one atomic step. Native counters are unsigned (and DECR stops at 0 and pads), so negative
+ * deltas and negative counters go through a compare-and-swap loop instead: read the value and
+ * its CAS, then SET the new decimal with that CAS and the expiry kept in the item's flags. A
+ * concurrent writer makes the CAS fail and the loop read again, so every update applies once. Within the process, CAS updates of one key
  * are combined: while one is in flight the next ones queue, then apply their summed delta in one
  * swap, each resolving the value after its own delta (as if applied back to back).
  */
@@ -132,22 +137,17 @@ async function casStep(
     throw unexpected(added, key)
   }
   if (read.header.status !== Status.OK) throw unexpected(read, key)
-  const current = requireCounter(read.val, key)
+  const current = requireCounter(withoutPadding(read.val), key)
   const next = current + delta
   if (!Number.isSafeInteger(next)) throw overflow(key)
   if (delta === 0) return current
-  const cas = read.header.cas
-  let swapped: Response
-  if (current >= 0 && next >= 0) {
-    const opcode = delta > 0 ? Op.INCR : Op.DECR
-    const extras = counterExtras(Math.abs(delta), 0, NO_CREATE)
-    swapped = await wire.send(opcode, mcKey, key, extras, undefined, cas, ONCE)
-  } else {
-    // memcached can't report an item's TTL; the flags hold the absolute expiry we wrote.
-    const { flags, exptime } = keepExpiry(read.extras.length >= 4 ? read.extras.readUInt32BE(0) : 0)
-    const extras = storeExtras(flags, exptime)
-    swapped = await wire.send(Op.SET, mcKey, key, extras, encodeCounter(next), cas, ONCE)
-  }
+  // Always a SET: memcached's DECR pads a shorter result with spaces in place ("10" → "9 "),
+  // which is no longer a counter. memcached can't report an item's TTL; the flags hold its end.
+  const flags = read.extras.length >= 4 ? read.extras.readUInt32BE(0) : 0
+  const { flags: kept, exptime } = keepExpiry(flags)
+  const extras = storeExtras(kept, exptime)
+  const value = encodeCounter(next)
+  const swapped = await wire.send(Op.SET, mcKey, key, extras, value, read.header.cas, ONCE)
   const status = swapped.header.status
   if (status === Status.OK) return current
   if (status === Status.EXISTS || status === Status.NOT_FOUND) return undefined

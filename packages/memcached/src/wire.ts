@@ -34,6 +34,8 @@ const OP_NAMES: Record<number, string> = {
   [Op.GETKQ]: 'get (multi)',
 }
 
+const CLOSED = 'the store was closed before the server answered'
+
 /** memjs retries a failed request this many times in total; 1 means a single attempt. */
 export const ONCE = 1
 
@@ -141,6 +143,7 @@ export class Wire {
   readonly #watches = new Set<Watch>()
   readonly #corked: Socket[] = []
   #timer: NodeJS.Timeout | undefined
+  #closed = false
 
   constructor(client: Client, deadlineMs: number) {
     this.client = client
@@ -161,12 +164,14 @@ export class Wire {
     attempts?: number,
   ): Promise<Response> {
     return new Promise((resolve, reject) => {
+      const what = OP_NAMES[opcode] ?? 'request'
+      // Work still running when the store closed (a CAS retry) must not reopen a socket.
+      if (this.#closed) return reject(unavailable(what, about, new Error(CLOSED)))
       const client = this.client
       this.#cork()
       client.incrSeq()
       const seq = client.seq
       const request = packet(opcode, key, extras, value, seq, cas)
-      const what = OP_NAMES[opcode] ?? 'request'
       const watch = this.#watch(key, (error) => reject(unavailable(what, about, error)))
       client.perform(
         key,
@@ -202,9 +207,10 @@ export class Wire {
 
   /** Stops the watchdog and fails every request still waiting for an answer. */
   close(): void {
+    this.#closed = true
     clearInterval(this.#timer)
     this.#timer = undefined
-    const error = new Error('the store was closed before the server answered')
+    const error = new Error(CLOSED)
     for (const watch of this.#watches) {
       this.#settle(watch)
       watch.fail(error)
@@ -213,6 +219,7 @@ export class Wire {
 
   #batch(server: Server, keys: readonly string[], hits: Map<string, Response>): Promise<void> {
     return new Promise((resolve, reject) => {
+      if (this.#closed) return reject(unavailable('get (multi)', undefined, new Error(CLOSED)))
       const client = this.client
       this.#cork()
       client.incrSeq()

@@ -181,6 +181,18 @@ describe.skipIf(!memcached)('MemcachedStore on memcached', () => {
       expect(decodeCounter(await store.get('d'))).toBe(-50)
     })
 
+    test("a counter memcached padded (another client's decr) is rewritten canonical", async () => {
+      const store = open()
+      await store.set('p', encodeCounter(10))
+      const gen = await generation(store.prefix)
+      await raw.decrement(`${store.prefix}${gen}:p`, 1, {})
+      expect(text(await store.get('p'))).toBe('9 ') // memcached's own in-place padding
+      expect(await store.increment('p', -2)).toBe(7)
+      expect(text(await store.get('p'))).toBe('7')
+      expect(await store.increment('p', -10)).toBe(-3)
+      expect(text(await store.get('p'))).toBe('-3')
+    })
+
     test('going past the safe integer range is refused and leaves the counter', async () => {
       const store = open()
       await store.set('low', encodeCounter(-Number.MAX_SAFE_INTEGER))
