@@ -158,8 +158,8 @@ async function createBare(db: Database, sql: ReturnType<typeof storeSql>): Promi
     const set = connection.prepare(sql.set)
     return {
       name: 'better-sqlite3 prepared statements (no knex)',
-      get: async (key) => (get.get('bench:' + key, Date.now()) as { value?: unknown })?.value,
-      set: async (key, value) => set.run('bench:' + key, Buffer.from(value), null),
+      get: async (key) => (get.get(`bench:${key}`, Date.now()) as { value?: unknown })?.value,
+      set: async (key, value) => set.run(`bench:${key}`, Buffer.from(value), null),
       close: async () => connection.close(),
     }
   }
@@ -169,13 +169,13 @@ async function createBare(db: Database, sql: ReturnType<typeof storeSql>): Promi
     name: 'pg Client, named prepared statements (no knex)',
     get: async (key) =>
       firstValue(
-        await client.query({ name: 'get', text: sql.pgGet, values: ['bench:' + key, Date.now()] }),
+        await client.query({ name: 'get', text: sql.pgGet, values: [`bench:${key}`, Date.now()] }),
       ),
     set: (key, value) =>
       client.query({
         name: 'set',
         text: sql.pgSet,
-        values: ['bench:' + key, Buffer.from(value), null],
+        values: [`bench:${key}`, Buffer.from(value), null],
       }),
     close: () => client.end(),
   }
