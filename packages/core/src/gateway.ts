@@ -217,7 +217,11 @@ export class CacheGateway implements AsyncDisposable {
     if (typeof value === 'number' && Number.isSafeInteger(value)) return encodeCounter(value)
     let payload: Uint8Array
     try {
-      payload = this.#serializer.encode(value)
+      // The shared buffer saves one allocation per write; it is copied behind the tag below.
+      payload =
+        this.#serializer.encodeShared === undefined
+          ? this.#serializer.encode(value)
+          : this.#serializer.encodeShared(value)
     } catch (cause) {
       throw new SerializationError(
         `[cellar] ${this.#serializer.name} cannot encode the value for key "${key}"`,

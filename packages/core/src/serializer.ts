@@ -8,6 +8,11 @@ export interface Serializer {
   encode(value: unknown): Uint8Array
   /** Decodes bytes produced by `encode`; may throw on malformed input. */
   decode(bytes: Uint8Array): unknown
+  /**
+   * Optional `encode` into a buffer the serializer reuses: the bytes are valid only until its
+   * next call, so the caller must copy them at once (the gateway does, behind its tag byte).
+   */
+  encodeShared?(value: unknown): Uint8Array
 }
 
 /** MessagePack through `@msgpack/msgpack`, reusing one encoder and decoder (the costly part). */
@@ -18,6 +23,10 @@ export class MsgpackSerializer implements Serializer {
 
   encode(value: unknown): Uint8Array {
     return this.#encoder.encode(value)
+  }
+
+  encodeShared(value: unknown): Uint8Array {
+    return this.#encoder.encodeSharedRef(value)
   }
 
   decode(bytes: Uint8Array): unknown {

@@ -93,3 +93,20 @@ describe('CacheGateway', () => {
     )
   })
 })
+
+describe('shared encode buffers', () => {
+  test('every write keeps its own bytes although the serializer reuses its buffer', async () => {
+    const store = mapStore()
+    const gateway = new CacheGateway(store)
+    await gateway.multiSetValues([
+      ['a', { text: 'first' }],
+      ['b', { text: 'second, longer' }],
+    ])
+    await gateway.setValue('c', 'third')
+    expect(await gateway.multiGetValues(['a', 'b', 'c'])).toEqual([
+      { text: 'first' },
+      { text: 'second, longer' },
+      'third',
+    ])
+  })
+})
