@@ -70,11 +70,15 @@ export class CacheGateway implements AsyncDisposable {
     // The hot path: the store's own promise and no wrapper frames when nobody listens and
     // nothing validates (async wrappers cost more than the lookup on in-process stores).
     if (this.#onEvent === undefined && schema === undefined) {
-      return this.#store
-        .get(key)
-        .then((stored) => (stored === undefined ? undefined : this.#value(key, stored))) as Promise<
-        Output<S> | undefined
-      >
+      let pending: Promise<unknown>
+      try {
+        pending = this.#store.get(key)
+      } catch (error) {
+        return Promise.reject(error)
+      }
+      return pending.then((stored) =>
+        stored === undefined ? undefined : this.#value(key, stored),
+      ) as Promise<Output<S> | undefined>
     }
     return this.#call(key, () => this.#store.get(key)).then(
       (stored) => this.#read(key, stored, schema) as Promise<Output<S> | undefined>,
@@ -122,10 +126,20 @@ export class CacheGateway implements AsyncDisposable {
     keys: readonly string[],
     options?: GetValueOptions<S>,
   ): Promise<Array<Output<S> | undefined>> {
+    const schema = options?.schema
     const stored = await this.#call(undefined, () => this.#store.getMany(keys))
     const values: Array<Output<S> | undefined> = new Array(keys.length)
+    // Without a listener or a schema nothing here is async: decode in place, no await per key.
+    const plain = this.#onEvent === undefined && schema === undefined
     for (let i = 0; i < keys.length; i++) {
-      values[i] = (await this.#read(keys[i]!, stored[i], options?.schema)) as Output<S> | undefined
+      const entry = stored[i]
+      values[i] = (
+        plain
+          ? entry === undefined
+            ? undefined
+            : this.#value(keys[i]!, entry)
+          : await this.#read(keys[i]!, entry, schema)
+      ) as Output<S> | undefined
     }
     return values
   }
@@ -301,8 +315,18 @@ export class CacheGateway implements AsyncDisposable {
     return counter
   }
 
-  async #call<T>(key: string | undefined, op: () => Promise<T>): Promise<T> {
-    if (this.#onEvent === undefined) return op()
+  // Not async itself: without a listener the store's own promise is returned untouched.
+  #call<T>(key: string | undefined, op: () => Promise<T>): Promise<T> {
+    if (this.#onEvent !== undefined) return this.#observed(key, op)
+    try {
+      return op()
+    } catch (error) {
+      // A store that throws instead of rejecting still gives the caller a rejected promise.
+      return Promise.reject(error)
+    }
+  }
+
+  async #observed<T>(key: string | undefined, op: () => Promise<T>): Promise<T> {
     try {
       return await op()
     } catch (error) {

@@ -110,3 +110,17 @@ describe('shared encode buffers', () => {
     ])
   })
 })
+
+describe('a store that throws instead of rejecting', () => {
+  test('gateway methods still return rejected promises', async () => {
+    const store = mapStore()
+    const boom = () => {
+      throw new Error('sync failure')
+    }
+    const broken = { ...store, get: boom, has: boom, getMany: boom }
+    const gateway = new CacheGateway(broken as typeof store)
+    await expect(gateway.getValue('k')).rejects.toThrow('sync failure')
+    await expect(gateway.exists('k')).rejects.toThrow('sync failure')
+    await expect(gateway.multiGetValues(['k'])).rejects.toThrow('sync failure')
+  })
+})
