@@ -172,7 +172,9 @@ export class FileStore implements Store<Uint8Array> {
       assertKey(key)
       assertBytes(value, key, this.capabilities.maxValueSize)
     }
-    await Promise.all(entries.map(([key, value]) => this.#write(key, value, ms)))
+    // Writes run in parallel, so a repeated key would race; the last entry wins, as in MSET.
+    const last = new Map<string, Uint8Array>(entries)
+    await Promise.all([...last].map(([key, value]) => this.#write(key, value, ms)))
   }
 
   async add(key: string, value: Uint8Array, ttl?: Ttl): Promise<boolean> {
