@@ -145,10 +145,18 @@ export class CacheGateway implements AsyncDisposable {
   }
 
   /** Writes a value (`undefined` is refused: it reads back as a miss). */
-  async setValue(key: string, value: unknown, ttl?: Ttl): Promise<void> {
-    const encoded = this.#encode(key, value)
-    await this.#call(key, () => this.#store.set(key, encoded, ttl))
-    this.#emit('write', key)
+  setValue(key: string, value: unknown, ttl?: Ttl): Promise<void> {
+    let encoded: unknown
+    try {
+      encoded = this.#encode(key, value)
+      // Nobody listens: hand back the store's own promise, no wrapper frame.
+      if (this.#onEvent === undefined) return this.#store.set(key, encoded, ttl)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.#observed(key, () => this.#store.set(key, encoded, ttl)).then(() =>
+      this.#emit('write', key),
+    )
   }
 
   /** Writes every entry with one TTL; nothing is written if any value fails to encode. */
@@ -229,23 +237,21 @@ export class CacheGateway implements AsyncDisposable {
     }
     if (this.#raw) return value
     if (typeof value === 'number' && Number.isSafeInteger(value)) return encodeCounter(value)
-    let payload: Uint8Array
     try {
-      // The shared buffer saves one allocation per write; it is copied behind the tag below.
-      payload =
-        this.#serializer.encodeShared === undefined
-          ? this.#serializer.encode(value)
-          : this.#serializer.encodeShared(value)
+      if (this.#serializer.encodeTagged !== undefined) {
+        return this.#serializer.encodeTagged(SERIALIZED_TAG, value)
+      }
+      const payload = this.#serializer.encode(value)
+      const tagged = new Uint8Array(payload.length + 1)
+      tagged[0] = SERIALIZED_TAG
+      tagged.set(payload, 1)
+      return tagged
     } catch (cause) {
       throw new SerializationError(
         `[cellar] ${this.#serializer.name} cannot encode the value for key "${key}"`,
         { key, cause },
       )
     }
-    const tagged = new Uint8Array(payload.length + 1)
-    tagged[0] = SERIALIZED_TAG
-    tagged.set(payload, 1)
-    return tagged
   }
 
   async #read(
