@@ -14,10 +14,12 @@ export interface Connection {
   /** Batch each tick's writes by corking the socket (standalone only). */
   readonly cork: boolean
   /**
-   * This tick's batching state: `undefined` before its first command, `null` once a command
-   * went out directly, the corked socket once more followed.
+   * Standalone without ioredis auto-pipelining: binary writes can go through `sendBinary`
+   * (auto-pipelining only applies to the client's command methods).
    */
-  tick: Socket | null | undefined
+  readonly direct: boolean
+  /** The socket corked for this tick's commands, `undefined` outside a batch. */
+  tick: Socket | undefined
   closed: boolean
   /**
    * Pending until a created client without offline queue is first ready: such a client refuses
@@ -75,6 +77,7 @@ export function openConnection(options: RedisStoreOptions): Connection {
       keyPrefix: keyPrefixOf(connection),
       owned: false,
       cork: !connection.isCluster && options.cork !== false,
+      direct: !connection.isCluster && connection.options.enableAutoPipelining !== true,
       tick: undefined,
       closed: false,
       warming: undefined,
@@ -118,6 +121,7 @@ export function openConnection(options: RedisStoreOptions): Connection {
     keyPrefix: keyPrefixOf(client),
     owned: true,
     cork: options.cork !== false,
+    direct: settings.enableAutoPipelining !== true,
     tick: undefined,
     closed: false,
     warming: undefined,
@@ -144,24 +148,19 @@ function endTick(connection: Connection): void {
 }
 
 /**
- * Call before each command. The first command of a tick is written at once (a lone command
- * pays no delay); from the second on, the socket is corked until the tick ends, so the rest
- * of a burst leaves in one write (one syscall). Unlike ioredis auto-pipelining, flushed on
- * `setImmediate`, this adds no event-loop turn.
+ * Call before each command. The first command of a tick corks the socket until the tick's
+ * queued callbacks have run (`process.nextTick`, no event-loop turn), so every command issued
+ * meanwhile leaves in one write: one syscall, and the server reads and answers the burst
+ * together.
  */
 export function batchWrites(connection: Connection): void {
-  const tick = connection.tick
-  if (tick === undefined) {
-    connection.tick = null
-    process.nextTick(endTick, connection)
-    return
-  }
-  if (tick !== null) return
+  if (connection.tick !== undefined) return
   const client = connection.client as Redis
   // Not ready: commands go to the offline queue, not the socket.
   if (client.status !== 'ready' || client.stream === undefined) return
   client.stream.cork()
   connection.tick = client.stream
+  process.nextTick(endTick, connection)
 }
 
 /** Marks the connection closed and quits the client if the store created it. Idempotent. */

@@ -12,7 +12,8 @@ import {
   StoreClosedError,
   type Ttl,
 } from '@cellar/core'
-import type { Cluster } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
+import { sendBinary } from './binary-command.js'
 import { clearPrefix } from './clear.js'
 import { clusterGetMany, clusterSetMany, clusterUnlink } from './cluster.js'
 import { batchWrites, type Connection, closeConnection, openConnection } from './connection.js'
@@ -162,9 +163,8 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
     this.#batch()
     const full = this.prefix + key
     try {
-      if (px === null) await this.#client.set(full, toBuffer(value))
-      else if (px === 0) await this.#client.unlink(full)
-      else await this.#client.set(full, toBuffer(value), 'PX', px)
+      if (px === 0) await this.#client.unlink(full)
+      else await this.#setCommand(full, value, px, false)
     } catch (error) {
       throw toCellarError(error, 'set', key)
     }
@@ -214,13 +214,8 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
     if (px === 0) return false
     if (this.#connection.warming !== undefined) await this.#connection.warming
     this.#batch()
-    const full = this.prefix + key
     try {
-      const written =
-        px === null
-          ? await this.#client.set(full, toBuffer(value), 'NX')
-          : await this.#client.set(full, toBuffer(value), 'PX', px, 'NX')
-      return written === 'OK'
+      return (await this.#setCommand(this.prefix + key, value, px, true)) === 'OK'
     } catch (error) {
       throw toCellarError(error, 'add', key)
     }
@@ -311,6 +306,16 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
+  }
+
+  /** SET with PX (unless `px` is null) and NX if asked; resolves the reply (`'OK'` or null). */
+  #setCommand(full: string, value: Uint8Array, px: number | null, nx: boolean): Promise<unknown> {
+    const args: Array<string | Buffer> = [full, toBuffer(value)]
+    if (px !== null) args.push('PX', `${px}`)
+    if (nx) args.push('NX')
+    return this.#connection.direct
+      ? sendBinary(this.#client as Redis, 'set', args, 'utf8')
+      : this.#client.call('set', args)
   }
 
   async #unlink(keys: string[]): Promise<number> {

@@ -186,6 +186,30 @@ describe.skipIf(!redis)('RedisStore on Redis', () => {
     }
   })
 
+  test('with ioredis auto-pipelining, single-key operations of one tick keep their order', async () => {
+    // Writes then go through the client's own methods, not the store's single-buffer SET.
+    const store = open({ cork: false, autoPipelining: true })
+    await store.get('warm')
+    const results = await Promise.all([
+      store.set('k', bytes('1'), 60_000),
+      store.increment('k', 1),
+      store.get('k'),
+      store.add('k', bytes('x')),
+      store.delete('k'),
+      store.add('k', bytes('y'), 60_000),
+      store.get('k'),
+    ])
+    expect(results.map((r) => (r instanceof Uint8Array ? text(r) : r))).toEqual([
+      undefined,
+      2,
+      '2',
+      false,
+      true,
+      true,
+      'y',
+    ])
+  })
+
   test('a counter written by increment reads back as a number through the gateway', async () => {
     const gateway = new CacheGateway(open())
     await gateway.incr('hits', 3)
@@ -302,6 +326,32 @@ describe.skipIf(!redis)('RedisStore on Redis', () => {
     await raw.del(`${keyPrefix}cellar-lock:{p:job}:fence`)
     await store.close()
     await client.quit()
+  })
+
+  test('set and add write the exact bytes under multi-byte keys, with a client keyPrefix too', async () => {
+    // Every byte value, RESP's own delimiters included, and a key whose UTF-8 length differs
+    // from its JavaScript length: the single-buffer command writer must count bytes, not chars.
+    const value = new Uint8Array(512).map((_, i) => i % 256)
+    value.set(bytes('\r\n$5\r\n*3\r\n'), 100)
+    const key = 'zoë:日本:🙂'
+    const keyPrefix = uniquePrefix('redis-bin')
+    const prefixed = new Redis(redis!.url, { keyPrefix })
+    for (const [store, full] of [
+      [open({ prefix: 'bin:' }), `bin:${key}`],
+      [new RedisStore({ connection: prefixed, prefix: 'bin:' }), `${keyPrefix}bin:${key}`],
+    ] as const) {
+      await store.set(key, value, 60_000)
+      expect(new Uint8Array((await raw.getBuffer(full))!)).toEqual(value)
+      const ttl = await raw.pttl(full)
+      expect(ttl).toBeGreaterThan(50_000)
+      expect(await store.add(key, bytes('other'))).toBe(false)
+      await store.set(key, value)
+      expect(await raw.pttl(full)).toBe(-1)
+      expect(await store.add(`${key}:new`, value, 60_000)).toBe(true)
+      expect(new Uint8Array((await raw.getBuffer(`${full}:new`))!)).toEqual(value)
+      await raw.del(full, `${full}:new`)
+    }
+    await prefixed.quit()
   })
 
   test('options that cannot work are refused in the constructor', () => {
