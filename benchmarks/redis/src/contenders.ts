@@ -1,12 +1,12 @@
 import { CacheGateway, JsonSerializer, type Serializer } from '@cellar/core'
 import { RedisStore, type RedisStoreOptions } from '@cellar/redis'
 import KeyvRedis from '@keyv/redis'
-import { Decoder, Encoder } from '@msgpack/msgpack'
 import { BentoCache, bentostore } from 'bentocache'
 import { redisDriver } from 'bentocache/drivers/redis'
 import { createCache } from 'cache-manager'
 import { Redis } from 'ioredis'
 import Keyv from 'keyv'
+import { Packr } from 'msgpackr'
 import { KEYS, TTL_MS, USER } from './fixture.js'
 
 /** One library under test: the three operations, each reading or writing `USER`-shaped values. */
@@ -37,22 +37,21 @@ function cellar(
   }
 }
 
-/** The practical limit: ioredis commands plus MessagePack, no validation, no abstraction. */
+/** The practical limit: ioredis commands plus msgpackr (plain MessagePack), no validation, no abstraction. */
 function raw(url: string, name: string, enableAutoPipelining: boolean): Contender {
   const client = new Redis(url, { enableAutoPipelining })
-  const encoder = new Encoder()
-  const decoder = new Decoder()
+  const packr = new Packr({ useRecords: false })
   const prefix = `bench:${name}:`
   return {
     name,
     get: async (key) => {
       const bytes = await client.getBuffer(prefix + key)
-      return bytes === null ? undefined : decoder.decode(bytes)
+      return bytes === null ? undefined : packr.unpack(bytes)
     },
-    set: (key, value) => client.set(prefix + key, Buffer.from(encoder.encode(value)), 'PX', TTL_MS),
+    set: (key, value) => client.set(prefix + key, packr.pack(value), 'PX', TTL_MS),
     getMany: async (keys) => {
       const values = await client.mgetBuffer(keys.map((key) => prefix + key))
-      return values.map((bytes) => (bytes === null ? undefined : decoder.decode(bytes)))
+      return values.map((bytes) => (bytes === null ? undefined : packr.unpack(bytes)))
     },
     close: async () => {
       await client.quit()
@@ -102,8 +101,7 @@ function bento(host: string, port: number): Contender {
 /** Raw ioredis with the socket corked for each tick, the batching `RedisStore` does by default. */
 function rawCork(url: string, name: string): Contender {
   const client = new Redis(url, { enableAutoPipelining: false })
-  const encoder = new Encoder()
-  const decoder = new Decoder()
+  const packr = new Packr({ useRecords: false })
   const prefix = `bench:${name}:`
   let corked = false
   const cork = () => {
@@ -121,16 +119,16 @@ function rawCork(url: string, name: string): Contender {
     get: async (key) => {
       cork()
       const bytes = await client.getBuffer(prefix + key)
-      return bytes === null ? undefined : decoder.decode(bytes)
+      return bytes === null ? undefined : packr.unpack(bytes)
     },
     set: (key, value) => {
       cork()
-      return client.set(prefix + key, Buffer.from(encoder.encode(value)), 'PX', TTL_MS)
+      return client.set(prefix + key, packr.pack(value), 'PX', TTL_MS)
     },
     getMany: async (keys) => {
       cork()
       const values = await client.mgetBuffer(keys.map((key) => prefix + key))
-      return values.map((bytes) => (bytes === null ? undefined : decoder.decode(bytes)))
+      return values.map((bytes) => (bytes === null ? undefined : packr.unpack(bytes)))
     },
     close: async () => {
       await client.quit()
