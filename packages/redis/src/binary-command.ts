@@ -41,7 +41,7 @@ export function sendBinary(
   client: Redis,
   name: string,
   args: Array<string | Buffer>,
-  replyEncoding: 'utf8' | null,
+  replyEncoding: null,
 ): Promise<unknown> {
   const { keyPrefix, showFriendlyErrorStack } = client.options
   const command = new BinaryCommand(name, args, {

@@ -215,7 +215,7 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
     if (this.#connection.warming !== undefined) await this.#connection.warming
     this.#batch()
     try {
-      return (await this.#setCommand(this.prefix + key, value, px, true)) === 'OK'
+      return (await this.#setCommand(this.prefix + key, value, px, true)) !== null
     } catch (error) {
       throw toCellarError(error, 'add', key)
     }
@@ -308,13 +308,15 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
     await this.close()
   }
 
-  /** SET with PX (unless `px` is null) and NX if asked; resolves the reply (`'OK'` or null). */
+  /** SET with PX (unless `px` is null) and NX if asked; resolves OK, or null if NX found the key. */
   #setCommand(full: string, value: Uint8Array, px: number | null, nx: boolean): Promise<unknown> {
     const args: Array<string | Buffer> = [full, toBuffer(value)]
     if (px !== null) args.push('PX', `${px}`)
     if (nx) args.push('NX')
+    // The direct path keeps the reply as bytes (only null or not matters). `callBuffer` would
+    // too, but ioredis auto-pipelining drops its command name; `call` is handled.
     return this.#connection.direct
-      ? sendBinary(this.#client as Redis, 'set', args, 'utf8')
+      ? sendBinary(this.#client as Redis, 'set', args, null)
       : this.#client.call('set', args)
   }
 
