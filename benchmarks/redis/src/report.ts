@@ -16,6 +16,8 @@ export interface Job {
 }
 
 export const REFERENCE = 'ioredis + msgpack, auto-pipelined'
+/** The other caching libraries (not cellar's own variants, not raw ioredis). */
+const PEER = /^(Keyv|cache-manager|BentoCache)/
 
 const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
@@ -59,6 +61,17 @@ export function markdownReport(contenders: readonly Contender[], jobs: readonly 
         out.push(
           `| ${name} | ${format(rate.median)} | ${format(rate.low)}–${format(rate.high)} | ${ratio} | ${cpu.toFixed(cpu >= 100 ? 0 : 1)} |`,
         )
+      }
+      const cellar = rows.find((job) => job.contender === 'cellar')
+      const peers = rows.filter((job) => PEER.test(job.contender))
+      if (cellar !== undefined && peers.length > 0) {
+        // Per round, both ran back to back under one load: the ratio is steadier than ops/s.
+        const versus = peers.map((peer) => {
+          const ratios = cellar.samples.map((ns, i) => peer.samples[i]! / ns)
+          const led = ratios.filter((ratio) => ratio > 1).length
+          return `${peer.contender} ${median(ratios).toFixed(2)}× (led ${led}/${ratios.length})`
+        })
+        out.push(`\ncellar ÷ peer, median of per-round ratios: ${versus.join('; ')}`)
       }
       const notes = contenders.filter(
         (c) => c.note !== undefined && rows.some((job) => job.contender === c.name),
