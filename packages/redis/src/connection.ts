@@ -18,8 +18,15 @@ export interface Connection {
    * (auto-pipelining only applies to the client's command methods).
    */
   readonly direct: boolean
-  /** The socket corked for this tick's commands, `undefined` outside a batch. */
-  tick: Socket | undefined
+  /**
+   * This tick's batching state: `undefined` before its first command, `null` while its
+   * commands go out directly, the corked socket once they are being held for one write.
+   */
+  tick: Socket | null | undefined
+  /** Commands issued so far in this tick. */
+  tickCommands: number
+  /** Whether the last tick with commands had more than one: the next one corks at once. */
+  bursting: boolean
   closed: boolean
   /**
    * Pending until a created client without offline queue is first ready: such a client refuses
@@ -79,6 +86,8 @@ export function openConnection(options: RedisStoreOptions): Connection {
       cork: !connection.isCluster && options.cork !== false,
       direct: !connection.isCluster && connection.options.enableAutoPipelining !== true,
       tick: undefined,
+      tickCommands: 0,
+      bursting: false,
       closed: false,
       warming: undefined,
     }
@@ -123,6 +132,8 @@ export function openConnection(options: RedisStoreOptions): Connection {
     cork: options.cork !== false,
     direct: settings.enableAutoPipelining !== true,
     tick: undefined,
+    tickCommands: 0,
+    bursting: false,
     closed: false,
     warming: undefined,
   }
@@ -144,23 +155,36 @@ export function openConnection(options: RedisStoreOptions): Connection {
 function endTick(connection: Connection): void {
   const corked = connection.tick
   connection.tick = undefined
+  connection.bursting = connection.tickCommands > 1
+  connection.tickCommands = 0
   if (corked) corked.uncork()
 }
 
-/**
- * Call before each command. The first command of a tick corks the socket until the tick's
- * queued callbacks have run (`process.nextTick`, no event-loop turn), so every command issued
- * meanwhile leaves in one write: one syscall, and the server reads and answers the burst
- * together.
- */
-export function batchWrites(connection: Connection): void {
-  if (connection.tick !== undefined) return
+function cork(connection: Connection): void {
   const client = connection.client as Redis
   // Not ready: commands go to the offline queue, not the socket.
   if (client.status !== 'ready' || client.stream === undefined) return
   client.stream.cork()
   connection.tick = client.stream
-  process.nextTick(endTick, connection)
+}
+
+/**
+ * Call before each command. Commands of one tick are held (the socket corked) and leave in one
+ * write when the tick's queued callbacks have run (`process.nextTick`, no event-loop turn): one
+ * syscall per burst, which the server reads and answers together. The first command of a tick
+ * is held too when the previous tick was a burst; after a tick with a single command it is
+ * written at once, so sequential use pays nothing for the batching.
+ */
+export function batchWrites(connection: Connection): void {
+  connection.tickCommands++
+  const tick = connection.tick
+  if (tick === undefined) {
+    connection.tick = null
+    process.nextTick(endTick, connection)
+    if (connection.bursting) cork(connection)
+    return
+  }
+  if (tick === null) cork(connection)
 }
 
 /** Marks the connection closed and quits the client if the store created it. Idempotent. */
