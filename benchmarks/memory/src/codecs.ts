@@ -1,3 +1,4 @@
+import { MsgpackSerializer, SERIALIZED_TAG } from '@cellar/core'
 import { Decoder, decode, Encoder, encode } from '@msgpack/msgpack'
 import { do_not_optimize } from 'mitata'
 import { Packr } from 'msgpackr'
@@ -8,6 +9,7 @@ export function codecBenchmarks(): Array<readonly [string, () => unknown]> {
   const encoder = new Encoder({ ignoreUndefined: false })
   const decoder = new Decoder()
   const packr = new Packr({ useRecords: false })
+  const core = new MsgpackSerializer()
   const bytes = encoder.encode(PRODUCT)
   const packed = packr.pack(PRODUCT)
   const json = JSON.stringify(PRODUCT)
@@ -37,6 +39,10 @@ export function codecBenchmarks(): Array<readonly [string, () => unknown]> {
       `decode ${packed.length} B: msgpackr Packr.unpack`,
       () => do_not_optimize(packr.unpack(packed)),
     ],
+    [
+      `decode ${packed.length} B: core MsgpackSerializer (msgpackr; what the gateway does)`,
+      () => do_not_optimize(core.decode(packed)),
+    ],
     [`decode ${json.length} B: JSON.parse(string)`, () => do_not_optimize(JSON.parse(json))],
     [
       `decode ${json.length} B: JSON.parse(TextDecoder(bytes))`,
@@ -45,6 +51,10 @@ export function codecBenchmarks(): Array<readonly [string, () => unknown]> {
     [`encode: @msgpack/msgpack Encoder (reused)`, () => do_not_optimize(encoder.encode(PRODUCT))],
     [`encode: @msgpack/msgpack encode() one-shot`, () => do_not_optimize(encode(PRODUCT))],
     [`encode: msgpackr Packr.pack`, () => do_not_optimize(packr.pack(PRODUCT))],
+    [
+      `encode: core MsgpackSerializer.encodeTagged (msgpackr; what the gateway does)`,
+      () => do_not_optimize(core.encodeTagged(SERIALIZED_TAG, PRODUCT)),
+    ],
     [`encode: JSON.stringify`, () => do_not_optimize(JSON.stringify(PRODUCT))],
   ]
 }

@@ -7,7 +7,6 @@ import Keyv from 'keyv'
 import { LRUCache } from 'lru-cache'
 import { do_not_optimize } from 'mitata'
 import { cycle, HIT_KEYS, KEY_COUNT, MISS_KEYS, PRODUCT, type Product } from './fixture.js'
-import { MsgpackrSerializer } from './msgpackr-serializer.js'
 
 /**
  * One cache under test. `hit`, `miss` and `set` are each a distinct function literal (not a
@@ -211,7 +210,6 @@ export function createContenders(): Contender[] {
     cellarStoreOnly(),
     cellar('cellar raw (gateway)', true),
     cellar('cellar bytes, msgpack (gateway)', false),
-    cellar('cellar bytes, msgpackr (gateway)', false, new MsgpackrSerializer()),
     cellarSync('cellar raw (gateway, getValueSync)', true),
     cellarSync('cellar bytes, msgpack (gateway, getValueSync)', false),
     cacheManager(),
