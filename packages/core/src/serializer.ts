@@ -19,7 +19,8 @@ export interface Serializer {
  * MessagePack through msgpackr (the fastest JavaScript MessagePack codec we measured). Plain
  * objects are standard maps; `moreTypes` keeps typed arrays, `Set`, `Error` and `RegExp` intact
  * through msgpackr's extension types, and `undefined` inside objects and arrays reads back as
- * `undefined`, not `null`. Functions and symbols throw. Decoded binary values are copies, never views of the stored bytes.
+ * `undefined`, not `null`. Functions and symbols throw. Decoded binary values are copies,
+ * never views of the stored bytes.
  */
 export class MsgpackSerializer implements Serializer {
   readonly name = 'msgpack'

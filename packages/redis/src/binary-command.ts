@@ -36,16 +36,18 @@ class BinaryCommand extends Command {
   }
 }
 
-/** Sends a command with binary arguments on a standalone client, as its own methods would. */
+/**
+ * Sends a command with binary arguments on a standalone client, as its `…Buffer` methods would
+ * (the reply stays bytes).
+ */
 export function sendBinary(
   client: Redis,
   name: string,
   args: Array<string | Buffer>,
-  replyEncoding: null,
 ): Promise<unknown> {
   const { keyPrefix, showFriendlyErrorStack } = client.options
   const command = new BinaryCommand(name, args, {
-    replyEncoding,
+    replyEncoding: null,
     keyPrefix,
     errorStack: showFriendlyErrorStack ? new Error() : undefined,
   })

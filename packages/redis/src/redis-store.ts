@@ -316,7 +316,7 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
     // The direct path keeps the reply as bytes (only null or not matters). `callBuffer` would
     // too, but ioredis auto-pipelining drops its command name; `call` is handled.
     return this.#connection.direct
-      ? sendBinary(this.#client as Redis, 'set', args, null)
+      ? sendBinary(this.#client as Redis, 'set', args)
       : this.#client.call('set', args)
   }
 
