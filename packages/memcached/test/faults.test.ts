@@ -2,9 +2,12 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type CellarError, isCellarError } from '@cellar/core'
 import {
+  assertUnavailable,
   canStartMemcached,
+  failure,
   freePort,
   type MemcachedServer,
+  recovered,
   startMemcached,
   uniquePrefix,
 } from '@cellar/test-servers'
@@ -13,34 +16,7 @@ import { MemcachedStore, type MemcachedStoreOptions } from '../src/index.js'
 
 const bytes = (text: string) => new TextEncoder().encode(text)
 
-/** The error an operation rejected with; fails the test if it resolved. */
-async function failure(operation: Promise<unknown>): Promise<CellarError> {
-  const outcome = await operation.then(
-    () => undefined,
-    (error: unknown) => error,
-  )
-  expect(outcome, 'the operation should have failed').toBeDefined()
-  return outcome as CellarError
-}
-
-function expectUnavailable(error: CellarError): void {
-  expect(isCellarError(error, 'E_BACKEND_UNAVAILABLE'), String(error)).toBe(true)
-  expect(error.message).toMatch(/^\[cellar:memcached\] /)
-  expect(error.cause).toBeInstanceOf(Error)
-}
-
-/** Retries `get` until the store answers again; a bounded number of attempts, no wall-clock. */
-async function recovered(store: MemcachedStore): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const ok = await store.get('probe').then(
-      () => true,
-      () => false,
-    )
-    if (ok) return
-    await sleep(50)
-  }
-  throw new Error('the store did not recover after the server came back')
-}
+const expectUnavailable = (error: CellarError) => assertUnavailable(error, 'memcached')
 
 /** A TCP server on loopback that does `onSocket` with every connection (a broken memcached). */
 async function fakeServer(onSocket: (socket: Socket) => void): Promise<[Server, string]> {
@@ -103,7 +79,7 @@ describe.skipIf(!canStartMemcached())('MemcachedStore when the server goes away'
     ])
     for (const error of errors) expectUnavailable(error)
     await server.start()
-    await recovered(store)
+    await recovered(() => store.get('probe'))
     await store.set('k', bytes('after'))
     expect(new TextDecoder().decode(await store.get('k'))).toBe('after')
     expect(await store.increment('n')).toBe(1)
@@ -123,7 +99,7 @@ describe.skipIf(!canStartMemcached())('MemcachedStore when the server goes away'
     const outcomes = new Set(await Promise.all(running))
     for (const outcome of outcomes) expect(['ok', 'E_BACKEND_UNAVAILABLE']).toContain(outcome)
     await server.start()
-    await recovered(store)
+    await recovered(() => store.get('probe'))
   })
 
   test('a server that never answers times out with E_BACKEND_UNAVAILABLE', async () => {

@@ -1,40 +1,21 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type CellarError, isCellarError } from '@cellar/core'
-import { canStartRedis, type RedisServer, startRedis, uniquePrefix } from '@cellar/test-servers'
+import {
+  assertUnavailable,
+  canStartRedis,
+  failure,
+  type RedisServer,
+  recovered,
+  startRedis,
+  uniquePrefix,
+} from '@cellar/test-servers'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { RedisStore, type RedisStoreOptions } from '../src/index.js'
 
 const bytes = (text: string) => new TextEncoder().encode(text)
 const canStart = canStartRedis()
 
-/** The error an operation rejected with; fails the test if it resolved. */
-async function failure(operation: Promise<unknown>): Promise<CellarError> {
-  const outcome = await operation.then(
-    () => undefined,
-    (error: unknown) => error,
-  )
-  expect(outcome, 'the operation should have failed').toBeDefined()
-  return outcome as CellarError
-}
-
-function expectUnavailable(error: CellarError): void {
-  expect(isCellarError(error, 'E_BACKEND_UNAVAILABLE')).toBe(true)
-  expect(error.message).toMatch(/^\[cellar:redis\] /)
-  expect(error.cause).toBeInstanceOf(Error)
-}
-
-/** Retries `get` until the store answers again; a bounded number of attempts, no wall-clock. */
-async function recovered(store: RedisStore): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const ok = await store.get('probe').then(
-      () => true,
-      () => false,
-    )
-    if (ok) return
-    await sleep(50)
-  }
-  throw new Error('the store did not recover after the server came back')
-}
+const expectUnavailable = (error: CellarError) => assertUnavailable(error, 'redis')
 
 describe.skipIf(!canStart)('RedisStore when the server goes away', () => {
   let server: RedisServer
@@ -81,7 +62,7 @@ describe.skipIf(!canStart)('RedisStore when the server goes away', () => {
     ])
     for (const error of errors) expectUnavailable(error)
     await server.start()
-    await recovered(store)
+    await recovered(() => store.get('probe'))
     await store.set('k', bytes('after'))
     expect(new TextDecoder().decode(await store.get('k'))).toBe('after')
     expect(await lock.acquire()).not.toBe(false)
@@ -112,7 +93,7 @@ describe.skipIf(!canStart)('RedisStore when the server goes away', () => {
     expect((error.cause as Error).message).toMatch(/enableOfflineQueue/)
     expectUnavailable(await failure(store.lock('job').acquire()))
     await server.start()
-    await recovered(store)
+    await recovered(() => store.get('probe'))
     await store.set('k', bytes('after'))
     expect(new TextDecoder().decode(await store.get('k'))).toBe('after')
   })

@@ -1,3 +1,4 @@
+export { assertUnavailable, failure, recovered } from './faults.js'
 export {
   canStartMemcached,
   findMemcached,
