@@ -1,17 +1,51 @@
 import type { CellarError } from './errors.js'
 
-/** What happened to a key, as reported to an event listener. */
+/** The gateway method an event comes from. */
+export type CacheOperation =
+  | 'get'
+  | 'getMany'
+  | 'set'
+  | 'setMany'
+  | 'add'
+  | 'exists'
+  | 'delete'
+  | 'deleteMany'
+  | 'increment'
+  | 'touch'
+  | 'ttl'
+  | 'clear'
+
+interface EventBase {
+  /** The store's `name`. */
+  readonly store: string
+  /** The gateway method that produced the event. */
+  readonly operation: CacheOperation
+}
+
+/**
+ * What happened, as reported to event listeners. Reads report `hit`/`miss` per key (an `add`
+ * that found a live entry reports `hit`); writes `write` per key written; `delete` reports
+ * whether the key was removed (for `deleteMany`, one event with the keys and the count).
+ */
 export type CacheEvent =
-  | { readonly type: 'hit'; readonly key: string; readonly store: string }
-  | { readonly type: 'miss'; readonly key: string; readonly store: string }
-  | { readonly type: 'write'; readonly key: string; readonly store: string }
-  | { readonly type: 'delete'; readonly key: string; readonly store: string }
-  | {
+  | (EventBase & { readonly type: 'hit' | 'miss' | 'write' | 'touch'; readonly key: string })
+  | (EventBase & { readonly type: 'delete'; readonly key: string; readonly removed: boolean })
+  | (EventBase & {
+      readonly type: 'delete'
+      readonly key: undefined
+      readonly keys: readonly string[]
+      readonly removed: number
+    })
+  | (EventBase & { readonly type: 'increment'; readonly key: string; readonly value: number })
+  | (EventBase & { readonly type: 'clear'; readonly key: undefined })
+  | (EventBase & {
       readonly type: 'error'
       readonly key: string | undefined
-      readonly store: string
       readonly error: CellarError
-    }
+    })
+
+/** The `type` of a `CacheEvent`. */
+export type CacheEventType = CacheEvent['type']
 
 /** Receives cache events; must not throw (a throwing listener is ignored). */
 export type CacheEventListener = (event: CacheEvent) => void

@@ -1,16 +1,12 @@
-import { decodeCounter, encodeCounter, SERIALIZED_TAG } from './counter.js'
+import { type DecodedEntry, type EntryMeta, ValueCodec } from './codec.js'
 import type { Ttl } from './duration.js'
-import {
-  CellarError,
-  InvalidArgumentError,
-  SerializationError,
-  UnsupportedError,
-} from './errors.js'
-import type { CacheEventListener } from './events.js'
+import { CellarError, SchemaError, UnsupportedError } from './errors.js'
+import type { CacheEvent, CacheEventListener, CacheOperation } from './events.js'
 import type { Lock, LockOptions } from './lock.js'
 import { MsgpackSerializer, type Serializer } from './serializer.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
-import type { Store } from './store.js'
+import type { IncrementOptions, Store } from './store.js'
+import { isTracing, traceStoreCall } from './tracing.js'
 
 export interface CacheGatewayOptions {
   /**
@@ -20,35 +16,45 @@ export interface CacheGatewayOptions {
   serializer?: Serializer
   /** Keys live under this namespace of the store (`store.namespace(prefix)`). */
   prefix?: string
-  /** Receives hit / miss / write / delete / error events. */
+  /** Receives every event; more listeners can be added with `on()`. */
   onEvent?: CacheEventListener
 }
 
-export interface GetValueOptions<S extends StandardSchemaV1 | undefined = undefined> {
-  /** Validates (and may convert) what comes back; a value that fails is a miss plus an event. */
+/** Options of the typed reads. */
+export interface GetValueOptions<S extends StandardSchemaV1 = StandardSchemaV1> {
+  /** Validates (and may convert) the value; one that fails is a miss plus an `E_SCHEMA` event. */
   schema?: S
 }
 
-type Output<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : unknown
+/** A value read back with the metadata it was written with. */
+export interface GatewayEntry<T> {
+  readonly value: T
+  readonly meta: EntryMeta | undefined
+}
+
+type Out<S extends StandardSchemaV1> = StandardSchemaV1.InferOutput<S>
+type Read = 'value' | 'entry'
 
 /**
- * Typed values over any store. Serialized payloads start with a tag byte; safe integers are
- * written as plain decimal, so `incr` stays the store's native atomic counter and a counter
- * reads back as a number.
+ * Typed values over any store, through core's `ValueCodec` (counters stay native decimal, so
+ * `incr` is the store's own atomic counter and reads back as a number). Closing the gateway
+ * closes the store it was built on, with or without `prefix`.
  */
 export class CacheGateway implements AsyncDisposable {
+  /** The encoding shared with every layer built on this gateway. */
+  readonly codec: ValueCodec
+  readonly #root: Store<unknown>
   readonly #store: Store<unknown>
-  readonly #serializer: Serializer
-  readonly #raw: boolean
-  readonly #onEvent: CacheEventListener | undefined
+  readonly #listeners: CacheEventListener[] = []
   readonly #getSync: ((key: string) => unknown) | undefined
+  readonly #name: string
 
   constructor(store: Store<Uint8Array> | Store<unknown>, options: CacheGatewayOptions = {}) {
-    const base = store as Store<unknown>
-    this.#store = options.prefix === undefined ? base : base.namespace(options.prefix)
-    this.#serializer = options.serializer ?? new MsgpackSerializer()
-    this.#raw = store.capabilities.raw
-    this.#onEvent = options.onEvent
+    this.#root = store as Store<unknown>
+    this.#store = options.prefix === undefined ? this.#root : this.#root.namespace(options.prefix)
+    this.codec = new ValueCodec(options.serializer ?? new MsgpackSerializer(), store.capabilities.raw)
+    this.#name = this.#store.name
+    if (options.onEvent !== undefined) this.#listeners.push(options.onEvent)
     const { getSync } = this.#store
     this.#getSync =
       this.#store.capabilities.synchronous === true && getSync !== undefined
@@ -56,32 +62,41 @@ export class CacheGateway implements AsyncDisposable {
         : undefined
   }
 
-  /** The store this gateway writes to (already namespaced by `prefix`). */
+  /** The store this gateway reads and writes (already namespaced by `prefix`). */
   get store(): Store<unknown> {
     return this.#store
   }
 
-  /** Resolves the value, or `undefined` on a miss, an undecodable value or a schema failure. */
-  getValue<S extends StandardSchemaV1 | undefined = undefined>(
-    key: string,
-    options?: GetValueOptions<S>,
-  ): Promise<Output<S> | undefined> {
-    const schema = options?.schema
-    // The hot path: the store's own promise and no wrapper frames when nobody listens and
-    // nothing validates (async wrappers cost more than the lookup on in-process stores).
-    if (this.#onEvent === undefined && schema === undefined) {
-      let pending: Promise<unknown>
-      try {
-        pending = this.#store.get(key)
-      } catch (error) {
-        return Promise.reject(error)
-      }
-      return pending.then((stored) =>
-        stored === undefined ? undefined : this.#value(key, stored),
-      ) as Promise<Output<S> | undefined>
+  /** Adds an event listener; resolves a function that removes it. */
+  on(listener: CacheEventListener): () => void {
+    this.#listeners.push(listener)
+    return () => {
+      const at = this.#listeners.indexOf(listener)
+      if (at !== -1) this.#listeners.splice(at, 1)
     }
-    return this.#call(key, () => this.#store.get(key)).then(
-      (stored) => this.#read(key, stored, schema) as Promise<Output<S> | undefined>,
+  }
+
+  /** Resolves the value, or `undefined` on a miss, an undecodable value or a schema failure. */
+  getValue<S extends StandardSchemaV1>(
+    key: string,
+    options: GetValueOptions<S> & { schema: S },
+  ): Promise<Out<S> | undefined>
+  getValue<T = unknown>(key: string, options?: GetValueOptions): Promise<T | undefined>
+  getValue(key: string, options?: GetValueOptions): Promise<unknown> {
+    return this.#call('get', key, undefined, () => this.#store.get(key)).then((stored) =>
+      this.#read(key, stored, options?.schema, 'value', 'get'),
+    )
+  }
+
+  /** Like `getValue`, with the entry's metadata (see `setValue`'s `meta`). */
+  getEntry<S extends StandardSchemaV1>(
+    key: string,
+    options: GetValueOptions<S> & { schema: S },
+  ): Promise<GatewayEntry<Out<S>> | undefined>
+  getEntry<T = unknown>(key: string, options?: GetValueOptions): Promise<GatewayEntry<T> | undefined>
+  getEntry(key: string, options?: GetValueOptions): Promise<unknown> {
+    return this.#call('get', key, undefined, () => this.#store.get(key)).then((stored) =>
+      this.#read(key, stored, options?.schema, 'entry', 'get'),
     )
   }
 
@@ -89,74 +104,63 @@ export class CacheGateway implements AsyncDisposable {
    * `getValue` without a promise, for in-process stores that declare `capabilities.synchronous`
    * (throws `E_UNSUPPORTED` otherwise, or when the schema validates asynchronously).
    */
-  getValueSync<S extends StandardSchemaV1 | undefined = undefined>(
+  getValueSync<S extends StandardSchemaV1>(
     key: string,
-    options?: GetValueOptions<S>,
-  ): Output<S> | undefined {
+    options: GetValueOptions<S> & { schema: S },
+  ): Out<S> | undefined
+  getValueSync<T = unknown>(key: string, options?: GetValueOptions): T | undefined
+  getValueSync(key: string, options?: GetValueOptions): unknown {
     const getSync = this.#getSync
     if (getSync === undefined) {
       throw new UnsupportedError(`[cellar] store "${this.#store.name}" has no synchronous reads`, {
         key,
       })
     }
-    const stored = getSync(key)
-    if (stored === undefined) {
-      this.#emit('miss', key)
-      return undefined
-    }
-    const value = this.#value(key, stored)
-    const schema = options?.schema
-    if (value === undefined) return undefined
-    if (schema === undefined) {
-      this.#emit('hit', key)
-      return value as Output<S>
-    }
-    const result = schema['~standard'].validate(value)
-    if (result instanceof Promise) {
+    const value = this.#read(key, getSync(key), options?.schema, 'value', 'get')
+    if (value instanceof Promise) {
       throw new UnsupportedError(
         `[cellar] getValueSync needs a synchronous schema; key "${key}" has an async one`,
         { key },
       )
     }
-    return this.#checked(key, result) as Output<S> | undefined
+    return value
   }
 
   /** Resolves one value per key, in request order, `undefined` for misses. */
-  async multiGetValues<S extends StandardSchemaV1 | undefined = undefined>(
+  multiGetValues<S extends StandardSchemaV1>(
     keys: readonly string[],
-    options?: GetValueOptions<S>,
-  ): Promise<Array<Output<S> | undefined>> {
+    options: GetValueOptions<S> & { schema: S },
+  ): Promise<Array<Out<S> | undefined>>
+  multiGetValues<T = unknown>(
+    keys: readonly string[],
+    options?: GetValueOptions,
+  ): Promise<Array<T | undefined>>
+  async multiGetValues(keys: readonly string[], options?: GetValueOptions): Promise<unknown[]> {
+    const stored = await this.#call('getMany', undefined, keys, () => this.#store.getMany(keys))
     const schema = options?.schema
-    const stored = await this.#call(undefined, () => this.#store.getMany(keys))
-    const values: Array<Output<S> | undefined> = new Array(keys.length)
-    // Without a listener or a schema nothing here is async: decode in place, no await per key.
-    const plain = this.#onEvent === undefined && schema === undefined
+    const values: unknown[] = new Array(keys.length)
+    let pending = false
     for (let i = 0; i < keys.length; i++) {
-      const entry = stored[i]
-      values[i] = (
-        plain
-          ? entry === undefined
-            ? undefined
-            : this.#value(keys[i]!, entry)
-          : await this.#read(keys[i]!, entry, schema)
-      ) as Output<S> | undefined
+      values[i] = this.#read(keys[i]!, stored[i], schema, 'value', 'getMany')
+      if (values[i] instanceof Promise) pending = true
     }
-    return values
+    return pending ? Promise.all(values) : values
   }
 
-  /** Writes a value (`undefined` is refused: it reads back as a miss). */
-  setValue(key: string, value: unknown, ttl?: Ttl): Promise<void> {
+  /**
+   * Writes a value (`undefined` is refused: it reads back as a miss). `meta` (logical expiry,
+   * fresh-until stamp) is stored alongside and only `getEntry` returns it.
+   */
+  setValue(key: string, value: unknown, ttl?: Ttl, meta?: EntryMeta): Promise<void> {
     let encoded: unknown
     try {
-      encoded = this.#encode(key, value)
-      // Nobody listens: hand back the store's own promise, no wrapper frame.
-      if (this.#onEvent === undefined) return this.#store.set(key, encoded, ttl)
+      encoded = this.codec.encode(key, value, meta)
     } catch (error) {
       return Promise.reject(error)
     }
-    return this.#observed(key, () => this.#store.set(key, encoded, ttl)).then(() =>
-      this.#emit('write', key),
-    )
+    const written = this.#call('set', key, undefined, () => this.#store.set(key, encoded, ttl))
+    if (this.#listeners.length === 0) return written
+    return written.then(() => this.#emit({ type: 'write', key, operation: 'set', store: this.#name }))
   }
 
   /** Writes every entry with one TTL; nothing is written if any value fails to encode. */
@@ -164,49 +168,94 @@ export class CacheGateway implements AsyncDisposable {
     entries: ReadonlyArray<readonly [string, unknown]>,
     ttl?: Ttl,
   ): Promise<void> {
-    const encoded = entries.map(([key, value]) => [key, this.#encode(key, value)] as const)
-    await this.#call(undefined, () => this.#store.setMany(encoded, ttl))
-    for (const [key] of entries) this.#emit('write', key)
+    const encoded = entries.map(([key, value]) => [key, this.codec.encode(key, value)] as const)
+    const keys = entries.map(([key]) => key)
+    await this.#call('setMany', undefined, keys, () => this.#store.setMany(encoded, ttl))
+    for (const key of keys) this.#emit({ type: 'write', key, operation: 'setMany', store: this.#name })
   }
 
   /** Writes only if absent; resolves true if it wrote. */
   async addValue(key: string, value: unknown, ttl?: Ttl): Promise<boolean> {
-    const encoded = this.#encode(key, value)
-    const written = await this.#call(key, () => this.#store.add(key, encoded, ttl))
-    if (written) this.#emit('write', key)
+    const encoded = this.codec.encode(key, value)
+    const written = await this.#call('add', key, undefined, () =>
+      this.#store.add(key, encoded, ttl),
+    )
+    this.#emit({ type: written ? 'write' : 'hit', key, operation: 'add', store: this.#name })
     return written
   }
 
   /** Resolves true if the key holds a live entry. */
-  exists(key: string): Promise<boolean> {
-    return this.#call(key, () => this.#store.has(key))
+  async exists(key: string): Promise<boolean> {
+    const found = await this.#call('exists', key, undefined, () => this.#store.has(key))
+    this.#emit({ type: found ? 'hit' : 'miss', key, operation: 'exists', store: this.#name })
+    return found
   }
 
   /** Resolves true if a key was removed. */
   async delete(key: string): Promise<boolean> {
-    const removed = await this.#call(key, () => this.#store.delete(key))
-    if (removed) this.#emit('delete', key)
+    const removed = await this.#call('delete', key, undefined, () => this.#store.delete(key))
+    this.#emit({ type: 'delete', key, removed, operation: 'delete', store: this.#name })
     return removed
   }
 
   /** Resolves how many keys were removed. */
-  deleteMany(keys: readonly string[]): Promise<number> {
-    return this.#call(undefined, () => this.#store.deleteMany(keys))
+  async deleteMany(keys: readonly string[]): Promise<number> {
+    const removed = await this.#call('deleteMany', undefined, keys, () =>
+      this.#store.deleteMany(keys),
+    )
+    this.#emit({
+      type: 'delete',
+      key: undefined,
+      keys: [...keys],
+      removed,
+      operation: 'deleteMany',
+      store: this.#name,
+    })
+    return removed
   }
 
-  /** Atomically adds `delta` (default 1) with the store's native counter; resolves the new value. */
-  incr(key: string, delta = 1): Promise<number> {
-    return this.#call(key, () => this.#store.increment(key, delta))
+  /**
+   * Atomically adds `delta` (default 1) with the store's native counter; resolves the new value.
+   * `options.ttl` applies only when this increment creates the counter.
+   */
+  async incr(key: string, delta = 1, options?: IncrementOptions): Promise<number> {
+    const value = await this.#call('increment', key, undefined, () =>
+      this.#store.increment(key, delta, options),
+    )
+    this.#emit({ type: 'increment', key, value, operation: 'increment', store: this.#name })
+    return value
   }
 
   /** Atomically subtracts `delta` (default 1); resolves the new value. */
-  decr(key: string, delta = 1): Promise<number> {
-    return this.incr(key, -delta)
+  decr(key: string, delta = 1, options?: IncrementOptions): Promise<number> {
+    return this.incr(key, -delta, options)
   }
 
-  /** Removes every entry of this gateway's namespace. */
-  clear(): Promise<void> {
-    return this.#call(undefined, () => this.#store.clear())
+  /** Replaces the TTL of a live entry; resolves true if it did (`<= 0` removes it). */
+  async touch(key: string, ttl: Ttl): Promise<boolean> {
+    const touched = await this.#call('touch', key, undefined, () => this.#store.touch(key, ttl))
+    if (touched) this.#emit({ type: 'touch', key, operation: 'touch', store: this.#name })
+    return touched
+  }
+
+  /** Remaining milliseconds: `null` without expiry, `undefined` when missing. */
+  ttl(key: string): Promise<number | null | undefined> {
+    return this.#call('ttl', key, undefined, () => this.#store.ttl(key))
+  }
+
+  /** The live keys of this gateway's namespace; throws `E_UNSUPPORTED` on stores that can't list. */
+  keys(): AsyncIterable<string> {
+    const { keys } = this.#store
+    if (!this.#store.capabilities.listsKeys || keys === undefined) {
+      throw new UnsupportedError(`[cellar] store "${this.#store.name}" cannot list its keys`)
+    }
+    return keys.call(this.#store)
+  }
+
+  /** Removes every entry of this gateway's namespace (never a lock). */
+  async clear(): Promise<void> {
+    await this.#call('clear', undefined, undefined, () => this.#store.clear())
+    this.#emit({ type: 'clear', key: undefined, operation: 'clear', store: this.#name })
   }
 
   /** A lock on the store; throws `E_UNSUPPORTED` when the store declares no locks. */
@@ -219,143 +268,117 @@ export class CacheGateway implements AsyncDisposable {
     return this.#store.lock(name, options)
   }
 
-  /** Closes the underlying store. */
+  /** Closes the store this gateway was built on (not only its `prefix` namespace). */
   close(): Promise<void> {
-    return this.#store.close()
+    return this.#root.close()
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }
 
-  #encode(key: string, value: unknown): unknown {
-    if (value === undefined) {
-      throw new InvalidArgumentError(
-        `[cellar] cannot cache undefined for key "${key}" (it reads back as a miss); use null`,
-        { key },
-      )
-    }
-    if (this.#raw) return value
-    if (typeof value === 'number' && Number.isSafeInteger(value)) return encodeCounter(value)
-    try {
-      if (this.#serializer.encodeTagged !== undefined) {
-        return this.#serializer.encodeTagged(SERIALIZED_TAG, value)
-      }
-      const payload = this.#serializer.encode(value)
-      const tagged = new Uint8Array(payload.length + 1)
-      tagged[0] = SERIALIZED_TAG
-      tagged.set(payload, 1)
-      return tagged
-    } catch (cause) {
-      throw new SerializationError(
-        `[cellar] ${this.#serializer.name} cannot encode the value for key "${key}"`,
-        { key, cause },
-      )
-    }
-  }
-
-  async #read(
+  // The one read path of every typed read: a miss, a value, an entry, or (async schema) a
+  // promise of one. Decoding and schema failures are misses plus an error event.
+  #read(
     key: string,
     stored: unknown,
     schema: StandardSchemaV1 | undefined,
-  ): Promise<unknown> {
+    read: Read,
+    operation: CacheOperation,
+  ): unknown {
     if (stored === undefined) {
-      this.#emit('miss', key)
+      if (this.#listeners.length !== 0) this.#emit({ type: 'miss', key, operation, store: this.#name })
       return undefined
     }
-    const value = this.#value(key, stored)
-    if (value === undefined) return undefined
-    if (schema === undefined) {
-      this.#emit('hit', key)
-      return value
-    }
-    let result = schema['~standard'].validate(value)
-    if (result instanceof Promise) result = await result
-    return this.#checked(key, result)
-  }
-
-  /** The value a stored entry holds, or undefined (plus an error event) if it can't be decoded. */
-  #value(key: string, stored: unknown): unknown {
-    if (this.#raw) return stored
+    let entry: DecodedEntry | undefined
+    let value: unknown
     try {
-      return this.#decode(key, stored as Uint8Array)
+      if (read === 'entry') {
+        entry = this.codec.decodeEntry(key, stored)
+        value = entry.value
+      } else {
+        value = this.codec.decode(key, stored)
+      }
     } catch (error) {
-      this.#fail(key, error as CellarError)
+      this.#fail(operation, key, error as CellarError)
       return undefined
     }
+    if (schema === undefined) {
+      if (this.#listeners.length !== 0) this.#emit({ type: 'hit', key, operation, store: this.#name })
+      return entry ?? value
+    }
+    const result = schema['~standard'].validate(value)
+    return result instanceof Promise
+      ? result.then((settled) => this.#checked(key, settled, entry, operation))
+      : this.#checked(key, result, entry, operation)
   }
 
-  #checked(key: string, result: StandardSchemaV1.Result<unknown>): unknown {
+  #checked(
+    key: string,
+    result: StandardSchemaV1.Result<unknown>,
+    entry: DecodedEntry | undefined,
+    operation: CacheOperation,
+  ): unknown {
     if (result.issues !== undefined) {
-      const detail = result.issues.map((issue) => issue.message).join('; ')
+      const issues = result.issues.map((issue) => issue.message)
       this.#fail(
+        operation,
         key,
-        new SerializationError(`[cellar] value for key "${key}" failed its schema: ${detail}`, {
+        new SchemaError(`[cellar] value for key "${key}" failed its schema: ${issues.join('; ')}`, {
           key,
+          issues,
         }),
       )
       return undefined
     }
-    this.#emit('hit', key)
-    return result.value
+    this.#emit({ type: 'hit', key, operation, store: this.#name })
+    return entry === undefined ? result.value : { value: result.value, meta: entry.meta }
   }
 
-  #decode(key: string, bytes: Uint8Array): unknown {
-    if (bytes[0] === SERIALIZED_TAG) {
+  // Not async itself: with no listener and no tracer the store's own promise is returned.
+  #call<T>(
+    operation: CacheOperation,
+    key: string | undefined,
+    keys: readonly string[] | undefined,
+    op: () => Promise<T>,
+  ): Promise<T> {
+    if (this.#listeners.length === 0 && !isTracing()) {
       try {
-        return this.#serializer.decode(bytes.subarray(1))
-      } catch (cause) {
-        throw new SerializationError(
-          `[cellar] ${this.#serializer.name} cannot decode the value for key "${key}"`,
-          { key, cause },
-        )
+        return op()
+      } catch (error) {
+        // A store that throws instead of rejecting still gives the caller a rejected promise.
+        return Promise.reject(error)
       }
     }
-    const counter = decodeCounter(bytes)
-    if (counter === undefined) {
-      throw new SerializationError(
-        `[cellar] value for key "${key}" is neither a tagged payload nor a counter`,
-        { key },
-      )
-    }
-    return counter
+    return this.#observed(operation, key, keys, op)
   }
 
-  // Not async itself: without a listener the store's own promise is returned untouched.
-  #call<T>(key: string | undefined, op: () => Promise<T>): Promise<T> {
-    if (this.#onEvent !== undefined) return this.#observed(key, op)
+  async #observed<T>(
+    operation: CacheOperation,
+    key: string | undefined,
+    keys: readonly string[] | undefined,
+    op: () => Promise<T>,
+  ): Promise<T> {
     try {
-      return op()
+      if (!isTracing()) return await op()
+      return await traceStoreCall({ operation, store: this.#name, key, keys }, op)
     } catch (error) {
-      // A store that throws instead of rejecting still gives the caller a rejected promise.
-      return Promise.reject(error)
-    }
-  }
-
-  async #observed<T>(key: string | undefined, op: () => Promise<T>): Promise<T> {
-    try {
-      return await op()
-    } catch (error) {
-      if (error instanceof CellarError) this.#fail(key, error)
+      if (error instanceof CellarError) this.#fail(operation, key, error)
       throw error
     }
   }
 
-  #emit(type: 'hit' | 'miss' | 'write' | 'delete', key: string): void {
-    if (this.#onEvent === undefined) return
-    try {
-      this.#onEvent({ type, key, store: this.#store.name })
-    } catch {
-      // A listener must not break the cache operation it observes.
+  #emit(event: CacheEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event)
+      } catch {
+        // A listener must not break the cache operation it observes.
+      }
     }
   }
 
-  #fail(key: string | undefined, error: CellarError): void {
-    if (this.#onEvent === undefined) return
-    try {
-      this.#onEvent({ type: 'error', key, store: this.#store.name, error })
-    } catch {
-      // See #emit.
-    }
+  #fail(operation: CacheOperation, key: string | undefined, error: CellarError): void {
+    this.#emit({ type: 'error', key, error, operation, store: this.#name })
   }
 }

@@ -1,21 +1,41 @@
-export { decodeCounter, encodeCounter, requireCounter, SERIALIZED_TAG } from './counter.js'
+export type { DecodedEntry, EntryMeta } from './codec.js'
+export { ENVELOPE_TAG, ENVELOPE_VERSION, ValueCodec } from './codec.js'
+export {
+  addToCounter,
+  decodeCounter,
+  encodeCounter,
+  requireCounter,
+  SERIALIZED_TAG,
+} from './counter.js'
 export type { Duration, Ttl } from './duration.js'
 export { parseDuration, resolveTtl } from './duration.js'
-export type { CellarErrorCode, CellarErrorOptions } from './errors.js'
+export type {
+  BackendErrorContext,
+  CellarErrorCode,
+  CellarErrorOptions,
+  CoreErrorCode,
+} from './errors.js'
 export {
   BackendUnavailableError,
+  backendError,
   CellarError,
   InvalidArgumentError,
   InvalidKeyError,
   isCellarError,
   LockNotOwnedError,
   LockTimeoutError,
+  SchemaError,
   SerializationError,
   StoreClosedError,
   UnsupportedError,
 } from './errors.js'
-export type { CacheEvent, CacheEventListener } from './events.js'
-export type { CacheGatewayOptions, GetValueOptions } from './gateway.js'
+export type {
+  CacheEvent,
+  CacheEventListener,
+  CacheEventType,
+  CacheOperation,
+} from './events.js'
+export type { CacheGatewayOptions, GatewayEntry, GetValueOptions } from './gateway.js'
 export { CacheGateway } from './gateway.js'
 export type {
   Adjustment,
@@ -27,11 +47,27 @@ export type {
   StorageRecordsSpec,
   StorageTable,
 } from './indexes.js'
-export { assertBytes, assertDelta, assertKey, assertKeys, utf8Length } from './keys.js'
+export {
+  assertBytes,
+  assertDelta,
+  assertKey,
+  assertKeys,
+  namespacePrefix,
+  scopedKey,
+  unscopedKey,
+  utf8Length,
+} from './keys.js'
 export type { FencingToken, LockBackend, LockOptions, LockState } from './lock.js'
 export { Lock, randomOwner } from './lock.js'
 export { NullStore } from './null-store.js'
 export type { Serializer } from './serializer.js'
 export { JsonSerializer, MsgpackSerializer } from './serializer.js'
 export type { StandardSchemaV1 } from './standard-schema.js'
-export type { DisposableStore, Store, StoreCapabilities } from './store.js'
+export type {
+  DisposableStore,
+  IncrementOptions,
+  Store,
+  StoreCapabilities,
+} from './store.js'
+export type { StoreTraceContext } from './tracing.js'
+export { isTracing, STORE_TRACING_CHANNEL } from './tracing.js'

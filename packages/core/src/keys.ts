@@ -12,8 +12,10 @@ export function utf8Length(value: string): number {
 }
 
 /**
- * Key rules: a non-empty string, at most `maxLength` UTF-8 bytes. Any character is allowed
- * (unicode, spaces, newlines, glob characters); stores that cannot hold some map them.
+ * Key rules: a non-empty string of well-formed UTF-16 (no lone surrogate: every backend that
+ * stores UTF-8 would turn one into U+FFFD and make distinct keys collide), at most `maxLength`
+ * UTF-8 bytes. Any other character is allowed (unicode, spaces, newlines, glob characters);
+ * stores that cannot hold some map them.
  */
 export function assertKey(
   key: unknown,
@@ -24,6 +26,12 @@ export function assertKey(
   }
   if (key.length === 0) {
     throw new InvalidKeyError('[cellar] key must not be empty', { key })
+  }
+  if (!key.isWellFormed()) {
+    throw new InvalidKeyError(
+      `[cellar] key ${JSON.stringify(key.slice(0, 64))} has a lone UTF-16 surrogate; keys must be well-formed text`,
+      { key },
+    )
   }
   if (maxLength !== Number.POSITIVE_INFINITY && utf8Length(key) > maxLength) {
     throw new InvalidKeyError(
@@ -69,4 +77,49 @@ export function assertDelta(delta: unknown, key: string): asserts delta is numbe
       { key },
     )
   }
+}
+
+// Namespaces. A store keeps key `k` at `<prefix>k`, and namespace `n` of it lives under
+// `<prefix>~<n>:`, with `:` `~` and `%` of `n` percent-encoded. A plain key that itself starts
+// with `~` is kept as `~~…`. So at one level a plain key never starts with `~` + a name char,
+// a namespace segment never starts with `~~`, and two names differ before the first `:` of
+// either: no plain key, sibling or nested namespace can reach another's entries.
+const NAMESPACE_MARK = '~'
+const MARK_CODE = 0x7e
+
+/**
+ * Where a store with `prefix` keeps `key`: `prefix + key`, except that a key starting with `~`
+ * is written `~~…` so that it cannot land inside a namespace (see `namespacePrefix`).
+ */
+export function scopedKey(prefix: string, key: string): string {
+  return key.charCodeAt(0) === MARK_CODE ? `${prefix}${NAMESPACE_MARK}${key}` : prefix + key
+}
+
+/**
+ * The prefix of namespace `name` under a store whose prefix is `prefix`. Every store's
+ * `namespace()` uses it so that no plain key of the parent and no sibling namespace (even
+ * one whose name starts with `name`) can alias the namespace's entries. Checks `name` like a
+ * key (non-empty, well-formed).
+ */
+export function namespacePrefix(prefix: string, name: string): string {
+  assertKey(name)
+  const escaped = name.replace(/[%:~]/g, (char) =>
+    char === '%' ? '%25' : char === ':' ? '%3A' : '%7E',
+  )
+  return `${prefix}${NAMESPACE_MARK}${escaped}:`
+}
+
+/**
+ * The caller's key for a stored key of the store whose prefix is `prefix`, or `undefined` when
+ * the stored key is not one of that store's own plain keys (another prefix, or an entry of a
+ * nested namespace). The inverse of `scopedKey`, for `keys()`.
+ */
+export function unscopedKey(prefix: string, stored: string): string | undefined {
+  if (!stored.startsWith(prefix)) return undefined
+  if (stored.charCodeAt(prefix.length) !== MARK_CODE) {
+    return stored.length > prefix.length ? stored.slice(prefix.length) : undefined
+  }
+  return stored.charCodeAt(prefix.length + 1) === MARK_CODE
+    ? stored.slice(prefix.length + 1)
+    : undefined
 }

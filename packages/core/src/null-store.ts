@@ -1,7 +1,7 @@
 import { resolveTtl, type Ttl } from './duration.js'
 import { StoreClosedError } from './errors.js'
-import { assertBytes, assertDelta, assertKey, assertKeys } from './keys.js'
-import type { Store, StoreCapabilities } from './store.js'
+import { assertBytes, assertDelta, assertKey, assertKeys, namespacePrefix } from './keys.js'
+import type { IncrementOptions, Store, StoreCapabilities } from './store.js'
 
 const capabilities: StoreCapabilities = Object.freeze({
   atomicCounters: false,
@@ -14,7 +14,14 @@ const capabilities: StoreCapabilities = Object.freeze({
   maxKeyLength: Number.POSITIVE_INFINITY,
   maxValueSize: Number.POSITIVE_INFINITY,
   ttlPrecision: 1,
+  readsTtl: true,
+  listsKeys: true,
+  evicts: false,
 })
+
+interface Root {
+  closed: boolean
+}
 
 /**
  * A store that caches nothing: every read misses, writes are accepted and dropped. Input is
@@ -23,7 +30,18 @@ const capabilities: StoreCapabilities = Object.freeze({
 export class NullStore implements Store<Uint8Array> {
   readonly name = 'null'
   readonly capabilities = capabilities
+  static #handoff: Root | undefined
+  readonly #root: Root
+  readonly #ownsRoot: boolean
   #closed = false
+
+  constructor() {
+    // namespace() hands its root over through this class-private slot (read at once, here).
+    const handed = NullStore.#handoff
+    NullStore.#handoff = undefined
+    this.#ownsRoot = handed === undefined
+    this.#root = handed ?? { closed: false }
+  }
 
   async get(key: string): Promise<undefined> {
     this.#check(key)
@@ -74,22 +92,47 @@ export class NullStore implements Store<Uint8Array> {
   }
 
   /** Resolves `delta`, as for a missing key; nothing is kept. */
-  async increment(key: string, delta = 1): Promise<number> {
+  async increment(key: string, delta = 1, options?: IncrementOptions): Promise<number> {
     this.#check(key)
     assertDelta(delta, key)
+    resolveTtl(options?.ttl, null, key)
     return delta
+  }
+
+  /** Resolves false: there is never a live entry to touch. */
+  async touch(key: string, ttl: Ttl): Promise<boolean> {
+    this.#check(key)
+    resolveTtl(ttl, null, key)
+    return false
+  }
+
+  /** Resolves `undefined`: every key is missing. */
+  async ttl(key: string): Promise<undefined> {
+    this.#check(key)
+    return undefined
+  }
+
+  /** Lists nothing. */
+  async *keys(): AsyncIterable<string> {
+    this.#open()
   }
 
   async clear(): Promise<void> {
     this.#open()
   }
 
-  namespace(_name: string): NullStore {
+  /** A namespace that shares this store's open/closed state. */
+  namespace(name: string): NullStore {
+    this.#open()
+    namespacePrefix('', name)
+    NullStore.#handoff = this.#root
     return new NullStore()
   }
 
+  /** Closes this store; closing the root store closes its namespaces too. */
   async close(): Promise<void> {
     this.#closed = true
+    if (this.#ownsRoot) this.#root.closed = true
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -97,7 +140,7 @@ export class NullStore implements Store<Uint8Array> {
   }
 
   #open(): void {
-    if (this.#closed) throw new StoreClosedError('[cellar:null] store is closed')
+    if (this.#closed || this.#root.closed) throw new StoreClosedError('[cellar:null] store is closed')
   }
 
   #check(key: string): void {

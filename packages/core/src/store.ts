@@ -28,6 +28,28 @@ export interface StoreCapabilities {
   readonly ttlPrecision: number
   /** `getSync` is available: the store answers in-process, without a promise. */
   readonly synchronous?: boolean
+  /**
+   * `ttl(key)` reports the remaining lifetime. False where the backend cannot tell (memcached):
+   * `ttl()` then resolves `undefined` for a missing key and throws `E_UNSUPPORTED` otherwise.
+   */
+  readonly readsTtl: boolean
+  /** `keys()` lists the live keys of this store's namespace. */
+  readonly listsKeys: boolean
+  /**
+   * The store may drop entries before their TTL (an LRU bound, memcached's eviction, a Redis
+   * `maxmemory-policy` that evicts). Layers that keep state they cannot lose (generation
+   * counters, limiter windows) refuse such a store unless the caller accepts it.
+   */
+  readonly evicts: boolean
+}
+
+/** Options of `Store.increment`. */
+export interface IncrementOptions {
+  /**
+   * TTL of the counter when this increment creates it, set in the same atomic step; an existing
+   * counter keeps its TTL. Omitted → the store's default TTL; `null` → never expires.
+   */
+  readonly ttl?: Ttl
 }
 
 /**
@@ -57,17 +79,43 @@ export interface Store<V = Uint8Array> {
   /** Resolves how many of the keys were removed. */
   deleteMany(keys: readonly string[]): Promise<number>
   /**
-   * Adds `delta` (an integer, default 1) and resolves the new value; a missing key starts at 0
-   * and is kept without expiry; an existing key keeps its TTL. Throws `E_NOT_A_NUMBER` if the
-   * stored value is not an integer counter, leaving it unchanged.
+   * Adds `delta` (a safe integer, default 1) and resolves the new value, atomically where
+   * `capabilities.atomicCounters`. A missing key starts at 0 and takes `options.ttl` (else the
+   * store's default TTL) in the same atomic step; an existing key keeps its TTL. Throws
+   * `E_NOT_A_NUMBER`, leaving the value unchanged, if it is not a canonical decimal counter or
+   * the result would leave the safe-integer range.
    */
-  increment(key: string, delta?: number): Promise<number>
-  /** Removes every entry under this store's own prefix/namespace, and nothing else. */
+  increment(key: string, delta?: number, options?: IncrementOptions): Promise<number>
+  /**
+   * Replaces the TTL of a live entry; resolves true if it did. Never revives an expired entry;
+   * a TTL `<= 0` removes the entry (and resolves true if one was live).
+   */
+  touch(key: string, ttl: Ttl): Promise<boolean>
+  /**
+   * The remaining lifetime in milliseconds: `null` for an entry without expiry, `undefined` for
+   * a missing or expired key. Where `capabilities.readsTtl` is false, a live key throws
+   * `E_UNSUPPORTED`.
+   */
+  ttl(key: string): Promise<number | null | undefined>
+  /** Removes every entry under this store's own prefix/namespace, and nothing else (never a lock). */
   clear(): Promise<void>
-  /** A store over the same backend and connection whose keys live under `name`. */
+  /**
+   * A store over the same backend and connection whose keys live under `name` (see core's
+   * `namespacePrefix`): no key of the parent or of a sibling namespace can alias its entries.
+   */
   namespace(name: string): Store<V>
-  /** Releases what the store holds (timers, connections it created). Idempotent. */
+  /**
+   * Releases what this store owns. The root store (the one constructed) closes the connections,
+   * timers and files it created — never a client it was given — and every namespace made from
+   * it refuses calls afterwards. Closing a namespace releases nothing shared: only that
+   * namespace refuses calls. Idempotent. After close every method rejects with `E_STORE_CLOSED`.
+   */
   close(): Promise<void>
+  /**
+   * The live keys of this namespace (not of nested namespaces), in no particular order; present
+   * when `capabilities.listsKeys` is true. Keys written while iterating may or may not appear.
+   */
+  keys?(): AsyncIterable<string>
   /** `get` without a promise; present when `capabilities.synchronous` is true. */
   getSync?(key: string): V | undefined
   /** A lock on this backend; present when `capabilities.locks` is true. */

@@ -48,7 +48,7 @@ describe('CacheGateway', () => {
     const strict = v.object({ id: v.number() })
     expect(await gateway.getValue('user', { schema: strict })).toBeUndefined()
     expect(events.map((event) => event.type)).toEqual(['write', 'hit', 'error'])
-    expect(events[2]).toMatchObject({ key: 'user', error: { code: 'E_SERIALIZATION' } })
+    expect(events[2]).toMatchObject({ key: 'user', error: { code: 'E_SCHEMA' } })
   })
 
   test('undecodable bytes are a miss plus an error event, never a crash', async () => {

@@ -26,6 +26,8 @@ export function mapStore(): Store<Uint8Array> {
       map.set(key, encodeCounter(next))
       return next
     },
+    touch: async (key) => map.has(key),
+    ttl: async (key) => (map.has(key) ? null : undefined),
     clear: async () => map.clear(),
     namespace: () => mapStore(),
     close: async () => {},

@@ -1,0 +1,195 @@
+import { decodeCounter, encodeCounter, SERIALIZED_TAG } from './counter.js'
+import { InvalidArgumentError, SerializationError } from './errors.js'
+import type { Serializer } from './serializer.js'
+
+/**
+ * First byte of a value stored with metadata: `ENVELOPE_TAG`, a format version byte, a flags
+ * byte, one float64 (big-endian, ms since the epoch) per flag set in bit order, then the
+ * serialized value. Like `SERIALIZED_TAG` it never starts a decimal counter.
+ */
+export const ENVELOPE_TAG = 0xc2
+/** The envelope format this version of core writes (and the newest it reads). */
+export const ENVELOPE_VERSION = 1
+
+const HAS_EXPIRES_AT = 1
+const HAS_FRESH_UNTIL = 2
+
+/**
+ * Metadata an entry can carry besides its value, for layers above the gateway. Times are
+ * milliseconds since the epoch (`Date.now()`); a schema never sees them.
+ */
+export interface EntryMeta {
+  /** Logical expiry: past it the value is stale (kept physically longer for grace). */
+  readonly expiresAt?: number
+  /** Stale-while-revalidate: until then the value is fresh; after it, serve and refresh. */
+  readonly freshUntil?: number
+}
+
+/** A decoded stored entry: the value and its metadata (`undefined` when it had none). */
+export interface DecodedEntry {
+  readonly value: unknown
+  readonly meta: EntryMeta | undefined
+}
+
+// Raw stores keep values as they are; an entry with metadata is kept as this object.
+class RawEnvelope {
+  constructor(
+    readonly value: unknown,
+    readonly meta: EntryMeta,
+  ) {}
+}
+
+/**
+ * The one on-store encoding every cellar layer uses (the gateway, the facade, the generational
+ * resolver). Safe integers (but not `-0`) are canonical decimal ASCII so native counters stay
+ * native; other values are `SERIALIZED_TAG` + the serializer's bytes, or an envelope with
+ * metadata. On a raw store values are kept as they are.
+ */
+export class ValueCodec {
+  readonly serializer: Serializer
+  readonly raw: boolean
+
+  constructor(serializer: Serializer, raw: boolean) {
+    this.serializer = serializer
+    this.raw = raw
+  }
+
+  /** The stored form of `value` (with `meta`, if given); throws `E_SERIALIZATION`. */
+  encode(key: string, value: unknown, meta?: EntryMeta): unknown {
+    if (value === undefined) {
+      throw new InvalidArgumentError(
+        `[cellar] cannot cache undefined for key "${key}" (it reads back as a miss); use null`,
+        { key },
+      )
+    }
+    if (meta !== undefined) return this.#envelope(key, value, meta)
+    if (this.raw) return value
+    if (typeof value === 'number' && Number.isSafeInteger(value) && !Object.is(value, -0)) {
+      return encodeCounter(value)
+    }
+    const serializer = this.serializer
+    try {
+      if (serializer.encodeTagged !== undefined) {
+        return serializer.encodeTagged(SERIALIZED_TAG, value)
+      }
+      const payload = serializer.encode(value)
+      const tagged = new Uint8Array(payload.length + 1)
+      tagged[0] = SERIALIZED_TAG
+      tagged.set(payload, 1)
+      return tagged
+    } catch (cause) {
+      throw this.#encodeError(key, cause)
+    }
+  }
+
+  /**
+   * The value of a stored entry, without its metadata. Throws `E_SERIALIZATION` for bytes that
+   * are neither a payload, an envelope nor a counter.
+   */
+  decode(key: string, stored: unknown): unknown {
+    if (this.raw) return stored instanceof RawEnvelope ? stored.value : stored
+    const bytes = stored as Uint8Array
+    const tag = bytes[0]
+    if (tag === SERIALIZED_TAG) return this.#deserialize(key, bytes.subarray(1))
+    if (tag === ENVELOPE_TAG) return this.decodeEntry(key, stored).value
+    const counter = decodeCounter(bytes)
+    if (counter === undefined) {
+      throw new SerializationError(
+        `[cellar] value for key "${key}" is neither a tagged payload nor a counter`,
+        { key },
+      )
+    }
+    return counter
+  }
+
+  /** The value of a stored entry together with its metadata. */
+  decodeEntry(key: string, stored: unknown): DecodedEntry {
+    if (this.raw) {
+      return stored instanceof RawEnvelope
+        ? { value: stored.value, meta: stored.meta }
+        : { value: stored, meta: undefined }
+    }
+    const bytes = stored as Uint8Array
+    if (bytes[0] !== ENVELOPE_TAG) return { value: this.decode(key, bytes), meta: undefined }
+    if (bytes.length < 3 || bytes[1]! > ENVELOPE_VERSION) {
+      throw new SerializationError(
+        `[cellar] value for key "${key}" has an envelope this version cannot read (format ${bytes[1]})`,
+        { key },
+      )
+    }
+    const flags = bytes[2]!
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    let offset = 3
+    const meta: { expiresAt?: number; freshUntil?: number } = {}
+    try {
+      if (flags & HAS_EXPIRES_AT) {
+        meta.expiresAt = view.getFloat64(offset)
+        offset += 8
+      }
+      if (flags & HAS_FRESH_UNTIL) {
+        meta.freshUntil = view.getFloat64(offset)
+        offset += 8
+      }
+    } catch (cause) {
+      throw new SerializationError(`[cellar] envelope of key "${key}" is truncated`, {
+        key,
+        cause,
+      })
+    }
+    return { value: this.#deserialize(key, bytes.subarray(offset)), meta }
+  }
+
+  #envelope(key: string, value: unknown, meta: EntryMeta): unknown {
+    for (const field of ['expiresAt', 'freshUntil'] as const) {
+      const time = meta[field]
+      if (time !== undefined && !Number.isFinite(time)) {
+        throw new InvalidArgumentError(
+          `[cellar] ${field} for key "${key}" must be a finite time in ms, got ${String(time)}`,
+          { key },
+        )
+      }
+    }
+    if (this.raw) return new RawEnvelope(value, { ...meta })
+    let payload: Uint8Array
+    try {
+      payload = this.serializer.encode(value)
+    } catch (cause) {
+      throw this.#encodeError(key, cause)
+    }
+    const flags =
+      (meta.expiresAt === undefined ? 0 : HAS_EXPIRES_AT) |
+      (meta.freshUntil === undefined ? 0 : HAS_FRESH_UNTIL)
+    const header = 3 + 8 * ((flags & 1) + ((flags >> 1) & 1))
+    const bytes = new Uint8Array(header + payload.length)
+    const view = new DataView(bytes.buffer)
+    bytes[0] = ENVELOPE_TAG
+    bytes[1] = ENVELOPE_VERSION
+    bytes[2] = flags
+    let offset = 3
+    if (meta.expiresAt !== undefined) {
+      view.setFloat64(offset, meta.expiresAt)
+      offset += 8
+    }
+    if (meta.freshUntil !== undefined) view.setFloat64(offset, meta.freshUntil)
+    bytes.set(payload, header)
+    return bytes
+  }
+
+  #deserialize(key: string, payload: Uint8Array): unknown {
+    try {
+      return this.serializer.decode(payload)
+    } catch (cause) {
+      throw new SerializationError(
+        `[cellar] ${this.serializer.name} cannot decode the value for key "${key}"`,
+        { key, cause },
+      )
+    }
+  }
+
+  #encodeError(key: string, cause: unknown): SerializationError {
+    return new SerializationError(
+      `[cellar] ${this.serializer.name} cannot encode the value for key "${key}"`,
+      { key, cause },
+    )
+  }
+}
