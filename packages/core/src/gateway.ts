@@ -83,6 +83,17 @@ export class CacheGateway implements AsyncDisposable {
   ): Promise<Out<S> | undefined>
   getValue<T = unknown>(key: string, options?: GetValueOptions): Promise<T | undefined>
   getValue(key: string, options?: GetValueOptions): Promise<unknown> {
+    // An in-process store answers synchronously: one settled promise instead of two.
+    const getSync = this.#getSync
+    if (getSync !== undefined && !isTracing()) {
+      try {
+        const value = this.#read(key, getSync(key), options?.schema, 'value', 'get')
+        return value instanceof Promise ? value : Promise.resolve(value)
+      } catch (error) {
+        if (error instanceof CellarError) this.#fail('get', key, error)
+        return Promise.reject(error)
+      }
+    }
     return this.#call('get', key, undefined, () => this.#store.get(key)).then((stored) =>
       this.#read(key, stored, options?.schema, 'value', 'get'),
     )

@@ -15,11 +15,15 @@ export interface Serializer {
   encodeTagged?(tag: number, value: unknown): Uint8Array
 }
 
+// msgpackr writes -0 as the integer 0; a top-level -0 is written as float64 -0 instead.
+const NEGATIVE_ZERO = Uint8Array.of(0xcb, 0x80, 0, 0, 0, 0, 0, 0, 0)
+
 /**
  * MessagePack through msgpackr (the fastest JavaScript MessagePack codec we measured). Plain
  * objects are standard maps; `moreTypes` keeps typed arrays, `Set`, `Error` and `RegExp` intact
  * through msgpackr's extension types, and `undefined` inside objects and arrays reads back as
- * `undefined`, not `null`. Functions and symbols throw. Decoded binary values are copies,
+ * `undefined`, not `null`. A top-level `-0` reads back as `-0` (inside objects msgpackr keeps
+ * only `0`). Functions and symbols throw. Decoded binary values are copies,
  * never views of the stored bytes.
  */
 export class MsgpackSerializer implements Serializer {
@@ -35,10 +39,17 @@ export class MsgpackSerializer implements Serializer {
   })
 
   encode(value: unknown): Uint8Array {
+    if (Object.is(value, -0)) return NEGATIVE_ZERO.slice()
     return this.#packr.pack(value)
   }
 
   encodeTagged(tag: number, value: unknown): Uint8Array {
+    if (Object.is(value, -0)) {
+      const bytes = new Uint8Array(1 + NEGATIVE_ZERO.length)
+      bytes[0] = tag
+      bytes.set(NEGATIVE_ZERO, 1)
+      return bytes
+    }
     // msgpackr leaves one byte free in front of the encoding, inside the buffer it returns.
     const bytes = this.#packr.pack(value, RESERVE_START_SPACE | 1)
     bytes[0] = tag
