@@ -52,7 +52,10 @@ export class CacheGateway implements AsyncDisposable {
   constructor(store: Store<Uint8Array> | Store<unknown>, options: CacheGatewayOptions = {}) {
     this.#root = store as Store<unknown>
     this.#store = options.prefix === undefined ? this.#root : this.#root.namespace(options.prefix)
-    this.codec = new ValueCodec(options.serializer ?? new MsgpackSerializer(), store.capabilities.raw)
+    this.codec = new ValueCodec(
+      options.serializer ?? new MsgpackSerializer(),
+      store.capabilities.raw,
+    )
     this.#name = this.#store.name
     if (options.onEvent !== undefined) this.#listeners.push(options.onEvent)
     const { getSync } = this.#store
@@ -104,7 +107,10 @@ export class CacheGateway implements AsyncDisposable {
     key: string,
     options: GetValueOptions<S> & { schema: S },
   ): Promise<GatewayEntry<Out<S>> | undefined>
-  getEntry<T = unknown>(key: string, options?: GetValueOptions): Promise<GatewayEntry<T> | undefined>
+  getEntry<T = unknown>(
+    key: string,
+    options?: GetValueOptions,
+  ): Promise<GatewayEntry<T> | undefined>
   getEntry(key: string, options?: GetValueOptions): Promise<unknown> {
     return this.#call('get', key, undefined, () => this.#store.get(key)).then((stored) =>
       this.#read(key, stored, options?.schema, 'entry', 'get'),
@@ -171,7 +177,9 @@ export class CacheGateway implements AsyncDisposable {
     }
     const written = this.#call('set', key, undefined, () => this.#store.set(key, encoded, ttl))
     if (this.#listeners.length === 0) return written
-    return written.then(() => this.#emit({ type: 'write', key, operation: 'set', store: this.#name }))
+    return written.then(() =>
+      this.#emit({ type: 'write', key, operation: 'set', store: this.#name }),
+    )
   }
 
   /** Writes every entry with one TTL; nothing is written if any value fails to encode. */
@@ -182,7 +190,8 @@ export class CacheGateway implements AsyncDisposable {
     const encoded = entries.map(([key, value]) => [key, this.codec.encode(key, value)] as const)
     const keys = entries.map(([key]) => key)
     await this.#call('setMany', undefined, keys, () => this.#store.setMany(encoded, ttl))
-    for (const key of keys) this.#emit({ type: 'write', key, operation: 'setMany', store: this.#name })
+    for (const key of keys)
+      this.#emit({ type: 'write', key, operation: 'setMany', store: this.#name })
   }
 
   /** Writes only if absent; resolves true if it wrote. */
@@ -298,7 +307,8 @@ export class CacheGateway implements AsyncDisposable {
     operation: CacheOperation,
   ): unknown {
     if (stored === undefined) {
-      if (this.#listeners.length !== 0) this.#emit({ type: 'miss', key, operation, store: this.#name })
+      if (this.#listeners.length !== 0)
+        this.#emit({ type: 'miss', key, operation, store: this.#name })
       return undefined
     }
     let entry: DecodedEntry | undefined
@@ -315,7 +325,8 @@ export class CacheGateway implements AsyncDisposable {
       return undefined
     }
     if (schema === undefined) {
-      if (this.#listeners.length !== 0) this.#emit({ type: 'hit', key, operation, store: this.#name })
+      if (this.#listeners.length !== 0)
+        this.#emit({ type: 'hit', key, operation, store: this.#name })
       return entry ?? value
     }
     const result = schema['~standard'].validate(value)

@@ -142,7 +142,11 @@ export class Lock implements AsyncDisposable {
       )
     }
     const ms =
-      ttl === undefined ? this.#ttlMs : ttl === null ? null : parseDuration(ttl, 'lock ttl', this.name)
+      ttl === undefined
+        ? this.#ttlMs
+        : ttl === null
+          ? null
+          : parseDuration(ttl, 'lock ttl', this.name)
     if (ms !== null && ms <= 0) {
       throw new InvalidArgumentError(`[cellar] lock ttl must be positive, got ${ms}ms`, {
         key: this.name,

@@ -140,7 +140,8 @@ export class NullStore implements Store<Uint8Array> {
   }
 
   #open(): void {
-    if (this.#closed || this.#root.closed) throw new StoreClosedError('[cellar:null] store is closed')
+    if (this.#closed || this.#root.closed)
+      throw new StoreClosedError('[cellar:null] store is closed')
   }
 
   #check(key: string): void {
