@@ -115,6 +115,7 @@ export class NullStore implements Store<Uint8Array> {
   /** Lists nothing. */
   async *keys(): AsyncIterable<string> {
     this.#open()
+    yield* []
   }
 
   async clear(): Promise<void> {
