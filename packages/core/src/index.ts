@@ -7,6 +7,8 @@ export {
   requireCounter,
   SERIALIZED_TAG,
 } from './counter.js'
+export type { DriverContext, DriverEnv, StoreDriver } from './driver.js'
+export { envUrl, nullDriver } from './driver.js'
 export type { Duration, Ttl } from './duration.js'
 export { parseDuration, resolveTtl } from './duration.js'
 export type {
