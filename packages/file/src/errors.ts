@@ -1,4 +1,4 @@
-import { BackendUnavailableError } from '@cellar/core'
+import { backendError, type CellarError } from '@cellar/core'
 
 const REASONS: Record<string, string> = {
   EROFS: 'the directory is on a read-only file system',
@@ -19,21 +19,13 @@ export function errorCode(error: unknown): string | undefined {
 }
 
 /**
- * Wraps a file-system error as `E_BACKEND_UNAVAILABLE`, keeping it as `cause` and naming the
- * errno in the message so a read-only or full disk is obvious from the text alone.
+ * Core's `backendError` for a file-system failure: `E_BACKEND_UNAVAILABLE` with the fs error
+ * as `cause` and what its errno means as the hint, so a read-only or full disk is obvious from
+ * the message alone. A cellar error passes through unchanged.
  */
-export function backendError(
-  action: string,
-  error: unknown,
-  key?: string,
-): BackendUnavailableError {
+export function fileError(operation: string, error: unknown, key?: string): CellarError {
   const code = errorCode(error)
-  const reason =
-    (code !== undefined && REASONS[code]) ||
-    (error instanceof Error ? error.message : String(error))
-  const about = key === undefined ? '' : ` for key "${key.slice(0, 64)}"`
-  return new BackendUnavailableError(
-    `[cellar:file] ${action}${about} failed: ${reason}${code === undefined ? '' : ` (${code})`}`,
-    { key, cause: error },
-  )
+  const reason = code === undefined ? undefined : REASONS[code]
+  const hint = code === undefined ? undefined : reason === undefined ? code : `${reason}, ${code}`
+  return backendError(error, { source: 'file', operation, key, hint })
 }

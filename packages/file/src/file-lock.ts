@@ -1,5 +1,5 @@
-import { CellarError, type FencingToken, type LockBackend, type LockState } from '@cellar/core'
-import { backendError } from './errors.js'
+import type { FencingToken, LockBackend, LockState } from '@cellar/core'
+import { fileError } from './errors.js'
 import { FENCE_SUFFIX, keyPath, readIfExists, withMutex, writeAtomic } from './file-io.js'
 import { decodeFile, encodeFile, Kind } from './format.js'
 
@@ -128,8 +128,7 @@ export class FileLockBackend implements LockBackend {
     try {
       return await fn()
     } catch (error) {
-      if (error instanceof CellarError) throw error
-      throw backendError(action, error, name)
+      throw fileError(action, error, name)
     }
   }
 }

@@ -1,24 +1,26 @@
-import { resolve } from 'node:path'
 import {
+  addToCounter,
   assertBytes,
   assertDelta,
   assertKey,
   assertKeys,
-  CellarError,
-  type Duration,
   encodeCounter,
+  type IncrementOptions,
   InvalidArgumentError,
   Lock,
+  type LockBackend,
   type LockOptions,
-  parseDuration,
+  namespacePrefix,
   requireCounter,
   resolveTtl,
   type Store,
   type StoreCapabilities,
   StoreClosedError,
+  scopedKey,
   type Ttl,
+  unscopedKey,
 } from '@cellar/core'
-import { backendError } from './errors.js'
+import { fileError } from './errors.js'
 import {
   discard,
   keyPath,
@@ -28,89 +30,44 @@ import {
   withMutex,
   writeAtomic,
 } from './file-io.js'
-import { FileLockBackend } from './file-lock.js'
 import { type Decoded, decodeFile, encodeFile, isExpired, Kind, MAX_PAYLOAD } from './format.js'
-import { clearPrefix, pruneDirectory } from './sweep.js'
-
-/** Options of `FileStore`; only `directory` is required. */
-export interface FileStoreOptions {
-  /** The directory that holds the files (created on first write). Give each cache its own. */
-  directory: string
-  /**
-   * Every key of this store is stored (and hashed) under this prefix.
-   * @default ''
-   */
-  prefix?: string
-  /**
-   * TTL used when a write omits one; `null` keeps entries until deleted.
-   * @default null
-   */
-  defaultTtl?: Ttl
-  /**
-   * How often expired and unreadable files are swept (reads drop them lazily anyway);
-   * `false` disables. Each sweep reads the header of every file in the directory.
-   * @default 300_000 (5 minutes)
-   */
-  pruneInterval?: Duration | false
-  /**
-   * Largest value accepted; larger writes throw `E_VALUE_TOO_LARGE`.
-   * @default 16_777_216 (16 MiB)
-   */
-  maxValueSize?: number
-  /**
-   * Spread files over 256 subdirectories by the first byte of their hash, which keeps
-   * directories small when a cache holds hundreds of thousands of entries.
-   * @default true
-   */
-  fanOut?: boolean
-  /**
-   * A cross-process mutex (for `add`, `increment`, locks) whose holder stopped refreshing it
-   * this long ago is taken over; at least 2s (proper-lockfile's floor).
-   * @default 10_000
-   */
-  staleMutexAfter?: Duration
-  /**
-   * The wall clock in milliseconds since the epoch; every process on the directory must agree.
-   * @default Date.now
-   */
-  now?: () => number
-}
-
-interface Shared {
-  readonly directory: string
-  readonly fanOut: boolean
-  readonly staleMs: number
-  readonly now: () => number
-  readonly locks: FileLockBackend
-  timer: NodeJS.Timeout | undefined
-  pruning: Promise<number> | undefined
-  closed: boolean
-}
+import { closeRoot, type FileStoreOptions, openRoot, pruneRoot, type Root } from './root.js'
+import { clearPrefix, listKeys } from './sweep.js'
 
 const DEFAULT_MAX_VALUE = 16 * 1024 * 1024
 
 /**
  * A store with one file per key in a directory on local disk: hashed file names, the expiry
  * and key in a checksummed header, atomic write-then-rename. Unreadable files read as misses
- * and are removed. `add`, `increment` and locks take a cross-process mutex, so they stay
- * atomic for every process sharing the directory.
+ * and are removed. `add`, `increment`, `touch` and locks take a cross-process mutex, so they
+ * stay atomic for every process sharing the directory.
  */
 export class FileStore implements Store<Uint8Array> {
   readonly name = 'file'
   readonly capabilities: StoreCapabilities
-  readonly #shared: Shared
+  // namespace() hands its root over through this class-private slot; the constructor empties
+  // it at once, so the public signature takes options only.
+  static #handoff: Root | undefined
+  readonly #root: Root
+  readonly #ownsRoot: boolean
   readonly #options: FileStoreOptions
   readonly #prefix: string
   readonly #defaultTtl: Ttl
+  readonly #locks: LockBackend
   #closed = false
-  #ownsShared = false
 
-  constructor(options: FileStoreOptions, shared?: Shared) {
+  constructor(options: FileStoreOptions) {
+    const handed = FileStore.#handoff
+    FileStore.#handoff = undefined
     if (typeof options?.directory !== 'string' || options.directory.length === 0) {
       throw new InvalidArgumentError('[cellar:file] directory must be a non-empty path')
     }
     this.#options = options
     this.#prefix = options.prefix ?? ''
+    // A lone surrogate would become U+FFFD on disk and make two prefixes share their files.
+    if (typeof this.#prefix !== 'string' || !this.#prefix.isWellFormed()) {
+      throw new InvalidArgumentError('[cellar:file] prefix must be a well-formed string')
+    }
     this.#defaultTtl = options.defaultTtl ?? null
     resolveTtl(this.#defaultTtl) // refuse a bad default up front
     const maxValueSize = options.maxValueSize ?? DEFAULT_MAX_VALUE
@@ -130,8 +87,13 @@ export class FileStore implements Store<Uint8Array> {
       maxKeyLength: Number.POSITIVE_INFINITY,
       maxValueSize,
       ttlPrecision: 1,
+      readsTtl: true,
+      listsKeys: true,
+      evicts: false,
     })
-    this.#shared = shared ?? this.#createShared()
+    this.#ownsRoot = handed === undefined
+    this.#root = handed ?? openRoot(options)
+    this.#locks = this.#scopedLocks()
   }
 
   /** The prefix every key of this store is stored (and hashed) under. */
@@ -141,7 +103,7 @@ export class FileStore implements Store<Uint8Array> {
 
   /** The absolute path of the directory this store writes to. */
   get directory(): string {
-    return this.#shared.directory
+    return this.#root.directory
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
@@ -181,15 +143,11 @@ export class FileStore implements Store<Uint8Array> {
     this.#check(key)
     assertBytes(value, key, this.capabilities.maxValueSize)
     const ms = resolveTtl(ttl, this.#defaultTtl, key)
-    const { path, full } = this.#locate(key)
-    return this.#fs('add', key, () =>
-      withMutex(path, this.#shared.staleMs, key, async () => {
-        if ((await this.#readAt(path, full)) !== undefined) return false
-        if (ms !== null && ms <= 0) return false
-        await writeAtomic(path, encodeFile(Kind.entry, full, value, this.#expiresAt(ms)))
-        return true
-      }),
-    )
+    return this.#locked('add', key, async (path, full, current) => {
+      if (current !== undefined || (ms !== null && ms <= 0)) return false
+      await writeAtomic(path, encodeFile(Kind.entry, full, value, this.#expiresAt(ms)))
+      return true
+    })
   }
 
   async has(key: string): Promise<boolean> {
@@ -197,6 +155,7 @@ export class FileStore implements Store<Uint8Array> {
     return (await this.#read(key)) !== undefined
   }
 
+  /** Resolves true only if a live entry was removed; an expired file is removed and says false. */
   async delete(key: string): Promise<boolean> {
     this.#check(key)
     const { path, full } = this.#locate(key)
@@ -212,30 +171,76 @@ export class FileStore implements Store<Uint8Array> {
     return removed.filter(Boolean).length
   }
 
-  async increment(key: string, delta = 1): Promise<number> {
+  /**
+   * Adds `delta` under the key's cross-process mutex. A missing key starts at 0 and takes
+   * `options.ttl` (else the default TTL) in the same step; an existing counter keeps its expiry.
+   */
+  async increment(key: string, delta = 1, options?: IncrementOptions): Promise<number> {
     this.#check(key)
     assertDelta(delta, key)
-    const { path, full } = this.#locate(key)
-    return this.#fs('increment', key, () =>
-      withMutex(path, this.#shared.staleMs, key, async () => {
-        const current = await this.#readAt(path, full)
-        const next = (current === undefined ? 0 : requireCounter(current.value, key)) + delta
-        if (!Number.isSafeInteger(next)) {
-          throw new InvalidArgumentError(`[cellar:file] counter "${key}" would overflow`, { key })
-        }
-        // An existing counter keeps its expiry; a new one never expires.
-        const expiresAt = current?.expiresAt ?? 0
-        await writeAtomic(path, encodeFile(Kind.entry, full, encodeCounter(next), expiresAt))
-        return next
-      }),
-    )
+    const ms = resolveTtl(options?.ttl, this.#defaultTtl, key)
+    return this.#locked('increment', key, async (path, full, current) => {
+      if (current === undefined && ms !== null && ms <= 0) return delta
+      const next =
+        current === undefined ? delta : addToCounter(requireCounter(current.value, key), delta, key)
+      const expiresAt = current === undefined ? this.#expiresAt(ms) : current.expiresAt
+      await writeAtomic(path, encodeFile(Kind.entry, full, encodeCounter(next), expiresAt))
+      return next
+    })
   }
 
-  /** Removes the entries whose stored key starts with this store's prefix, and nothing else. */
+  /**
+   * Gives a live entry a new TTL under its mutex (`<= 0` removes it); resolves whether there
+   * was a live entry. An expired entry is never revived.
+   */
+  async touch(key: string, ttl: Ttl): Promise<boolean> {
+    this.#check(key)
+    const ms = resolveTtl(ttl, this.#defaultTtl, key)
+    return this.#locked('touch', key, async (path, full, current) => {
+      if (current === undefined) return false
+      if (ms !== null && ms <= 0) await removeIfExists(path)
+      else await writeAtomic(path, encodeFile(Kind.entry, full, current.value, this.#expiresAt(ms)))
+      return true
+    })
+  }
+
+  /** Remaining milliseconds from the header, rounded up; `null` without expiry. */
+  async ttl(key: string): Promise<number | null | undefined> {
+    this.#check(key)
+    const entry = await this.#read(key)
+    if (entry === undefined) return undefined
+    if (entry.expiresAt === 0) return null
+    return Math.max(1, Math.ceil(entry.expiresAt - this.#root.now()))
+  }
+
+  /**
+   * This namespace's live keys, by a walk of the directory that reads each entry's header (and,
+   * for this namespace's keys, the whole file). Costs a read per file: a tool, not a hot path.
+   */
+  async *keys(): AsyncGenerator<string> {
+    this.#open()
+    const { directory, fanOut, now } = this.#root
+    const prefix = this.#prefix
+    const listing = listKeys({ directory, fanOut, now, unscope: (s) => unscopedKey(prefix, s) })
+    try {
+      for (;;) {
+        const step = await this.#fs('keys', undefined, () => listing.next())
+        if (step.done === true) return
+        yield step.value
+      }
+    } finally {
+      await listing.return(undefined)
+    }
+  }
+
+  /**
+   * Removes this store's entries (and those of namespaces made from it), never the parent's
+   * plain keys, a sibling namespace's entries or a lock.
+   */
   async clear(): Promise<void> {
     this.#open()
     await this.#fs('clear', undefined, () =>
-      clearPrefix(this.#shared.directory, Buffer.from(this.#prefix)),
+      clearPrefix(this.#root.directory, Buffer.from(this.#prefix)),
     )
   }
 
@@ -245,93 +250,80 @@ export class FileStore implements Store<Uint8Array> {
    */
   async prune(): Promise<number> {
     this.#open()
-    return this.#prune()
+    return pruneRoot(this.#root)
   }
 
-  /** A store on the same directory and timer whose keys live under `<prefix><name>:`. */
+  /** A store on the same directory and timer whose keys no key of this store can reach. */
   namespace(name: string): FileStore {
-    assertKey(name)
-    return new FileStore({ ...this.#options, prefix: `${this.#prefix}${name}:` }, this.#shared)
+    this.#open()
+    const prefix = namespacePrefix(this.#prefix, name)
+    FileStore.#handoff = this.#root
+    try {
+      return new FileStore({ ...this.#options, prefix })
+    } finally {
+      FileStore.#handoff = undefined
+    }
   }
 
-  /** A lock shared by every process on this directory; names live under this store's prefix. */
+  /**
+   * A lock shared by every process on this directory, scoped to this namespace and apart from
+   * cache keys. Once this store (or its root) is closed, the handle rejects `E_STORE_CLOSED`.
+   */
   lock(name: string, options?: LockOptions): Lock {
-    this.#check(name)
-    return new Lock(this.#shared.locks, this.#prefix + name, options)
+    return new Lock(this.#locks, name, options)
   }
 
-  /** Closes this store; the store that was constructed also stops the periodic prune. */
+  /**
+   * Closes this store. The store that was constructed also stops the prune, and every namespace
+   * and lock handle made from it refuses calls; closing a namespace releases nothing shared.
+   */
   async close(): Promise<void> {
     this.#closed = true
-    if (!this.#ownsShared || this.#shared.closed) return
-    this.#shared.closed = true
-    clearInterval(this.#shared.timer)
-    this.#shared.timer = undefined
-    await this.#shared.pruning?.catch(() => {})
+    if (this.#ownsRoot) await closeRoot(this.#root)
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }
 
-  #createShared(): Shared {
-    this.#ownsShared = true
-    const staleMs = parseDuration(this.#options.staleMutexAfter ?? 10_000, 'staleMutexAfter')
-    if (!(staleMs >= 2_000)) {
-      throw new InvalidArgumentError(
-        `[cellar:file] staleMutexAfter must be at least 2000ms, got ${staleMs}`,
-      )
+  /** The root's lock backend behind this store's open check and prefix. */
+  #scopedLocks(): LockBackend {
+    const locks = this.#root.locks
+    const scope = (name: string) => {
+      this.#open()
+      return scopedKey(this.#prefix, name)
     }
-    const now = this.#options.now ?? Date.now
-    const directory = resolve(this.#options.directory)
-    const fanOut = this.#options.fanOut ?? true
-    const shared: Shared = {
-      directory,
-      fanOut,
-      staleMs,
-      now,
-      locks: new FileLockBackend({
-        directory,
-        fanOut,
-        staleMs,
-        now,
-        assertOpen: () => {
-          if (shared.closed) throw new StoreClosedError('[cellar:file] store is closed')
-        },
-      }),
-      timer: undefined,
-      pruning: undefined,
-      closed: false,
+    return {
+      acquire: async (name, owner, ttlMs) => locks.acquire(scope(name), owner, ttlMs),
+      release: async (name, owner) => locks.release(scope(name), owner),
+      forceRelease: async (name) => locks.forceRelease(scope(name)),
+      extend: async (name, owner, ttlMs) => locks.extend(scope(name), owner, ttlMs),
+      inspect: async (name) => locks.inspect(scope(name)),
     }
-    const every = this.#options.pruneInterval ?? 300_000
-    if (every !== false) {
-      const ms = parseDuration(every, 'pruneInterval')
-      if (!(ms > 0)) throw new InvalidArgumentError('[cellar:file] pruneInterval must be positive')
-      // A failed background sweep is retried at the next tick; reads stay correct meanwhile.
-      shared.timer = setInterval(() => void this.#prune().catch(() => {}), ms)
-      shared.timer.unref()
-    }
-    return shared
-  }
-
-  #prune(): Promise<number> {
-    const shared = this.#shared
-    if (shared.pruning !== undefined) return shared.pruning
-    const run = this.#fs('prune', undefined, () => pruneDirectory(shared.directory, shared.now))
-    shared.pruning = run.finally(() => {
-      shared.pruning = undefined
-    })
-    return shared.pruning
   }
 
   #locate(key: string): { path: string; full: Buffer } {
-    const full = Buffer.from(this.#prefix + key)
-    return { path: keyPath(this.#shared.directory, this.#shared.fanOut, full), full }
+    const full = Buffer.from(scopedKey(this.#prefix, key))
+    return { path: keyPath(this.#root.directory, this.#root.fanOut, full), full }
   }
 
   async #read(key: string): Promise<Decoded | undefined> {
     const { path, full } = this.#locate(key)
     return this.#fs('get', key, () => this.#readAt(path, full))
+  }
+
+  /** Runs `fn` with the key's live entry (or `undefined`) under its cross-process mutex. */
+  #locked<T>(
+    action: string,
+    key: string,
+    fn: (path: string, full: Buffer, current: Decoded | undefined) => Promise<T>,
+  ): Promise<T> {
+    const { path, full } = this.#locate(key)
+    return this.#fs(action, key, () =>
+      withMutex(path, this.#root.staleMs, key, async () =>
+        fn(path, full, await this.#readAt(path, full)),
+      ),
+    )
   }
 
   /** The live entry at `path`; an expired or unreadable file is discarded and reads as a miss. */
@@ -345,7 +337,7 @@ export class FileStore implements Store<Uint8Array> {
 
   #live(bytes: Buffer, full: Buffer): Decoded | undefined {
     const decoded = decodeFile(bytes, Kind.entry, full)
-    if (decoded === undefined || isExpired(decoded.expiresAt, this.#shared.now())) return undefined
+    if (decoded === undefined || isExpired(decoded.expiresAt, this.#root.now())) return undefined
     return decoded
   }
 
@@ -357,21 +349,21 @@ export class FileStore implements Store<Uint8Array> {
     })
   }
 
+  /** The header's expiry for a TTL: whole milliseconds, rounded up; 0 for none. */
   #expiresAt(ms: number | null): number {
-    return ms === null ? 0 : this.#shared.now() + ms
+    return ms === null ? 0 : this.#root.now() + Math.ceil(ms)
   }
 
   async #fs<T>(action: string, key: string | undefined, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn()
     } catch (error) {
-      if (error instanceof CellarError) throw error
-      throw backendError(action, error, key)
+      throw fileError(action, error, key)
     }
   }
 
   #open(): void {
-    if (this.#closed || this.#shared.closed) {
+    if (this.#closed || this.#root.closed) {
       throw new StoreClosedError('[cellar:file] store is closed')
     }
   }

@@ -1,3 +1,3 @@
 export { FileLockBackend } from './file-lock.js'
-export type { FileStoreOptions } from './file-store.js'
 export { FileStore } from './file-store.js'
+export type { FileStoreOptions } from './root.js'

@@ -2,7 +2,14 @@ import type { Dirent } from 'node:fs'
 import { open, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { errorCode } from './errors.js'
-import { discard, isEntryName, removeIfExists, TEMP_SUFFIX } from './file-io.js'
+import {
+  discard,
+  isEntryName,
+  keyPath,
+  readIfExists,
+  removeIfExists,
+  TEMP_SUFFIX,
+} from './file-io.js'
 import { decodeFile, decodeHeader, HEADER_SIZE, type Header, isExpired, Kind } from './format.js'
 
 const FAN_DIR = /^[0-9a-f]{2}$/
@@ -76,6 +83,37 @@ export async function clearPrefix(directory: string, prefix: Buffer): Promise<nu
     if (await removeIfExists(file.path)) removed++
   }
   return removed
+}
+
+/** Where the keys are and how to read them, for `listKeys`. */
+export interface Listing {
+  readonly directory: string
+  readonly fanOut: boolean
+  readonly now: () => number
+  /** The caller's key for a stored key, or `undefined` when it is not one of the caller's. */
+  readonly unscope: (stored: string) => string | undefined
+}
+
+/**
+ * The caller's keys of the live entries in the directory. Each candidate's header is read
+ * first (its stored key and expiry), then the whole file is checked as `get` would check it:
+ * checksum, a name that is the hash of its key, not expired. Anything else is skipped.
+ */
+export async function* listKeys(listing: Listing): AsyncGenerator<string> {
+  const { directory, fanOut, now, unscope } = listing
+  for await (const file of files(directory)) {
+    if (!isEntryName(file.name)) continue
+    const header = await readHeader(file.path)
+    if (header?.kind !== Kind.entry || isExpired(header.expiresAt, now())) continue
+    const stored = header.key.toString('utf8')
+    // Bytes that are not the UTF-8 of a string were never written by a FileStore.
+    if (!Buffer.from(stored).equals(header.key)) continue
+    const key = unscope(stored)
+    if (key === undefined || keyPath(directory, fanOut, header.key) !== file.path) continue
+    const bytes = await readIfExists(file.path)
+    const decoded = bytes === undefined ? undefined : decodeFile(bytes, Kind.entry, header.key)
+    if (decoded !== undefined && !isExpired(decoded.expiresAt, now())) yield key
+  }
 }
 
 /**

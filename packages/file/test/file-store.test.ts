@@ -132,7 +132,7 @@ describe('FileStore expiry', () => {
     expect(listFiles(store.directory)).toEqual([])
   })
 
-  test('increment keeps the TTL of an existing counter; a new counter never expires', async () => {
+  test('increment keeps the TTL of an existing counter; a new one without TTL never expires', async () => {
     const clock = manualClock()
     const store = open({ now: clock.now })
     await store.set('n', bytes('1'), 100)
@@ -221,7 +221,7 @@ describe('FileStore namespaces and clear', () => {
     expect(await foreign.get('1')).toBeUndefined()
   })
 
-  test('a prefix that is a string prefix of another namespace is told apart by the separator', async () => {
+  test('a namespace whose name is a string prefix of another is told apart', async () => {
     const root = open()
     await root.namespace('user').set('k', bytes('1'))
     await root.namespace('users').set('k', bytes('2'))
@@ -247,7 +247,7 @@ describe('FileStore lifecycle and options', () => {
     await store.close()
     await expect(store.get('k')).rejects.toMatchObject({ code: 'E_STORE_CLOSED' })
     await expect(child.set('k', bytes('v'))).rejects.toMatchObject({ code: 'E_STORE_CLOSED' })
-    expect(() => store.lock('x')).toThrow(expect.objectContaining({ code: 'E_STORE_CLOSED' }))
+    await expect(store.lock('x').acquire()).rejects.toMatchObject({ code: 'E_STORE_CLOSED' })
   })
 
   test('closing a namespace leaves the parent open', async () => {

@@ -1,4 +1,4 @@
-import { fork } from 'node:child_process'
+import { type ChildProcess, fork } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -8,15 +8,20 @@ import { removeTempDirs, tempDir, text } from './helpers.js'
 
 const PROCESSES = 4
 
-function run(worker: string, args: string[]): Promise<void> {
+function start(worker: string, args: string[]): { child: ChildProcess; exited: Promise<void> } {
   const path = fileURLToPath(new URL(`./workers/${worker}`, import.meta.url))
-  return new Promise((resolve, reject) => {
-    const child = fork(path, args, { execArgv: ['--import', 'tsx'], stdio: 'inherit' })
+  const child = fork(path, args, { execArgv: ['--import', 'tsx'], stdio: 'inherit' })
+  const exited = new Promise<void>((resolve, reject) => {
     child.on('error', reject)
     child.on('exit', (code) =>
       code === 0 ? resolve() : reject(new Error(`${worker} exited with ${code}`)),
     )
   })
+  return { child, exited }
+}
+
+function run(worker: string, args: string[]): Promise<void> {
+  return start(worker, args).exited
 }
 
 afterEach(removeTempDirs)
@@ -29,6 +34,30 @@ describe('FileStore across processes', () => {
     )
     const store = new FileStore({ directory, pruneInterval: false })
     expect(text(await store.get('counter'))).toBe(String(PROCESSES * 1_000))
+    await store.close()
+  }, 180_000)
+
+  test(`${PROCESSES} processes racing to create counters with a TTL: every first increment counts`, async () => {
+    const directory = tempDir('procs')
+    const windows = 100
+    const workers = Array.from({ length: PROCESSES }, () =>
+      start('window-worker.ts', [directory, String(windows)]),
+    )
+    // Everyone waits at the start line, so the creating increments really race.
+    await Promise.all(
+      workers.map(({ child }) => new Promise((resolve) => child.once('message', resolve))),
+    )
+    for (const { child } of workers) child.send('go')
+    await Promise.all(workers.map(({ exited }) => exited))
+    const store = new FileStore({ directory, pruneInterval: false })
+    for (let i = 0; i < windows; i++) {
+      expect(text(await store.get(`window:${i}`))).toBe(String(PROCESSES))
+      const ttl = await store.ttl(`window:${i}`)
+      expect(ttl).toBeGreaterThan(0)
+      expect(ttl).toBeLessThanOrEqual(3_600_000)
+    }
+    expect(text(await store.get('total'))).toBe(String(PROCESSES * windows))
+    expect(await store.ttl('total')).toBeLessThanOrEqual(3_600_000)
     await store.close()
   }, 180_000)
 
