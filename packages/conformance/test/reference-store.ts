@@ -1,22 +1,29 @@
 import {
+  addToCounter,
   assertBytes,
   assertDelta,
   assertKey,
-  assertKeys,
   encodeCounter,
-  type FencingToken,
+  type IncrementOptions,
   InvalidArgumentError,
+  InvalidKeyError,
   Lock,
   type LockBackend,
   type LockOptions,
-  type LockState,
+  namespacePrefix,
   requireCounter,
   resolveTtl,
   type Store,
   type StoreCapabilities,
   StoreClosedError,
+  scopedKey,
   type Ttl,
+  UnsupportedError,
+  unscopedKey,
 } from '@cellar/core'
+import { type Entry, type Fault, Shared } from './reference-shared.js'
+
+export type { Fault } from './reference-shared.js'
 
 /**
  * A small, correct store over a Map, used to prove every group of the suite can pass. A test
@@ -26,96 +33,28 @@ export interface ReferenceStoreOptions {
   raw?: boolean
   maxKeyLength?: number
   maxValueSize?: number
+  /** Declared `readsTtl`; when false `ttl()` of a live key throws `E_UNSUPPORTED`. */
+  readsTtl?: boolean
+  /** The clock deciding expiry, in milliseconds (inject one to move time by hand). */
+  now?: () => number
   /** Bugs to switch on, so the meta-test can prove the suite catches them. */
   faults?: readonly Fault[]
 }
 
-/** One deliberate bug of the fixture. */
-export type Fault =
-  | 'ignores-ttl'
-  | 'empty-value-is-miss'
-  | 'racy-increment'
-  | 'increment-drops-ttl'
-  | 'clear-ignores-prefix'
-  | 'clear-like-pattern'
-  | 'getmany-drops-duplicates'
-  | 'case-insensitive-keys'
-  | 'lossy-utf8-values'
-  | 'partial-setmany'
-  | 'nan-ttl-is-forever'
-  | 'no-closed-check'
-  | 'release-any-owner'
-  | 'fencing-restarts'
-
-interface Entry {
-  value: unknown
-  expiresAt: number | null
+// Open/closed state shared by a root store and every namespace made from it.
+interface Root {
+  closed: boolean
 }
 
-interface Holder {
-  owner: string
-  expiresAt: number | null
-}
-
-class Shared implements LockBackend {
-  readonly entries = new Map<string, Entry>()
-  readonly holders = new Map<string, Holder>()
-  readonly fences = new Map<string, number>()
-
-  constructor(readonly faults: ReadonlySet<Fault>) {}
-
-  live(key: string): Entry | undefined {
-    const entry = this.entries.get(key)
-    if (entry?.expiresAt != null && entry.expiresAt <= Date.now()) {
-      this.entries.delete(key)
-      return undefined
-    }
-    return entry
-  }
-
-  holder(name: string): Holder | undefined {
-    const holder = this.holders.get(name)
-    if (holder?.expiresAt != null && holder.expiresAt <= Date.now()) {
-      this.holders.delete(name)
-      return undefined
-    }
-    return holder
-  }
-
-  async acquire(name: string, owner: string, ttlMs: number | null): Promise<FencingToken | false> {
-    if (this.holder(name) !== undefined) return false
-    this.holders.set(name, { owner, expiresAt: ttlMs === null ? null : Date.now() + ttlMs })
-    const token = (this.fences.get(name) ?? 0) + 1
-    this.fences.set(name, token)
-    return token
-  }
-
-  async release(name: string, owner: string): Promise<boolean> {
-    const holder = this.holder(name)
-    if (holder === undefined) return false
-    if (holder.owner !== owner && !this.faults.has('release-any-owner')) return false
-    this.holders.delete(name)
-    if (this.faults.has('fencing-restarts')) this.fences.delete(name)
-    return true
-  }
-
-  async forceRelease(name: string): Promise<void> {
-    this.holders.delete(name)
-  }
-
-  async extend(name: string, owner: string, ttlMs: number | null): Promise<boolean> {
-    const holder = this.holder(name)
-    if (holder?.owner !== owner) return false
-    holder.expiresAt = ttlMs === null ? null : Date.now() + ttlMs
-    return true
-  }
-
-  async inspect(name: string): Promise<LockState | undefined> {
-    const holder = this.holder(name)
-    if (holder === undefined) return undefined
-    const remainingMs = holder.expiresAt === null ? null : holder.expiresAt - Date.now()
-    return { owner: holder.owner, remainingMs }
-  }
+// What namespace() and sibling() hand to the constructor.
+interface Inner {
+  shared: Shared
+  root: Root
+  prefix: string
+  // The pre-contract-2 prefix of this namespace (`parent + name + ':'`), for the clear fault.
+  legacy: string | undefined
+  // A root (constructed, or a sibling client) closes everything made from it.
+  ownsRoot: boolean
 }
 
 const encoder = new TextEncoder()
@@ -126,15 +65,21 @@ export class ReferenceStore implements Store<unknown>, AsyncDisposable {
   readonly capabilities: StoreCapabilities
   readonly #options: ReferenceStoreOptions
   readonly #shared: Shared
+  readonly #root: Root
+  readonly #ownsRoot: boolean
   readonly #prefix: string
+  readonly #legacy: string | undefined
   readonly #faults: ReadonlySet<Fault>
   #closed = false
 
-  constructor(options: ReferenceStoreOptions = {}, shared?: Shared, prefix = '') {
+  constructor(options: ReferenceStoreOptions = {}, inner?: Inner) {
     this.#options = options
     this.#faults = new Set(options.faults)
-    this.#shared = shared ?? new Shared(this.#faults)
-    this.#prefix = prefix
+    this.#shared = inner?.shared ?? new Shared(this.#faults, options.now ?? Date.now)
+    this.#root = inner?.root ?? { closed: false }
+    this.#ownsRoot = inner?.ownsRoot ?? true
+    this.#prefix = inner?.prefix ?? ''
+    this.#legacy = inner?.legacy
     this.capabilities = Object.freeze({
       atomicCounters: true,
       atomicAdd: true,
@@ -146,12 +91,21 @@ export class ReferenceStore implements Store<unknown>, AsyncDisposable {
       maxKeyLength: options.maxKeyLength ?? Number.POSITIVE_INFINITY,
       maxValueSize: options.maxValueSize ?? Number.POSITIVE_INFINITY,
       ttlPrecision: 1,
+      readsTtl: options.readsTtl ?? true,
+      listsKeys: true,
+      evicts: false,
     })
   }
 
-  /** Another client over the same entries and locks (for the cross-client tests). */
+  /** Another client (its own root) over the same entries and locks, for cross-client tests. */
   sibling(): ReferenceStore {
-    return new ReferenceStore(this.#options, this.#shared, this.#prefix)
+    return new ReferenceStore(this.#options, {
+      shared: this.#shared,
+      root: { closed: false },
+      prefix: this.#prefix,
+      legacy: this.#legacy,
+      ownsRoot: true,
+    })
   }
 
   async get(key: string): Promise<unknown> {
@@ -160,8 +114,7 @@ export class ReferenceStore implements Store<unknown>, AsyncDisposable {
   }
 
   async getMany(keys: readonly string[]): Promise<unknown[]> {
-    this.#open()
-    assertKeys(keys, this.capabilities.maxKeyLength)
+    this.#checkMany(keys)
     const asked = this.#faults.has('getmany-drops-duplicates') ? [...new Set(keys)] : keys
     return asked.map((key) => this.#out(this.#shared.live(this.#full(key))))
   }
@@ -180,7 +133,7 @@ export class ReferenceStore implements Store<unknown>, AsyncDisposable {
       return
     }
     const prepared = entries.map(([key, value]) => {
-      assertKey(key, this.capabilities.maxKeyLength)
+      this.#checkKey(key)
       return [key, this.#in(key, value)] as const
     })
     for (const [key, value] of prepared) this.#write(key, value, ms)
@@ -204,70 +157,177 @@ export class ReferenceStore implements Store<unknown>, AsyncDisposable {
 
   async delete(key: string): Promise<boolean> {
     this.#check(key)
-    const present = this.#shared.live(this.#full(key)) !== undefined
-    this.#shared.entries.delete(this.#full(key))
-    return present
+    return this.#remove(this.#full(key))
   }
 
   async deleteMany(keys: readonly string[]): Promise<number> {
-    this.#open()
-    assertKeys(keys, this.capabilities.maxKeyLength)
+    this.#checkMany(keys)
     let removed = 0
-    for (const key of keys) {
-      if (this.#shared.live(this.#full(key)) === undefined) continue
-      this.#shared.entries.delete(this.#full(key))
-      removed++
-    }
+    for (const key of keys) if (this.#remove(this.#full(key))) removed++
     return removed
   }
 
-  async increment(key: string, delta = 1): Promise<number> {
+  async increment(key: string, delta = 1, options?: IncrementOptions): Promise<number> {
     this.#check(key)
     assertDelta(delta, key)
-    const entry = this.#shared.live(this.#full(key))
-    const next = (entry === undefined ? 0 : requireCounter(entry.value, key)) + delta
+    const ms = this.#ttl(options?.ttl, key)
+    const full = this.#full(key)
+    const entry = this.#shared.live(full)
+    if (entry === undefined && ms !== null && ms <= 0) return delta
+    const current = entry === undefined ? 0 : this.#counter(entry.value, key)
     if (this.#faults.has('racy-increment')) await new Promise(setImmediate)
-    if (!Number.isSafeInteger(next)) {
-      throw new InvalidArgumentError(`[cellar:reference] counter "${key}" would overflow`, { key })
-    }
+    const next = this.#faults.has('overflow-applied')
+      ? current + delta
+      : addToCounter(current, delta, key)
     const value = this.capabilities.raw ? next : encodeCounter(next)
-    const expiresAt = this.#faults.has('increment-drops-ttl') ? null : (entry?.expiresAt ?? null)
-    this.#shared.entries.set(this.#full(key), { value, expiresAt })
+    this.#shared.entries.set(full, { value, expiresAt: this.#counterExpiry(entry, ms) })
+    // The overflow fault writes first and complains afterwards, as memcached's incr does.
+    if (!Number.isSafeInteger(next)) addToCounter(current, delta, key)
     return next
+  }
+
+  async touch(key: string, ttl: Ttl): Promise<boolean> {
+    this.#check(key)
+    const ms = this.#ttl(ttl, key)
+    const full = this.#full(key)
+    const entry = this.#faults.has('touch-revives-expired')
+      ? this.#shared.entries.get(full)
+      : this.#shared.live(full)
+    if (entry === undefined) return false
+    if (ms !== null && ms <= 0) this.#shared.entries.delete(full)
+    else entry.expiresAt = ms === null ? null : this.#shared.now() + ms
+    return true
+  }
+
+  async ttl(key: string): Promise<number | null | undefined> {
+    this.#check(key)
+    const stored = this.#faults.has('ttl-off-by-prefix') ? key : this.#full(key)
+    const entry = this.#shared.live(stored)
+    if (entry === undefined) return undefined
+    if (!this.capabilities.readsTtl) {
+      throw new UnsupportedError(`[cellar:reference] ttl of "${key}" cannot be read`, { key })
+    }
+    if (entry.expiresAt === null) return null
+    return Math.max(1, Math.ceil(entry.expiresAt - this.#shared.now()))
+  }
+
+  async *keys(): AsyncIterable<string> {
+    this.#open()
+    for (const stored of [...this.#shared.entries.keys()]) {
+      const key = unscopedKey(this.#prefix, stored)
+      if (key !== undefined && this.#shared.live(stored) !== undefined) yield key
+    }
   }
 
   async clear(): Promise<void> {
     this.#open()
+    const escaped = this.#prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
     // The LIKE fault treats the prefix as a pattern, as an unescaped SQL LIKE would.
-    const like = new RegExp(`^${this.#prefix.replaceAll('%', '.*').replaceAll('_', '.')}`)
+    const like = new RegExp(`^${escaped.replaceAll('%', '.*').replaceAll('_', '.')}`)
+    const legacy = this.#faults.has('namespace-clear-hits-root') ? this.#legacy : undefined
     for (const key of [...this.#shared.entries.keys()]) {
       const mine = this.#faults.has('clear-like-pattern')
         ? like.test(key)
-        : this.#faults.has('clear-ignores-prefix') || key.startsWith(this.#prefix)
+        : this.#faults.has('clear-ignores-prefix') ||
+          key.startsWith(this.#prefix) ||
+          (legacy !== undefined && key.startsWith(legacy))
       if (mine) this.#shared.entries.delete(key)
     }
   }
 
   namespace(name: string): ReferenceStore {
-    assertKey(name)
-    return new ReferenceStore(this.#options, this.#shared, `${this.#prefix}${name}:`)
+    this.#checkKey(name)
+    const legacy = `${this.#prefix}${name}:`
+    const lossy = this.#faults.has('accepts-lone-surrogates')
+    const prefix = this.#faults.has('namespace-aliases-root')
+      ? legacy
+      : namespacePrefix(this.#prefix, lossy ? decoder.decode(encoder.encode(name)) : name)
+    return new ReferenceStore(this.#options, {
+      shared: this.#shared,
+      root: this.#root,
+      prefix,
+      legacy,
+      ownsRoot: false,
+    })
   }
 
   lock(name: string, options?: LockOptions): Lock {
-    this.#check(name)
-    return new Lock(this.#shared, this.#prefix + name, options)
+    this.#checkKey(name)
+    return new Lock(this.#lockBackend(), name, options)
   }
 
+  /** Closes this handle; closing the root closes every namespace and lock made from it. */
   async close(): Promise<void> {
     this.#closed = true
+    if (this.#ownsRoot) this.#root.closed = true
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }
 
+  #lockBackend(): LockBackend {
+    const shared = this.#shared
+    const at = (name: string) => scopedKey(this.#prefix, name)
+    const open = () => {
+      if (!this.#faults.has('lock-outlives-close')) this.#open()
+    }
+    return {
+      acquire: async (name, owner, ttlMs) => {
+        open()
+        return shared.acquire(at(name), owner, ttlMs)
+      },
+      release: async (name, owner) => {
+        open()
+        return shared.release(at(name), owner)
+      },
+      forceRelease: async (name) => {
+        open()
+        shared.forceRelease(at(name))
+      },
+      extend: async (name, owner, ttlMs) => {
+        open()
+        return shared.extend(at(name), owner, ttlMs)
+      },
+      inspect: async (name) => {
+        open()
+        return shared.inspect(at(name))
+      },
+    }
+  }
+
+  // A removed entry counts only if it was live; the fault counts an expired one too.
+  #remove(full: string): boolean {
+    if (this.#faults.has('delete-expired-true')) return this.#shared.entries.delete(full)
+    const present = this.#shared.live(full) !== undefined
+    this.#shared.entries.delete(full)
+    return present
+  }
+
+  #counter(value: unknown, key: string): number {
+    if (!this.#faults.has('lenient-counters')) return requireCounter(value, key)
+    const text = (
+      typeof value === 'number' ? String(value) : decoder.decode(value as Uint8Array)
+    ).trim()
+    const parsed = Number(text)
+    return text === '' || !Number.isSafeInteger(parsed) ? requireCounter(value, key) : parsed
+  }
+
+  #counterExpiry(entry: Entry | undefined, ms: number | null): number | null {
+    const created = ms === null ? null : this.#shared.now() + ms
+    if (entry === undefined)
+      return this.#faults.has('increment-ignores-create-ttl') ? null : created
+    if (this.#faults.has('increment-drops-ttl')) return null
+    return this.#faults.has('increment-ttl-on-existing') ? created : entry.expiresAt
+  }
+
   #full(key: string): string {
-    return this.#prefix + (this.#faults.has('case-insensitive-keys') ? key.toLowerCase() : key)
+    let stored = this.#faults.has('case-insensitive-keys') ? key.toLowerCase() : key
+    // A UTF-8 backend turns a lone surrogate into U+FFFD; the fault lets that through.
+    if (this.#faults.has('accepts-lone-surrogates')) stored = decoder.decode(encoder.encode(stored))
+    return this.#faults.has('no-tilde-escape') || this.#faults.has('namespace-aliases-root')
+      ? this.#prefix + stored
+      : scopedKey(this.#prefix, stored)
   }
 
   #ttl(ttl: Ttl, key?: string): number | null {
@@ -279,7 +339,7 @@ export class ReferenceStore implements Store<unknown>, AsyncDisposable {
     if (this.#faults.has('ignores-ttl') && ms !== null && ms > 0) ms = null
     if (ms !== null && ms <= 0) this.#shared.entries.delete(this.#full(key))
     else {
-      const expiresAt = ms === null ? null : Date.now() + ms
+      const expiresAt = ms === null ? null : this.#shared.now() + ms
       this.#shared.entries.set(this.#full(key), { value, expiresAt })
     }
   }
@@ -304,12 +364,31 @@ export class ReferenceStore implements Store<unknown>, AsyncDisposable {
   }
 
   #open(): void {
-    if (this.#closed && !this.#faults.has('no-closed-check'))
+    if (this.#faults.has('no-closed-check')) return
+    const seesRoot = this.#ownsRoot || !this.#faults.has('closed-root-keeps-namespaces')
+    if (this.#closed || (this.#root.closed && seesRoot)) {
       throw new StoreClosedError('[cellar:reference] store is closed')
+    }
+  }
+
+  #checkKey(key: string): void {
+    if (!this.#faults.has('accepts-lone-surrogates')) {
+      assertKey(key, this.capabilities.maxKeyLength)
+    } else if (typeof key !== 'string' || key.length === 0) {
+      throw new InvalidKeyError('[cellar:reference] key must be a non-empty string', { key })
+    }
   }
 
   #check(key: string): void {
     this.#open()
-    assertKey(key, this.capabilities.maxKeyLength)
+    this.#checkKey(key)
+  }
+
+  #checkMany(keys: readonly string[]): void {
+    this.#open()
+    if (!Array.isArray(keys)) {
+      throw new InvalidArgumentError(`[cellar:reference] keys must be an array, got ${typeof keys}`)
+    }
+    for (const key of keys) this.#checkKey(key)
   }
 }

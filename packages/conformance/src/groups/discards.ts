@@ -59,6 +59,19 @@ export const discardsGroup: GroupDefinition = {
       assert.equal(await store.increment(key), 1)
     })
 
+    test('increment with a ttl resolves the delta and keeps nothing', async (store) => {
+      const key = randomKey()
+      assert.equal(await store.increment(key, 3, { ttl: 60_000 }), 3)
+      assert.equal(await store.has(key), false)
+    })
+
+    test('touch resolves false and ttl undefined after set', async (store) => {
+      const key = randomKey()
+      await store.set(key, bytes('v'), 60_000)
+      assert.equal(await store.touch(key, 60_000), false)
+      assert.equal(await store.ttl(key), undefined)
+    })
+
     test('clear resolves, and namespaces keep nothing either', async (store) => {
       const ns = store.namespace('ns')
       await ns.set('k', bytes('v'))

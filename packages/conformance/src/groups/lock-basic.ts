@@ -91,6 +91,17 @@ export const lockBasicGroup: GroupDefinition = {
       )
     })
 
+    test('extend() without a ttl on a ttl-null lock throws E_INVALID_ARGUMENT', async (store) => {
+      const lock = lockOf(store, randomKey('lock'), { ttl: null })
+      await lock.acquire()
+      await assertRejectsWithCode(() => lock.extend(), 'E_INVALID_ARGUMENT')
+      assert.equal(await lock.isOwned(), true)
+      assert.equal(await lock.remainingTime(), null, 'nothing changed')
+      await lock.extend(60_000)
+      const left = await lock.remainingTime()
+      assert.ok(typeof left === 'number' && left > 0 && left <= 60_000, `remaining ${left}`)
+    })
+
     test('a lock restored from its owner token can release it', async (store) => {
       const name = randomKey('lock')
       const original = lockOf(store, name)

@@ -97,6 +97,17 @@ export const lockTimingGroup: GroupDefinition = {
       assert.equal(await waiter.isOwned(), true)
     })
 
+    test("zero durations as strings ('0s', '0ms') work as block timeout and retryInterval", async (store) => {
+      const name = randomKey('lock')
+      const first = lockOf(store, name, { retryInterval: '0s' })
+      assert.ok((await first.block('0ms')) >= 1, 'a free lock is taken at once')
+      await assertRejectsWithCode(() => lockOf(store, name).block('0s'), 'E_LOCK_TIMEOUT')
+      const releasing = sleep(100).then(() => first.release())
+      const waiter = lockOf(store, name, { retryInterval: '0ms' })
+      assert.ok((await waiter.block(10_000)) >= 1, 'retryInterval 0 still retries')
+      await releasing
+    })
+
     test(
       'a lock held through one client is refused through another',
       async (store, kit) => {

@@ -37,3 +37,24 @@ export function lockOf(store: Store<unknown>, name: string, options?: LockOption
 export function largeSize(settings: SuiteSettings, wanted: number): number {
   return Math.min(wanted, settings.capabilities.maxValueSize)
 }
+
+/** Skip reason for tests that read `ttl()`; `undefined` when the store declares `readsTtl`. */
+export function ttlUnreadable(settings: SuiteSettings): string | undefined {
+  return settings.capabilities.readsTtl === false
+    ? 'the store cannot read a TTL back (readsTtl: false)'
+    : undefined
+}
+
+/** Asserts a `ttl()` result is a whole number of milliseconds in `(0, max]`. */
+export function assertRemaining(actual: unknown, max: number, message?: string): void {
+  const about = message === undefined ? '' : `${message}: `
+  assert.ok(
+    typeof actual === 'number' && Number.isInteger(actual) && actual > 0 && actual <= max,
+    `${about}expected a whole number of ms in (0, ${max}], got ${String(actual)}`,
+  )
+}
+
+/** Sleeps until `at` ms after `start` (at once when that moment has passed). */
+export function sleepUntil(start: number, at: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, at - (Date.now() - start))))
+}
