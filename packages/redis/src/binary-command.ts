@@ -8,7 +8,7 @@ import { Command } from 'ioredis'
  * the profile of `set` at concurrency 64 showed as a large share of the store's own cost. The
  * rest (promise, key prefix, timeout, reply routing) stays ioredis's.
  */
-class BinaryCommand extends Command {
+export class BinaryCommand extends Command {
   override toWritable(_socket: object): string | Buffer {
     const args = this.args as Array<string | Buffer>
     let text = `*${args.length + 1}\r\n$${this.name.length}\r\n${this.name}\r\n`

@@ -11,11 +11,11 @@ export interface Connection {
   readonly keyPrefix: string
   /** True when the store created the client, and so closes it. */
   readonly owned: boolean
-  /** Batch each tick's writes by corking the socket (standalone only). */
+  /** Batch each tick's writes by corking the socket (standalone; a given client only on opt-in). */
   readonly cork: boolean
   /**
-   * Standalone without ioredis auto-pipelining: binary writes can go through `sendBinary`
-   * (auto-pipelining only applies to the client's command methods).
+   * Standalone `Redis` of this package's ioredis, without auto-pipelining: binary writes can go
+   * through `sendBinary` (auto-pipelining only applies to the client's command methods).
    */
   readonly direct: boolean
   /**
@@ -78,13 +78,16 @@ export function openConnection(options: RedisStoreOptions): Connection {
         `[cellar:redis] ${misplaced.join(', ')} configure a client the store creates; set them on the ioredis instance you passed instead`,
       )
     }
+    // A client you pass is never corked unless you opt in with `cork: true`. Single-buffer
+    // writes (public `sendCommand` with our `Command`) need the same copy of ioredis as ours.
+    const standalone = connection instanceof Redis
     return {
       client: connection,
       cluster: connection.isCluster,
       keyPrefix: keyPrefixOf(connection),
       owned: false,
-      cork: !connection.isCluster && options.cork !== false,
-      direct: !connection.isCluster && connection.options.enableAutoPipelining !== true,
+      cork: !connection.isCluster && options.cork === true,
+      direct: standalone && connection.options.enableAutoPipelining !== true,
       tick: undefined,
       tickCommands: 0,
       bursting: false,
@@ -206,6 +209,7 @@ export async function closeConnection(connection: Connection): Promise<void> {
   }
   // Not ready (connecting, reconnecting, down): QUIT would wait in the offline queue.
   const parked = client.status === 'reconnecting'
+  const ended = new Promise<void>((resolve) => client.once('end', () => resolve()))
   client.disconnect()
   if (parked && client.status !== 'end') {
     // ioredis clears the reconnect timer but never emits 'end' nor settles queued commands for
@@ -218,4 +222,6 @@ export async function closeConnection(connection: Connection): Promise<void> {
     internals.setStatus?.('end')
     internals.flushQueue?.(new Error('Connection is closed.'))
   }
+  // A connecting client ends once its socket is torn down; wait for it, so nothing holds the loop.
+  if (client.status !== 'end') await ended
 }

@@ -1,32 +1,27 @@
-import { BackendUnavailableError, CellarError, InvalidArgumentError } from '@cellar/core'
+import { backendError, type CellarError, InvalidArgumentError } from '@cellar/core'
+
+// Replies that mean "this value is not a counter, or the result would not be one": INCRBY's own
+// refusals and the increment script's range check (see scripts.ts).
+const NOT_A_NUMBER = /not an integer|would overflow|CELLAR_RANGE/
 
 /**
- * Turns whatever a command rejected with into a cellar error: cellar errors pass through,
- * INCRBY's "not an integer" reply becomes `E_NOT_A_NUMBER`, the rest `E_BACKEND_UNAVAILABLE`
- * with the ioredis error as `cause`.
+ * Turns whatever a command rejected with into a cellar error through core's `backendError`; an
+ * increment the server refused as not a counter (or out of range) becomes `E_NOT_A_NUMBER`.
  */
 export function toCellarError(error: unknown, operation: string, key?: string): CellarError {
-  if (error instanceof CellarError) return error
-  const message = error instanceof Error ? error.message : String(error)
-  const about = key === undefined ? operation : `${operation} "${key}"`
-  if (operation === 'increment' && key !== undefined) {
-    if (message.includes('not an integer')) {
-      return new InvalidArgumentError(
-        `[cellar:redis] cannot increment key "${key}": its value is not an integer counter`,
-        { key, code: 'E_NOT_A_NUMBER', cause: error },
-      )
-    }
-    if (message.includes('overflow')) {
-      return new InvalidArgumentError(`[cellar:redis] counter "${key}" would overflow`, {
+  if (operation === 'increment' && key !== undefined && error instanceof Error) {
+    if (NOT_A_NUMBER.test(error.message)) {
+      const why = error.message.includes('CELLAR_RANGE')
+        ? 'the result would leave the safe-integer range'
+        : 'its value is not an integer counter'
+      return new InvalidArgumentError(`[cellar:redis] cannot increment key "${key}": ${why}`, {
         key,
+        code: 'E_NOT_A_NUMBER',
         cause: error,
       })
     }
   }
-  return new BackendUnavailableError(`[cellar:redis] ${about} failed: ${message}`, {
-    key,
-    cause: error,
-  })
+  return backendError(error, { source: 'redis', operation, key })
 }
 
 /** A pipeline's first failure, if any; ioredis resolves `exec()` with one `[error, reply]` per command. */

@@ -1,2 +1,3 @@
+export type { EvictionPolicy } from './eviction.js'
 export { RedisStore } from './redis-store.js'
 export type { RedisClient, RedisStoreOptions } from './types.js'

@@ -3,58 +3,31 @@ import {
   assertDelta,
   assertKey,
   assertKeys,
+  type IncrementOptions,
   InvalidArgumentError,
   Lock,
   type LockOptions,
+  namespacePrefix,
   resolveTtl,
   type Store,
   type StoreCapabilities,
   StoreClosedError,
+  scopedKey,
   type Ttl,
 } from '@cellar/core'
 import type { Cluster, Redis } from 'ioredis'
 import { sendBinary } from './binary-command.js'
-import { clearPrefix } from './clear.js'
 import { clusterGetMany, clusterSetMany, clusterUnlink } from './cluster.js'
 import { batchWrites, type Connection, closeConnection, openConnection } from './connection.js'
 import { pipelineError, toCellarError } from './errors.js'
+import { type EvictionPolicy, readEvictionPolicy } from './eviction.js'
 import { RedisLockBackend } from './redis-lock.js'
+import { clearPrefix, listKeys } from './scan.js'
+import { INCREMENT, PERSIST, runScript } from './scripts.js'
 import type { RedisClient, RedisStoreOptions } from './types.js'
+import { fromPttl, positive, toBuffer, toBytes, toPx } from './values.js'
 
 const REDIS_MAX_STRING = 512 * 1024 * 1024
-// PX past this would overflow Redis's expiry arithmetic; such a TTL is "forever" in practice.
-const MAX_PX = Number.MAX_SAFE_INTEGER
-
-// namespace() hands its connection to the constructor through this slot (read synchronously)
-// so the public constructor takes only options.
-let adopted: Connection | undefined
-
-/** PX for a resolved TTL: `null` = no expiry, `0` = already expired; 0 < ms < 1 becomes 1. */
-function toPx(ms: number | null): number | null {
-  if (ms === null || ms > MAX_PX) return null
-  if (ms <= 0) return 0
-  return Math.ceil(ms)
-}
-
-function toBuffer(value: Uint8Array): Buffer {
-  return Buffer.isBuffer(value)
-    ? value
-    : Buffer.from(value.buffer, value.byteOffset, value.byteLength)
-}
-
-/** A plain Uint8Array view of a reply (no copy): callers compare and type-check bytes as bytes. */
-function toBytes(value: Buffer | null): Uint8Array | undefined {
-  return value === null ? undefined : new Uint8Array(value.buffer, value.byteOffset, value.length)
-}
-
-function positive(name: string, value: number): number {
-  if (!(value > 0) || (value !== Number.POSITIVE_INFINITY && !Number.isSafeInteger(value))) {
-    throw new InvalidArgumentError(
-      `[cellar:redis] ${name} must be a positive integer or Infinity, got ${String(value)}`,
-    )
-  }
-  return value
-}
 
 /**
  * A store on Redis through ioredis (standalone, Sentinel or Cluster). Values are bytes
@@ -78,10 +51,12 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
   readonly #spare: Buffer | undefined
   readonly #ownsLifecycle: boolean
   #closed = false
+  static #handoff: Connection | undefined
 
   constructor(options: RedisStoreOptions = {}) {
-    const shared = adopted
-    adopted = undefined
+    // namespace() hands its connection over through this class-private slot, read at once here.
+    const shared = RedisStore.#handoff
+    RedisStore.#handoff = undefined
     this.#options = options
     const prefix = options.prefix ?? 'cellar:'
     const lockPrefix = options.lockPrefix ?? 'cellar-lock:'
@@ -107,6 +82,9 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
       maxKeyLength: this.#maxKeyLength,
       maxValueSize: this.#maxValueSize,
       ttlPrecision: 1,
+      readsTtl: true,
+      listsKeys: true,
+      evicts: options.evicts ?? false,
     })
     if (prefix.startsWith(lockPrefix)) {
       throw new InvalidArgumentError(
@@ -132,7 +110,7 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
     if (this.#connection.warming !== undefined) await this.#connection.warming
     this.#batch()
     try {
-      return toBytes(await this.#client.getBuffer(this.prefix + key))
+      return toBytes(await this.#client.getBuffer(scopedKey(this.prefix, key)))
     } catch (error) {
       throw toCellarError(error, 'get', key)
     }
@@ -144,7 +122,7 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
     if (keys.length === 0) return []
     if (this.#connection.warming !== undefined) await this.#connection.warming
     this.#batch()
-    const full = keys.map((key) => this.prefix + key)
+    const full = keys.map((key) => scopedKey(this.prefix, key))
     try {
       const values = this.#connection.cluster
         ? await clusterGetMany(this.#client as Cluster, full, this.#connection.keyPrefix)
@@ -161,7 +139,7 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
     const px = toPx(resolveTtl(ttl, this.#defaultTtl, key))
     if (this.#connection.warming !== undefined) await this.#connection.warming
     this.#batch()
-    const full = this.prefix + key
+    const full = scopedKey(this.prefix, key)
     try {
       if (px === 0) await this.#client.unlink(full)
       else await this.#setCommand(full, value, px, false)
@@ -182,7 +160,7 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
       const [key, value] = entries[i]!
       assertKey(key, this.#maxKeyLength)
       assertBytes(value, key, this.#maxValueSize)
-      keys[i] = this.prefix + key
+      keys[i] = scopedKey(this.prefix, key)
       values[i] = toBuffer(value)
     }
     const px = toPx(resolveTtl(ttl, this.#defaultTtl))
@@ -215,7 +193,7 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
     if (this.#connection.warming !== undefined) await this.#connection.warming
     this.#batch()
     try {
-      return (await this.#setCommand(this.prefix + key, value, px, true)) !== null
+      return (await this.#setCommand(scopedKey(this.prefix, key), value, px, true)) !== null
     } catch (error) {
       throw toCellarError(error, 'add', key)
     }
@@ -226,7 +204,7 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
     if (this.#connection.warming !== undefined) await this.#connection.warming
     this.#batch()
     try {
-      return (await this.#client.exists(this.prefix + key)) === 1
+      return (await this.#client.exists(scopedKey(this.prefix, key))) === 1
     } catch (error) {
       throw toCellarError(error, 'has', key)
     }
@@ -237,7 +215,7 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
     if (this.#connection.warming !== undefined) await this.#connection.warming
     this.#batch()
     try {
-      return (await this.#client.unlink(this.prefix + key)) > 0
+      return (await this.#client.unlink(scopedKey(this.prefix, key))) > 0
     } catch (error) {
       throw toCellarError(error, 'delete', key)
     }
@@ -250,22 +228,90 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
     if (this.#connection.warming !== undefined) await this.#connection.warming
     this.#batch()
     try {
-      return await this.#unlink(keys.map((key) => this.prefix + key))
+      return await this.#unlink(keys.map((key) => scopedKey(this.prefix, key)))
     } catch (error) {
       throw toCellarError(error, 'deleteMany')
     }
   }
 
-  /** INCRBY: a missing key starts at 0 without expiry; an existing key keeps its TTL. */
-  async increment(key: string, delta = 1): Promise<number> {
+  /**
+   * One script: INCRBY, plus PEXPIRE when this call created the key; a result outside the
+   * safe-integer range is undone in the same script and refused with `E_NOT_A_NUMBER`.
+   */
+  async increment(key: string, delta = 1, options?: IncrementOptions): Promise<number> {
     this.#check(key)
     assertDelta(delta, key)
+    const px = toPx(resolveTtl(options?.ttl, this.#defaultTtl, key))
+    if (this.#connection.warming !== undefined) await this.#connection.warming
+    this.#batch()
+    const args = [scopedKey(this.prefix, key), String(delta), px === null ? '' : String(px)]
+    try {
+      return Number(await runScript(this.#client, INCREMENT, 1, args))
+    } catch (error) {
+      throw toCellarError(error, 'increment', key)
+    }
+  }
+
+  /** PEXPIRE (PERSIST for `null`) on a live key; a TTL `<= 0` is UNLINK. Resolves whether it existed. */
+  async touch(key: string, ttl: Ttl): Promise<boolean> {
+    this.#check(key)
+    const px = toPx(resolveTtl(ttl, null, key))
+    if (this.#connection.warming !== undefined) await this.#connection.warming
+    this.#batch()
+    const full = scopedKey(this.prefix, key)
+    try {
+      if (px === 0) return (await this.#client.unlink(full)) > 0
+      if (px === null) return (await runScript(this.#client, PERSIST, 1, [full])) === 1
+      return (await this.#client.pexpire(full, px)) === 1
+    } catch (error) {
+      throw toCellarError(error, 'touch', key)
+    }
+  }
+
+  /** PTTL in milliseconds: `null` without expiry, `undefined` for a missing key. */
+  async ttl(key: string): Promise<number | null | undefined> {
+    this.#check(key)
     if (this.#connection.warming !== undefined) await this.#connection.warming
     this.#batch()
     try {
-      return await this.#client.incrby(this.prefix + key, delta)
+      return fromPttl(await this.#client.pttl(scopedKey(this.prefix, key)))
     } catch (error) {
-      throw toCellarError(error, 'increment', key)
+      throw toCellarError(error, 'ttl', key)
+    }
+  }
+
+  /**
+   * This namespace's keys: SCAN MATCH on every master, plain keys only (never a nested
+   * namespace's, never a lock), each once.
+   */
+  async *keys(): AsyncGenerator<string> {
+    this.#open()
+    if (this.#connection.warming !== undefined) await this.#connection.warming
+    const keys = listKeys(this.#connection, this.prefix, this.#spare)
+    for (;;) {
+      let next: IteratorResult<string>
+      try {
+        this.#open()
+        next = await keys.next()
+      } catch (error) {
+        throw toCellarError(error, 'keys')
+      }
+      if (next.done) return
+      yield next.value
+    }
+  }
+
+  /**
+   * Reads `maxmemory` and `maxmemory-policy` (CONFIG GET, on every master): whether the server
+   * may evict keys before their TTL, to compare with the `evicts` you declared.
+   */
+  async evictionPolicy(): Promise<EvictionPolicy> {
+    this.#open()
+    if (this.#connection.warming !== undefined) await this.#connection.warming
+    try {
+      return await readEvictionPolicy(this.#connection)
+    } catch (error) {
+      throw toCellarError(error, 'evictionPolicy')
     }
   }
 
@@ -280,13 +326,20 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
     }
   }
 
-  /** A store sharing this one's connection, with keys (and lock names) under `<prefix><name>:`. */
+  /**
+   * A store sharing this one's connection whose keys (and lock names) live under core's
+   * `namespacePrefix(prefix, name)`: no plain key of this store and no sibling can reach them.
+   */
   namespace(name: string): RedisStore {
     this.#open()
-    assertKey(name)
-    adopted = this.#connection
+    const prefix = namespacePrefix(this.prefix, name)
     const { connection: _, ...rest } = this.#options
-    return new RedisStore({ ...rest, prefix: `${this.prefix}${name}:` })
+    RedisStore.#handoff = this.#connection
+    try {
+      return new RedisStore({ ...rest, prefix })
+    } finally {
+      RedisStore.#handoff = undefined
+    }
   }
 
   /** A lock held in Redis; see `RedisLockBackend` for the keys it uses. */
@@ -296,8 +349,9 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
   }
 
   /**
-   * Closes this store; the store constructed from options also quits the client it created
-   * (a client you passed stays open). Namespaces are closed with the store they came from.
+   * Closes this store. The root store also quits the client it created (a client you passed
+   * stays open), and its namespaces and every lock handle refuse calls afterwards; closing a
+   * namespace releases nothing shared.
    */
   async close(): Promise<void> {
     this.#closed = true

@@ -14,11 +14,11 @@ function lua(source: string): LuaScript {
 
 /**
  * KEYS[1] holder, KEYS[2] fencing counter; ARGV[1] owner, ARGV[2] ttl in ms ('' = none).
- * Takes the lock with SET NX and hands out the next fencing token in the same script, so a
- * token exists only for a successful acquire. A missing counter (first use, eviction, flush,
- * restart without persistence) restarts at the server clock in microseconds rather than at 1:
- * the next token still exceeds every token handed out before, as long as fewer than one
- * acquire per microsecond were made.
+ * Resolves the token, or nil when the lock is held. Takes the lock with SET NX and hands out
+ * the next fencing token in the same script, so a token exists only for a successful acquire.
+ * A missing counter (first use, eviction, flush, restart without persistence) restarts at the
+ * server clock in microseconds rather than at 1: the next token still exceeds every token
+ * handed out before, as long as fewer than one acquire per microsecond were made.
  */
 export const ACQUIRE = lua(`
 local held
@@ -27,7 +27,7 @@ if ARGV[2] == '' then
 else
   held = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
 end
-if not held then return false end
+if not held then return nil end
 local token = redis.call('INCR', KEYS[2])
 if token == 1 then
   local now = redis.call('TIME')
@@ -59,21 +59,51 @@ return 1
 /** KEYS[1] holder. `{owner, pttl}` read atomically, or nil when free. */
 export const INSPECT = lua(`
 local owner = redis.call('GET', KEYS[1])
-if not owner then return false end
+if not owner then return nil end
 return {owner, redis.call('PTTL', KEYS[1])}
 `)
 
-/** Runs a script by SHA1 (one round trip once cached), sending its source only on NOSCRIPT. */
-export async function runScript(
+/**
+ * KEYS[1] counter; ARGV[1] delta, ARGV[2] ttl in ms for a counter this call creates ('' = none,
+ * '0' = already expired: resolve delta, keep nothing). INCRBY does the arithmetic and refuses
+ * a value that is not canonical decimal; a result outside ±(2^53 − 1) is undone in the same
+ * script (a Lua number is a double: anything past 2^53 − 1 compares at or above 2^53) and
+ * refused. The new value comes back as decimal text: ioredis 6's RESP3 decoder reads an integer
+ * reply within ~57 of 2^53 off by one (it computes `n * 10 + byte - 48` left to right).
+ */
+export const INCREMENT = lua(`
+local delta = tonumber(ARGV[1])
+local px = tonumber(ARGV[2])
+if delta == nil then return redis.error_reply('ERR value is not an integer or out of range') end
+local created = redis.call('EXISTS', KEYS[1]) == 0
+if created and px ~= nil and px <= 0 then return ARGV[1] end
+local value = redis.call('INCRBY', KEYS[1], ARGV[1])
+if value > 9007199254740991 or value < -9007199254740991 then
+  redis.call('DECRBY', KEYS[1], ARGV[1])
+  return redis.error_reply('CELLAR_RANGE the result would leave the safe-integer range')
+end
+if created and px ~= nil then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return string.format('%.0f', value)
+`)
+
+/** KEYS[1] entry. Removes its expiry: 1 if the key exists (with or without one), else 0. */
+export const PERSIST = lua(`
+if redis.call('PERSIST', KEYS[1]) == 1 then return 1 end
+return redis.call('EXISTS', KEYS[1])
+`)
+
+/**
+ * Runs a script by SHA1 (one round trip once cached), sending its source only on NOSCRIPT.
+ * `args` are the KEYS then the ARGV of the script.
+ */
+export function runScript(
   client: RedisClient,
   script: LuaScript,
-  keys: readonly string[],
-  args: ReadonlyArray<string | number>,
+  keyCount: number,
+  args: string[],
 ): Promise<unknown> {
-  try {
-    return await client.evalsha(script.sha, keys.length, ...keys, ...args)
-  } catch (error) {
+  return client.evalsha(script.sha, keyCount, args).catch((error: unknown) => {
     if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error
-    return client.eval(script.lua, keys.length, ...keys, ...args)
-  }
+    return client.eval(script.lua, keyCount, args)
+  })
 }

@@ -45,6 +45,14 @@ export interface RedisStoreOptions {
    */
   persistent?: boolean
   /**
+   * Declare `capabilities.evicts`: whether Redis may drop keys before their TTL. Leave it false
+   * only when the server cannot evict: `maxmemory 0` (no limit) or `maxmemory-policy
+   * noeviction`. Every other policy (`allkeys-*`, and `volatile-*`, which evicts keys that have
+   * a TTL: cache entries, counters with a window) can; `evictionPolicy()` reads the server's.
+   * @default false
+   */
+  evicts?: boolean
+  /**
    * Created clients only: queue commands issued while disconnected and send them on reconnect
    * (ioredis `enableOfflineQueue`). `false` fails them at once with `E_BACKEND_UNAVAILABLE`.
    * @default true
@@ -70,10 +78,11 @@ export interface RedisStoreOptions {
    */
   autoPipelining?: boolean
   /**
-   * Standalone clients, given or created: cork the socket for the rest of the tick when an
-   * operation starts, so concurrent operations leave in one write. No effect on a `Cluster`
-   * (enable ioredis `enableAutoPipelining` on it instead).
-   * @default true
+   * Standalone clients: cork the socket for the rest of the tick when an operation starts, so
+   * concurrent operations leave in one write. On by default for a client the store creates; a
+   * client you pass is only corked if you opt in with `true` (corking drives its socket). No
+   * effect on a `Cluster` (enable ioredis `enableAutoPipelining` on it instead).
+   * @default true for a created client, false for one you pass
    */
   cork?: boolean
 }

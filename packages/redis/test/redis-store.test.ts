@@ -139,7 +139,7 @@ describe.skipIf(!redis)('RedisStore on Redis', () => {
     expect(await raw.pttl(`${store.prefix}once`)).toBeGreaterThan(0)
   })
 
-  test('increment is INCRBY: plain decimal, keeps the TTL, refuses non-integers', async () => {
+  test('increment is INCRBY in a script: plain decimal, keeps the TTL, refuses non-integers', async () => {
     const store = open()
     expect(await store.increment('n')).toBe(1)
     expect(await store.increment('n', 41)).toBe(42)
@@ -151,10 +151,12 @@ describe.skipIf(!redis)('RedisStore on Redis', () => {
     expect(await store.increment('t', -10)).toBe(-5)
     expect(await raw.pttl(`${store.prefix}t`)).toBeGreaterThan(0)
 
-    for (const value of ['1.5', 'abc', '\u00c1x', '']) {
+    // Not canonical decimal (Redis's own rule, and core's): refused, value unchanged.
+    for (const value of ['1.5', 'abc', '\u00c1x', '', '007', '+5', ' 5', '5 ', '-0']) {
       await store.set('bad', bytes(value))
       const error = await store.increment('bad').catch((e: unknown) => e)
       expect(isCellarError(error, 'E_NOT_A_NUMBER')).toBe(true)
+      expect((error as Error).message).toMatch(/^\[cellar:redis\] /)
       expect(text(await store.get('bad'))).toBe(value)
     }
   })
@@ -240,24 +242,33 @@ describe.skipIf(!redis)('RedisStore on Redis', () => {
     await glob.set('k', bytes('mine'))
     await glob.namespace('inner').set('k', bytes('mine too'))
     await glob.clear()
-    expect(await raw.exists(`${glob.prefix}k`, `${glob.prefix}inner:k`)).toBe(0)
+    expect(await raw.exists(`${glob.prefix}k`, `${glob.prefix}~inner:k`)).toBe(0)
     for (const key of lookalikes) expect(await raw.get(key)).toBe('foreign')
     await raw.del(...lookalikes)
   })
 
-  test('clear of a namespace leaves the parent and its siblings alone', async () => {
+  test("clear of namespace 'users' keeps the root's users:42 and every sibling", async () => {
     const store = open()
     const users = store.namespace('users')
-    const posts = store.namespace('posts')
-    await store.set('top', bytes('1'))
+    const lookalikes = [
+      store.namespace('users2'),
+      store.namespace('user'),
+      store.namespace('posts'),
+    ]
+    await store.set('users:42', bytes('root'))
+    await store.set('~users:1', bytes('root tilde'))
     await users.set('1', bytes('u'))
-    await posts.set('1', bytes('p'))
+    await users.namespace('inner').set('1', bytes('nested'))
+    for (const sibling of lookalikes) await sibling.set('1', bytes('s'))
     await users.clear()
     expect(await users.get('1')).toBeUndefined()
-    expect(text(await posts.get('1'))).toBe('p')
-    expect(text(await store.get('top'))).toBe('1')
-    expect(text(await store.get('users:1'))).toBeUndefined()
-    expect(text(await store.get('posts:1'))).toBe('p')
+    expect(await users.namespace('inner').get('1')).toBeUndefined()
+    expect(text(await store.get('users:42'))).toBe('root')
+    expect(text(await store.get('~users:1'))).toBe('root tilde')
+    for (const sibling of lookalikes) expect(text(await sibling.get('1'))).toBe('s')
+    // The root's SCAN pattern sees them all; clearing it removes namespaces too.
+    await store.clear()
+    for (const sibling of lookalikes) expect(await sibling.get('1')).toBeUndefined()
   })
 
   test('clear ends while another client keeps writing under the prefix', async () => {
@@ -286,7 +297,7 @@ describe.skipIf(!redis)('RedisStore on Redis', () => {
     const ns = store.namespace('a').namespace('b')
     await ns.set('k', bytes('v'))
     expect(ns.client).toBe(store.client)
-    expect(ns.prefix).toBe(`${store.prefix}a:b:`)
+    expect(ns.prefix).toBe(`${store.prefix}~a:~b:`)
     await ns.close()
     expect(store.client.status).toBe('ready')
     await store.set('still', bytes('open'))
@@ -397,7 +408,12 @@ describe.skipIf(!redis)('RedisStore on Redis', () => {
       persistent: false,
       ttlPrecision: 1,
       maxValueSize: 512 * 1024 * 1024,
+      readsTtl: true,
+      listsKeys: true,
+      evicts: false,
     })
     expect(open({ persistent: true }).capabilities.persistent).toBe(true)
+    expect(open({ evicts: true }).capabilities.evicts).toBe(true)
+    expect(open({ evicts: true }).namespace('n').capabilities.evicts).toBe(true)
   })
 })

@@ -1,3 +1,4 @@
+import { unscopedKey } from '@cellar/core'
 import calculateSlot from 'cluster-key-slot'
 import type { Cluster, Redis } from 'ioredis'
 import type { Connection } from './connection.js'
@@ -26,8 +27,45 @@ export async function clearPrefix(
   const unlink = connection.cluster
     ? (keys: Buffer[]) => unlinkBySlot(client as Cluster, keys, routed)
     : (keys: Buffer[]) => client.unlink(routed === 0 ? keys : keys.map((k) => k.subarray(routed)))
-  const nodes = connection.cluster ? (client as Cluster).nodes('master') : [client as Redis]
-  await Promise.all(nodes.map((node) => scanNode(node, pattern, routed, spare, unlink)))
+  await Promise.all(
+    masters(connection).map((node) => scanNode(node, pattern, routed, spare, unlink)),
+  )
+}
+
+/** Every node that holds keys: the masters of a Cluster, or the one standalone client. */
+function masters(connection: Connection): Redis[] {
+  return connection.cluster
+    ? (connection.client as Cluster).nodes('master')
+    : [connection.client as Redis]
+}
+
+/**
+ * The caller's keys of the store whose prefix is `prefix`: SCAN MATCH `<prefix>*` on every
+ * master, keeping only its own plain keys (core's `unscopedKey` drops nested namespaces' and
+ * foreign keys) and never a lock key. SCAN may return a key twice; each is yielded once.
+ */
+export async function* listKeys(
+  connection: Connection,
+  prefix: string,
+  spare: Buffer | undefined,
+): AsyncGenerator<string> {
+  const pattern = `${escapeGlob(connection.keyPrefix + prefix)}*`
+  const routed = Buffer.byteLength(connection.keyPrefix)
+  const seen = new Set<string>()
+  for (const node of masters(connection)) {
+    let cursor = '0'
+    do {
+      const [next, found] = await node.scanBuffer(cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT)
+      cursor = next.toString()
+      for (const stored of found) {
+        if (spare !== undefined && startsWith(stored, spare, routed)) continue
+        const key = unscopedKey(prefix, stored.toString('utf8', routed))
+        if (key === undefined || seen.has(key)) continue
+        seen.add(key)
+        yield key
+      }
+    } while (cursor !== '0')
+  }
 }
 
 async function scanNode(
