@@ -1,4 +1,10 @@
-import type { Knex } from 'knex'
+import {
+  InvalidArgumentError,
+  parseDuration,
+  type StoreCapabilities,
+  utf8Length,
+} from '@cellar/core'
+import createKnex, { type Knex } from 'knex'
 import { dialectOf, isSqliteMemory } from './dialects/index.js'
 import { backendError } from './errors.js'
 import { preparedExec } from './prepared.js'
@@ -8,41 +14,29 @@ import {
   execOn,
   type KeyLimits,
   keyLimits,
-  placeholders,
   type TableNames,
   tableNames,
 } from './sql.js'
+import { type Statements, statements } from './statements.js'
 import type { Exec, KnexStoreOptions, SqlDialect } from './types.js'
 
-/** Statements built once per store family from the quoted names. */
-export interface Statements {
-  readonly get: string
-  readonly has: string
-  readonly deleteExpired: string
-  readonly clearAll: string
-  readonly prune: string
-  getMany(count: number): string
-  deleteLive(count: number): string
-  deleteAny(count: number): string
-  upsert(count: number): string
-  readonly release: string
-  readonly forceRelease: string
-  readonly extend: string
-  readonly inspect: string
-}
+const DEFAULT_PRUNE_MS = 60_000
 
-/** What a store and its namespaces share: the knex instance, statements, setup and sweep. */
+/**
+ * What a root store and its namespaces share: the knex instance, statements, setup, sweep and
+ * the root's closed state. Internal: it reaches namespaces through `KnexStore`'s private handoff.
+ */
 export interface Context {
   readonly knex: Knex
   readonly dialect: SqlDialect
   readonly names: TableNames
-  readonly columns: { readonly key: string }
   readonly sql: Statements
   readonly now: () => number
   readonly batchSize: number
   readonly limits: KeyLimits
   /** A private SQLite memory database: nothing is shared or persistent. */
   readonly memory: boolean
+  /** True once the root store was closed. */
   readonly closed: boolean
   /** True once the tables are known to exist (or creation is off). */
   readonly ready: boolean
@@ -56,55 +50,10 @@ export interface Context {
     key: string | undefined,
     fn: (exec: Exec, dialect: SqlDialect) => Promise<T>,
   ): Promise<T>
-  /** Stops the sweep; destroys knex only when the store created it. */
+  /** Deletes every expired row of the table in primary-key batches; resolves the count. */
+  sweep(): Promise<number>
+  /** Marks the family closed, stops the sweep; destroys knex only when the store created it. */
   close(): Promise<void>
-}
-
-export interface ContextOptions extends KnexStoreOptions {
-  readonly ownsKnex: boolean
-  readonly pruneMs: number | false
-  readonly batchSize: number
-  readonly prune: () => Promise<unknown>
-}
-
-function memo(build: (count: number) => string): (count: number) => string {
-  const cache = new Map<number, string>()
-  return (count) => {
-    let sql = cache.get(count)
-    if (sql === undefined) {
-      sql = build(count)
-      cache.set(count, sql)
-    }
-    return sql
-  }
-}
-
-function statements(dialect: SqlDialect, names: TableNames): Statements {
-  const q = (identifier: string) => dialect.quote(identifier)
-  const [key, value, expires] = [q('key'), q('value'), q('expires_at')]
-  const { cache, locks } = names
-  const live = `(${expires} IS NULL OR ${expires} > ?)`
-  const lockLive = `(${expires} IS NULL OR ${expires} > ?)`
-  return {
-    get: `SELECT ${value} FROM ${cache} WHERE ${key} = ? AND ${live}`,
-    has: `SELECT 1 AS ${q('found')} FROM ${cache} WHERE ${key} = ? AND ${live}`,
-    deleteExpired: `DELETE FROM ${cache} WHERE ${key} = ? AND ${expires} IS NOT NULL AND ${expires} <= ?`,
-    clearAll: `DELETE FROM ${cache}`,
-    prune: `DELETE FROM ${cache} WHERE ${expires} IS NOT NULL AND ${expires} <= ?`,
-    getMany: memo(
-      (n) =>
-        `SELECT ${key}, ${value} FROM ${cache} WHERE ${key} IN (${placeholders(n)}) AND ${live}`,
-    ),
-    deleteLive: memo(
-      (n) => `DELETE FROM ${cache} WHERE ${key} IN (${placeholders(n)}) AND ${live}`,
-    ),
-    deleteAny: memo((n) => `DELETE FROM ${cache} WHERE ${key} IN (${placeholders(n)})`),
-    upsert: memo((n) => dialect.upsertSql(names, n)),
-    release: `UPDATE ${locks} SET ${q('owner')} = NULL, ${expires} = NULL WHERE ${q('name')} = ? AND ${q('owner')} = ? AND ${lockLive}`,
-    forceRelease: `UPDATE ${locks} SET ${q('owner')} = NULL, ${expires} = NULL WHERE ${q('name')} = ?`,
-    extend: `UPDATE ${locks} SET ${expires} = ? WHERE ${q('name')} = ? AND ${q('owner')} = ? AND ${lockLive}`,
-    inspect: `SELECT ${q('owner')}, ${expires} AS ${q('expires')} FROM ${locks} WHERE ${q('name')} = ? AND ${q('owner')} IS NOT NULL AND ${lockLive}`,
-  }
 }
 
 const BUSY_ATTEMPTS = 5
@@ -135,8 +84,54 @@ function retryBusy(exec: Exec): Exec {
     Promise.resolve(exec(sql, bindings)).catch((error: unknown) => again(sql, bindings, error))
 }
 
-/** Builds the shared state of a store family and starts the sweep. */
-export function createContext(knex: Knex, options: ContextOptions): Context {
+/**
+ * One pass over the table in primary-key batches of `SWEEP_BATCH` rows: each batch is two short
+ * statements (find the batch's last key, delete the expired rows up to it), so no statement
+ * holds the database for long and no expiry index is needed.
+ */
+async function sweepPass(exec: Exec, dialect: SqlDialect, sql: Statements, now: number) {
+  let cursor: unknown = ''
+  let removed = 0
+  for (;;) {
+    const edge = dialect.rows(await exec(sql.sweepEdge, [cursor]))[0]?.key
+    if (edge === undefined) {
+      return removed + dialect.affected(await exec(sql.sweepTail, [cursor, now]))
+    }
+    removed += dialect.affected(await exec(sql.sweepRange, [cursor, edge, now]))
+    cursor = edge
+  }
+}
+
+function positiveInteger(value: number, what: string): number {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new InvalidArgumentError(`[cellar:knex] ${what} must be a positive integer`)
+  }
+  return value
+}
+
+/** Validates the options, opens knex from a config if given one, and starts the sweep. */
+export function createContext(options: KnexStoreOptions): Context {
+  const prune = options.pruneInterval ?? DEFAULT_PRUNE_MS
+  const pruneMs = prune === false ? false : parseDuration(prune, 'pruneInterval')
+  if (pruneMs !== false && !(pruneMs > 0)) {
+    throw new InvalidArgumentError('[cellar:knex] pruneInterval must be positive or false')
+  }
+  const batchSize = positiveInteger(options.batchSize ?? 500, 'batchSize')
+  const given = typeof options.knex === 'function'
+  const knex = given ? (options.knex as Knex) : createKnex(options.knex as Knex.Config)
+  try {
+    return build(knex, options, { ownsKnex: !given, pruneMs, batchSize })
+  } catch (error) {
+    if (!given) void knex.destroy()
+    throw error
+  }
+}
+
+function build(
+  knex: Knex,
+  options: KnexStoreOptions,
+  settings: { ownsKnex: boolean; pruneMs: number | false; batchSize: number },
+): Context {
   const dialect = dialectOf(knex)
   const names = tableNames(
     dialect,
@@ -147,9 +142,12 @@ export function createContext(knex: Knex, options: ContextOptions): Context {
   const direct: Exec =
     options.preparedStatements === true ? preparedExec(knex, dialect.name) : execOn(knex)
   const exec = dialect.name === 'sqlite' ? retryBusy(direct) : direct
+  const sql = statements(dialect, names, settings.batchSize)
+  const now = options.now ?? Date.now
   let ready = options.autoCreateTable === false
   let creating: Promise<void> | undefined
   let closed = false
+  let sweeping: Promise<number> | undefined
 
   const init = (): Promise<void> => {
     creating ??= dialect.createTables(knex, names, limits.columnBytes).then(
@@ -164,23 +162,39 @@ export function createContext(knex: Knex, options: ContextOptions): Context {
     return creating
   }
 
+  const run: Context['run'] = async (operation, key, fn) => {
+    try {
+      if (!ready) await init()
+      return await fn(exec, dialect)
+    } catch (error) {
+      throw backendError(operation, error, key)
+    }
+  }
+
+  // Concurrent callers (the timer, prune()) share one pass.
+  const sweep = (): Promise<number> => {
+    sweeping ??= run('prune', undefined, () => sweepPass(exec, dialect, sql, now())).finally(() => {
+      sweeping = undefined
+    })
+    return sweeping
+  }
+
   const timer =
-    options.pruneMs === false
+    settings.pruneMs === false
       ? undefined
       : setInterval(() => {
           // A failed sweep is retried at the next tick; reads ignore expired rows meanwhile.
-          options.prune().catch(() => {})
-        }, options.pruneMs)
+          sweep().catch(() => {})
+        }, settings.pruneMs)
   timer?.unref()
 
   return {
     knex,
     dialect,
     names,
-    columns: { key: dialect.quote('key') },
-    sql: statements(dialect, names),
-    now: options.now ?? Date.now,
-    batchSize: options.batchSize,
+    sql,
+    now,
+    batchSize: settings.batchSize,
     limits,
     memory: dialect.name === 'sqlite' && isSqliteMemory(knex),
     get closed() {
@@ -191,19 +205,52 @@ export function createContext(knex: Knex, options: ContextOptions): Context {
     },
     init,
     exec,
-    async run(operation, key, fn) {
-      try {
-        if (!ready) await init()
-        return await fn(exec, dialect)
-      } catch (error) {
-        throw backendError(operation, error, key)
-      }
-    },
+    run,
+    sweep,
     async close() {
       if (closed) return
       closed = true
       clearInterval(timer)
-      if (options.ownsKnex) await knex.destroy()
+      if (settings.ownsKnex) await knex.destroy()
     },
   }
+}
+
+/** Checks a store's prefix against the dialect and declares what the store can do. */
+export function capabilitiesOf(
+  ctx: Context,
+  prefix: string,
+  maxValueSize = ctx.dialect.defaultMaxValueSize,
+): StoreCapabilities {
+  const { dialect, limits } = ctx
+  if (!dialect.nulInKeys && prefix.includes('\u0000')) {
+    throw new InvalidArgumentError(
+      `[cellar:knex] prefix contains U+0000, which ${dialect.name} text cannot hold`,
+    )
+  }
+  if (utf8Length(prefix) > limits.maxPrefixLength) {
+    throw new InvalidArgumentError(
+      `[cellar:knex] prefix "${prefix.slice(0, 64)}" is ${utf8Length(prefix)} bytes; maxPrefixLength is ${limits.maxPrefixLength}`,
+    )
+  }
+  if (typeof maxValueSize !== 'number' || !(maxValueSize > 0)) {
+    throw new InvalidArgumentError(
+      `[cellar:knex] maxValueSize must be a positive number, got ${maxValueSize}`,
+    )
+  }
+  return Object.freeze({
+    atomicCounters: true,
+    atomicAdd: true,
+    locks: true,
+    sharedAcrossProcesses: !ctx.memory,
+    persistent: !ctx.memory,
+    retainsValues: true,
+    raw: false,
+    maxKeyLength: limits.maxKeyLength,
+    maxValueSize,
+    ttlPrecision: 1,
+    readsTtl: true,
+    listsKeys: true,
+    evicts: false,
+  })
 }

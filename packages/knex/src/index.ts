@@ -1,6 +1,5 @@
 export type { KnexAccessOptions, KnexRecordsQuery } from './access.js'
 export { KnexAccess } from './access.js'
-export { KnexLockBackend } from './lock.js'
 export { KnexStore } from './store.js'
 export { createTable, dropTable } from './table.js'
 export type { DialectName, KnexStoreOptions, KnexTableOptions } from './types.js'

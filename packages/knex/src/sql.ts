@@ -48,12 +48,24 @@ export function quoteWith(mark: string, identifier: string): string {
   return mark + identifier.split(mark).join(mark + mark) + mark
 }
 
-/** The escape character of every LIKE the store writes (with an explicit `ESCAPE '!'`). */
-export const LIKE_ESCAPE = '!'
-
-/** A LIKE pattern matching keys that start with `prefix`: `%`, `_` and `!` match themselves. */
-export function likePrefix(prefix: string): string {
-  return `${prefix.replace(/[!%_]/g, (char) => LIKE_ESCAPE + char)}%`
+/**
+ * The smallest string above every string that starts with `prefix`, in code point order (which
+ * is UTF-8 byte order: SQLite's BINARY, PostgreSQL's "C" and MySQL's VARBINARY comparisons), or
+ * `undefined` when there is none (an empty prefix). Keys starting with `prefix` are exactly
+ * those `>= prefix` and `<` this bound: a range the primary key index answers, with no LIKE to
+ * escape and no case folding.
+ */
+export function prefixBound(prefix: string): string | undefined {
+  const points = Array.from(prefix, (char) => char.codePointAt(0) as number)
+  while (points.length > 0) {
+    const last = (points.pop() as number) + 1
+    if (last <= 0x10ffff) {
+      // Never a lone surrogate: it would reach the database as U+FFFD.
+      points.push(last === 0xd800 ? 0xe000 : last)
+      return String.fromCodePoint(...points)
+    }
+  }
+  return undefined
 }
 
 /** Bytes as the drivers bind them, without copying. */
@@ -71,9 +83,13 @@ export function toBytes(value: unknown): Uint8Array {
   return new TextEncoder().encode(String(value))
 }
 
-/** The absolute expiry of a write, in epoch ms; `null` never expires. */
+/**
+ * The absolute expiry of a write, in epoch ms; `null` never expires. A row is alive while
+ * `now <= expires_at`, so a TTL `<= 0` gives a stamp already in the past.
+ */
 export function expiryOf(now: number, ttlMs: number | null): number | null {
   if (ttlMs === null) return null
+  if (ttlMs <= 0) return Math.floor(now) - 1
   return Math.min(Math.ceil(now + ttlMs), Number.MAX_SAFE_INTEGER)
 }
 
@@ -93,14 +109,6 @@ export function placeholders(count: number): string {
 export function toNumber(value: unknown): number | null {
   if (value === null || value === undefined) return null
   return typeof value === 'number' ? value : Number(value)
-}
-
-/** True when bytes are a decimal integer (maybe too large to be a safe counter). */
-export function isDecimal(value: unknown): boolean {
-  if (!(value instanceof Uint8Array)) return false
-  return /^-?\d+$/.test(
-    Buffer.from(value.buffer, value.byteOffset, value.length).toString('latin1'),
-  )
 }
 
 /** Runs raw statements on a knex instance or transaction. */

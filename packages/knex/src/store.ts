@@ -1,29 +1,40 @@
 import {
+  addToCounter,
   assertBytes,
   assertDelta,
   assertKey,
   assertKeys,
+  type IncrementOptions,
   InvalidArgumentError,
   InvalidKeyError,
   Lock,
   type LockOptions,
-  parseDuration,
+  namespacePrefix,
   resolveTtl,
   type Store,
   type StoreCapabilities,
   StoreClosedError,
+  scopedKey,
   type Ttl,
+  unscopedKey,
   utf8Length,
 } from '@cellar/core'
-import createKnex, { type Knex } from 'knex'
-import { type Context, createContext } from './context.js'
+import { type Context, capabilitiesOf, createContext } from './context.js'
 import { backendError } from './errors.js'
 import { KnexLockBackend } from './lock.js'
-import { chunk, DEFAULT_TABLE, execOn, expiryOf, toBuffer, toBytes } from './sql.js'
+import {
+  chunk,
+  DEFAULT_TABLE,
+  execOn,
+  expiryOf,
+  prefixBound,
+  toBuffer,
+  toBytes,
+  toNumber,
+} from './sql.js'
 import type { KnexStoreOptions } from './types.js'
 
 const NAME = 'knex'
-const DEFAULT_PRUNE_MS = 60_000
 // Owner tokens are stored in a VARBINARY(255) column on MySQL; the same limit holds everywhere.
 const MAX_OWNER_BYTES = 255
 
@@ -35,16 +46,21 @@ const MAX_OWNER_BYTES = 255
 export class KnexStore implements Store<Uint8Array>, AsyncDisposable {
   readonly name = NAME
   readonly capabilities: StoreCapabilities
+  // namespace() hands the root's shared state to the new store through this slot; the
+  // constructor empties it at once, so constructors take public options only.
+  static #handoff: Context | undefined
   readonly #ctx: Context
   readonly #options: KnexStoreOptions
   readonly #prefix: string
   readonly #defaultTtl: Ttl
   readonly #maxKeyLength: number
   readonly #locks: KnexLockBackend
+  readonly #root: boolean
   #closed = false
-  #ownsContext = false
 
-  constructor(options: KnexStoreOptions, context?: Context) {
+  constructor(options: KnexStoreOptions) {
+    const handed = KnexStore.#handoff
+    KnexStore.#handoff = undefined
     if (options === null || typeof options !== 'object' || options.knex === undefined) {
       throw new InvalidArgumentError(
         '[cellar:knex] options.knex is required: a knex instance or a knex config',
@@ -57,37 +73,19 @@ export class KnexStore implements Store<Uint8Array>, AsyncDisposable {
     }
     this.#defaultTtl = options.defaultTtl ?? null
     resolveTtl(this.#defaultTtl) // refuse a bad default up front
-    this.#ctx = context ?? this.#createContext(options)
-    const { dialect } = this.#ctx
-    if (!dialect.nulInKeys && this.#prefix.includes('\u0000')) {
-      throw new InvalidArgumentError(
-        `[cellar:knex] prefix contains U+0000, which ${dialect.name} text cannot hold`,
-      )
+    this.#root = handed === undefined
+    this.#ctx = handed ?? createContext(options)
+    try {
+      this.capabilities = capabilitiesOf(this.#ctx, this.#prefix, options.maxValueSize)
+    } catch (error) {
+      if (this.#root) void this.#ctx.close()
+      throw error
     }
-    const { maxKeyLength, maxPrefixLength } = this.#ctx.limits
-    this.#maxKeyLength = maxKeyLength
-    if (utf8Length(this.#prefix) > maxPrefixLength) {
-      throw new InvalidArgumentError(
-        `[cellar:knex] prefix "${this.#prefix.slice(0, 64)}" is ${utf8Length(this.#prefix)} bytes; maxPrefixLength is ${maxPrefixLength}`,
-      )
-    }
-    const memory = this.#ctx.memory
-    this.capabilities = Object.freeze({
-      atomicCounters: true,
-      atomicAdd: true,
-      locks: true,
-      sharedAcrossProcesses: !memory,
-      persistent: !memory,
-      retainsValues: true,
-      raw: false,
-      maxKeyLength: this.#maxKeyLength,
-      maxValueSize: positive(options.maxValueSize ?? dialect.defaultMaxValueSize, 'maxValueSize'),
-      ttlPrecision: 1,
-    })
-    this.#locks = new KnexLockBackend(this.#ctx, this.#prefix)
+    this.#maxKeyLength = this.capabilities.maxKeyLength
+    this.#locks = new KnexLockBackend(this.#ctx, this.#prefix, () => this.#open())
   }
 
-  /** The prefix every key of this store is stored under. */
+  /** The prefix every key of this store is stored under (core's `scopedKey`). */
   get prefix(): string {
     return this.#prefix
   }
@@ -108,7 +106,7 @@ export class KnexStore implements Store<Uint8Array>, AsyncDisposable {
     const ctx = this.#ctx
     try {
       if (!ctx.ready) await ctx.init()
-      const result = await ctx.exec(ctx.sql.get, [this.#prefix + key, ctx.now()])
+      const result = await ctx.exec(ctx.sql.get, [scopedKey(this.#prefix, key), ctx.now()])
       const row = ctx.dialect.rows(result)[0]
       return row === undefined ? undefined : toBytes(row.value)
     } catch (error) {
@@ -123,15 +121,13 @@ export class KnexStore implements Store<Uint8Array>, AsyncDisposable {
     const found = new Map<string, Uint8Array>()
     await this.#ctx.run('getMany', undefined, async (exec, dialect) => {
       const now = this.#ctx.now()
-      for (const run of chunk([...new Set(keys)], this.#ctx.batchSize)) {
-        const full = run.map((key) => this.#prefix + key)
-        const rows = dialect.rows(await exec(this.#ctx.sql.getMany(run.length), [...full, now]))
-        for (const row of rows) {
-          found.set(dialect.keyText(row.key).slice(this.#prefix.length), toBytes(row.value))
-        }
+      const stored = [...new Set(keys)].map((key) => scopedKey(this.#prefix, key))
+      for (const run of chunk(stored, this.#ctx.batchSize)) {
+        const rows = dialect.rows(await exec(this.#ctx.sql.getMany(run.length), [...run, now]))
+        for (const row of rows) found.set(dialect.keyText(row.key), toBytes(row.value))
       }
     })
-    return keys.map((key) => found.get(key))
+    return keys.map((key) => found.get(scopedKey(this.#prefix, key)))
   }
 
   async set(key: string, value: Uint8Array, ttl?: Ttl): Promise<void> {
@@ -139,13 +135,11 @@ export class KnexStore implements Store<Uint8Array>, AsyncDisposable {
     assertBytes(value, key, this.capabilities.maxValueSize)
     const ms = resolveTtl(ttl, this.#defaultTtl, key)
     const ctx = this.#ctx
+    const stored = scopedKey(this.#prefix, key)
     try {
       if (!ctx.ready) await ctx.init()
-      if (ms !== null && ms <= 0) await ctx.exec(ctx.sql.deleteAny(1), [this.#prefix + key])
-      else {
-        const row = [this.#prefix + key, toBuffer(value), expiryOf(ctx.now(), ms)]
-        await ctx.exec(ctx.sql.upsert(1), row)
-      }
+      if (ms !== null && ms <= 0) await ctx.exec(ctx.sql.deleteAny(1), [stored])
+      else await ctx.exec(ctx.sql.upsert(1), [stored, toBuffer(value), expiryOf(ctx.now(), ms)])
     } catch (error) {
       throw backendError('set', error, key)
     }
@@ -165,7 +159,7 @@ export class KnexStore implements Store<Uint8Array>, AsyncDisposable {
     for (const [key, value] of entries) {
       this.#key(key)
       assertBytes(value, key, this.capabilities.maxValueSize)
-      latest.set(this.#prefix + key, toBuffer(value))
+      latest.set(scopedKey(this.#prefix, key), toBuffer(value))
     }
     if (latest.size === 0) return
     if (ms !== null && ms <= 0) {
@@ -193,19 +187,15 @@ export class KnexStore implements Store<Uint8Array>, AsyncDisposable {
     this.#check(key)
     assertBytes(value, key, this.capabilities.maxValueSize)
     const ms = resolveTtl(ttl, this.#defaultTtl, key)
+    const stored = scopedKey(this.#prefix, key)
     return this.#ctx.run('add', key, async (exec, dialect) => {
       const now = this.#ctx.now()
       if (ms !== null && ms <= 0) {
         // Already expired: nothing can be added, but an expired leftover may as well go.
-        await exec(this.#ctx.sql.deleteExpired, [this.#prefix + key, now])
+        await exec(this.#ctx.sql.deleteExpired, [stored, now])
         return false
       }
-      const row = {
-        key: this.#prefix + key,
-        value: toBuffer(value),
-        expiresAt: expiryOf(now, ms),
-        now,
-      }
+      const row = { key: stored, value: toBuffer(value), expiresAt: expiryOf(now, ms), now }
       return dialect.add(exec, this.#ctx.knex, this.#ctx.names, row)
     })
   }
@@ -213,83 +203,136 @@ export class KnexStore implements Store<Uint8Array>, AsyncDisposable {
   async has(key: string): Promise<boolean> {
     this.#check(key)
     return this.#ctx.run('has', key, async (exec, dialect) => {
-      const result = await exec(this.#ctx.sql.has, [this.#prefix + key, this.#ctx.now()])
-      return dialect.rows(result).length > 0
+      const bindings = [scopedKey(this.#prefix, key), this.#ctx.now()]
+      return dialect.rows(await exec(this.#ctx.sql.has, bindings)).length > 0
     })
   }
 
+  /** Resolves true only if a live entry was removed (an expired row counts as absent). */
   async delete(key: string): Promise<boolean> {
     this.#check(key)
-    return (await this.#deleteKeys('delete', [this.#prefix + key], true)) > 0
+    return (await this.#deleteKeys('delete', [scopedKey(this.#prefix, key)], true)) > 0
   }
 
   async deleteMany(keys: readonly string[]): Promise<number> {
     this.#open()
     this.#keys(keys)
     if (keys.length === 0) return 0
-    return this.#deleteKeys(
-      'deleteMany',
-      [...new Set(keys)].map((key) => this.#prefix + key),
-      true,
-    )
+    const stored = [...new Set(keys)].map((key) => scopedKey(this.#prefix, key))
+    return this.#deleteKeys('deleteMany', stored, true)
   }
 
-  async increment(key: string, delta = 1): Promise<number> {
+  /**
+   * Adds `delta` in one statement (MySQL: a short transaction); a missing or expired key starts
+   * at 0 and takes `options.ttl` (else the default TTL) in the same step.
+   */
+  async increment(key: string, delta = 1, options?: IncrementOptions): Promise<number> {
     this.#check(key)
     assertDelta(delta, key)
-    const result = await this.#ctx.run('increment', key, (exec, dialect) =>
-      dialect.increment(exec, this.#ctx.knex, this.#ctx.names, {
-        key: this.#prefix + key,
-        delta,
-        now: this.#ctx.now(),
-      }),
-    )
+    const ms = resolveTtl(options?.ttl, this.#defaultTtl, key)
+    const result = await this.#ctx.run('increment', key, (exec, dialect) => {
+      const now = this.#ctx.now()
+      const op = { key: scopedKey(this.#prefix, key), delta, now, expiresAt: expiryOf(now, ms) }
+      return dialect.increment(exec, this.#ctx.knex, this.#ctx.names, op)
+    })
     if (result.kind === 'ok') return result.value
-    if (result.kind === 'nan') {
-      throw new InvalidArgumentError(
-        `[cellar:knex] cannot increment key "${key}": its value is not an integer counter`,
-        { key, code: 'E_NOT_A_NUMBER' },
-      )
-    }
+    if (result.kind === 'overflow') return addToCounter(result.current, delta, key) // throws
     throw new InvalidArgumentError(
-      `[cellar:knex] counter "${key}" would leave the safe integer range`,
-      { key },
+      `[cellar:knex] cannot increment key "${key}": its value is not a canonical decimal counter`,
+      { key, code: 'E_NOT_A_NUMBER' },
     )
   }
 
-  async clear(): Promise<void> {
-    this.#open()
-    await this.#ctx.run('clear', undefined, async (exec) => {
-      if (this.#prefix === '') {
-        await exec(this.#ctx.sql.clearAll, [])
-        return
-      }
-      const match = this.#ctx.dialect.prefixMatch(this.#ctx.columns.key, this.#prefix)
-      await exec(`${this.#ctx.sql.clearAll} WHERE ${match.sql}`, match.bindings)
+  /** One `UPDATE … WHERE live`; a TTL `<= 0` deletes the live entry. Never revives. */
+  async touch(key: string, ttl: Ttl): Promise<boolean> {
+    this.#check(key)
+    const ms = resolveTtl(ttl, this.#defaultTtl, key)
+    const stored = scopedKey(this.#prefix, key)
+    return this.#ctx.run('touch', key, async (exec, dialect) => {
+      const now = this.#ctx.now()
+      const result =
+        ms !== null && ms <= 0
+          ? await exec(this.#ctx.sql.deleteLive(1), [stored, now])
+          : await exec(this.#ctx.sql.touch, [expiryOf(now, ms), stored, now])
+      return dialect.affected(result) > 0
     })
   }
 
-  /** Deletes every expired row of the table (any prefix); resolves how many went. */
-  async prune(): Promise<number> {
-    this.#open()
-    return this.#ctx.run('prune', undefined, async (exec, dialect) =>
-      dialect.affected(await exec(this.#ctx.sql.prune, [this.#ctx.now()])),
-    )
+  async ttl(key: string): Promise<number | null | undefined> {
+    this.#check(key)
+    return this.#ctx.run('ttl', key, async (exec, dialect) => {
+      const now = this.#ctx.now()
+      const bindings = [scopedKey(this.#prefix, key), now]
+      const row = dialect.rows(await exec(this.#ctx.sql.ttl, bindings))[0]
+      if (row === undefined) return undefined
+      const expiresAt = toNumber(row.expires)
+      // Alive through `now == expires_at`: the remaining time is then 1 ms, never 0.
+      return expiresAt === null ? null : Math.max(1, Math.ceil(expiresAt - now))
+    })
   }
 
-  /** A store sharing this one's knex, tables and sweep, with keys under `<prefix><name>:`. */
+  /**
+   * The live keys of this namespace, read in key order one page (`batchSize` rows) at a time
+   * from the primary-key range of its prefix; nested namespaces' keys are left out.
+   */
+  async *keys(): AsyncGenerator<string, void, undefined> {
+    this.#open()
+    const upper = prefixBound(this.#prefix)
+    const sql = this.#ctx.sql.keysPage(upper !== undefined)
+    let after = this.#prefix
+    for (;;) {
+      this.#open()
+      const page = await this.#ctx.run('keys', undefined, async (exec, dialect) => {
+        const bindings = upper === undefined ? [after] : [after, upper]
+        const rows = dialect.rows(await exec(sql, [...bindings, this.#ctx.now()]))
+        return rows.map((row) => dialect.keyText(row.key))
+      })
+      for (const stored of page) {
+        const key = unscopedKey(this.#prefix, stored)
+        if (key !== undefined) yield key
+      }
+      if (page.length < this.#ctx.batchSize) return
+      after = page[page.length - 1] as string
+    }
+  }
+
+  /** Deletes this namespace's rows (and nested namespaces'): one primary-key range. */
+  async clear(): Promise<void> {
+    this.#open()
+    await this.#ctx.run('clear', undefined, async (exec) => {
+      if (this.#prefix === '') return exec(this.#ctx.sql.clearAll, [])
+      const upper = prefixBound(this.#prefix)
+      const bindings = upper === undefined ? [this.#prefix] : [this.#prefix, upper]
+      return exec(this.#ctx.sql.clearRange(upper !== undefined), bindings)
+    })
+  }
+
+  /** Deletes every expired row of the table (any prefix) now; resolves how many went. */
+  async prune(): Promise<number> {
+    this.#open()
+    return this.#ctx.sweep()
+  }
+
+  /** A store sharing this one's knex, tables and sweep, its keys under core's `namespacePrefix`. */
   namespace(name: string): KnexStore {
     this.#open()
-    assertKey(name)
-    return new KnexStore({ ...this.#options, prefix: `${this.#prefix}${name}:` }, this.#ctx)
+    const prefix = namespacePrefix(this.#prefix, name)
+    KnexStore.#handoff = this.#ctx
+    try {
+      return new KnexStore({ ...this.#options, prefix })
+    } finally {
+      KnexStore.#handoff = undefined
+    }
   }
 
   /**
    * A lock in the locks table, named under this store's prefix; restore one held elsewhere by
-   * passing its `owner`. Fencing tokens keep increasing per name, across releases.
+   * passing its `owner`. Fencing tokens keep increasing per name, across releases. Once this
+   * store (or its root) is closed, every call of the handle rejects with `E_STORE_CLOSED`.
    */
   lock(name: string, options?: LockOptions): Lock {
-    this.#check(name)
+    // No open check here: a handle made after close() refuses its calls, as one made before.
+    this.#key(name)
     const owner = options?.owner
     if (typeof owner === 'string' && utf8Length(owner) > MAX_OWNER_BYTES) {
       throw new InvalidArgumentError(
@@ -301,62 +344,33 @@ export class KnexStore implements Store<Uint8Array>, AsyncDisposable {
   }
 
   /**
-   * Closes this store. The store that was constructed (not a namespace) also stops the sweep
-   * and destroys the knex instance only if it created it from a config.
+   * Closes this store and its lock handles. The store that was constructed (not a namespace)
+   * also closes its namespaces, stops the sweep, and destroys the knex instance only if it
+   * created it from a config; a namespace releases nothing shared.
    */
   async close(): Promise<void> {
     this.#closed = true
-    if (this.#ownsContext) await this.#ctx.close()
+    if (this.#root) await this.#ctx.close()
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }
 
-  async #deleteKeys(operation: string, fullKeys: string[], liveOnly: boolean): Promise<number> {
+  async #deleteKeys(operation: string, stored: string[], liveOnly: boolean): Promise<number> {
     const { sql } = this.#ctx
-    return this.#ctx.run(
-      operation,
-      fullKeys.length === 1 ? fullKeys[0] : undefined,
-      async (exec, dialect) => {
-        const now = this.#ctx.now()
-        let removed = 0
-        for (const run of chunk(fullKeys, this.#ctx.batchSize)) {
-          const result = liveOnly
-            ? await exec(sql.deleteLive(run.length), [...run, now])
-            : await exec(sql.deleteAny(run.length), run)
-          removed += dialect.affected(result)
-        }
-        return removed
-      },
-    )
-  }
-
-  #createContext(options: KnexStoreOptions): Context {
-    this.#ownsContext = true
-    const given = typeof options.knex === 'function'
-    const prune = options.pruneInterval ?? DEFAULT_PRUNE_MS
-    const pruneMs = prune === false ? false : parseDuration(prune, 'pruneInterval')
-    if (pruneMs !== false && !(pruneMs > 0)) {
-      throw new InvalidArgumentError('[cellar:knex] pruneInterval must be positive or false')
-    }
-    const batchSize = options.batchSize ?? 500
-    if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
-      throw new InvalidArgumentError('[cellar:knex] batchSize must be a positive integer')
-    }
-    const knex = given ? (options.knex as Knex) : createKnex(options.knex as Knex.Config)
-    try {
-      return createContext(knex, {
-        ...options,
-        ownsKnex: !given,
-        pruneMs,
-        batchSize,
-        prune: () => this.prune(),
-      })
-    } catch (error) {
-      if (!given) void knex.destroy()
-      throw error
-    }
+    const key = stored.length === 1 ? unscopedKey(this.#prefix, stored[0] as string) : undefined
+    return this.#ctx.run(operation, key, async (exec, dialect) => {
+      const now = this.#ctx.now()
+      let removed = 0
+      for (const run of chunk(stored, this.#ctx.batchSize)) {
+        const result = liveOnly
+          ? await exec(sql.deleteLive(run.length), [...run, now])
+          : await exec(sql.deleteAny(run.length), run)
+        removed += dialect.affected(result)
+      }
+      return removed
+    })
   }
 
   #open(): void {
@@ -384,11 +398,4 @@ export class KnexStore implements Store<Uint8Array>, AsyncDisposable {
     assertKeys(keys)
     for (const key of keys) this.#key(key)
   }
-}
-
-function positive(value: number, what: string): number {
-  if (typeof value !== 'number' || !(value > 0)) {
-    throw new InvalidArgumentError(`[cellar:knex] ${what} must be a positive number, got ${value}`)
-  }
-  return value
 }

@@ -115,17 +115,13 @@ export interface SqlDialect {
   /** Inserts, or takes over an expired row; resolves true if it wrote. */
   add(exec: Exec, knex: Knex, names: TableNames, row: AddRow): Promise<boolean>
   /**
-   * Adds `delta` atomically, keeping the TTL; a missing or expired key starts at 0. A value that
-   * is not a counter, or a sum past the safe integers, leaves the row unchanged.
+   * Adds `delta` atomically; a missing or expired key starts at 0 and takes `op.expiresAt` in
+   * the same step, a live one keeps its expiry. A value that is not a canonical counter, or a
+   * sum past the safe integers, leaves the row unchanged.
    */
   increment(exec: Exec, knex: Knex, names: TableNames, op: IncrementOp): Promise<IncrementResult>
   /** Takes a free or expired lock; resolves the new fencing token or false. */
   acquire(exec: Exec, names: TableNames, op: AcquireOp): Promise<number | false>
-  /**
-   * Keys starting with `prefix`: a LIKE with an explicit ESCAPE, plus an exact guard on dialects
-   * whose LIKE folds case.
-   */
-  prefixMatch(column: string, prefix: string): { sql: string; bindings: unknown[] }
 }
 
 export interface AddRow {
@@ -139,13 +135,15 @@ export interface IncrementOp {
   readonly key: string
   readonly delta: number
   readonly now: number
+  /** The expiry of a counter this increment creates (or takes over from an expired row). */
+  readonly expiresAt: number | null
 }
 
-/** The counter after the write; `nan` and `overflow` mean nothing was changed. */
+/** The counter after the write; `nan` and `overflow` (with the value kept) changed nothing. */
 export type IncrementResult =
   | { readonly kind: 'ok'; readonly value: number }
   | { readonly kind: 'nan' }
-  | { readonly kind: 'overflow' }
+  | { readonly kind: 'overflow'; readonly current: number }
 
 export interface AcquireOp {
   readonly name: string

@@ -34,7 +34,9 @@ for (const { name, target } of targets) {
       expect(await b.acquire()).toBe(2)
       await b.forceRelease()
       expect(await a.acquire()).toBe(3)
-      now += 1_000 // a's lock expires by the store's clock
+      now += 1_000 // held through now == expiry, like a cache entry
+      expect(await b.acquire()).toBe(false)
+      now += 1 // a's lock expires by the store's clock
       expect(await b.acquire()).toBe(4)
       expect(await store.lock('other').acquire()).toBe(1)
       // The row survives release: the owner is cleared and the fence stays.
@@ -57,8 +59,9 @@ for (const { name, target } of targets) {
       now += 4_000
       expect(await lock.remainingTime()).toBe(6_000)
       await lock.extend(20_000)
-      now += 19_999
+      now += 20_000
       expect(await lock.isOwned()).toBe(true)
+      expect(await lock.remainingTime()).toBe(0)
       expect(await store.lock('clocked').acquire()).toBe(false)
       now += 1
       expect(await lock.isLocked()).toBe(false)

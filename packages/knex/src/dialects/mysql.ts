@@ -1,12 +1,13 @@
 import { decodeCounter, InvalidArgumentError } from '@cellar/core'
 import type { Knex } from 'knex'
 import type { TableNames } from '../sql.js'
-import { execOn, LIKE_ESCAPE, likePrefix, placeholders, quoteWith } from '../sql.js'
-import type { IncrementResult, SqlDialect } from '../types.js'
+import { execOn, placeholders, quoteWith } from '../sql.js'
+import type { IncrementOp, IncrementResult, SqlDialect } from '../types.js'
 
 // InnoDB's largest index key with the DYNAMIC row format (the default since MySQL 5.7 / MariaDB 10.2).
 const MAX_INDEX_BYTES = 3072
-const EXPIRED = '`expires_at` IS NOT NULL AND `expires_at` <= ?'
+// A row is alive while now <= expires_at (the boundary rule of every cellar store).
+const EXPIRED = '`expires_at` < ?'
 const DEADLOCK_RETRIES = 5
 
 function rowsOf(result: unknown): Array<Record<string, unknown>> {
@@ -56,11 +57,10 @@ export const mysqlDialect: SqlDialect = {
         `[cellar:knex] maxKeyLength + maxPrefixLength must be an integer of at most ${MAX_INDEX_BYTES} on MySQL/MariaDB (the key column size), got ${columnBytes}`,
       )
     }
-    const index = this.quote(`${names.cacheBase}_expires_at_idx`.slice(0, 64))
-    // CREATE TABLE IF NOT EXISTS holds a metadata lock, so racing creators simply find the table;
-    // the index is declared inline so no creator can stop half-way.
+    // CREATE TABLE IF NOT EXISTS holds a metadata lock, so racing creators simply find the
+    // table. No index on expires_at (the sweep walks the primary key in batches).
     await knex.raw(
-      `CREATE TABLE IF NOT EXISTS ${names.cache} (\`key\` VARBINARY(${columnBytes}) NOT NULL, \`value\` LONGBLOB NOT NULL, \`expires_at\` BIGINT NULL, PRIMARY KEY (\`key\`), INDEX ${index} (\`expires_at\`)) ENGINE=InnoDB`,
+      `CREATE TABLE IF NOT EXISTS ${names.cache} (\`key\` VARBINARY(${columnBytes}) NOT NULL, \`value\` LONGBLOB NOT NULL, \`expires_at\` BIGINT NULL, PRIMARY KEY (\`key\`)) ENGINE=InnoDB`,
     )
     await knex.raw(
       `CREATE TABLE IF NOT EXISTS ${names.locks} (\`name\` VARBINARY(${columnBytes}) NOT NULL, \`owner\` VARBINARY(255) NULL, \`expires_at\` BIGINT NULL, \`fence\` BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (\`name\`)) ENGINE=InnoDB`,
@@ -87,7 +87,7 @@ export const mysqlDialect: SqlDialect = {
   async increment(_exec, knex, names, op) {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await knex.transaction((trx) => incrementIn(trx, names, op.key, op.delta, op.now))
+        return await knex.transaction((trx) => incrementIn(trx, names, op))
       } catch (error) {
         if (error instanceof Refused) return error.result
         if (!isDeadlock(error) || attempt >= DEADLOCK_RETRIES) throw error
@@ -116,39 +116,35 @@ export const mysqlDialect: SqlDialect = {
     // The row appeared meanwhile (someone else's first acquire); it may already be free again.
     return take()
   },
-
-  prefixMatch(column, prefix) {
-    return { sql: `${column} LIKE ? ESCAPE '${LIKE_ESCAPE}'`, bindings: [likePrefix(prefix)] }
-  },
 }
 
 /**
- * Inside one transaction: make the row exist (a missing or expired key becomes "0" without
- * expiry) and hold its lock, read it, write the sum. Arithmetic runs in JS on exactly the bytes
- * core's `decodeCounter` accepts; a refusal rolls back, leaving the value as it was.
+ * Inside one transaction: make the row exist (a missing or expired key becomes "0" with the
+ * creation expiry) and hold its lock, read it, write the sum. Arithmetic runs in JS on exactly
+ * the bytes core's `decodeCounter` accepts; a refusal rolls back, leaving the value as it was.
  */
 async function incrementIn(
   trx: Knex.Transaction,
   names: TableNames,
-  key: string,
-  delta: number,
-  now: number,
+  op: IncrementOp,
 ): Promise<IncrementResult> {
   const exec = execOn(trx)
+  // Assignments run left to right and see earlier ones: `value` goes first so that both read
+  // the old `expires_at`.
   await exec(
-    `INSERT INTO ${names.cache} (\`key\`, \`value\`, \`expires_at\`) VALUES (?, '0', NULL) ON DUPLICATE KEY UPDATE \`value\` = IF(${EXPIRED}, VALUES(\`value\`), \`value\`), \`expires_at\` = IF(${EXPIRED}, NULL, \`expires_at\`)`,
-    [key, now, now],
+    `INSERT INTO ${names.cache} (\`key\`, \`value\`, \`expires_at\`) VALUES (?, '0', ?) ON DUPLICATE KEY UPDATE \`value\` = IF(${EXPIRED}, VALUES(\`value\`), \`value\`), \`expires_at\` = IF(${EXPIRED}, VALUES(\`expires_at\`), \`expires_at\`)`,
+    [op.key, op.expiresAt, op.now, op.now],
   )
   const rows = rowsOf(
-    await exec(`SELECT \`value\` FROM ${names.cache} WHERE \`key\` = ? FOR UPDATE`, [key]),
+    await exec(`SELECT \`value\` FROM ${names.cache} WHERE \`key\` = ? FOR UPDATE`, [op.key]),
   )
   const current = decodeCounter(rows[0]?.value)
   if (current === undefined) throw new Refused({ kind: 'nan' })
-  const next = current + delta
-  if (!Number.isSafeInteger(next)) throw new Refused({ kind: 'overflow' })
+  const next = current + op.delta
+  if (!Number.isSafeInteger(next)) throw new Refused({ kind: 'overflow', current })
   await exec(`UPDATE ${names.cache} SET \`value\` = ? WHERE \`key\` = ?`, [
     Buffer.from(String(next)),
-    key,
+    op.key,
   ])
   return { kind: 'ok', value: next }
 }

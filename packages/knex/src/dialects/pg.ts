@@ -1,6 +1,6 @@
 import type { Knex } from 'knex'
 import type { TableNames } from '../sql.js'
-import { LIKE_ESCAPE, likePrefix, quoteWith } from '../sql.js'
+import { quoteWith } from '../sql.js'
 import type { SqlDialect } from '../types.js'
 import * as onConflict from './on-conflict.js'
 
@@ -11,14 +11,15 @@ const SUM = `${TEXT}::numeric + ?::numeric`
 // No literal question mark anywhere: knex would take it for a binding.
 // Nested CASE, not AND: PostgreSQL may evaluate AND operands in any order, and the cast must
 // only run on a counter.
-const NEXT_VALUE = `CASE WHEN octet_length(c."value") <= 21 AND ${TEXT} ~ '^-{0,1}[0-9]+$' THEN CASE WHEN abs(${SUM}) <= ${Number.MAX_SAFE_INTEGER} THEN convert_to((${SUM})::text, 'UTF8') END END`
+// Canonical decimal only (core's rule): "0", or digits not starting with 0 after an optional "-".
+const NEXT_VALUE = `CASE WHEN octet_length(c."value") <= 17 AND ${TEXT} ~ '^(0|-{0,1}[1-9][0-9]*)$' THEN CASE WHEN abs(${SUM}) <= ${Number.MAX_SAFE_INTEGER} THEN convert_to((${SUM})::text, 'UTF8') END END`
 
 /** One advisory lock for every cellar table creation in a database. */
 const CREATE_LOCK = 'cellar:create-tables'
 
 /**
- * PostgreSQL through `pg`. Keys are `text COLLATE "C"`: bytewise equality and case-sensitive
- * LIKE that can use the primary key index for prefix matches.
+ * PostgreSQL through `pg`. Keys are `text COLLATE "C"`: bytewise equality and byte order, so
+ * a prefix is a primary-key range.
  */
 export const pgDialect: SqlDialect = {
   name: 'pg',
@@ -43,15 +44,12 @@ export const pgDialect: SqlDialect = {
     // Concurrent CREATE TABLE IF NOT EXISTS can still fail on the catalog's unique index in
     // PostgreSQL; a transaction-scoped advisory lock makes racing creators take turns, and
     // transactional DDL means a creator that dies leaves nothing half-made.
-    const index = this.quote(`${names.cacheBase}_expires_at_idx`.slice(0, 63))
+    // No index on expires_at: updating an indexed column rules out HOT updates, so every
+    // rewrite of a row would add entries to both indexes; the sweep walks the primary key.
     await knex.transaction(async (trx) => {
       await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [CREATE_LOCK])
       await trx.raw(
         `CREATE TABLE IF NOT EXISTS ${names.cache} ("key" text COLLATE "C" PRIMARY KEY, "value" bytea NOT NULL, "expires_at" bigint)`,
-      )
-      // Partial: rows without expiry cost no index write; the sweep still uses it.
-      await trx.raw(
-        `CREATE INDEX IF NOT EXISTS ${index} ON ${names.cache} ("expires_at") WHERE "expires_at" IS NOT NULL`,
       )
       await trx.raw(
         `CREATE TABLE IF NOT EXISTS ${names.locks} ("name" text COLLATE "C" PRIMARY KEY, "owner" text, "expires_at" bigint, "fence" bigint NOT NULL DEFAULT 0)`,
@@ -72,10 +70,6 @@ export const pgDialect: SqlDialect = {
 
   acquire(exec, names, op) {
     return onConflict.acquire(this, exec, names, op)
-  },
-
-  prefixMatch(column, prefix) {
-    return { sql: `${column} LIKE ? ESCAPE '${LIKE_ESCAPE}'`, bindings: [likePrefix(prefix)] }
   },
 }
 
