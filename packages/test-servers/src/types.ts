@@ -75,3 +75,29 @@ export interface StartOptions {
    */
   readyTimeout?: number
 }
+
+/** Options for `startRedisSentinel()`. */
+export interface SentinelStartOptions {
+  /**
+   * The master group name the sentinel monitors (ioredis `name`).
+   * @default 'cellar'
+   */
+  name?: string
+  /**
+   * Milliseconds to wait for the sentinel to answer and know its master.
+   * @default 10000
+   */
+  readyTimeout?: number
+}
+
+/** A private Redis master watched by one `redis-sentinel`, both started by this process. */
+export interface RedisSentinelServer {
+  /** The master group name: ioredis `{ sentinels, name }` connects through it. */
+  readonly name: string
+  /** The sentinels' addresses, as ioredis's `sentinels` option takes them. */
+  readonly sentinels: ReadonlyArray<{ readonly host: string; readonly port: number }>
+  /** The master itself (stoppable like any `startRedis()` server). */
+  readonly master: RedisServer
+  /** Stops the sentinel, then the master; resolves once both exited. */
+  stop(): Promise<void>
+}
