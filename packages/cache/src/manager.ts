@@ -1,0 +1,227 @@
+import {
+  CacheGateway,
+  type Duration,
+  InvalidArgumentError,
+  parseDuration,
+  resolveTtl,
+  type Serializer,
+  type Store,
+  type Ttl,
+} from '@cellar/core'
+import { CacheEmitter, type CacheEvents, type CacheListener } from './emitter.js'
+import { UnknownStoreError } from './errors.js'
+import { FailoverStore } from './failover.js'
+import { CacheFake } from './fake.js'
+import { Repository } from './repository.js'
+
+/** Any cellar store. */
+export type AnyStore = Store<Uint8Array> | Store<unknown>
+
+/** A failover list in `stores`: made by `failover([...names])`. */
+export interface FailoverSpec {
+  readonly kind: 'failover'
+  readonly stores: readonly string[]
+  readonly retryAfter?: Duration
+}
+
+/** How a configured store is given: an instance, a lazy factory, or a failover list. */
+export type StoreSource = AnyStore | (() => AnyStore) | FailoverSpec
+
+/** `createCache()`'s configuration, shaped like Laravel's `config/cache.php`. */
+export interface CacheConfig<S extends Record<string, StoreSource>> {
+  /** The store every facade call uses unless `store(name)` picks another. */
+  readonly default: keyof S & string
+  /** Named stores: instances, factories (built on first use) or `failover([...])`. */
+  readonly stores: S
+  /** Every key of this cache lives under this namespace of each store. */
+  readonly prefix?: string
+  /** TTL of writes that omit one; omitted → each store's own default. */
+  readonly ttl?: Ttl
+  /**
+   * Turns values into bytes on byte stores.
+   * @default MessagePack (core's default)
+   */
+  readonly serializer?: Serializer
+  /** Longest TTL a tagged entry may have (`forever` included), so orphans can't pile up. */
+  readonly maxTaggedTtl?: Duration | null
+  /** Allow `tags()` on stores without atomic counters (a concurrent flush may be lost). */
+  readonly allowNonAtomicTags?: boolean
+}
+
+/** A failover store kind for `stores`: calls go to the first of `stores` that is up. */
+export function failover(
+  stores: readonly string[],
+  options: { retryAfter?: Duration } = {},
+): FailoverSpec {
+  return { kind: 'failover', stores: [...stores], ...options }
+}
+
+function isFailover(source: StoreSource): source is FailoverSpec {
+  return (source as FailoverSpec).kind === 'failover'
+}
+
+/** The methods a cache forwards to its default store's repository. */
+type Forwarded = Omit<Repository, 'gateway' | 'storeName' | 'observe'>
+
+/**
+ * The cache facade: Laravel's `Cache` methods on the default store, `store(name)` for the
+ * others (a name not in the configuration is a compile error, and `E_UNKNOWN_STORE` from
+ * untyped code), typed events, `fake()` for tests, `close()` for every store it built.
+ */
+export class CacheManager<N extends string = string> {
+  readonly #config: CacheConfig<Record<N, StoreSource>>
+  readonly #events = new CacheEmitter()
+  readonly #stores = new Map<string, AnyStore>()
+  readonly #repositories = new Map<string, Repository>()
+  readonly #ttl: Ttl
+  readonly #maxTaggedTtl: number | null
+  #fake: CacheFake | undefined
+
+  // Laravel's methods, on the default store (or the fake while one is active).
+  readonly get = this.#forward('get')
+  readonly many = this.#forward('many')
+  readonly put = this.#forward('put')
+  readonly set = this.#forward('set')
+  readonly putMany = this.#forward('putMany')
+  readonly add = this.#forward('add')
+  readonly forever = this.#forward('forever')
+  readonly forget = this.#forward('forget')
+  readonly delete = this.#forward('delete')
+  readonly flush = this.#forward('flush')
+  readonly clear = this.#forward('clear')
+  readonly has = this.#forward('has')
+  readonly missing = this.#forward('missing')
+  readonly pull = this.#forward('pull')
+  readonly increment = this.#forward('increment')
+  readonly decrement = this.#forward('decrement')
+  readonly touch = this.#forward('touch')
+  readonly remember = this.#forward('remember')
+  readonly rememberForever = this.#forward('rememberForever')
+  readonly sear = this.#forward('sear')
+  readonly flexible = this.#forward('flexible')
+  readonly tags = this.#forward('tags')
+  readonly lock = this.#forward('lock')
+  readonly restoreLock = this.#forward('restoreLock')
+
+  constructor(config: CacheConfig<Record<N, StoreSource>>) {
+    const names = Object.keys(config.stores ?? {})
+    if (!names.includes(config.default)) {
+      throw new UnknownStoreError(
+        `[cellar:cache] default store "${String(config.default)}" is not configured (configured: ${names.join(', ') || 'none'})`,
+        names,
+      )
+    }
+    this.#config = config
+    this.#ttl = config.ttl
+    if (config.ttl !== undefined) resolveTtl(config.ttl) // refuse a bad TTL at start
+    const cap = config.maxTaggedTtl
+    this.#maxTaggedTtl =
+      cap === undefined || cap === null ? null : parseDuration(cap, 'maxTaggedTtl')
+  }
+
+  /** The facade over one configured store. */
+  store(name?: N): Repository {
+    if (this.#fake !== undefined) return this.#fake
+    const target = name ?? this.#config.default
+    let repository = this.#repositories.get(target)
+    if (repository === undefined) {
+      const gateway = new CacheGateway(this.#resolve(target), {
+        ...(this.#config.serializer && { serializer: this.#config.serializer }),
+        ...(this.#config.prefix !== undefined && { prefix: this.#config.prefix }),
+      })
+      repository = new Repository(gateway, {
+        storeName: target,
+        events: this.#events,
+        ttl: this.#ttl,
+        maxTaggedTtl: this.#maxTaggedTtl,
+        allowNonAtomicTags: this.#config.allowNonAtomicTags === true,
+      })
+      if (this.#events.active()) repository.observe()
+      this.#repositories.set(target, repository)
+    }
+    return repository
+  }
+
+  /** Adds a listener of a facade event; returns a function that removes it. */
+  on<E extends keyof CacheEvents>(type: E, listener: CacheListener<E>): () => void {
+    const off = this.#events.on(type, listener)
+    for (const repository of this.#repositories.values()) repository.observe()
+    this.#fake?.observe()
+    return off
+  }
+
+  /**
+   * Routes every call (every store name) to an in-process fake that records what the code under
+   * test does; `restore()` on the result (or `using`) puts the real stores back.
+   */
+  fake(): CacheFake {
+    this.#fake = new CacheFake(this.#events, () => {
+      this.#fake = undefined
+    })
+    this.#fake.observe()
+    return this.#fake
+  }
+
+  /** Closes every store this cache built or was given (stores of a failover included). */
+  async close(): Promise<void> {
+    const stores = [...this.#stores.values()]
+    this.#stores.clear()
+    this.#repositories.clear()
+    await Promise.all(stores.map((store) => store.close()))
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close()
+  }
+
+  #forward<K extends keyof Forwarded>(method: K): Forwarded[K] {
+    return ((...args: unknown[]) => {
+      const repository = this.store()
+      return (repository[method] as (...a: unknown[]) => unknown).apply(repository, args)
+    }) as Forwarded[K]
+  }
+
+  #resolve(name: string): AnyStore {
+    const built = this.#stores.get(name)
+    if (built !== undefined) return built
+    const stores = this.#config.stores as Record<string, StoreSource>
+    const source = Object.hasOwn(stores, name) ? stores[name] : undefined
+    if (source === undefined) {
+      const names = Object.keys(stores)
+      throw new UnknownStoreError(
+        `[cellar:cache] no store named "${name}" (configured: ${names.join(', ')})`,
+        names,
+      )
+    }
+    let store: AnyStore
+    if (isFailover(source)) {
+      const members = source.stores.map((member) => {
+        if (member === name) {
+          throw new InvalidArgumentError(`[cellar:cache] failover "${name}" lists itself`)
+        }
+        return { name: member, store: this.#resolve(member) as Store<unknown> }
+      })
+      store = new FailoverStore(members, {
+        ...(source.retryAfter !== undefined && {
+          retryAfterMs: parseDuration(source.retryAfter, 'retryAfter'),
+        }),
+        onFailover: (from, to, error) =>
+          this.#events.emit('failedOver', { store: name, from, to, error }),
+      })
+      // Members are closed on their own; the failover itself owns nothing.
+      return store
+    }
+    store = typeof source === 'function' ? source() : source
+    this.#stores.set(name, store)
+    return store
+  }
+}
+
+/** Builds the cache facade from a configuration; store names are checked by the compiler. */
+export function createCache<const S extends Record<string, StoreSource>>(
+  config: CacheConfig<S>,
+): CacheManager<keyof S & string> {
+  return new CacheManager<keyof S & string>(
+    config as unknown as CacheConfig<Record<keyof S & string, StoreSource>>,
+  )
+}
