@@ -3,24 +3,46 @@ import { badInputGroup } from './groups/bad-input.js'
 import { basicGroup } from './groups/basic.js'
 import { batchGroup } from './groups/batch.js'
 import { clearGroup } from './groups/clear.js'
+import { closingGroup } from './groups/closing.js'
 import { concurrencyGroup } from './groups/concurrency.js'
+import { contractRulesGroup } from './groups/contract-rules.js'
+import { counterTtlGroup } from './groups/counter-ttl.js'
 import { countersGroup } from './groups/counters.js'
 import { discardsGroup } from './groups/discards.js'
+import { exitGroup } from './groups/exit.js'
+import {
+  type ClockedStoreFactory,
+  clockedFactory,
+  expiryBoundaryGroup,
+} from './groups/expiry-boundary.js'
+import { faultsGroup } from './groups/faults.js'
 import { gatewayGroup } from './groups/gateway.js'
 import { keysGroup } from './groups/keys.js'
+import { keysListingGroup } from './groups/keys-listing.js'
 import { lifecycleGroup } from './groups/lifecycle.js'
 import { lockBasicGroup } from './groups/lock-basic.js'
 import { lockTimingGroup } from './groups/lock-timing.js'
+import { namespacesGroup } from './groups/namespaces.js'
+import { touchTtlGroup } from './groups/touch-ttl.js'
 import { ttlGroup } from './groups/ttl.js'
 import { valuesGroup } from './groups/values.js'
 import { registerSuite } from './suite.js'
-import type { ConformanceOptions, GroupDefinition, StoreFactory, TestRunner } from './types.js'
+import type {
+  AnyStore,
+  ConformanceOptions,
+  GroupDefinition,
+  StoreFactory,
+  TestRunner,
+} from './types.js'
 
-/** A suite function: registers its tests with `runner` for stores built by `factory`. */
-export type DescribeSuite = (
+/**
+ * A suite function: registers its tests with `runner` for stores built by `factory`. Generic on
+ * the store type, so `options.sibling` and `options.faults.factory` receive your store class.
+ */
+export type DescribeSuite = <S extends AnyStore>(
   runner: TestRunner,
-  factory: StoreFactory,
-  options?: ConformanceOptions,
+  factory: StoreFactory<S>,
+  options?: ConformanceOptions<S>,
 ) => void
 
 function suite(groups: readonly GroupDefinition[], label: string): DescribeSuite {
@@ -36,12 +58,20 @@ export const STORE_GROUPS: readonly GroupDefinition[] = [
   batchGroup,
   addGroup,
   countersGroup,
+  counterTtlGroup,
   ttlGroup,
+  touchTtlGroup,
   clearGroup,
+  namespacesGroup,
   concurrencyGroup,
   badInputGroup,
+  contractRulesGroup,
   lifecycleGroup,
+  closingGroup,
   discardsGroup,
+  keysListingGroup,
+  faultsGroup,
+  exitGroup,
 ]
 
 /** The lock groups, in the order `describeLock` registers them. */
@@ -83,3 +113,36 @@ export const describeBadInput: DescribeSuite = suite([badInputGroup], 'store con
 export const describeLifecycle: DescribeSuite = suite([lifecycleGroup], 'store conformance')
 /** The contract of a store that keeps nothing (`retainsValues: false`). */
 export const describeDiscards: DescribeSuite = suite([discardsGroup], 'store conformance')
+/** `keys()`: exactly the live keys of a namespace (skipped when `listsKeys` is false). */
+export const describeKeysListing: DescribeSuite = suite([keysListingGroup], 'store conformance')
+/** Backend failures and recovery, through `options.faults` (skipped without it). */
+export const describeFaults: DescribeSuite = suite([faultsGroup], 'store conformance')
+/** A child process that closes its gateway must exit, through `options.exit` (skipped without it). */
+export const describeExit: DescribeSuite = suite([exitGroup], 'store conformance')
+/** increment with a ttl: applied only when the increment creates the counter. */
+export const describeCounterTtl: DescribeSuite = suite([counterTtlGroup], 'store conformance')
+/** touch(key, ttl) and ttl(key), through namespaces too. */
+export const describeTouchTtl: DescribeSuite = suite([touchTtlGroup], 'store conformance')
+/** Namespaces that cannot alias the parent's keys, siblings or nested namespaces. */
+export const describeNamespaces: DescribeSuite = suite([namespacesGroup], 'store conformance')
+/** Zero durations, lone surrogates, expired deletes, the safe range, canonical counters, -0. */
+export const describeContractRules: DescribeSuite = suite([contractRulesGroup], 'store conformance')
+/** The closing rule: root, namespaces, lock handles and gateways. */
+export const describeClosing: DescribeSuite = suite([closingGroup], 'store conformance')
+
+/**
+ * The expiry boundary (alive at exactly `t + ttl`, gone 1 ms later) for stores that accept an
+ * injected clock: `build(now)` returns a store that reads time from `now`. Registers the group
+ * twice, with a clock starting at 0 and one starting at `Date.now()`.
+ */
+export function describeExpiryBoundary<S extends AnyStore>(
+  runner: TestRunner,
+  build: ClockedStoreFactory<S>,
+  options: ConformanceOptions<S> = {},
+): void {
+  const groups = [expiryBoundaryGroup]
+  const fromZero = clockedFactory(build, () => 0)
+  const fromNow = clockedFactory(build, Date.now)
+  registerSuite(runner, fromZero, options, groups, 'store conformance (clock from 0)')
+  registerSuite(runner, fromNow, options, groups, 'store conformance (clock from Date.now())')
+}

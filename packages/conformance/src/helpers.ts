@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { setTimeout as delay } from 'node:timers/promises'
-import { inspect } from 'node:util'
 import type { CellarErrorCode } from '@cellar/core'
+import { preview } from './preview.js'
 
 const encoder = new TextEncoder()
 
@@ -19,14 +19,6 @@ export function randomKey(prefix = 'k'): string {
 /** UTF-8 bytes of `text`. */
 export function bytes(text: string): Uint8Array {
   return encoder.encode(text)
-}
-
-function preview(value: unknown): string {
-  if (value instanceof Uint8Array) {
-    const hex = Buffer.from(value.buffer, value.byteOffset, Math.min(value.byteLength, 32))
-    return `Uint8Array(${value.byteLength}) ${hex.toString('hex')}${value.byteLength > 32 ? '…' : ''}`
-  }
-  return inspect(value, { depth: 3, maxStringLength: 80 })
 }
 
 /**

@@ -5,20 +5,30 @@ export {
   describeBasic,
   describeBatch,
   describeClear,
+  describeClosing,
   describeConcurrency,
   describeConformance,
+  describeContractRules,
   describeCounters,
+  describeCounterTtl,
   describeDiscards,
+  describeExit,
+  describeExpiryBoundary,
+  describeFaults,
   describeGatewayValues,
   describeKeys,
+  describeKeysListing,
   describeLifecycle,
   describeLock,
+  describeNamespaces,
   describeStore,
+  describeTouchTtl,
   describeTtl,
   describeValues,
   LOCK_GROUPS,
   STORE_GROUPS,
 } from './describe.js'
+export type { ClockedStoreFactory } from './groups/expiry-boundary.js'
 export {
   assertMiss,
   assertRejectsWithCode,
@@ -27,14 +37,19 @@ export {
   randomKey,
   sleep,
 } from './helpers.js'
+export { preview } from './preview.js'
 export type { RecordedResult, RecordedTest, RecordingRunner } from './recording-runner.js'
 export { createRecordingRunner } from './recording-runner.js'
-export { defaultTiming } from './settings.js'
+export { assertRejectsAsync } from './rejects.js'
+export { CAPABILITY_KEYS, defaultTiming, settingsProblems } from './settings.js'
 export { registerSuite } from './suite.js'
 export type {
   AnyStore,
+  BareTest,
   ConformanceCapabilities,
   ConformanceOptions,
+  ExitCheck,
+  FaultHook,
   GroupApi,
   GroupDefinition,
   GroupTestOptions,

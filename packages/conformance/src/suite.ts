@@ -1,7 +1,9 @@
 import type { Store } from '@cellar/core'
+import { lockOf } from './groups/shared.js'
 import { declaresAll, resolveSettings } from './settings.js'
 import type {
   AnyStore,
+  BareTest,
   ConformanceOptions,
   GroupDefinition,
   StoreFactory,
@@ -44,21 +46,41 @@ async function clearAndClose(store: AnyStore): Promise<void> {
   await store.close()
 }
 
-/** Builds a fresh store, runs `fn`, then runs deferred cleanups and clears and closes the store. */
-async function runWithStore(
-  factory: StoreFactory,
+/** Frees a lock a test left behind; a store the test closed on purpose holds nothing to free. */
+async function forceReleaseQuietly(store: Store<unknown>, name: string): Promise<void> {
+  try {
+    await lockOf(store, name).forceRelease()
+  } catch (error) {
+    if ((error as { code?: unknown } | null)?.code !== 'E_STORE_CLOSED') throw error
+  }
+}
+
+/** Runs `fn` with a kit, then its deferred cleanups (latest first); rethrows the first failure. */
+async function runWithKit(
   settings: SuiteSettings,
-  fn: StoreTest,
+  store: AnyStore | undefined,
+  fn: (kit: TestKit) => Promise<void>,
+  finish: () => Promise<void>,
 ): Promise<void> {
-  const store = (await factory()) as Store<unknown>
   const cleanups: Array<() => unknown> = []
+  const held = new Map<AnyStore, Set<string>>()
   const kit: TestKit = {
     settings,
     defer: (cleanup) => {
       cleanups.push(cleanup)
     },
+    lock: (owner, name, options) => {
+      const lock = lockOf(owner as Store<unknown>, name, options)
+      const names = held.get(owner) ?? new Set<string>()
+      held.set(owner, names)
+      if (!names.has(name)) {
+        names.add(name)
+        cleanups.push(() => forceReleaseQuietly(owner as Store<unknown>, name))
+      }
+      return lock
+    },
     sibling: async () => {
-      if (settings.sibling === undefined) {
+      if (settings.sibling === undefined || store === undefined) {
         throw new TypeError('[cellar:conformance] this test needs options.sibling')
       }
       const other = await settings.sibling(store)
@@ -68,7 +90,7 @@ async function runWithStore(
   }
   let failure: { error: unknown } | undefined
   try {
-    await fn(store, kit)
+    await fn(kit)
   } catch (error) {
     failure = { error }
   }
@@ -80,11 +102,30 @@ async function runWithStore(
     }
   }
   try {
-    await clearAndClose(store)
+    await finish()
   } catch (error) {
     failure ??= { error }
   }
   if (failure !== undefined) throw failure.error
+}
+
+/** Builds a fresh store, runs `fn`, then runs deferred cleanups and clears and closes the store. */
+async function runWithStore(
+  factory: StoreFactory,
+  settings: SuiteSettings,
+  fn: StoreTest,
+): Promise<void> {
+  const store = (await factory()) as Store<unknown>
+  await runWithKit(
+    settings,
+    store,
+    (kit) => fn(store, kit),
+    () => clearAndClose(store),
+  )
+}
+
+function runBare(settings: SuiteSettings, fn: BareTest): Promise<void> {
+  return runWithKit(settings, undefined, fn, async () => {})
 }
 
 function registerGroup(
@@ -101,12 +142,25 @@ function registerGroup(
     }
     group.define({
       settings,
+      factory,
       test: (title, fn, options) => {
         if (options?.skip !== undefined) {
           registerSkipped(runner, `${title} — skipped: ${options.skip}`)
           return
         }
-        runner.test(title, () => runWithStore(factory, settings, fn), settings.timeout)
+        const build = options?.factory ?? factory
+        runner.test(
+          title,
+          () => runWithStore(build, settings, fn),
+          options?.timeout ?? settings.timeout,
+        )
+      },
+      bare: (title, fn, options) => {
+        if (options?.skip !== undefined) {
+          registerSkipped(runner, `${title} — skipped: ${options.skip}`)
+          return
+        }
+        runner.test(title, () => runBare(settings, fn), options?.timeout ?? settings.timeout)
       },
     })
   })
@@ -123,10 +177,10 @@ function closeQuietly(store: AnyStore): void {
  * Registers `groups` under one outer `describe`. Capabilities come from `options`, else from a
  * probe store built by `factory` during collection (closed right away, nothing written).
  */
-export function registerSuite(
+export function registerSuite<S extends AnyStore>(
   runner: TestRunner,
-  factory: StoreFactory,
-  options: ConformanceOptions,
+  factory: StoreFactory<S>,
+  options: ConformanceOptions<S>,
   groups: readonly GroupDefinition[],
   label: string,
 ): void {
@@ -134,9 +188,25 @@ export function registerSuite(
   if (typeof factory !== 'function') {
     throw new TypeError('[cellar:conformance] factory must be a function returning a store')
   }
-  const registerAll = (settings: SuiteSettings) => {
+  // The store type only matters to the caller's callbacks; inside, any store will do.
+  const plain = options as unknown as ConformanceOptions
+  const register = (
+    declared: AnyStore['capabilities'] | undefined,
+    storeName: string | undefined,
+  ) => {
+    let settings: SuiteSettings
+    try {
+      settings = resolveSettings(declared, plain, storeName)
+    } catch (error) {
+      // A misspelled or missing capability fails one test, with the reason, not the collection.
+      runner.test('options and declared capabilities are valid', () => {
+        throw error
+      })
+      return
+    }
     for (const group of groups) registerGroup(runner, factory, settings, group)
   }
+  const title = `${options.name ?? 'store'} ${label}`
   const failing = (title: string, error: unknown) => {
     runner.describe(title, () => {
       runner.test('the factory builds a store (needed to read its capabilities)', () => {
@@ -144,23 +214,22 @@ export function registerSuite(
       })
     })
   }
-  if (declaresAll(options)) {
-    const settings = resolveSettings(undefined, options, undefined)
-    runner.describe(`${settings.name} ${label}`, () => registerAll(settings))
+  if (declaresAll(plain)) {
+    runner.describe(title, () => register(undefined, undefined))
     return
   }
   let probe: AnyStore | Promise<AnyStore>
   try {
     probe = factory()
   } catch (error) {
-    failing(`${options.name ?? 'store'} ${label}`, error)
+    failing(title, error)
     return
   }
   if (isPromiseLike(probe)) {
     const pending = probe
     // Avoid an unhandled rejection before the describe callback awaits it.
     pending.catch(noop)
-    runner.describe(`${options.name ?? 'store'} ${label}`, async () => {
+    runner.describe(title, async () => {
       let store: AnyStore
       try {
         store = await pending
@@ -171,11 +240,13 @@ export function registerSuite(
         return
       }
       closeQuietly(store)
-      registerAll(resolveSettings(store.capabilities, options, store.name))
+      register(store.capabilities, store.name)
     })
     return
   }
   closeQuietly(probe)
-  const settings = resolveSettings(probe.capabilities, options, probe.name)
-  runner.describe(`${settings.name} ${label}`, () => registerAll(settings))
+  const store = probe
+  runner.describe(`${options.name ?? store.name ?? 'store'} ${label}`, () =>
+    register(store.capabilities, store.name),
+  )
 }

@@ -1,4 +1,4 @@
-import type { Store, StoreCapabilities } from '@cellar/core'
+import type { Lock, LockOptions, Store, StoreCapabilities } from '@cellar/core'
 
 /** A test body as every runner accepts it. */
 export type TestFunction = () => void | Promise<void>
@@ -48,10 +48,53 @@ export interface Timing {
 export type ConformanceCapabilities = Omit<StoreCapabilities, 'persistent'>
 
 /**
- * Options of `describeStore`, `describeLock` and every group. Capability fields override what
- * the store declares (both for skipping and for limits such as `maxKeyLength`).
+ * How the **faults** group takes the backend away and brings it back (a server the hook may
+ * stop, a TCP proxy it closes, a directory it replaces). Stores come from `factory`, else from
+ * the suite's factory; `stop()` must make every call of those stores fail, `start()` must let
+ * them (or their reconnecting clients) work again.
  */
-export interface ConformanceOptions extends Partial<ConformanceCapabilities> {
+export interface FaultHook<S extends AnyStore = AnyStore> {
+  /** Builds a store over the backend `stop`/`start` control; defaults to the suite's factory. */
+  factory?: StoreFactory<S>
+  /** Makes the backend unreachable (stop the server, close the proxy, remove the directory). */
+  stop(): unknown
+  /** Brings the backend back, on the same address. */
+  start(): unknown
+  /**
+   * How long one call may take to settle while the backend is down before the test fails with
+   * "hung" (a generous bound, not a performance check).
+   * @default 10_000
+   */
+  deadline?: number
+}
+
+/**
+ * The child process the **exit** group runs: a module that builds a store the way an
+ * application does (owning its connections), which the child wraps in
+ * `new CacheGateway(store, { prefix: 'app' })`, writes to, closes, and must then exit on its own.
+ */
+export interface ExitCheck {
+  /**
+   * Absolute path of an ES module (or TypeScript, with `execArgv: ['--import', 'tsx']`) that
+   * exports `createStore(): Store | Promise<Store>`. `@cellar/core` is resolved from its folder.
+   */
+  module: string
+  /** Extra environment of the child (server URLs); added to `process.env`. */
+  env?: Readonly<Record<string, string>>
+  /**
+   * Node flags of the child, e.g. `['--import', 'tsx']` for a TypeScript module.
+   * @default []
+   */
+  execArgv?: readonly string[]
+}
+
+/**
+ * Options of `describeStore`, `describeLock` and every group. Capability fields override what
+ * the store declares (both for skipping and for limits such as `maxKeyLength`). Generic on the
+ * store type, so `sibling` and `faults.factory` see your store class without a cast.
+ */
+export interface ConformanceOptions<S extends AnyStore = AnyStore>
+  extends Partial<ConformanceCapabilities> {
   /**
    * Title of the outer `describe`.
    * @default store.name
@@ -71,7 +114,11 @@ export interface ConformanceOptions extends Partial<ConformanceCapabilities> {
    * Another client (own connection or instance) over the same keys as `store`. Enables the
    * cross-client tests (visibility, atomic counters, atomic add, lock exclusion).
    */
-  sibling?: (store: AnyStore) => AnyStore | Promise<AnyStore>
+  sibling?: (store: S) => AnyStore | Promise<AnyStore>
+  /** Enables the **faults** group: stop and restart the backend (see `FaultHook`). */
+  faults?: FaultHook<S>
+  /** Enables the **exit** group: a child process that must exit after closing (see `ExitCheck`). */
+  exit?: ExitCheck
 }
 
 /** Everything a group knows when it registers its tests. */
@@ -80,7 +127,9 @@ export interface SuiteSettings {
   readonly capabilities: ConformanceCapabilities
   readonly timing: Timing
   readonly timeout: number
-  readonly sibling: ConformanceOptions['sibling']
+  readonly sibling: ((store: AnyStore) => AnyStore | Promise<AnyStore>) | undefined
+  readonly faults: FaultHook | undefined
+  readonly exit: ExitCheck | undefined
 }
 
 /** What a test body receives besides the store. */
@@ -91,6 +140,11 @@ export interface TestKit {
   sibling(): Promise<AnyStore>
   /** Runs `cleanup` after the test, before the store is cleared and closed. */
   defer(cleanup: () => unknown): void
+  /**
+   * `store.lock(name, options)`, force-released after the test so no lock outlives it on a
+   * shared backend; fails clearly when the store declares locks but has no `lock()`.
+   */
+  lock(store: AnyStore, name: string, options?: LockOptions): Lock
 }
 
 /** A test body: the fresh store, plus the kit. */
@@ -99,12 +153,23 @@ export type StoreTest = (store: Store<unknown>, kit: TestKit) => Promise<void>
 /** One test of a group; `skip` set means it is registered as skipped with that reason. */
 export interface GroupTestOptions {
   skip?: string | undefined
+  /** Builds this test's store instead of the suite's factory (the faults group's stores). */
+  factory?: StoreFactory | undefined
+  /** Runner timeout of this test, when it needs more than `settings.timeout`. */
+  timeout?: number | undefined
 }
+
+/** A test body that needs no store (it runs a child process, say). */
+export type BareTest = (kit: TestKit) => Promise<void>
 
 /** The registration API a group's `define` receives. */
 export interface GroupApi {
   readonly settings: SuiteSettings
+  /** The suite's factory (what `test` builds its stores with). */
+  readonly factory: StoreFactory
   test(title: string, fn: StoreTest, options?: GroupTestOptions): void
+  /** Registers a test that builds no store; `kit.sibling()` is unavailable there. */
+  bare(title: string, fn: BareTest, options?: Pick<GroupTestOptions, 'skip' | 'timeout'>): void
 }
 
 /** A named group of tests and when it does not apply. */

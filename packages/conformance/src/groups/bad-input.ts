@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import type { CellarErrorCode, Store } from '@cellar/core'
 import { assertRejectsWithCode, assertSameBytes, bytes, randomKey } from '../helpers.js'
+import { preview } from '../preview.js'
+import { assertRejectsAsync } from '../rejects.js'
 import type { GroupDefinition } from '../types.js'
 
 type KeyCall = [string, (store: Store<unknown>, key: string) => Promise<unknown>]
@@ -24,13 +26,74 @@ async function refusedByAll(store: Store<unknown>, key: unknown, code: CellarErr
   }
 }
 
+type BadCall = readonly [string, (store: Store<unknown>) => unknown, CellarErrorCode]
+
+/** One bad call per method and per kind of bad argument, with the code it must reject with. */
+function badCalls(raw: boolean): BadCall[] {
+  const v = bytes('v')
+  const calls: BadCall[] = [
+    ['get("")', (s) => s.get(''), 'E_INVALID_KEY'],
+    ['getMany([""])', (s) => s.getMany(['']), 'E_INVALID_KEY'],
+    ['getMany("k") (not an array)', (s) => s.getMany('k' as never), 'E_INVALID_ARGUMENT'],
+    ['set("")', (s) => s.set('', v), 'E_INVALID_KEY'],
+    ['set(k, v, NaN)', (s) => s.set('k', v, Number.NaN), 'E_INVALID_ARGUMENT'],
+    ['setMany([["", v]])', (s) => s.setMany([['', v]]), 'E_INVALID_KEY'],
+    ['setMany(entries, "soon")', (s) => s.setMany([['k', v]], 'soon'), 'E_INVALID_ARGUMENT'],
+    ['add("")', (s) => s.add('', v), 'E_INVALID_KEY'],
+    ['add(k, v, NaN)', (s) => s.add('k', v, Number.NaN), 'E_INVALID_ARGUMENT'],
+    ['has("")', (s) => s.has(''), 'E_INVALID_KEY'],
+    ['delete("")', (s) => s.delete(''), 'E_INVALID_KEY'],
+    ['deleteMany([""])', (s) => s.deleteMany(['']), 'E_INVALID_KEY'],
+    ['increment("")', (s) => s.increment(''), 'E_INVALID_KEY'],
+    ['increment(k, 1.5)', (s) => s.increment('k', 1.5), 'E_INVALID_ARGUMENT'],
+    [
+      'increment(k, 1, { ttl: NaN })',
+      (s) => s.increment('k', 1, { ttl: Number.NaN }),
+      'E_INVALID_ARGUMENT',
+    ],
+    ['touch("")', (s) => s.touch('', 1000), 'E_INVALID_KEY'],
+    ['touch(k, NaN)', (s) => s.touch('k', Number.NaN), 'E_INVALID_ARGUMENT'],
+    ['ttl("")', (s) => s.ttl(''), 'E_INVALID_KEY'],
+  ]
+  if (!raw) {
+    calls.push(
+      ['set(k, "text")', (s) => s.set('k', 'text'), 'E_INVALID_ARGUMENT'],
+      ['add(k, null)', (s) => s.add('k', null), 'E_INVALID_ARGUMENT'],
+    )
+  }
+  return calls
+}
+
+/**
+ * A bad namespace or lock name: `make()` (a synchronous method) throws E_INVALID_KEY, or the
+ * handle it returns refuses its first call with E_INVALID_KEY.
+ */
+async function refusedName<T>(
+  make: () => T,
+  use: (handle: T) => Promise<unknown>,
+  label: string,
+): Promise<void> {
+  let handle: T
+  try {
+    handle = make()
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code
+    if (code !== 'E_INVALID_KEY') {
+      assert.fail(`${label}: expected E_INVALID_KEY, got ${preview(error)}`)
+    }
+    return
+  }
+  await assertRejectsWithCode(() => use(handle), 'E_INVALID_KEY', `${label} was accepted, then`)
+}
+
 const MIB = 1024 * 1024
 
 /** Bad keys and values are refused with typed errors, and nothing is written half-way. */
 export const badInputGroup: GroupDefinition = {
   title: 'bad input',
   define({ test, settings }) {
-    const { raw, retainsValues, maxKeyLength, maxValueSize } = settings.capabilities
+    const { raw, retainsValues, maxKeyLength, maxValueSize, readsTtl, ttlPrecision } =
+      settings.capabilities
     const keyLimit = Number.isFinite(maxKeyLength)
       ? undefined
       : 'maxKeyLength is Infinity (no key length limit declared)'
@@ -55,12 +118,56 @@ export const badInputGroup: GroupDefinition = {
       })
     }
 
-    test('bad input rejects the returned promise instead of throwing synchronously', async (store) => {
-      let promise: Promise<unknown> | undefined
-      assert.doesNotThrow(() => {
-        promise = store.get('')
-      }, 'get("") threw synchronously')
-      await assertRejectsWithCode(() => promise, 'E_INVALID_KEY')
+    test('every method rejects bad input as a promise, never a synchronous throw', async (store) => {
+      for (const [label, call, code] of badCalls(raw)) {
+        await assertRejectsAsync(() => call(store), code, label)
+      }
+    })
+
+    test('namespace("") and lock("") are refused with E_INVALID_KEY', async (store) => {
+      await refusedName(
+        () => store.namespace(''),
+        (ns) => ns.get('k'),
+        'namespace("")',
+      )
+      if (typeof store.lock === 'function') {
+        const lock = store.lock.bind(store)
+        await refusedName(
+          () => lock(''),
+          (handle) => handle.acquire(),
+          'lock("")',
+        )
+      }
+    })
+
+    test('fractional TTLs (1500.5 ms) are accepted by set, setMany, add, touch and increment', async (store) => {
+      const ttl = 1500.5
+      const [set, many, added, touched, counter] = [1, 2, 3, 4, 5].map(() => randomKey()) as [
+        string,
+        string,
+        string,
+        string,
+        string,
+      ]
+      await store.set(set, bytes('v'), ttl)
+      await store.setMany([[many, bytes('v')]], ttl)
+      assert.equal(await store.add(added, bytes('v'), ttl), retainsValues, 'add with ttl 1500.5')
+      await store.set(touched, bytes('v'))
+      assert.equal(await store.touch(touched, ttl), retainsValues, 'touch with ttl 1500.5')
+      assert.equal(await store.increment(counter, 1, { ttl }), 1, 'increment with ttl 1500.5')
+      if (!retainsValues) return
+      const keys = [set, many, added, touched, counter]
+      for (const key of keys) assert.equal(await store.has(key), true, `"${key}" should be present`)
+      if (!readsTtl) return
+      // Rounded up at the store's edge, never to 0: at most one precision step above 1500.5.
+      const bound = Math.ceil(ttl / ttlPrecision) * ttlPrecision
+      for (const key of keys) {
+        const left = await store.ttl(key)
+        assert.ok(
+          typeof left === 'number' && Number.isInteger(left) && left > 0 && left <= bound,
+          `ttl("${key}") should be a whole number of ms in (0, ${bound}], got ${String(left)}`,
+        )
+      }
     })
 
     test(

@@ -15,6 +15,8 @@ const calls: Call[] = [
   ['delete', (store) => store.delete('k')],
   ['deleteMany', (store) => store.deleteMany(['k'])],
   ['increment', (store) => store.increment('k')],
+  ['touch', (store) => store.touch('k', 1000)],
+  ['ttl', (store) => store.ttl('k')],
   ['clear', (store) => store.clear()],
 ]
 
@@ -26,6 +28,9 @@ const BOOLEAN_CAPABILITIES = [
   'persistent',
   'retainsValues',
   'raw',
+  'readsTtl',
+  'listsKeys',
+  'evicts',
 ] as const
 
 /** Declared identity, close() and what a closed store does. */
@@ -43,6 +48,7 @@ export const lifecycleGroup: GroupDefinition = {
         assert.ok(caps[key] > 0, `capabilities.${key} must be a positive number`)
       }
       assert.equal(caps.locks, typeof store.lock === 'function', 'locks ⇔ lock() exists')
+      assert.equal(caps.listsKeys, typeof store.keys === 'function', 'listsKeys ⇔ keys() exists')
     })
 
     test('a namespace declares the same capabilities', async (store) => {
