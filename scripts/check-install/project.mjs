@@ -1,0 +1,184 @@
+// One package's check, as a new user would meet it: a scratch npm project (no workspace), the
+// README's install commands with every @cellar/* name swapped for its packed tarball, then the
+// README's first sample type-checked and run as ES module and as CommonJS.
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { buildAddons, deniedScripts } from './native.mjs'
+import { argName, cjsSource, esmSource, firstSample, installArgs, installLines } from './readme.mjs'
+import { run, tail } from './run.mjs'
+import { pointAt, serversFor } from './services.mjs'
+
+/** Tooling every check adds after the README's own lines, at the repository's versions. */
+function toolingArgs(root) {
+  const { devDependencies } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+  return ['--save-dev', `typescript@${devDependencies.typescript}`, '@types/node@^20']
+}
+
+const TSCONFIG = {
+  compilerOptions: {
+    target: 'ES2022',
+    lib: ['ES2022'],
+    module: 'NodeNext',
+    moduleResolution: 'NodeNext',
+    types: ['node'],
+    strict: true,
+    esModuleInterop: true,
+    skipLibCheck: false,
+    outDir: 'out',
+    sourceMap: true,
+  },
+  files: ['sample.mts', 'sample.cts'],
+}
+
+const RUN_TIMEOUT_MS = 30_000
+
+/**
+ * Checks one package. `pkg` has name, dir, readme (path); `context` has root, tmp, tarballs
+ * (name → path) and npmEnv. Resolves { status: 'pass' | 'fail' | 'skipped-run', steps, problems }.
+ */
+export async function checkPackage(pkg, context) {
+  const steps = []
+  const problems = []
+  const readmeName = relative(context.root, pkg.readme)
+  const at = (line) => `${readmeName}:${line}`
+  const step = (name, seconds, detail = '') => steps.push({ name, seconds, detail })
+  const fail = (text, output) => {
+    problems.push(output ? `${text}\n${tail(output)}` : text)
+    return { status: 'fail', steps, problems }
+  }
+
+  const text = readFileSync(pkg.readme, 'utf8')
+  const lines = installLines(text)
+  const sample = firstSample(text)
+  if (lines.length === 0) return fail(`${readmeName}: no \`npm install\` line in an sh block`)
+  if (!sample) return fail(`${readmeName}: no \`\`\`ts sample`)
+
+  const dir = mkdtempSync(join(context.tmp, `${pkg.name.replace(/^@cellar\//, '')}-`))
+  writeFileSync(
+    join(dir, 'package.json'),
+    `${JSON.stringify({ name: 'scratch', private: true, type: 'module', allowScripts: deniedScripts() }, null, 2)}\n`,
+  )
+
+  const installed = new Set()
+  for (const { line, command } of lines) {
+    const args = []
+    for (const arg of installArgs(command)) {
+      const name = argName(arg)
+      if (name?.startsWith('@cellar/')) {
+        const tarball = context.tarballs.get(name)
+        if (!tarball)
+          return fail(
+            `${at(line)}: \`${command}\` names ${name}, which has no tarball (not published, or pnpm pack failed)`,
+          )
+        args.push(tarball)
+      } else {
+        args.push(arg)
+      }
+      if (name) installed.add(name)
+    }
+    const result = await run('npm', ['install', ...args], { cwd: dir, env: context.npmEnv })
+    step(`npm install (README line ${line})`, result.seconds)
+    if (result.code !== 0) {
+      return fail(
+        `${at(line)}: \`${command}\` fails in a fresh npm project (exit ${result.code})`,
+        result.output,
+      )
+    }
+  }
+
+  for (const note of await buildAddons(dir)) {
+    if (!note.ok) return fail(`${readmeName}: ${note.text}`, note.output)
+    step('native addon', 0, note.text)
+  }
+
+  const tree = await run('npm', ['ls', '--all'], { cwd: dir, env: context.npmEnv })
+  step('npm ls --all', tree.seconds)
+  if (tree.code !== 0) {
+    const bad = tree.output.split('\n').filter((l) => /invalid|missing|ERR|UNMET/.test(l))
+    return fail(
+      `${at(lines[0].line)}: the installed tree is invalid after the README's install line (npm ls --all):\n${bad.map((l) => `    ${l}`).join('\n')}`,
+    )
+  }
+
+  const missing = sample.imports.filter(
+    (name) => !existsSync(join(dir, 'node_modules', name, 'package.json')),
+  )
+  if (missing.length > 0) {
+    return fail(
+      `${at(lines[0].line)}: the sample (${at(sample.start)}) imports ${missing.join(', ')}, which the install line does not install`,
+    )
+  }
+
+  const tooling = await run('npm', ['install', ...toolingArgs(context.root)], {
+    cwd: dir,
+    env: context.npmEnv,
+  })
+  step('npm install typescript @types/node', tooling.seconds)
+  if (tooling.code !== 0) {
+    return fail(
+      `${at(lines[0].line)}: a later \`npm install\` in the project fails after the README's line (exit ${tooling.code})`,
+      tooling.output,
+    )
+  }
+
+  const servers = await serversFor(sample.imports)
+  const pointed = pointAt(sample.lines.join('\n'), servers)
+  const runnable = { ...sample, lines: pointed.text.split('\n') }
+  for (const note of pointed.notes) step('server', 0, note)
+  writeFileSync(join(dir, 'sample.mts'), esmSource(runnable))
+  writeFileSync(join(dir, 'sample.cts'), cjsSource(runnable))
+  writeFileSync(join(dir, 'tsconfig.json'), `${JSON.stringify(TSCONFIG, null, 2)}\n`)
+
+  const tsc = await run(join(dir, 'node_modules/.bin/tsc'), ['-p', '.', '--pretty', 'false'], {
+    cwd: dir,
+  })
+  step('tsc (ESM + CJS)', tsc.seconds)
+  if (tsc.code !== 0) {
+    return fail(
+      `${readmeName}: the sample does not type-check:\n${tail(toReadme(tsc.output, sample, at))}`,
+    )
+  }
+
+  const absent = servers.filter((entry) => !entry.server)
+  if (absent.length > 0) {
+    const why = absent.map(
+      (entry) => `${entry.service.name}: ${entry.error?.message ?? 'not found'}`,
+    )
+    if (absent.some((entry) => entry.error)) return fail(`${readmeName}: ${why.join('; ')}`)
+    problems.push(`SKIPPED running the sample: ${why.join('; ')} (set CI=true to make this fail)`)
+    return { status: 'skipped-run', steps, problems }
+  }
+
+  for (const [kind, file] of [
+    ['ESM', 'out/sample.mjs'],
+    ['CJS', 'out/sample.cjs'],
+  ]) {
+    const result = await run('node', ['--enable-source-maps', file], {
+      cwd: dir,
+      timeout: RUN_TIMEOUT_MS,
+    })
+    step(`node ${file}`, result.seconds)
+    if (result.timedOut) {
+      return fail(
+        `${at(sample.start)}: the sample run as ${kind} did not exit within ${RUN_TIMEOUT_MS / 1000}s (something it opened stays open)`,
+        toReadme(result.output, sample, at),
+      )
+    }
+    if (result.code !== 0) {
+      return fail(
+        `${at(sample.start)}: the sample run as ${kind} exits with ${result.code}`,
+        toReadme(result.output, sample, at),
+      )
+    }
+  }
+  return { status: 'pass', steps, problems, dir }
+}
+
+/** Rewrites sample.mts/.cts positions (tsc and stack traces) into README positions. */
+function toReadme(output, sample, at) {
+  return output.replace(
+    /(?:[^\s(]*\/)?(?:out\/)?sample\.([mc]ts)[(:](\d+)[,:](\d+)\)?/g,
+    (_, ext, line, column) =>
+      `${at(sample.start + Number(line) - 1)}:${column} (${ext === 'mts' ? 'ESM' : 'CJS'})`,
+  )
+}

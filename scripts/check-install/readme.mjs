@@ -1,0 +1,110 @@
+// Reads what a new user copies from a package README: the install commands (every `npm install`
+// line of the first sh block that has one) and the first ```ts sample, split into its import
+// declarations and the code after them, with README line numbers kept for error reports.
+import { builtinModules } from 'node:module'
+import ts from 'typescript'
+
+/** A fenced block: its first content line (1-based README line) and its lines. */
+function blocks(text) {
+  const found = []
+  let open
+  text.split('\n').forEach((line, index) => {
+    const fence = /^```(\w*)\s*$/.exec(line)
+    if (open === undefined && fence) {
+      open = { lang: fence[1], start: index + 2, lines: [] }
+    } else if (open !== undefined && /^```\s*$/.test(line)) {
+      found.push(open)
+      open = undefined
+    } else if (open !== undefined) {
+      open.lines.push(line)
+    }
+  })
+  return found
+}
+
+/** The README's `npm install …` commands, comments stripped, with their line numbers. */
+export function installLines(text) {
+  const block = blocks(text).find(
+    (b) => ['sh', 'bash', 'shell', ''].includes(b.lang) && b.lines.some(isInstall),
+  )
+  if (!block) return []
+  return block.lines
+    .map((line, i) => ({ line: block.start + i, command: line.replace(/\s+#.*$/, '').trim() }))
+    .filter((entry) => isInstall(entry.command))
+}
+
+function isInstall(line) {
+  return /^npm (install|i|add)\b/.test(line.trim())
+}
+
+/** Splits an install command into npm arguments (no shell quoting is used in our READMEs). */
+export function installArgs(command) {
+  return command.split(/\s+/).slice(1)
+}
+
+/** The package name of an install argument (`zod@4`, `@cellar/core`, `-D` → undefined). */
+export function argName(arg) {
+  if (arg.startsWith('-')) return undefined
+  const match = /^(@[^/@]+\/[^@]+|[^@]+)/.exec(arg)
+  return match?.[1]
+}
+
+/** The bare package a specifier imports from (`node:fs`, relative paths → undefined). */
+function packageOf(specifier) {
+  if (specifier.startsWith('.') || specifier.startsWith('/')) return undefined
+  if (specifier.startsWith('node:') || builtinModules.includes(specifier)) return undefined
+  const parts = specifier.split('/')
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]
+}
+
+/**
+ * The first ```ts block: `start` is its first README line; `imports` lists the packages it
+ * imports; `bodyLine` is the index (0-based, in the block) of the first line after the imports.
+ */
+export function firstSample(text) {
+  const block = blocks(text).find((b) => b.lang === 'ts' || b.lang === 'typescript')
+  if (!block) return undefined
+  const source = block.lines.join('\n')
+  const file = ts.createSourceFile('sample.mts', source, ts.ScriptTarget.ES2022, true)
+  const imports = []
+  let bodyLine = block.lines.length
+  let importAfterCode = false
+  for (const statement of file.statements) {
+    const line = file.getLineAndCharacterOfPosition(statement.getStart(file)).line
+    if (ts.isImportDeclaration(statement)) {
+      if (bodyLine < block.lines.length) importAfterCode = true
+      const name = packageOf(statement.moduleSpecifier.text)
+      if (name && !imports.includes(name)) imports.push(name)
+      if (!name && !statement.moduleSpecifier.text.startsWith('node:')) {
+        imports.push(statement.moduleSpecifier.text)
+      }
+    } else if (bodyLine === block.lines.length) {
+      bodyLine = line
+    }
+  }
+  return { start: block.start, lines: block.lines, imports, bodyLine, importAfterCode }
+}
+
+/** The sample as an ES module: the block as it is (top-level await included). */
+export function esmSource(sample) {
+  return `${sample.lines.join('\n')}\n`
+}
+
+/**
+ * The sample as CommonJS, line for line: imports stay at the top (TypeScript turns them into
+ * `require`), the code after them runs inside an async function so top-level await still works.
+ */
+export function cjsSource(sample) {
+  const lines = [...sample.lines]
+  if (sample.bodyLine < lines.length) {
+    lines[sample.bodyLine] = `async function main(): Promise<void> { ${lines[sample.bodyLine]}`
+  }
+  lines.push(
+    sample.bodyLine < lines.length ? '}' : 'async function main(): Promise<void> {}',
+    'main().catch((error: unknown) => {',
+    '  console.error(error)',
+    '  process.exitCode = 1',
+    '})',
+  )
+  return `${lines.join('\n')}\n`
+}
