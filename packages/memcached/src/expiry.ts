@@ -2,12 +2,18 @@
 export const MAX_RELATIVE_SECONDS = 60 * 60 * 24 * 30
 
 const MAX_U32 = 0xffffffff
+/** The flags count quarter seconds from this instant (2026-01-01T00:00:00Z). */
+const FLAGS_EPOCH = Date.UTC(2026, 0, 1)
+const FLAGS_STEP = 250
 
-/** What a write sends: the protocol's expiration and the expiry second kept in the flags. */
+/** What a write sends: the protocol's expiration and the end of the TTL kept in the flags. */
 export interface Expiry {
   /** Seconds from now (up to 30 days), a Unix time beyond that, or 0 for never. */
   readonly exptime: number
-  /** The Unix second the TTL ends in, rounded up (0: never), so a rewrite can keep it. */
+  /**
+   * When the TTL ends, in quarter seconds since 2026-01-01 UTC, rounded down (0: never), so
+   * `ttl()` can report it and a rewrite can keep it. Good until 2060; later ends are clamped.
+   */
   readonly flags: number
 }
 
@@ -15,8 +21,17 @@ export interface Expiry {
 export const NEVER: Expiry = Object.freeze({ exptime: 0, flags: 0 })
 
 // memcached's clock ticks once a second: an item given `n` seconds lives between n - 1 and n.
-function exptimeFor(seconds: number, at: number): number {
-  return seconds <= MAX_RELATIVE_SECONDS ? seconds : Math.min(at + 1, MAX_U32)
+function exptimeFor(seconds: number, endMs: number): number {
+  return seconds <= MAX_RELATIVE_SECONDS ? seconds : Math.min(Math.ceil(endMs / 1000) + 1, MAX_U32)
+}
+
+function flagsFor(endMs: number): number {
+  return Math.min(Math.max(1, Math.floor((endMs - FLAGS_EPOCH) / FLAGS_STEP)), MAX_U32)
+}
+
+/** The end of the TTL (ms since the epoch, never later than the real end) kept in `flags`. */
+export function endOf(flags: number): number | null {
+  return flags === 0 ? null : FLAGS_EPOCH + flags * FLAGS_STEP
 }
 
 /**
@@ -28,18 +43,17 @@ function exptimeFor(seconds: number, at: number): number {
  */
 export function toExpiry(ms: number | null, now = Date.now()): Expiry {
   if (ms === null) return NEVER
-  const seconds = Math.ceil(ms / 1000) + 1
-  const at = Math.min(Math.ceil((now + ms) / 1000), MAX_U32)
-  return { exptime: exptimeFor(seconds, at), flags: at }
+  const endMs = now + ms
+  return { exptime: exptimeFor(Math.ceil(ms / 1000) + 1, endMs), flags: flagsFor(endMs) }
 }
 
 /**
  * The expiry to send when rewriting an item whose flags hold `flags` (from `toExpiry`): the same
- * end second, so a rewrite neither shortens nor drops the TTL (it may add up to a second).
+ * end, so a rewrite neither shortens nor drops the TTL (it may add up to a second).
  */
 export function keepExpiry(flags: number, now = Date.now()): Expiry {
-  // Only an end second is ours: a small value was written by someone else's flags scheme.
-  if (flags <= MAX_RELATIVE_SECONDS) return NEVER
-  const seconds = Math.max(1, flags - Math.floor(now / 1000) + 1)
-  return { exptime: exptimeFor(seconds, flags), flags }
+  const endMs = endOf(flags)
+  if (endMs === null) return NEVER
+  const seconds = Math.max(1, Math.ceil((endMs - now) / 1000) + 1)
+  return { exptime: exptimeFor(seconds, endMs), flags }
 }

@@ -1,5 +1,6 @@
 import { decodeCounter, encodeCounter } from '@cellar/core'
 import type { Response } from 'memjs'
+import { incr } from './counter.js'
 import { NEVER } from './expiry.js'
 import type { Head, KeySpace } from './keys.js'
 import { counterExtras, ONCE, Op, Status, storeExtras, unexpected, type Wire } from './wire.js'
@@ -83,15 +84,8 @@ export class Generations {
   async bump(): Promise<void> {
     const keys = this.#space.genKeys
     const key = keys[keys.length - 1]!
-    const response = await this.#wire.send(
-      Op.INCR,
-      key,
-      undefined,
-      counterExtras(1, seed(), 0),
-      undefined,
-      undefined,
-      ONCE,
-    )
+    // Of concurrent first clears, the ones that lose the creation race retry (see `incr`).
+    const response = await incr(this.#wire, key, undefined, counterExtras(1, seed(), 0))
     if (response.header.status === Status.NON_NUMERIC) {
       // Not ours to read any more (overwritten from outside): start over from a new seed.
       await this.#expect(this.#wire.send(Op.SET, key, undefined, storeExtras(0, 0), encode(seed())))

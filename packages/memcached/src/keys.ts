@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { InvalidArgumentError } from '@cellar/core'
+import { InvalidArgumentError, namespacePrefix, scopedKey } from '@cellar/core'
 
 /** memcached's KEY_MAX_LENGTH. */
 export const MAX_KEY_BYTES = 250
@@ -24,13 +24,6 @@ export function assertPrefix(prefix: unknown): asserts prefix is string {
   }
 }
 
-// Namespace names are joined with ':'; escaping ':' and '%' keeps every path unambiguous.
-function escapeName(name: string): string {
-  return name.includes(':') || name.includes('%')
-    ? name.replaceAll('%', '%25').replaceAll(':', '%3A')
-    : name
-}
-
 /**
  * The key memcached sees for a logical key `raw`: `raw` itself when it is at most 250 bytes of
  * printable ASCII, else `<prefix>#<base64url sha256 of raw as UTF-8>`.
@@ -41,25 +34,30 @@ export function memcachedKey(prefix: string, raw: string): string {
 }
 
 /**
- * Builds data keys for one generation vector: `<prefix><g0>.<g1>…:<ns1>:…<key>`. A parent's
- * generation is part of its namespaces' keys, so clearing the parent hides theirs too.
+ * Builds data keys for one generation vector: `<prefix><g0>.<g1>…:<scoped key>`, where the
+ * scoped key is core's `scopedKey(path, key)` and `path` the namespace path under the root
+ * (core's `namespacePrefix`, once per level). The generations (digits and dots up to the first
+ * `:`) parse one way, and core's encoding is prefix-free, so no two (vector, path, key) triples
+ * share a string, and hashing (SHA-256 of that whole string) keeps them apart.
  */
 export class Head {
   readonly gens: readonly number[]
   readonly #prefix: string
+  readonly #path: string
   readonly #text: string
   readonly #plain: boolean
 
   constructor(prefix: string, path: string, gens: readonly number[]) {
     this.gens = gens
     this.#prefix = prefix
-    this.#text = `${prefix}${gens.join('.')}:${path}`
-    this.#plain = isPlain(this.#text)
+    this.#path = path
+    this.#text = `${prefix}${gens.join('.')}:`
+    this.#plain = isPlain(this.#text) && isPlain(path)
   }
 
   /** The memcached key of the caller's `key` under this generation vector. */
   key(key: string): string {
-    const raw = this.#text + key
+    const raw = this.#text + scopedKey(this.#path, key)
     if (this.#plain && raw.length <= MAX_KEY_BYTES && isPlain(key)) return raw
     return memcachedKey(this.#prefix, raw)
   }
@@ -71,49 +69,43 @@ export class Head {
 }
 
 /**
- * Every key a store at one namespace path uses. Data keys start with a digit after the prefix,
- * bookkeeping keys with `__`, hashed keys with `#`, so none can collide with another kind.
+ * Every key a store at one namespace path uses. After the root prefix, data keys start with a
+ * digit (their generations), bookkeeping keys with `__`, hashed keys with `#`, so no key of one
+ * kind can equal a key of another.
  */
 export class KeySpace {
+  /** The root store's prefix. */
   readonly prefix: string
-  readonly names: readonly string[]
-  /** Generation keys, outermost first: `<prefix>__gen`, `<prefix>__gen:<ns1>`… */
+  /** This namespace's path under the root: `''`, then `namespacePrefix(path, name)` per level. */
+  readonly path: string
+  /** Generation keys, outermost first: `<prefix>__gen:<path of each level>`. */
   readonly genKeys: readonly string[]
-  readonly #path: string
-  readonly #metaPath: string
+  readonly #paths: readonly string[]
 
-  constructor(prefix: string, names: readonly string[]) {
+  constructor(prefix: string, paths: readonly string[] = ['']) {
     this.prefix = prefix
-    this.names = names
-    const escaped = names.map(escapeName)
-    this.#path = escaped.map((name) => `${name}:`).join('')
-    this.#metaPath = escaped.map((name) => `:${name}`).join('')
-    const levels = escaped.map((_, i) =>
-      escaped
-        .slice(0, i + 1)
-        .map((name) => `:${name}`)
-        .join(''),
-    )
-    this.genKeys = ['', ...levels].map((path) => memcachedKey(prefix, `${prefix}__gen${path}`))
+    this.path = paths[paths.length - 1]!
+    this.genKeys = paths.map((path) => memcachedKey(prefix, `${prefix}__gen:${path}`))
+    this.#paths = paths
   }
 
-  /** The key space of the namespace `name` below this one. */
+  /** The key space of the namespace `name` below this one (checks `name` like a key). */
   child(name: string): KeySpace {
-    return new KeySpace(this.prefix, [...this.names, name])
+    return new KeySpace(this.prefix, [...this.#paths, namespacePrefix(this.path, name)])
   }
 
   /** Data keys for the generation vector `gens` (one per level). */
   head(gens: readonly number[]): Head {
-    return new Head(this.prefix, this.#path, gens)
+    return new Head(this.prefix, this.path, gens)
   }
 
   /** The key holding lock `name` (outside the generations: `clear()` never drops a lock). */
   lockKey(name: string): string {
-    return memcachedKey(this.prefix, `${this.prefix}__lock${this.#metaPath}:${name}`)
+    return memcachedKey(this.prefix, `${this.prefix}__lock:${scopedKey(this.path, name)}`)
   }
 
   /** The fencing counter of lock `name`, kept beside the lock. */
   fenceKey(name: string): string {
-    return memcachedKey(this.prefix, `${this.prefix}__fence${this.#metaPath}:${name}`)
+    return memcachedKey(this.prefix, `${this.prefix}__fence:${scopedKey(this.path, name)}`)
   }
 }

@@ -1,5 +1,6 @@
 import type { FencingToken, LockBackend, LockState } from '@cellar/core'
 import type { Response } from 'memjs'
+import { incr } from './counter.js'
 import { toExpiry } from './expiry.js'
 import { seed } from './generations.js'
 import type { KeySpace } from './keys.js'
@@ -139,7 +140,7 @@ export class MemcachedLockBackend implements LockBackend {
   async #fence(name: string): Promise<FencingToken> {
     const key = this.#space.fenceKey(name)
     const extras = counterExtras(1, seed(), 0)
-    const response = await this.#wire.send(Op.INCR, key, name, extras, undefined, undefined, ONCE)
+    const response = await incr(this.#wire, key, name, extras)
     if (response.header.status !== Status.OK) throw unexpected(response, name)
     return Number(response.val.readBigUInt64BE(0))
   }

@@ -3,119 +3,35 @@ import {
   assertDelta,
   assertKey,
   assertKeys,
-  type Duration,
+  type IncrementOptions,
   InvalidArgumentError,
   Lock,
   type LockOptions,
-  parseDuration,
   resolveTtl,
   type Store,
   type StoreCapabilities,
   StoreClosedError,
   type Ttl,
 } from '@cellar/core'
-import { Client, type Response } from 'memjs'
-import { Counters } from './counter.js'
-import { toExpiry } from './expiry.js'
+import type { Client, Response } from 'memjs'
+import { endOf, toExpiry } from './expiry.js'
 import { Generations } from './generations.js'
 import { assertPrefix, type Head, KeySpace } from './keys.js'
 import { MemcachedLockBackend } from './memcached-lock.js'
+import { createShared, type Shared } from './shared.js'
 import type { MemcachedStoreOptions } from './types.js'
-import { ONCE, Op, Status, storeExtras, unavailable, unexpected, Wire } from './wire.js'
+import { fromStored, toStored } from './values.js'
+import { ONCE, Op, Status, storeExtras, unavailable, unexpected, type Wire } from './wire.js'
 
-interface Shared {
-  readonly wire: Wire
-  readonly counters: Counters
-  readonly ownsClient: boolean
-  readonly capabilities: StoreCapabilities
-  readonly defaultTtl: Ttl
-  readonly generationTtl: number
-  closed: boolean
+const TOUCH_ATTEMPTS = 50
+
+interface Handoff {
+  readonly shared: Shared
+  readonly space: KeySpace
 }
 
-const DEFAULT_MAX_VALUE_SIZE = 1_000_000
-const silent = { log: () => {} }
-
-function view(value: Buffer): Uint8Array {
-  return new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
-}
-
-function positiveSeconds(value: Duration, what: string): number {
-  const ms = parseDuration(value, what)
-  if (!(ms > 0) || !Number.isFinite(ms)) {
-    throw new InvalidArgumentError(`[cellar:memcached] ${what} must be a positive duration`)
-  }
-  return ms / 1000
-}
-
-function createShared(options: MemcachedStoreOptions): Shared {
-  const maxValueSize = options.maxValueSize ?? DEFAULT_MAX_VALUE_SIZE
-  if (!Number.isSafeInteger(maxValueSize) || maxValueSize < 1) {
-    throw new InvalidArgumentError('[cellar:memcached] maxValueSize must be a positive integer')
-  }
-  const defaultTtl = options.defaultTtl ?? null
-  resolveTtl(defaultTtl) // refuse a bad default up front
-  const generationTtl = parseDuration(options.generationTtl ?? 0, 'generationTtl')
-  if (!(generationTtl >= 0)) {
-    throw new InvalidArgumentError('[cellar:memcached] generationTtl must be 0 or positive')
-  }
-  let client = options.client
-  const connection = ['servers', 'timeout', 'connectTimeout', 'retries', 'memjs'] as const
-  if (client !== undefined) {
-    const clash = connection.filter((name) => options[name] !== undefined)
-    if (clash.length > 0) {
-      throw new InvalidArgumentError(
-        `[cellar:memcached] pass either client or ${clash.join('/')}, not both: a given client keeps its own settings`,
-      )
-    }
-  } else {
-    const retries = options.retries ?? 2
-    if (!Number.isSafeInteger(retries) || retries < 1) {
-      throw new InvalidArgumentError('[cellar:memcached] retries must be an integer >= 1')
-    }
-    const servers = options.servers ?? '127.0.0.1:11211'
-    const list = typeof servers === 'string' ? servers : servers.join(',')
-    if (list.trim() === '') {
-      throw new InvalidArgumentError('[cellar:memcached] servers must name at least one server')
-    }
-    client = Client.create(list, {
-      logger: silent,
-      ...options.memjs,
-      timeout: positiveSeconds(options.timeout ?? 500, 'timeout'),
-      conntimeout: positiveSeconds(options.connectTimeout ?? 1000, 'connectTimeout'),
-      retries,
-    })
-  }
-  const wire = new Wire(client, watchdogDeadline(client))
-  return {
-    wire,
-    counters: new Counters(wire),
-    ownsClient: options.client === undefined,
-    defaultTtl,
-    generationTtl,
-    closed: false,
-    capabilities: Object.freeze({
-      atomicCounters: true,
-      atomicAdd: true,
-      locks: true,
-      sharedAcrossProcesses: true,
-      persistent: false,
-      retainsValues: true,
-      raw: false,
-      maxKeyLength: Number.POSITIVE_INFINITY,
-      maxValueSize,
-      ttlPrecision: 1000,
-    }),
-  }
-}
-
-// The longest memjs itself can take to fail a request (connect, answer, every retry), plus room.
-function watchdogDeadline(client: Client): number {
-  const server = client.servers[0]?.options ?? {}
-  const timeout = server.timeout ?? 0.5
-  const connect = server.conntimeout ?? 2 * timeout
-  const { retries = 2, retry_delay: delay = 0.2 } = client.options
-  return Math.ceil((connect + timeout + delay) * 1000 * Math.max(1, retries)) + 1000
+function flagsOf(response: Response): number {
+  return response.extras.length >= 4 ? response.extras.readUInt32BE(0) : 0
 }
 
 /**
@@ -126,6 +42,8 @@ function watchdogDeadline(client: Client): number {
 export class MemcachedStore implements Store<Uint8Array> {
   readonly name = 'memcached'
   readonly capabilities: StoreCapabilities
+  // namespace() hands its connection over through this class-private slot, emptied at once.
+  static #handoff: Handoff | undefined
   readonly #shared: Shared
   readonly #space: KeySpace
   readonly #gens: Generations
@@ -133,18 +51,19 @@ export class MemcachedStore implements Store<Uint8Array> {
   readonly #ownsShared: boolean
   #closed = false
 
-  /** The second parameter is internal (namespaces share their parent's connection). */
-  constructor(options: MemcachedStoreOptions = {}, parent?: { shared: Shared; space: KeySpace }) {
-    if (parent === undefined) {
+  constructor(options: MemcachedStoreOptions = {}) {
+    const handed = MemcachedStore.#handoff
+    MemcachedStore.#handoff = undefined
+    if (handed === undefined) {
       const prefix = options.prefix ?? ''
       assertPrefix(prefix)
       this.#shared = createShared(options)
-      this.#space = new KeySpace(prefix, [])
+      this.#space = new KeySpace(prefix)
     } else {
-      this.#shared = parent.shared
-      this.#space = parent.space
+      this.#shared = handed.shared
+      this.#space = handed.space
     }
-    this.#ownsShared = parent === undefined
+    this.#ownsShared = handed === undefined
     this.capabilities = this.#shared.capabilities
     this.#gens = new Generations(this.#shared.wire, this.#space, this.#shared.generationTtl)
     this.#locks = new MemcachedLockBackend(this.#shared.wire, this.#space, () => this.#open())
@@ -164,7 +83,7 @@ export class MemcachedStore implements Store<Uint8Array> {
     this.#check(key)
     return this.#run(async (head) => {
       const response = await this.#wire.send(Op.GET, head.key(key), key)
-      return this.#value(response, key)
+      return this.#found(response, key) ? fromStored(response.val) : undefined
     })
   }
 
@@ -177,7 +96,7 @@ export class MemcachedStore implements Store<Uint8Array> {
       const hits = await this.#wire.getMulti(mcKeys)
       return mcKeys.map((mcKey) => {
         const hit = hits.get(mcKey)
-        return hit === undefined ? undefined : view(hit.val)
+        return hit === undefined ? undefined : fromStored(hit.val)
       })
     })
   }
@@ -215,8 +134,16 @@ export class MemcachedStore implements Store<Uint8Array> {
     const { flags, exptime } = toExpiry(ms)
     return this.#run(async (head) => {
       const extras = storeExtras(flags, exptime)
-      const mcKey = head.key(key)
-      const response = await this.#wire.send(Op.ADD, mcKey, key, extras, value, undefined, ONCE)
+      const stored = toStored(value)
+      const response = await this.#wire.send(
+        Op.ADD,
+        head.key(key),
+        key,
+        extras,
+        stored,
+        undefined,
+        ONCE,
+      )
       const { status } = response.header
       if (status === Status.OK) return true
       if (status === Status.EXISTS || status === Status.NOT_STORED) return false
@@ -243,10 +170,46 @@ export class MemcachedStore implements Store<Uint8Array> {
     })
   }
 
-  async increment(key: string, delta = 1): Promise<number> {
+  /**
+   * Adds `delta` atomically across processes and resolves the new value. A missing key is
+   * created with `options.ttl` (else the default TTL) in the same step: INCR with an initial
+   * value without a TTL, ADD with its expiry otherwise. A result past `Number.MAX_SAFE_INTEGER`
+   * throws `E_NOT_A_NUMBER` after taking the delta back out (memcached applies it first; see
+   * the README).
+   */
+  async increment(key: string, delta = 1, options?: IncrementOptions): Promise<number> {
     this.#check(key)
     assertDelta(delta, key)
-    return this.#run((head) => this.#shared.counters.increment(head.key(key), key, delta))
+    const ms = resolveTtl(options?.ttl, this.#shared.defaultTtl, key)
+    return this.#run((head) => this.#shared.counters.increment(head.key(key), key, delta, ms))
+  }
+
+  /**
+   * Replaces a live entry's TTL; resolves whether it did. A rewrite with the item's CAS (not
+   * memcached's TOUCH, which can't update the end second kept in the flags), so it never revives
+   * an expired entry nor overwrites a concurrent write. A TTL `<= 0` deletes the entry.
+   */
+  async touch(key: string, ttl: Ttl): Promise<boolean> {
+    this.#check(key)
+    const ms = resolveTtl(ttl, this.#shared.defaultTtl, key)
+    if (ms !== null && ms <= 0) return this.delete(key)
+    return this.#run((head) => this.#retouch(head.key(key), key, ms))
+  }
+
+  /**
+   * The remaining lifetime in ms, from the end the store keeps in every item's flags (to a
+   * quarter second, never later than the TTL written; memcached itself keeps the item up to a
+   * second or two longer, and 1 is reported meanwhile), `null` without expiry, `undefined` for
+   * a missing key.
+   */
+  async ttl(key: string): Promise<number | null | undefined> {
+    this.#check(key)
+    return this.#run(async (head) => {
+      const response = await this.#wire.send(Op.GET, head.key(key), key)
+      if (!this.#found(response, key)) return undefined
+      const end = endOf(flagsOf(response))
+      return end === null ? null : Math.max(1, end - Date.now())
+    })
   }
 
   /**
@@ -274,17 +237,20 @@ export class MemcachedStore implements Store<Uint8Array> {
   /** A store sharing this one's connection whose keys live under the namespace `name`. */
   namespace(name: string): MemcachedStore {
     this.#open()
-    assertKey(name)
-    return new MemcachedStore({}, { shared: this.#shared, space: this.#space.child(name) })
+    MemcachedStore.#handoff = { shared: this.#shared, space: this.#space.child(name) }
+    return new MemcachedStore()
   }
 
-  /** A lock held in memcached; `clear()` does not release it. */
+  /** A lock held in memcached; `clear()` does not release it. Refuses once the store closed. */
   lock(name: string, options?: LockOptions): Lock {
-    this.#check(name)
     return new Lock(this.#locks, name, options)
   }
 
-  /** Closes this store; the store that created the client (if it did) also closes it. */
+  /**
+   * Closes this store. The root store also closes the client it created (never a given one),
+   * and its namespaces and every lock handle refuse calls after it; closing a namespace
+   * releases nothing shared.
+   */
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
@@ -333,7 +299,7 @@ export class MemcachedStore implements Store<Uint8Array> {
     }
     const { flags, exptime } = toExpiry(ms)
     const extras = storeExtras(flags, exptime)
-    const response = await this.#wire.send(Op.SET, head.key(key), key, extras, value)
+    const response = await this.#wire.send(Op.SET, head.key(key), key, extras, toStored(value))
     if (response.header.status !== Status.OK) throw unexpected(response, key)
   }
 
@@ -344,9 +310,30 @@ export class MemcachedStore implements Store<Uint8Array> {
     throw unexpected(response, key)
   }
 
-  #value(response: Response, key: string): Uint8Array | undefined {
-    if (response.header.status === Status.OK) return view(response.val)
-    if (response.header.status === Status.NOT_FOUND) return undefined
+  async #retouch(mcKey: string, key: string, ms: number | null): Promise<boolean> {
+    for (let attempt = 0; attempt < TOUCH_ATTEMPTS; attempt++) {
+      const read = await this.#wire.send(Op.GET, mcKey, key)
+      if (!this.#found(read, key)) return false
+      const { flags, exptime } = toExpiry(ms)
+      const extras = storeExtras(flags, exptime)
+      const cas = read.header.cas
+      // The stored bytes as they are (escaped or not): only the expiry changes.
+      const written = await this.#wire.send(Op.SET, mcKey, key, extras, read.val, cas, ONCE)
+      const { status } = written.header
+      if (status === Status.OK) return true
+      if (status === Status.NOT_FOUND) return false
+      if (status !== Status.EXISTS) throw unexpected(written, key)
+    }
+    throw unavailable(
+      'touch',
+      key,
+      new Error(`the entry kept changing under ${TOUCH_ATTEMPTS} tries`),
+    )
+  }
+
+  #found(response: Response, key: string): boolean {
+    if (response.header.status === Status.OK) return true
+    if (response.header.status === Status.NOT_FOUND) return false
     throw unexpected(response, key)
   }
 

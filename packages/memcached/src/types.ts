@@ -30,6 +30,14 @@ export interface MemcachedStoreOptions {
    * @default 2
    */
   retries?: number
+  /**
+   * Cork the client's sockets until the end of each tick, so the requests of concurrent
+   * operations leave in one write (reads memjs's undeclared per-server `_socket`; see the
+   * README's "memjs internals"). Off for a given `client` unless you opt in: the store never
+   * changes how a client you own writes without being asked.
+   * @default true for a client the store creates, false for a given client
+   */
+  corkSockets?: boolean
   /** Further memjs client options (`failover`, `keepAlive`, `username`/`password`...). */
   memjs?: Omit<ClientOptions & ServerOptions, 'timeout' | 'conntimeout' | 'retries'>
   /**

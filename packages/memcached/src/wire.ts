@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net'
-import { BackendUnavailableError, InvalidArgumentError } from '@cellar/core'
+import { backendError, InvalidArgumentError } from '@cellar/core'
 import type { Client, Response, Server } from 'memjs'
 
 /** Binary-protocol opcodes the store sends (memcached's protocol_binary.h). */
@@ -34,6 +34,9 @@ const OP_NAMES: Record<number, string> = {
   [Op.GETKQ]: 'get (multi)',
 }
 
+/** The memjs internals the wire relies on, each guarded by a test (see the README). */
+type WithSocket = { _socket?: Socket }
+
 const CLOSED = 'the store was closed before the server answered'
 
 /** memjs retries a failed request this many times in total; 1 means a single attempt. */
@@ -46,10 +49,9 @@ interface Watch {
   done: boolean
 }
 
+// memjs keeps a handler marked `quiet` registered until a response without a body arrives; its
+// own stats() relies on it. Undeclared in @types/memjs.
 type QuietHandler = ((response: Response) => void) & { quiet?: boolean }
-
-/** memjs keeps each server's socket in this undeclared field. */
-type WithSocket = { _socket?: Socket }
 
 const NO_EXTRAS = Buffer.alloc(0)
 
@@ -101,21 +103,9 @@ function packet(
   return buffer
 }
 
-function asError(cause: unknown): Error {
-  return cause instanceof Error ? cause : new Error(String(cause))
-}
-
-/** Wraps a driver failure in the typed error every public method throws. */
-export function unavailable(what: string, key: string | undefined, cause: unknown): Error {
-  const error = asError(cause)
-  const about = key === undefined ? '' : ` of "${key.slice(0, 64)}"`
-  return new BackendUnavailableError(
-    `[cellar:memcached] ${what}${about} failed: ${error.message}`,
-    {
-      key,
-      cause: error,
-    },
-  )
+/** Wraps a driver failure in the typed error every public method throws (core's helper). */
+export function unavailable(operation: string, key: string | undefined, cause: unknown): Error {
+  return backendError(cause, { source: 'memcached', operation, key })
 }
 
 /** The error for a status the operation does not expect (out of memory, too large...). */
@@ -140,14 +130,17 @@ export function unexpected(response: Response, key: string | undefined): Error {
 export class Wire {
   readonly client: Client
   readonly #deadlineMs: number
+  readonly #cork: boolean
   readonly #watches = new Set<Watch>()
   readonly #corked: Socket[] = []
   #timer: NodeJS.Timeout | undefined
   #closed = false
 
-  constructor(client: Client, deadlineMs: number) {
+  /** `cork`: batch each tick's requests into one socket write (memjs's undeclared `_socket`). */
+  constructor(client: Client, deadlineMs: number, cork = true) {
     this.client = client
     this.#deadlineMs = deadlineMs
+    this.#cork = cork
   }
 
   /**
@@ -168,7 +161,7 @@ export class Wire {
       // Work still running when the store closed (a CAS retry) must not reopen a socket.
       if (this.#closed) return reject(unavailable(what, about, new Error(CLOSED)))
       const client = this.client
-      this.#cork()
+      this.#corkSockets()
       client.incrSeq()
       const seq = client.seq
       const request = packet(opcode, key, extras, value, seq, cas)
@@ -221,7 +214,7 @@ export class Wire {
     return new Promise((resolve, reject) => {
       if (this.#closed) return reject(unavailable('get (multi)', undefined, new Error(CLOSED)))
       const client = this.client
-      this.#cork()
+      this.#corkSockets()
       client.incrSeq()
       const seq = client.seq
       const parts = keys.map((key) => packet(Op.GETKQ, key, NO_EXTRAS, undefined, seq, undefined))
@@ -248,8 +241,8 @@ export class Wire {
 
   // memjs writes every request to its socket at once, one system call each. Corking the open
   // sockets until the end of the tick sends all requests made meanwhile in one write.
-  #cork(): void {
-    if (this.#corked.length > 0) return
+  #corkSockets(): void {
+    if (!this.#cork || this.#corked.length > 0) return
     for (const server of this.client.servers) {
       const socket = (server as unknown as WithSocket)._socket
       if (socket !== undefined && !socket.destroyed) {

@@ -3,7 +3,7 @@ import { CacheGateway, decodeCounter, encodeCounter, isCellarError } from '@cell
 import { uniquePrefix, useMemcached } from '@cellar/test-servers'
 import { Client } from 'memjs'
 import { afterAll, describe, expect, test } from 'vitest'
-import { keepExpiry } from '../src/expiry.js'
+import { endOf, keepExpiry } from '../src/expiry.js'
 import {
   MAX_RELATIVE_SECONDS,
   MemcachedStore,
@@ -43,7 +43,7 @@ describe.skipIf(!memcached)('MemcachedStore on memcached', () => {
 
   /** The generation `clear()` bumps, read straight from memcached. */
   async function generation(prefix: string): Promise<string | undefined> {
-    return text((await raw.get(`${prefix}__gen`)).value)
+    return text((await raw.get(`${prefix}__gen:`)).value)
   }
 
   describe('keys', () => {
@@ -92,8 +92,8 @@ describe.skipIf(!memcached)('MemcachedStore on memcached', () => {
       const users = store.namespace('users')
       await users.set('1', bytes('ann'))
       const gen = await generation(store.prefix)
-      const own = text((await raw.get(`${store.prefix}__gen:users`)).value)
-      expect(text((await raw.get(`${store.prefix}${gen}.${own}:users:1`)).value)).toBe('ann')
+      const own = text((await raw.get(`${store.prefix}__gen:~users:`)).value)
+      expect(text((await raw.get(`${store.prefix}${gen}.${own}:~users:1`)).value)).toBe('ann')
     })
   })
 
@@ -181,22 +181,20 @@ describe.skipIf(!memcached)('MemcachedStore on memcached', () => {
       expect(decodeCounter(await store.get('d'))).toBe(-50)
     })
 
-    test("a counter memcached padded (another client's decr) is rewritten canonical", async () => {
+    test("a value memcached padded (another client's decr) is not a counter: refused, kept", async () => {
       const store = open()
       await store.set('p', encodeCounter(10))
       const gen = await generation(store.prefix)
       await raw.decrement(`${store.prefix}${gen}:p`, 1, {})
       expect(text(await store.get('p'))).toBe('9 ') // memcached's own in-place padding
-      expect(await store.increment('p', -2)).toBe(7)
-      expect(text(await store.get('p'))).toBe('7')
-      expect(await store.increment('p', -10)).toBe(-3)
-      expect(text(await store.get('p'))).toBe('-3')
+      expect(await code(store.increment('p', -2))).toBe('E_NOT_A_NUMBER')
+      expect(text(await store.get('p'))).toBe('9 ')
     })
 
-    test('going past the safe integer range is refused and leaves the counter', async () => {
+    test('going below the safe integer range is refused and leaves the counter', async () => {
       const store = open()
       await store.set('low', encodeCounter(-Number.MAX_SAFE_INTEGER))
-      expect(await code(store.increment('low', -1))).toBe('E_INVALID_ARGUMENT')
+      expect(await code(store.increment('low', -1))).toBe('E_NOT_A_NUMBER')
       expect(decodeCounter(await store.get('low'))).toBe(-Number.MAX_SAFE_INTEGER)
     })
 
@@ -263,7 +261,7 @@ describe.skipIf(!memcached)('MemcachedStore on memcached', () => {
       const store = open()
       await store.set('k', bytes('v'))
       const before = Number(await generation(store.prefix))
-      await raw.delete(`${store.prefix}__gen`)
+      await raw.delete(`${store.prefix}__gen:`)
       expect(await store.get('k')).toBeUndefined()
       expect(Number(await generation(store.prefix))).toBeGreaterThan(before)
       await store.set('k', bytes('again'))
@@ -320,6 +318,9 @@ describe.skipIf(!memcached)('MemcachedStore on memcached', () => {
         locks: true,
         sharedAcrossProcesses: true,
         persistent: false,
+        readsTtl: true,
+        listsKeys: false,
+        evicts: true,
       })
     })
   })
@@ -345,11 +346,14 @@ describe('expiry conversion', () => {
     expect(toExpiry(1e15, now).exptime).toBe(0xffffffff)
   })
 
-  test('the flags keep the end second, so a rewrite can keep it', () => {
+  test('the flags keep the end to a quarter second (rounded down), so a rewrite keeps it', () => {
     const { flags } = toExpiry(10_000, now)
-    expect(flags).toBe(1_800_000_011)
-    expect(keepExpiry(flags, now + 4_000).exptime).toBe(flags - 1_800_000_004 + 1)
+    const end = endOf(flags)!
+    expect(end).toBeLessThanOrEqual(now + 10_000)
+    expect(end).toBeGreaterThan(now + 10_000 - 250)
+    expect(keepExpiry(flags, now + 4_000).exptime).toBe(Math.ceil((end - now - 4_000) / 1000) + 1)
     expect(keepExpiry(flags, now + 60_000).exptime).toBe(1)
     expect(keepExpiry(0, now)).toEqual({ exptime: 0, flags: 0 })
+    expect(endOf(toExpiry(1e15, now).flags)).toBe(Date.UTC(2026, 0, 1) + 0xffffffff * 250)
   })
 })

@@ -40,6 +40,20 @@ describe.skipIf(!memcached)('MemcachedStore across processes', () => {
     expect(decodeCounter(await store.get('hits'))).toBe(4000)
   }, 120_000)
 
+  test.each(['fresh', 'fresh-ttl'])(
+    '4 processes create the same 1,000 fresh counters at once (%s): each ends at exactly 4',
+    async (mode) => {
+      const reports = await Promise.all(
+        Array.from({ length: 4 }, () => run([memcached!.servers, prefix, mode, '1000', mode])),
+      )
+      expect(reports.map((report) => report.done)).toEqual([1000, 1000, 1000, 1000])
+      const keys = Array.from({ length: 1000 }, (_, i) => `${mode}:${i}`)
+      const values = (await store.getMany(keys)).map((value) => decodeCounter(value))
+      expect(values.filter((value) => value === 4)).toHaveLength(1000)
+    },
+    120_000,
+  )
+
   test('4 processes × 500 alternating +3 / -1 (compare-and-swap path) net out exactly', async () => {
     await store.set('net', new TextEncoder().encode('-1'))
     const reports = await Promise.all(
