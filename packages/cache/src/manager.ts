@@ -76,6 +76,7 @@ export class CacheManager<N extends string = string> {
   readonly #ttl: Ttl
   readonly #maxTaggedTtl: number | null
   #fake: CacheFake | undefined
+  #default: Repository | undefined
 
   // Laravel's methods, on the default store (or the fake while one is active).
   readonly get = this.#forward('get')
@@ -122,6 +123,7 @@ export class CacheManager<N extends string = string> {
   /** The facade over one configured store. */
   store(name?: N): Repository {
     if (this.#fake !== undefined) return this.#fake
+    if (name === undefined && this.#default !== undefined) return this.#default
     const target = name ?? this.#config.default
     let repository = this.#repositories.get(target)
     if (repository === undefined) {
@@ -138,6 +140,7 @@ export class CacheManager<N extends string = string> {
       })
       if (this.#events.active()) repository.observe()
       this.#repositories.set(target, repository)
+      if (target === this.#config.default) this.#default = repository
     }
     return repository
   }
@@ -167,6 +170,7 @@ export class CacheManager<N extends string = string> {
     const stores = [...this.#stores.values()]
     this.#stores.clear()
     this.#repositories.clear()
+    this.#default = undefined
     await Promise.all(stores.map((store) => store.close()))
   }
 
@@ -174,10 +178,13 @@ export class CacheManager<N extends string = string> {
     await this.close()
   }
 
+  // Four fixed parameters, not a rest array: no allocation per call on the hot path (every
+  // forwarded method takes at most four arguments; the extra ones arrive as undefined).
   #forward<K extends keyof Forwarded>(method: K): Forwarded[K] {
-    return ((...args: unknown[]) => {
+    type Call = (this: Repository, a: unknown, b: unknown, c: unknown, d: unknown) => unknown
+    return ((a: unknown, b: unknown, c: unknown, d: unknown) => {
       const repository = this.store()
-      return (repository[method] as (...a: unknown[]) => unknown).apply(repository, args)
+      return (repository[method] as Call).call(repository, a, b, c, d)
     }) as Forwarded[K]
   }
 

@@ -48,6 +48,8 @@ function isReadOptions(value: unknown): value is ReadOptions {
   return typeof schema === 'object' && schema !== null && '~standard' in schema
 }
 
+const yes = (): true => true
+
 async function fallback<D>(value: D | (() => D | Promise<D>)): Promise<D> {
   return typeof value === 'function' ? await (value as () => D | Promise<D>)() : value
 }
@@ -65,6 +67,8 @@ export class Repository {
   #refreshGuards: CacheGateway | undefined
   #tagGateways: { counters: CacheGateway; entries: CacheGateway } | undefined
   #observing = false
+  // Recent tag sets, so a hot `cache.tags('x').get(...)` reuses their generation hashes.
+  readonly #tagged = new Map<string, TaggedCache>()
 
   constructor(gateway: CacheGateway, context: RepositoryContext) {
     this.gateway = gateway
@@ -94,16 +98,23 @@ export class Repository {
     options: ReadOptions<S, D> & { schema: S; default: D | (() => D | Promise<D>) },
   ): Promise<Out<S> | D>
   get<T>(key: string, fallbackValue: T | (() => T | Promise<T>)): Promise<T>
-  async get(key: string, second?: unknown): Promise<unknown> {
+  get(key: string, second?: unknown): Promise<unknown> {
+    // The common call returns the gateway's own promise: no wrapper frame on a hot path.
+    if (second === undefined) return this.gateway.getValue(key)
+    return this.#getOr(key, second)
+  }
+
+  async #getOr(key: string, second: unknown): Promise<unknown> {
     const options = isReadOptions(second) ? second : undefined
     const value =
       options === undefined
         ? await this.gateway.getValue(key)
         : await this.gateway.getValue(key, { schema: options.schema! })
     if (value !== undefined) return value
-    if (options !== undefined)
+    if (options !== undefined) {
       return options.default === undefined ? undefined : fallback(options.default)
-    return second === undefined ? undefined : fallback(second)
+    }
+    return fallback(second)
   }
 
   /** Reads several keys at once: a record of key → value (`undefined`, or its default, on a miss). */
@@ -125,9 +136,8 @@ export class Repository {
   }
 
   /** Writes a value; resolves true. Omitted TTL → the cache's `ttl`; `<= 0` removes the key. */
-  async put(key: string, value: unknown, ttl?: Ttl): Promise<boolean> {
-    await this.gateway.setValue(key, value, ttl === undefined ? this.#context.ttl : ttl)
-    return true
+  put(key: string, value: unknown, ttl?: Ttl): Promise<boolean> {
+    return this.gateway.setValue(key, value, ttl === undefined ? this.#context.ttl : ttl).then(yes)
   }
 
   /** `put`, by its PSR-16 name. */
@@ -217,14 +227,18 @@ export class Repository {
    * this process run the loader once and all get its result; a loader error reaches every
    * waiter and nothing is cached. A loader resolving `undefined` is returned but not cached.
    */
-  async remember<T>(key: string, ttl: Ttl, loader: () => T | Promise<T>): Promise<T> {
-    const hit = await this.gateway.getValue<T>(key)
-    if (hit !== undefined) return hit
-    return this.#once(key, async () => {
-      const value = await loader()
-      if (value !== undefined) await this.put(key, value, ttl)
-      return value
-    })
+  remember<T>(key: string, ttl: Ttl, loader: () => T | Promise<T>): Promise<T> {
+    return this.gateway
+      .getValue<T>(key)
+      .then((hit) =>
+        hit !== undefined ? hit : this.#once(key, () => this.#load(key, ttl, loader)),
+      )
+  }
+
+  async #load<T>(key: string, ttl: Ttl, loader: () => T | Promise<T>): Promise<T> {
+    const value = await loader()
+    if (value !== undefined) await this.put(key, value, ttl)
+    return value
   }
 
   /** `remember` with no expiry. */
@@ -274,13 +288,20 @@ export class Repository {
       entries: this.#nested('__tagged'),
     }
     const list = typeof names === 'string' ? [names] : names
-    return new TaggedCache(new TagSet(this.#tagGateways.counters, list), {
-      storeName,
-      events,
-      ttl,
-      maxTtl: this.#context.maxTaggedTtl ?? null,
-      entries: this.#tagGateways.entries,
-    })
+    const id = Array.isArray(list) ? list.join('\u0000') : ''
+    let tagged = this.#tagged.get(id)
+    if (tagged === undefined) {
+      tagged = new TaggedCache(new TagSet(this.#tagGateways.counters, list), {
+        storeName,
+        events,
+        ttl,
+        maxTtl: this.#context.maxTaggedTtl ?? null,
+        entries: this.#tagGateways.entries,
+      })
+      if (this.#tagged.size >= 256) this.#tagged.clear()
+      this.#tagged.set(id, tagged)
+    }
+    return tagged
   }
 
   /** A lock on this store (`E_UNSUPPORTED` naming the store when it declares no locks). */

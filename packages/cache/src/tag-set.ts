@@ -16,6 +16,8 @@ export class TagSet {
   readonly names: readonly string[]
   readonly #counters: CacheGateway
   readonly #keys: readonly string[]
+  // The namespace of recent generation vectors (a flush makes a new one).
+  readonly #hashes = new Map<string, string>()
 
   constructor(counters: CacheGateway, names: readonly string[]) {
     if (!Array.isArray(names) || names.length === 0) {
@@ -36,8 +38,15 @@ export class TagSet {
     for (let i = 0; i < generations.length; i++) {
       if (typeof generations[i] !== 'number') generations[i] = await this.#start(this.#keys[i]!)
     }
-    const text = this.names.map((name, i) => `${name}=${generations[i]}`).join('\n')
-    return createHash('sha256').update(text).digest('base64url').slice(0, 22)
+    const text = generations.join(',')
+    let hashed = this.#hashes.get(text)
+    if (hashed === undefined) {
+      const named = this.names.map((name, i) => `${name}=${generations[i]}`).join('\n')
+      hashed = createHash('sha256').update(named).digest('base64url').slice(0, 22)
+      if (this.#hashes.size >= 32) this.#hashes.clear()
+      this.#hashes.set(text, hashed)
+    }
+    return hashed
   }
 
   /** Moves every tag to its next generation: one atomic increment per tag, nothing deleted. */
