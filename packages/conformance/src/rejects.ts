@@ -36,3 +36,12 @@ export async function assertRejectsAsync(
     `${label}: expected a rejection with code ${code}, but it resolved ${preview(value)}`,
   )
 }
+
+/** Resolves what `call()` resolves; fails with `label` and the error, in words, if it throws or rejects. */
+export async function assertAccepted<T>(call: () => T | Promise<T>, label: string): Promise<T> {
+  try {
+    return await call()
+  } catch (error) {
+    return assert.fail(`${label} should be accepted, but it failed with ${preview(error)}`)
+  }
+}

@@ -53,9 +53,9 @@ export type ConformanceCapabilities = Omit<StoreCapabilities, 'persistent'>
  * the suite's factory; `stop()` must make every call of those stores fail, `start()` must let
  * them (or their reconnecting clients) work again.
  */
-export interface FaultHook<S extends AnyStore = AnyStore> {
+export interface FaultHook {
   /** Builds a store over the backend `stop`/`start` control; defaults to the suite's factory. */
-  factory?: StoreFactory<S>
+  factory?: StoreFactory
   /** Makes the backend unreachable (stop the server, close the proxy, remove the directory). */
   stop(): unknown
   /** Brings the backend back, on the same address. */
@@ -91,7 +91,7 @@ export interface ExitCheck {
 /**
  * Options of `describeStore`, `describeLock` and every group. Capability fields override what
  * the store declares (both for skipping and for limits such as `maxKeyLength`). Generic on the
- * store type, so `sibling` and `faults.factory` see your store class without a cast.
+ * store type, so `sibling` receives your store class without a cast.
  */
 export interface ConformanceOptions<S extends AnyStore = AnyStore>
   extends Partial<ConformanceCapabilities> {
@@ -116,7 +116,7 @@ export interface ConformanceOptions<S extends AnyStore = AnyStore>
    */
   sibling?: (store: S) => AnyStore | Promise<AnyStore>
   /** Enables the **faults** group: stop and restart the backend (see `FaultHook`). */
-  faults?: FaultHook<S>
+  faults?: FaultHook
   /** Enables the **exit** group: a child process that must exit after closing (see `ExitCheck`). */
   exit?: ExitCheck
 }

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto'
+import { renameSync, rmSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { describeLock, describeStore } from '@cellar/conformance'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, test } from 'vitest'
 import { FileStore } from '../src/index.js'
@@ -17,7 +19,33 @@ const factory = () =>
 const sibling = (store: unknown) =>
   new FileStore({ directory, prefix: (store as FileStore).prefix, pruneInterval: false })
 
-describeStore(runner, factory, { name: 'FileStore', sibling })
+// Faults: the directory of the fault stores is swapped for a plain file (ENOTDIR on every
+// path under it, root or not), then put back.
+const faultDir = tempDir('conformance-faults')
+const faults = {
+  factory: () =>
+    new FileStore({
+      directory: faultDir,
+      prefix: `cellar-test:file-faults:${randomBytes(6).toString('hex')}:`,
+      pruneInterval: false,
+    }),
+  stop: () => {
+    renameSync(faultDir, `${faultDir}.away`)
+    writeFileSync(faultDir, 'not a directory')
+  },
+  start: () => {
+    rmSync(faultDir)
+    renameSync(`${faultDir}.away`, faultDir)
+  },
+}
+// A child process builds a FileStore from this module, closes its gateway and must exit.
+const exit = {
+  module: fileURLToPath(new URL('./exit-child.ts', import.meta.url)),
+  execArgv: ['--import', 'tsx'],
+  env: { CELLAR_EXIT_DIR: tempDir('conformance-exit') },
+}
+
+describeStore(runner, factory, { name: 'FileStore', sibling, faults, exit })
 describeLock(runner, factory, { name: 'FileStore locks', sibling })
 
 afterAll(removeTempDirs)

@@ -1,12 +1,18 @@
+import { fileURLToPath } from 'node:url'
 import { describeLock, describeStore } from '@cellar/conformance'
 import { afterEach, beforeEach, describe, test } from 'vitest'
 import { MemoryStore } from '../src/index.js'
 
 const runner = { describe, test, beforeEach, afterEach }
+// A child process builds a MemoryStore from this module, closes its gateway and must exit.
+const exit = {
+  module: fileURLToPath(new URL('./exit-child.ts', import.meta.url)),
+  execArgv: ['--import', 'tsx'],
+}
 
 describe('byte mode', () => {
   const factory = () => new MemoryStore({ pruneInterval: false })
-  describeStore(runner, factory, { name: 'memory (bytes)' })
+  describeStore(runner, factory, { name: 'memory (bytes)', exit })
   describeLock(runner, factory, { name: 'memory (bytes)' })
 })
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import type { CellarErrorCode, Store } from '@cellar/core'
 import { assertRejectsWithCode, assertSameBytes, bytes, randomKey } from '../helpers.js'
 import { preview } from '../preview.js'
-import { assertRejectsAsync } from '../rejects.js'
+import { assertAccepted, assertRejectsAsync } from '../rejects.js'
 import type { GroupDefinition } from '../types.js'
 
 type KeyCall = [string, (store: Store<unknown>, key: string) => Promise<unknown>]
@@ -149,12 +149,24 @@ export const badInputGroup: GroupDefinition = {
         string,
         string,
       ]
-      await store.set(set, bytes('v'), ttl)
-      await store.setMany([[many, bytes('v')]], ttl)
-      assert.equal(await store.add(added, bytes('v'), ttl), retainsValues, 'add with ttl 1500.5')
+      await assertAccepted(() => store.set(set, bytes('v'), ttl), 'set with ttl 1500.5')
+      await assertAccepted(
+        () => store.setMany([[many, bytes('v')]], ttl),
+        'setMany with ttl 1500.5',
+      )
+      const add = await assertAccepted(
+        () => store.add(added, bytes('v'), ttl),
+        'add with ttl 1500.5',
+      )
+      assert.equal(add, retainsValues, 'add with ttl 1500.5 should resolve true (it wrote)')
       await store.set(touched, bytes('v'))
-      assert.equal(await store.touch(touched, ttl), retainsValues, 'touch with ttl 1500.5')
-      assert.equal(await store.increment(counter, 1, { ttl }), 1, 'increment with ttl 1500.5')
+      const touch = await assertAccepted(() => store.touch(touched, ttl), 'touch with ttl 1500.5')
+      assert.equal(touch, retainsValues, 'touch with ttl 1500.5 should resolve true (it was live)')
+      const count = await assertAccepted(
+        () => store.increment(counter, 1, { ttl }),
+        'increment with { ttl: 1500.5 }',
+      )
+      assert.equal(count, 1, 'increment with { ttl: 1500.5 } should resolve 1')
       if (!retainsValues) return
       const keys = [set, many, added, touched, counter]
       for (const key of keys) assert.equal(await store.has(key), true, `"${key}" should be present`)

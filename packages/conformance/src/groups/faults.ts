@@ -9,7 +9,6 @@ type Call = readonly [string, (store: Store<unknown>) => Promise<unknown>]
 
 /** Pause between recovery attempts; a bounded number of attempts, never a wall-clock check. */
 const RETRY_PAUSE = 50
-const RECOVERY_ATTEMPTS = 200
 const DEFAULT_DEADLINE = 10_000
 
 async function firstKey(store: Store<unknown>): Promise<unknown> {
@@ -128,8 +127,10 @@ async function takeDown(hook: FaultHook, kit: TestKit): Promise<() => Promise<vo
 /** Retries a write and a read until both succeed (bounded attempts); fails with the last error. */
 async function recovers(store: Store<unknown>, deadline: number, what: string): Promise<void> {
   const key = randomKey('recovered')
+  // About one deadline's worth of attempts (10 to 200).
+  const attempts = Math.min(200, Math.max(10, Math.ceil(deadline / RETRY_PAUSE)))
   let last: unknown
-  for (let attempt = 0; attempt < RECOVERY_ATTEMPTS; attempt++) {
+  for (let attempt = 0; attempt < attempts; attempt++) {
     const outcome = await settle(
       async () => {
         await store.set(key, bytes('after'), 60_000)
@@ -152,7 +153,7 @@ async function recovers(store: Store<unknown>, deadline: number, what: string): 
     await delay(RETRY_PAUSE)
   }
   assert.fail(
-    `${what}: expected the store to work again after the backend came back, still failing after ${RECOVERY_ATTEMPTS} attempts: ${preview(last)}`,
+    `${what}: expected the store to work again after the backend came back, still failing after ${attempts} attempts: ${preview(last)}`,
   )
 }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { assertRejectsWithCode, assertSameBytes, bytes, randomKey } from '../helpers.js'
+import { assertAccepted } from '../rejects.js'
 import type { GroupDefinition, SuiteSettings } from '../types.js'
 
 /** Skip reason for lock groups on stores without locks. */
@@ -251,9 +252,13 @@ export const lockBasicGroup: GroupDefinition = {
     })
 
     test('a fractional lock TTL (1500.5 ms) is accepted by acquire and extend', async (store, kit) => {
-      const lock = kit.lock(store, randomKey('lock'), { ttl: 1500.5 })
-      assert.ok(isToken(await lock.acquire()), 'acquire with ttl 1500.5 should resolve a token')
-      await lock.extend(2500.5)
+      const lock = await assertAccepted(
+        () => kit.lock(store, randomKey('lock'), { ttl: 1500.5 }),
+        'lock(name, { ttl: 1500.5 })',
+      )
+      const token = await assertAccepted(() => lock.acquire(), 'acquire with ttl 1500.5')
+      assert.ok(isToken(token), `acquire with ttl 1500.5 should resolve a token, got ${token}`)
+      await assertAccepted(() => lock.extend(2500.5), 'extend(2500.5)')
       const left = await lock.remainingTime()
       // Rounded up at the store's edge: at most one precision step above 2500.5.
       const step = Math.max(1, settings.capabilities.ttlPrecision)
