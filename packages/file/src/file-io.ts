@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { readFile as readFileCallback } from 'node:fs'
-import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises'
+import { readFile as readFileCallback, writeFile as writeFileCallback } from 'node:fs'
+import { link, mkdir, rename, unlink } from 'node:fs/promises'
 import { dirname, sep } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { BackendUnavailableError } from '@cellar/core'
@@ -52,6 +52,16 @@ export function readIfExists(path: string): Promise<Buffer | undefined> {
   })
 }
 
+/** Creates a file that must not exist yet (`wx`) and writes `bytes` to it. */
+function createFile(path: string, bytes: Uint8Array): Promise<void> {
+  // The callback writeFile, for the same reason as readIfExists: fewer round trips.
+  return new Promise((resolve, reject) => {
+    writeFileCallback(path, bytes, { flag: 'wx' }, (error) =>
+      error === null ? resolve() : reject(error),
+    )
+  })
+}
+
 /**
  * Writes to a temporary file in the same directory, then renames it over `path`: readers see
  * the old file or the new one, never part of one. A failed write leaves no temporary behind.
@@ -60,11 +70,11 @@ export async function writeAtomic(path: string, bytes: Uint8Array): Promise<void
   const temp = tempPath(path)
   try {
     try {
-      await writeFile(temp, bytes, { flag: 'wx' })
+      await createFile(temp, bytes)
     } catch (error) {
       if (errorCode(error) !== 'ENOENT') throw error
       await mkdir(dirname(temp), { recursive: true })
-      await writeFile(temp, bytes, { flag: 'wx' })
+      await createFile(temp, bytes)
     }
     await rename(temp, path)
   } catch (error) {
@@ -97,7 +107,7 @@ export async function take(path: string): Promise<Buffer | undefined> {
     throw error
   }
   try {
-    return await readFile(grave).catch(() => Buffer.alloc(0))
+    return (await readIfExists(grave).catch(() => undefined)) ?? Buffer.alloc(0)
   } finally {
     await unlink(grave).catch(() => {})
   }
@@ -116,7 +126,7 @@ export async function discard(path: string, isDead: (file: Buffer) => boolean): 
     return false
   }
   try {
-    const file = await readFile(grave).catch(() => undefined)
+    const file = await readIfExists(grave).catch(() => undefined)
     if (file !== undefined && !isDead(file)) {
       await link(grave, path).catch(() => {})
       return false
@@ -127,12 +137,36 @@ export async function discard(path: string, isDead: (file: Buffer) => boolean): 
   }
 }
 
+// The tail of each path's in-process queue (shared by every FileStore of this process).
+const queues = new Map<string, Promise<unknown>>()
+
 /**
  * Runs `fn` while holding the cross-process mutex of `path` (proper-lockfile: an exclusive
  * `mkdir` of `<path>.lock`, refreshed while held, taken over once older than `staleMs`).
- * Waits with jittered back-off up to twice `staleMs`, then throws `E_BACKEND_UNAVAILABLE`.
+ * Callers in this process queue up for it in order, so only other processes are met with
+ * jittered back-off; that wait lasts up to twice `staleMs`, then throws `E_BACKEND_UNAVAILABLE`.
  */
-export async function withMutex<T>(
+export function withMutex<T>(
+  path: string,
+  staleMs: number,
+  key: string,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const turn = () => withFileMutex(path, staleMs, key, fn)
+  const previous = queues.get(path)
+  const run = previous === undefined ? turn() : previous.then(turn)
+  const tail = run.then(
+    () => {},
+    () => {},
+  )
+  queues.set(path, tail)
+  void tail.then(() => {
+    if (queues.get(path) === tail) queues.delete(path)
+  })
+  return run
+}
+
+async function withFileMutex<T>(
   path: string,
   staleMs: number,
   key: string,

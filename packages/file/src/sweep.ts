@@ -14,6 +14,8 @@ import { decodeFile, decodeHeader, HEADER_SIZE, type Header, isExpired, Kind } f
 
 const FAN_DIR = /^[0-9a-f]{2}$/
 const HEAD_READ = 4096
+/** Files read at once by `clear()` and `keys()`. */
+const PARALLEL = 32
 /** Temporary files older than this belong to a writer that died mid-write. */
 const ABANDONED_TEMP_MS = 10 * 60_000
 
@@ -44,8 +46,14 @@ async function* files(directory: string): AsyncGenerator<Found> {
   }
 }
 
-/** Reads the header and key of a file without its value; `undefined` if it is not one of ours. */
-export async function readHeader(path: string): Promise<Header | undefined> {
+/** A file's header, and the whole file when it was small enough to come in the first read. */
+interface Head {
+  readonly header: Header
+  readonly whole: Buffer | undefined
+}
+
+/** Reads the header and key of a file (the whole file if it is under 4 KiB); not ours → undefined. */
+async function readHead(path: string): Promise<Head | undefined> {
   let handle: Awaited<ReturnType<typeof open>>
   try {
     handle = await open(path, 'r')
@@ -66,22 +74,45 @@ export async function readHeader(path: string): Promise<Header | undefined> {
         head = whole.subarray(0, again.bytesRead)
       }
     }
-    return decodeHeader(head)
+    const header = decodeHeader(head)
+    if (header === undefined) return undefined
+    return { header, whole: bytesRead < HEAD_READ ? head : undefined }
   } finally {
     await handle.close()
   }
 }
 
+/** Reads the header and key of a file without its value; `undefined` if it is not one of ours. */
+export async function readHeader(path: string): Promise<Header | undefined> {
+  return (await readHead(path))?.header
+}
+
+/** `fn` of every entry file in the directory, `PARALLEL` files at a time, in no set order. */
+async function* mapEntries<T>(
+  directory: string,
+  fn: (file: Found) => Promise<T>,
+): AsyncGenerator<T> {
+  let batch: Found[] = []
+  for await (const file of files(directory)) {
+    if (!isEntryName(file.name)) continue
+    batch.push(file)
+    if (batch.length < PARALLEL) continue
+    yield* await Promise.all(batch.map(fn))
+    batch = []
+  }
+  yield* await Promise.all(batch.map(fn))
+}
+
 /** Removes every cache entry whose stored key starts with `prefix`; resolves how many. */
 export async function clearPrefix(directory: string, prefix: Buffer): Promise<number> {
   let removed = 0
-  for await (const file of files(directory)) {
-    if (!isEntryName(file.name)) continue
+  const remove = async (file: Found) => {
     const header = await readHeader(file.path)
-    if (header?.kind !== Kind.entry) continue
-    if (!header.key.subarray(0, prefix.length).equals(prefix)) continue
-    if (await removeIfExists(file.path)) removed++
+    if (header?.kind !== Kind.entry) return false
+    if (!header.key.subarray(0, prefix.length).equals(prefix)) return false
+    return removeIfExists(file.path)
   }
+  for await (const gone of mapEntries(directory, remove)) if (gone) removed++
   return removed
 }
 
@@ -95,25 +126,29 @@ export interface Listing {
 }
 
 /**
- * The caller's keys of the live entries in the directory. Each candidate's header is read
- * first (its stored key and expiry), then the whole file is checked as `get` would check it:
- * checksum, a name that is the hash of its key, not expired. Anything else is skipped.
+ * The caller's keys of the live entries in the directory. Each file's header gives its stored
+ * key and expiry; a candidate is then checked whole as `get` would check it: checksum, a name
+ * that is the hash of its key, not expired. Anything else is skipped.
  */
 export async function* listKeys(listing: Listing): AsyncGenerator<string> {
-  const { directory, fanOut, now, unscope } = listing
-  for await (const file of files(directory)) {
-    if (!isEntryName(file.name)) continue
-    const header = await readHeader(file.path)
-    if (header?.kind !== Kind.entry || isExpired(header.expiresAt, now())) continue
-    const stored = header.key.toString('utf8')
-    // Bytes that are not the UTF-8 of a string were never written by a FileStore.
-    if (!Buffer.from(stored).equals(header.key)) continue
-    const key = unscope(stored)
-    if (key === undefined || keyPath(directory, fanOut, header.key) !== file.path) continue
-    const bytes = await readIfExists(file.path)
-    const decoded = bytes === undefined ? undefined : decodeFile(bytes, Kind.entry, header.key)
-    if (decoded !== undefined && !isExpired(decoded.expiresAt, now())) yield key
+  for await (const key of mapEntries(listing.directory, (file) => liveKey(listing, file))) {
+    if (key !== undefined) yield key
   }
+}
+
+async function liveKey(listing: Listing, file: Found): Promise<string | undefined> {
+  const { directory, fanOut, now, unscope } = listing
+  const head = await readHead(file.path)
+  const header = head?.header
+  if (header?.kind !== Kind.entry || isExpired(header.expiresAt, now())) return undefined
+  const stored = header.key.toString('utf8')
+  // Bytes that are not the UTF-8 of a string were never written by a FileStore.
+  if (!Buffer.from(stored).equals(header.key)) return undefined
+  const key = unscope(stored)
+  if (key === undefined || keyPath(directory, fanOut, header.key) !== file.path) return undefined
+  const bytes = head?.whole ?? (await readIfExists(file.path))
+  const decoded = bytes === undefined ? undefined : decodeFile(bytes, Kind.entry, header.key)
+  return decoded !== undefined && !isExpired(decoded.expiresAt, now()) ? key : undefined
 }
 
 /**
