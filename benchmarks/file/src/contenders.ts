@@ -13,15 +13,21 @@ import { FileStore } from '@cellar/file'
 import { BentoCache, bentostore } from 'bentocache'
 import { FileDriver, fileDriver } from 'bentocache/drivers/file'
 import { cycle, keys, PRODUCT } from './fixture.js'
+import { lockContenders } from './locks.js'
 
-/** One contender: a get of a present key and a set, each a distinct async function. */
+/** One contender: a get of a present key, a set and a lock round, each a distinct async function. */
 export interface Contender {
   readonly name: string
   readonly hit?: () => Promise<unknown>
   readonly set?: () => Promise<unknown>
+  /** Acquire + release of an uncontended lock. */
+  readonly lock?: () => Promise<unknown>
   readonly prepare: () => Promise<void>
   readonly close?: () => Promise<void>
 }
+
+/** Entries are written as real caches write them: with a TTL. */
+export const TTL = '1h'
 
 /** Where the files go: `BENCH_DIR` (e.g. /dev/shm for tmpfs), else the OS temp directory. */
 export const root = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'cellar-bench-file-'))
@@ -35,13 +41,18 @@ export function productBytes(): Uint8Array {
   return tagged
 }
 
-export function createContenders(): Contender[] {
+/**
+ * Every contender. `Compare`, when given, is another build's `FileStore` (e.g. the code before a
+ * change, from `BENCH_COMPARE`) measured in the same process for before/after ratios.
+ */
+export function createContenders(Compare?: typeof FileStore): Contender[] {
   const value = productBytes()
   const plainDir = join(root, 'plain')
   mkdirSync(plainDir, { recursive: true })
   const plainPath = (key: string) => join(plainDir, key)
 
   const store = new FileStore({ directory: join(root, 'cellar'), pruneInterval: false })
+  const noTtl = new FileStore({ directory: join(root, 'cellar-no-ttl'), pruneInterval: false })
   const gateway = new CacheGateway(store)
   const bento = new BentoCache({
     default: 'file',
@@ -62,6 +73,8 @@ export function createContenders(): Contender[] {
   let sequence = 0
   const storeHit = cycle()
   const storeSet = cycle()
+  const noTtlHit = cycle()
+  const noTtlSet = cycle()
   const gatewayHit = cycle()
   const gatewaySet = cycle()
   const bentoHit = cycle()
@@ -69,7 +82,7 @@ export function createContenders(): Contender[] {
   const driverHit = cycle()
   const driverSet = cycle()
 
-  return [
+  const contenders: Contender[] = [
     {
       name: 'plain fs (callback API): readFile / writeFile of the same bytes',
       prepare: async () => {
@@ -97,40 +110,70 @@ export function createContenders(): Contender[] {
     {
       name: 'FileStore: store.get / store.set (bytes)',
       prepare: async () => {
-        for (const key of keys) await store.set(key, value)
+        for (const key of keys) await store.set(key, value, TTL)
       },
       hit: () => store.get(storeHit()),
-      set: () => store.set(storeSet(), value),
+      set: () => store.set(storeSet(), value, TTL),
+    },
+    {
+      name: 'FileStore, entries without a TTL: store.get / store.set',
+      prepare: async () => {
+        for (const key of keys) await noTtl.set(key, value)
+      },
+      hit: () => noTtl.get(noTtlHit()),
+      set: () => noTtl.set(noTtlSet(), value),
+      close: () => noTtl.close(),
     },
     {
       name: 'FileStore via CacheGateway: getValue / setValue',
       prepare: async () => {
-        for (const key of keys) await gateway.setValue(key, PRODUCT)
+        for (const key of keys) await gateway.setValue(key, PRODUCT, TTL)
       },
       hit: () => gateway.getValue(gatewayHit()),
-      set: () => gateway.setValue(gatewaySet(), PRODUCT),
+      set: () => gateway.setValue(gatewaySet(), PRODUCT, TTL),
       close: () => store.close(),
     },
     {
       name: 'BentoCache (file driver as its only layer): get / set',
       prepare: async () => {
-        for (const key of keys) await bento.set({ key, value: PRODUCT })
+        for (const key of keys) await bento.set({ key, value: PRODUCT, ttl: TTL })
       },
       hit: () => bento.get({ key: bentoHit() }),
-      set: () => bento.set({ key: bentoSet(), value: PRODUCT }),
+      set: () => bento.set({ key: bentoSet(), value: PRODUCT, ttl: TTL }),
       close: () => bento.disconnectAll(),
     },
     {
       name: 'BentoCache FileDriver alone: get / set (JSON string)',
       prepare: async () => {
-        for (const key of keys) await driver.set(key, json)
+        for (const key of keys) await driver.set(key, json, HOUR_MS)
       },
       hit: () => driver.get(driverHit()),
-      set: () => driver.set(driverSet(), json),
+      set: () => driver.set(driverSet(), json, HOUR_MS),
       close: () => driver.disconnect(),
     },
   ]
+  const lockStores: Array<readonly [string, FileStore]> = [
+    ['FileStore: lock acquire + release', store],
+  ]
+  if (Compare !== undefined) {
+    const before = new Compare({ directory: join(root, 'compare'), pruneInterval: false })
+    const beforeHit = cycle()
+    const beforeSet = cycle()
+    contenders.push({
+      name: 'FileStore, compared build: store.get / store.set (bytes)',
+      prepare: async () => {
+        for (const key of keys) await before.set(key, value, TTL)
+      },
+      hit: () => before.get(beforeHit()),
+      set: () => before.set(beforeSet(), value, TTL),
+      close: () => before.close(),
+    })
+    lockStores.push(['FileStore, compared build: lock acquire + release', before])
+  }
+  return [...contenders, ...lockContenders(join(root, 'locks'), lockStores)]
 }
+
+const HOUR_MS = 3_600_000
 
 function callbackRead(path: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
