@@ -40,7 +40,9 @@ function flagsOf(response: Response): number {
  * atomic across processes, negative values included.
  */
 export class MemcachedStore implements Store<Uint8Array> {
+  /** `'memcached'`, for errors and events. */
   readonly name = 'memcached'
+  /** Atomic counters and add, locks, shared, not persistent, evicts; TTLs in whole seconds. */
   readonly capabilities: StoreCapabilities
   // namespace() hands its connection over through this class-private slot, emptied at once.
   static #handoff: Handoff | undefined
@@ -79,6 +81,7 @@ export class MemcachedStore implements Store<Uint8Array> {
     return this.#shared.wire.client
   }
 
+  /** Resolves the stored bytes, or `undefined` on a miss. */
   async get(key: string): Promise<Uint8Array | undefined> {
     this.#check(key)
     return this.#run(async (head) => {
@@ -87,6 +90,7 @@ export class MemcachedStore implements Store<Uint8Array> {
     })
   }
 
+  /** One pipelined multi-get per server; `undefined` for each miss, in request order. */
   async getMany(keys: readonly string[]): Promise<Array<Uint8Array | undefined>> {
     this.#open()
     assertKeys(keys)
@@ -101,6 +105,7 @@ export class MemcachedStore implements Store<Uint8Array> {
     })
   }
 
+  /** Writes the bytes (SET); a TTL `<= 0` deletes the key instead. */
   async set(key: string, value: Uint8Array, ttl?: Ttl): Promise<void> {
     this.#check(key)
     assertBytes(value, key, this.capabilities.maxValueSize)
@@ -108,6 +113,7 @@ export class MemcachedStore implements Store<Uint8Array> {
     await this.#run((head) => this.#write(head, key, value, ms))
   }
 
+  /** Writes every entry with the same TTL; the requests of one call leave together. */
   async setMany(entries: ReadonlyArray<readonly [string, Uint8Array]>, ttl?: Ttl): Promise<void> {
     this.#open()
     if (!Array.isArray(entries)) {
@@ -125,6 +131,7 @@ export class MemcachedStore implements Store<Uint8Array> {
     })
   }
 
+  /** Writes only if the key is absent (ADD, atomic); resolves whether it wrote. */
   async add(key: string, value: Uint8Array, ttl?: Ttl): Promise<boolean> {
     this.#check(key)
     assertBytes(value, key, this.capabilities.maxValueSize)
@@ -151,15 +158,18 @@ export class MemcachedStore implements Store<Uint8Array> {
     })
   }
 
+  /** Resolves true if the key holds a live entry. */
   async has(key: string): Promise<boolean> {
     return (await this.get(key)) !== undefined
   }
 
+  /** Resolves true if a live entry was removed. */
   async delete(key: string): Promise<boolean> {
     this.#check(key)
     return this.#run((head) => this.#remove(head, key))
   }
 
+  /** Resolves how many distinct keys held a live entry and were removed. */
   async deleteMany(keys: readonly string[]): Promise<number> {
     this.#open()
     assertKeys(keys)
@@ -260,6 +270,7 @@ export class MemcachedStore implements Store<Uint8Array> {
     if (this.#shared.ownsClient) this.#shared.wire.client.close()
   }
 
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }
