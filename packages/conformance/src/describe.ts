@@ -3,7 +3,7 @@ import { badInputGroup } from './groups/bad-input.js'
 import { basicGroup } from './groups/basic.js'
 import { batchGroup } from './groups/batch.js'
 import { clearGroup } from './groups/clear.js'
-import { closingGroup } from './groups/closing.js'
+import { closingGroup, closingRootGroup } from './groups/closing.js'
 import { concurrencyGroup } from './groups/concurrency.js'
 import { contractRulesGroup } from './groups/contract-rules.js'
 import { counterTtlGroup } from './groups/counter-ttl.js'
@@ -37,7 +37,7 @@ import type {
 
 /**
  * A suite function: registers its tests with `runner` for stores built by `factory`. Generic on
- * the store type, so `options.sibling` and `options.faults.factory` receive your store class.
+ * the store type, so `options.sibling` receives your store class without a cast.
  */
 export type DescribeSuite = <S extends AnyStore>(
   runner: TestRunner,
@@ -68,6 +68,7 @@ export const STORE_GROUPS: readonly GroupDefinition[] = [
   contractRulesGroup,
   lifecycleGroup,
   closingGroup,
+  closingRootGroup,
   discardsGroup,
   keysListingGroup,
   faultsGroup,
@@ -127,8 +128,11 @@ export const describeTouchTtl: DescribeSuite = suite([touchTtlGroup], 'store con
 export const describeNamespaces: DescribeSuite = suite([namespacesGroup], 'store conformance')
 /** Zero durations, lone surrogates, expired deletes, the safe range, canonical counters, -0. */
 export const describeContractRules: DescribeSuite = suite([contractRulesGroup], 'store conformance')
-/** The closing rule: root, namespaces, lock handles and gateways. */
-export const describeClosing: DescribeSuite = suite([closingGroup], 'store conformance')
+/** The closing rule: root, namespaces, lock handles and gateways (factory returns the root). */
+export const describeClosing: DescribeSuite = suite(
+  [closingGroup, closingRootGroup],
+  'store conformance',
+)
 
 /**
  * The expiry boundary (alive at exactly `t + ttl`, gone 1 ms later) for stores that accept an

@@ -6,12 +6,18 @@ import {
   describeAdd,
   describeBatch,
   describeClear,
+  describeClosing,
   describeConcurrency,
+  describeContractRules,
   describeCounters,
+  describeCounterTtl,
+  describeExpiryBoundary,
   describeKeys,
   describeLifecycle,
   describeLock,
+  describeNamespaces,
   describeStore,
+  describeTouchTtl,
   describeTtl,
   describeValues,
   type RecordedResult,
@@ -84,6 +90,128 @@ describe('the suite fails a broken store', () => {
       expect(broken.error).toBeInstanceOf(assert.AssertionError)
     })
   }
+})
+
+// Contract 2 and the store-defect rules: one mutant per rule.
+const contractCases: Array<[Fault, DescribeSuite, string]> = [
+  [
+    'increment-ignores-create-ttl',
+    describeCounterTtl,
+    'the ttl of the increment that creates a counter makes it expire',
+  ],
+  [
+    'increment-ignores-create-ttl',
+    describeCounterTtl,
+    '20 concurrent first increments with a ttl leave a counter with that ttl',
+  ],
+  [
+    'increment-ttl-on-existing',
+    describeCounterTtl,
+    'a counter without expiry ignores the ttl of a later increment',
+  ],
+  [
+    'increment-ttl-on-existing',
+    describeCounterTtl,
+    'a counter keeps its own ttl when later increments pass another',
+  ],
+  [
+    'touch-revives-expired',
+    describeTouchTtl,
+    'touch resolves false for an expired key and does not revive it',
+  ],
+  [
+    'ttl-off-by-prefix',
+    describeTouchTtl,
+    "ttl reads a namespace's own entry, not the parent's key of the same name",
+  ],
+  [
+    'namespace-aliases-root',
+    describeNamespaces,
+    "the root key 'users:42' and key '42' of namespace('users') are two entries",
+  ],
+  [
+    'namespace-aliases-root',
+    describeNamespaces,
+    "names holding ':', '~' and '%' (and their escapes) are distinct namespaces",
+  ],
+  [
+    'namespace-clear-hits-root',
+    describeNamespaces,
+    "namespace('users').clear() keeps the root's 'users:…' keys",
+  ],
+  ['no-tilde-escape', describeNamespaces, "root keys starting with '~' never reach a namespace"],
+  [
+    'closed-root-keeps-namespaces',
+    describeClosing,
+    'closing the store closes every namespace made from it, nested ones too',
+  ],
+  [
+    'lock-outlives-close',
+    describeClosing,
+    'closing the store refuses every call of its lock handles, held or free',
+  ],
+  [
+    'lock-outlives-close',
+    describeClosing,
+    'closing the store refuses every call of lock handles made from its namespaces',
+  ],
+  [
+    'delete-expired-true',
+    describeContractRules,
+    'delete and deleteMany of an expired entry resolve false and do not count it',
+  ],
+  [
+    'overflow-applied',
+    describeContractRules,
+    'an increment above Number.MAX_SAFE_INTEGER is refused with E_NOT_A_NUMBER and changes nothing',
+  ],
+  [
+    'lenient-counters',
+    describeContractRules,
+    'increment on the non-canonical counter "007" throws E_NOT_A_NUMBER, bytes unchanged',
+  ],
+  [
+    'lenient-counters',
+    describeContractRules,
+    'increment on the non-canonical counter "-0" throws E_NOT_A_NUMBER, bytes unchanged',
+  ],
+  [
+    'accepts-lone-surrogates',
+    describeContractRules,
+    "a key with a lone surrogate ('\\uD800') is refused with E_INVALID_KEY, nothing written",
+  ],
+]
+
+// describeExpiryBoundary takes a factory of the clock; it registers each test twice.
+async function runBoundary(faults: readonly Fault[], title: string): Promise<RecordedResult[]> {
+  const recorder = createRecordingRunner()
+  describeExpiryBoundary(recorder, (now) => new ReferenceStore({ faults, now }))
+  const results = await recorder.run((recorded) => recorded.title === title)
+  assert.equal(results.length, 2, `expected "${title}" with a clock from 0 and from now`)
+  return results
+}
+
+describe('the suite fails a store that breaks contract 2', () => {
+  for (const [fault, suite, title] of contractCases) {
+    test(`fault "${fault}" fails "${title}"`, async () => {
+      const control = await runOne(suite, [], title)
+      expect(control.status, String(control.error)).toBe('passed')
+      const broken = await runOne(suite, [fault], title)
+      expect(broken.status).toBe('failed')
+      expect(broken.error).toBeInstanceOf(assert.AssertionError)
+    })
+  }
+
+  const boundary = 'an entry is alive at exactly t + ttl and gone 1 ms later'
+  test(`fault "expires-at-boundary" fails "${boundary}"`, async () => {
+    for (const control of await runBoundary([], boundary)) {
+      expect(control.status, String(control.error)).toBe('passed')
+    }
+    for (const broken of await runBoundary(['expires-at-boundary'], boundary)) {
+      expect(broken.status).toBe('failed')
+      expect(broken.error).toBeInstanceOf(assert.AssertionError)
+    }
+  })
 })
 
 describe('registration', () => {

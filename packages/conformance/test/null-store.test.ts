@@ -1,5 +1,16 @@
 import { NullStore } from '@cellar/core'
 import { afterEach, beforeEach, describe, test } from 'vitest'
-import { describeConformance } from '../src/index.js'
+import { describeConformance, registerSuite, STORE_GROUPS } from '../src/index.js'
 
-describeConformance({ describe, test, beforeEach, afterEach }, () => new NullStore())
+const runner = { describe, test, beforeEach, afterEach }
+
+describeConformance(runner, () => new NullStore())
+
+// A namespace as the factory's store: every group but the root-closing one applies.
+registerSuite(
+  runner,
+  () => new NullStore().namespace('tenant'),
+  { name: 'null (namespace)' },
+  STORE_GROUPS.filter((group) => group.title !== 'closing the root store'),
+  'store conformance',
+)

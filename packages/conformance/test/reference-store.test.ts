@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, test } from 'vitest'
-import { describeConformance, describeStore } from '../src/index.js'
+import { describeConformance, describeExpiryBoundary, describeStore } from '../src/index.js'
 import { ReferenceStore } from './reference-store.js'
 
 const runner = { describe, test, beforeEach, afterEach }
@@ -14,4 +14,15 @@ describeConformance(runner, () => new ReferenceStore({ maxKeyLength: 200, maxVal
 // Raw mode, unbounded, from an async factory: the raw-only tests run, byte-only ones skip.
 describeStore(runner, async () => new ReferenceStore({ raw: true }), {
   name: 'reference (raw)',
+})
+
+// A backend that cannot read TTLs back (memcached): ttl() of a live key is E_UNSUPPORTED.
+describeStore(runner, () => new ReferenceStore({ readsTtl: false }), {
+  name: 'reference (readsTtl: false)',
+})
+
+// The expiry boundary with a clock moved by hand.
+describeExpiryBoundary(runner, (now) => new ReferenceStore({ now }), { name: 'reference' })
+describeExpiryBoundary(runner, (now) => new ReferenceStore({ now, readsTtl: false }), {
+  name: 'reference (readsTtl: false)',
 })
