@@ -1,3 +1,3 @@
 export { MemoryLockBackend } from './memory-lock.js'
-export type { MemoryStoreOptions } from './memory-store.js'
+export type { MemoryStoreConstructor, MemoryStoreOptions } from './memory-store.js'
 export { MemoryStore } from './memory-store.js'

@@ -1,4 +1,4 @@
-import type { FencingToken, LockBackend, LockState } from '@cellar/core'
+import { type FencingToken, type LockBackend, type LockState, scopedKey } from '@cellar/core'
 
 interface Holder {
   owner: string
@@ -60,5 +60,47 @@ export class MemoryLockBackend implements LockBackend {
       return undefined
     }
     return holder
+  }
+}
+
+/**
+ * One store's view of the shared lock backend: names scoped with core's `scopedKey` under the
+ * store's prefix (so a namespace's locks are its own), and every call refused once that store
+ * or its root is closed — also through lock handles made before `close()`.
+ */
+export class ScopedLockBackend implements LockBackend {
+  readonly #backend: MemoryLockBackend
+  readonly #prefix: string
+  readonly #open: () => void
+
+  constructor(backend: MemoryLockBackend, prefix: string, open: () => void) {
+    this.#backend = backend
+    this.#prefix = prefix
+    this.#open = open
+  }
+
+  async acquire(name: string, owner: string, ttlMs: number | null): Promise<FencingToken | false> {
+    this.#open()
+    return this.#backend.acquire(scopedKey(this.#prefix, name), owner, ttlMs)
+  }
+
+  async release(name: string, owner: string): Promise<boolean> {
+    this.#open()
+    return this.#backend.release(scopedKey(this.#prefix, name), owner)
+  }
+
+  async forceRelease(name: string): Promise<void> {
+    this.#open()
+    return this.#backend.forceRelease(scopedKey(this.#prefix, name))
+  }
+
+  async extend(name: string, owner: string, ttlMs: number | null): Promise<boolean> {
+    this.#open()
+    return this.#backend.extend(scopedKey(this.#prefix, name), owner, ttlMs)
+  }
+
+  async inspect(name: string): Promise<LockState | undefined> {
+    this.#open()
+    return this.#backend.inspect(scopedKey(this.#prefix, name))
   }
 }

@@ -121,12 +121,13 @@ describe('MemoryStore specifics', () => {
     await expect(store.get('k')).rejects.toMatchObject({ code: 'E_STORE_CLOSED' })
   })
 
-  test('closing the root store closes its namespaces', async () => {
+  test('closing a namespace keeps its entries; closing the root closes every namespace', async () => {
     const store = new MemoryStore({ pruneInterval: false })
     const child = store.namespace('child')
     await child.set('k', bytes('v'))
     await child.close()
-    expect(await store.has('child:k')).toBe(true)
+    await expect(child.get('k')).rejects.toMatchObject({ code: 'E_STORE_CLOSED' })
+    expect(await store.namespace('child').has('k')).toBe(true)
     const other = store.namespace('other')
     await store.close()
     await expect(other.get('k')).rejects.toMatchObject({ code: 'E_STORE_CLOSED' })
