@@ -2,9 +2,9 @@ import { cpus, loadavg } from 'node:os'
 import { startRedis } from '@cellar/test-servers'
 import { Redis } from 'ioredis'
 import { measure } from 'mitata'
-import { type Contender, createContenders, prepare } from './contenders.js'
+import { type Contender, createContenders, createLockContenders, prepare } from './contenders.js'
 import { KEYS, USER } from './fixture.js'
-import { type Job, markdownReport, OPS, type Op } from './report.js'
+import { CACHE_OPS, type CacheOp, type Job, LOCK_OP, markdownReport } from './report.js'
 
 // All contenders share one process and one private Redis (no persistence). Every job is warmed
 // first, then timed in rounds, each in a new shuffled order; medians over rounds are reported.
@@ -22,10 +22,11 @@ const { hostname, port } = new URL(url)
 const admin = new Redis(url)
 const version = /redis_version:(\S+)/.exec(await admin.info('server'))?.[1] ?? 'unknown'
 
-const contenders = createContenders(url, hostname, Number(port || 6379))
+const contenders = await createContenders(url, hostname, Number(port || 6379))
 await prepare(contenders)
+const lockers = await createLockContenders(url)
 
-function operation(contender: Contender, op: Op): (i: number) => Promise<unknown> {
+function operation(contender: Contender, op: CacheOp): (i: number) => Promise<unknown> {
   const batch = (i: number) => {
     const start = (i * 100) % (KEYS.length - 100)
     return KEYS.slice(start, start + 100)
@@ -36,19 +37,37 @@ function operation(contender: Contender, op: Op): (i: number) => Promise<unknown
 }
 
 const jobs: Job[] = []
-for (const op of OPS) {
+const wanted = (op: string, concurrency: number, name: string) =>
+  ONLY === undefined || ONLY.test(`${op} c=${concurrency} ${name}`)
+for (const op of CACHE_OPS) {
   for (const concurrency of CONCURRENCY) {
     for (const contender of contenders) {
-      if (ONLY !== undefined && !ONLY.test(`${op} c=${concurrency} ${contender.name}`)) continue
+      if (!wanted(op, concurrency, contender.name)) continue
       const run = operation(contender, op)
       let next = 0
       const fn =
         concurrency === 1
           ? () => run(next++)
           : () => Promise.all(Array.from({ length: concurrency }, () => run(next++)))
-      jobs.push({ op, concurrency, contender: contender.name, fn, samples: [], cpu: [] })
+      jobs.push({
+        op,
+        concurrency,
+        contender: contender.name,
+        fn,
+        enter: contender.enter,
+        leave: contender.leave,
+        samples: [],
+        cpu: [],
+      })
     }
   }
+}
+// Locks at concurrency 1: one acquire + release of a lock nobody else holds, per iteration.
+for (const locker of lockers) {
+  if (!wanted(LOCK_OP, 1, locker.name)) continue
+  let next = 0
+  const fn = () => locker.acquireRelease(`job-${next++ % 100}`)
+  jobs.push({ op: LOCK_OP, concurrency: 1, contender: locker.name, fn, samples: [], cpu: [] })
 }
 
 const load = () =>
@@ -58,8 +77,10 @@ const load = () =>
 const started = performance.now()
 const loadBefore = load()
 for (const job of jobs) {
+  job.enter?.()
   const until = performance.now() + WARMUP_MS
   while (performance.now() < until) await job.fn()
+  job.leave?.()
 }
 let seed = 42
 const random = () => {
@@ -82,9 +103,11 @@ const groups = [...new Set(jobs.map((job) => `${job.op} ${job.concurrency}`))].m
 for (let round = 1; round <= ROUNDS; round++) {
   for (const group of shuffle(groups)) {
     for (const job of shuffle(group)) {
+      job.enter?.()
       const cpu = process.cpuUsage()
       const stats = await measure(job.fn, { min_cpu_time: CPU_TIME_NS, batch_threshold: 0 })
       const used = process.cpuUsage(cpu)
+      job.leave?.()
       job.samples.push(stats.avg)
       // CPU time of this process per operation: what the library costs, whatever else the
       // machine runs (mitata's few warm-up calls are counted in, for everyone alike).
@@ -103,5 +126,6 @@ console.log(
 console.log(markdownReport(contenders, jobs))
 
 for (const contender of contenders) await contender.close()
+for (const locker of lockers) await locker.close()
 await admin.quit()
 await server?.stop()

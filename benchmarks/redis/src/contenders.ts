@@ -1,13 +1,16 @@
-import { CacheGateway, JsonSerializer, type Serializer } from '@cellar/core'
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
+import { join } from 'node:path'
+import { CacheGateway, JsonSerializer, type Serializer, STORE_TRACING_CHANNEL } from '@cellar/core'
 import { RedisStore, type RedisStoreOptions } from '@cellar/redis'
 import KeyvRedis from '@keyv/redis'
 import { BentoCache, bentostore } from 'bentocache'
 import { redisDriver } from 'bentocache/drivers/redis'
 import { createCache } from 'cache-manager'
-import { Redis } from 'ioredis'
+import { Redis } from 'ioredis6'
 import Keyv from 'keyv'
 import { Packr } from 'msgpackr'
 import { KEYS, TTL_MS, USER } from './fixture.js'
+import { cellarLock, type LockContender, rawLock, redlockLock, verrouLock } from './locks.js'
 
 /** One library under test: the three operations, each reading or writing `USER`-shaped values. */
 export interface Contender {
@@ -18,6 +21,15 @@ export interface Contender {
   set(key: string, value: unknown): Promise<unknown>
   getMany(keys: readonly string[]): Promise<unknown>
   close(): Promise<void>
+  /** Called before each of this contender's timed runs (and its warm-up), undone by `leave`. */
+  enter?(): void
+  leave?(): void
+}
+
+/** The parts of `@cellar/redis` and `@cellar/core` a contender uses, for the pre-change build too. */
+interface CellarBuild {
+  readonly RedisStore: new (options: Record<string, unknown>) => RedisStore
+  readonly CacheGateway: new (store: RedisStore, options?: object) => CacheGateway
 }
 
 function cellar(
@@ -25,9 +37,10 @@ function cellar(
   name: string,
   options: Pick<RedisStoreOptions, 'autoPipelining' | 'cork'>,
   serializer?: Serializer,
+  build: CellarBuild = { RedisStore, CacheGateway },
 ): Contender {
-  const store = new RedisStore({ connection: url, prefix: `bench:${name}:`, ...options })
-  const cache = new CacheGateway(store, serializer === undefined ? {} : { serializer })
+  const store = new build.RedisStore({ connection: url, prefix: `bench:${name}:`, ...options })
+  const cache = new build.CacheGateway(store, serializer === undefined ? {} : { serializer })
   return {
     name,
     get: (key) => cache.getValue(key),
@@ -35,6 +48,34 @@ function cellar(
     getMany: (keys) => cache.multiGetValues(keys),
     close: () => store.close(),
   }
+}
+
+// A subscriber that does nothing: what an APM costs beyond its own work. Subscribed only while
+// the "tracing subscribed" row runs, so every other cellar row runs with no subscriber at all.
+const noop = () => {}
+const TRACING_EVENTS = ['start', 'end', 'asyncStart', 'asyncEnd', 'error'].map(
+  (event) => `tracing:${STORE_TRACING_CHANNEL}:${event}`,
+)
+
+function traced(url: string): Contender {
+  return {
+    ...cellar(url, 'cellar, tracing subscribed', {}),
+    enter: () => {
+      for (const name of TRACING_EVENTS) subscribe(name, noop)
+    },
+    leave: () => {
+      for (const name of TRACING_EVENTS) unsubscribe(name, noop)
+    },
+  }
+}
+
+/** The pre-change build (BENCH_BEFORE=<checkout>), loaded from its own dist and node_modules. */
+async function loadBefore(): Promise<CellarBuild | undefined> {
+  const root = process.env.BENCH_BEFORE
+  if (root === undefined) return undefined
+  const redis = await import(join(root, 'packages/redis/dist/index.js'))
+  const core = await import(join(root, 'packages/core/dist/index.js'))
+  return { RedisStore: redis.RedisStore, CacheGateway: core.CacheGateway }
 }
 
 /** The practical limit: ioredis commands plus msgpackr (plain MessagePack), no validation, no abstraction. */
@@ -137,9 +178,16 @@ function rawCork(url: string, name: string): Contender {
 }
 
 /** Every contender, cellar first; raw ioredis with auto-pipelining is the reference. */
-export function createContenders(url: string, host: string, port: number): Contender[] {
+export async function createContenders(
+  url: string,
+  host: string,
+  port: number,
+): Promise<Contender[]> {
+  const before = await loadBefore()
   return [
     cellar(url, 'cellar', {}),
+    ...(before === undefined ? [] : [cellar(url, 'cellar before', {}, undefined, before)]),
+    traced(url),
     cellar(url, 'cellar, ioredis auto-pipelining', { cork: false, autoPipelining: true }),
     // Keyv, cache-manager and BentoCache serialize with JSON.stringify; the gateway's default is
     // MessagePack in JavaScript. This row separates the serializer from the store.
@@ -150,6 +198,20 @@ export function createContenders(url: string, host: string, port: number): Conte
     keyv(url),
     cacheManager(url),
     bento(host, port),
+  ]
+}
+
+/** Lock contenders: cellar (and its pre-change build), the raw floor, verrou and redlock. */
+export async function createLockContenders(url: string): Promise<LockContender[]> {
+  const before = await loadBefore()
+  const store = (build: CellarBuild, name: string) =>
+    new build.RedisStore({ connection: url, prefix: `bench:${name}:`, lockPrefix: `bench-lock:` })
+  return [
+    cellarLock('cellar', store({ RedisStore, CacheGateway }, 'cellar')),
+    ...(before === undefined ? [] : [cellarLock('cellar before', store(before, 'before'))]),
+    await rawLock(url),
+    verrouLock(url),
+    redlockLock(url),
   ]
 }
 

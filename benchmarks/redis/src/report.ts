@@ -1,6 +1,9 @@
 import type { Contender } from './contenders.js'
 
-export const OPS = ['get-hit', 'set', 'getMany(100)'] as const
+export const CACHE_OPS = ['get-hit', 'set', 'getMany(100)'] as const
+export type CacheOp = (typeof CACHE_OPS)[number]
+export const LOCK_OP = 'lock acquire + release'
+export const OPS = [...CACHE_OPS, LOCK_OP] as const
 export type Op = (typeof OPS)[number]
 
 /** One timed combination: its iteration runs `concurrency` operations at once. */
@@ -9,15 +12,24 @@ export interface Job {
   readonly concurrency: number
   readonly contender: string
   readonly fn: () => Promise<unknown>
+  /** Runs before each timed run of this job (and its warm-up); `leave` undoes it. */
+  readonly enter?: (() => void) | undefined
+  readonly leave?: (() => void) | undefined
   /** Mean nanoseconds per iteration, one per round. */
   readonly samples: number[]
   /** Microseconds of this process's CPU per operation, one per round. */
   readonly cpu: number[]
 }
 
-export const REFERENCE = 'ioredis + msgpack, auto-pipelined'
-/** The other caching libraries (not cellar's own variants, not raw ioredis). */
-const PEER = /^(Keyv|cache-manager|BentoCache)/
+/** The row every ratio of a table is taken against: raw ioredis, for caching and for locks. */
+const REFERENCE: Record<Op, string> = {
+  'get-hit': 'ioredis + msgpack, auto-pipelined',
+  set: 'ioredis + msgpack, auto-pipelined',
+  'getMany(100)': 'ioredis + msgpack, auto-pipelined',
+  [LOCK_OP]: 'ioredis SET NX PX + Lua release',
+}
+/** The other libraries (not cellar's own variants, not raw ioredis), and cellar's pre-change build. */
+const PEER = /^(Keyv|cache-manager|BentoCache|verrou|redlock|cellar before)/
 
 const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
@@ -43,9 +55,9 @@ export function markdownReport(contenders: readonly Contender[], jobs: readonly 
     for (const concurrency of [...new Set(jobs.map((job) => job.concurrency))]) {
       const rows = jobs.filter((job) => job.op === op && job.concurrency === concurrency)
       if (rows.length === 0) continue
-      const reference = rows.find((job) => job.contender === REFERENCE)
+      const reference = rows.find((job) => job.contender === REFERENCE[op])
       out.push(`### ${op}, concurrency ${concurrency}\n`)
-      out.push('| contender | ops/s | range | × auto-pipelined ioredis | CPU µs/op |')
+      out.push(`| contender | ops/s | range | × ${REFERENCE[op]} | CPU µs/op |`)
       out.push('| --- | ---: | ---: | ---: | ---: |')
       for (const job of rows) {
         const rate = opsPerSecond(job)

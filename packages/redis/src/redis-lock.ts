@@ -1,7 +1,7 @@
 import type { FencingToken, LockBackend, LockState } from '@cellar/core'
 import { batchWrites, type Connection } from './connection.js'
 import { toCellarError } from './errors.js'
-import { ACQUIRE, EXTEND, INSPECT, type LuaScript, RELEASE, runScript } from './scripts.js'
+import { ACQUIRE, EXTEND, INSPECT, type LuaScript, RELEASE } from './scripts.js'
 
 /** Lock ttl in whole milliseconds as a script argument; '' holds the lock until released. */
 function ttlArg(ttlMs: number | null): string {
@@ -39,14 +39,11 @@ export class RedisLockBackend implements LockBackend {
   acquire(name: string, owner: string, ttlMs: number | null): Promise<FencingToken | false> {
     const holder = this.keyOf(name)
     const args = [holder, `${holder}:fence`, owner, ttlArg(ttlMs)]
-    return this.#run('lock acquire', name, ACQUIRE, 2, args).then((token) =>
-      isNil(token) ? false : Number(token),
-    )
+    return this.#run('lock acquire', name, ACQUIRE, 2, args, toToken)
   }
 
   release(name: string, owner: string): Promise<boolean> {
-    const args = [this.keyOf(name), owner]
-    return this.#run('lock release', name, RELEASE, 1, args).then((removed) => removed === 1)
+    return this.#run('lock release', name, RELEASE, 1, [this.keyOf(name), owner], isOne)
   }
 
   async forceRelease(name: string): Promise<void> {
@@ -63,36 +60,56 @@ export class RedisLockBackend implements LockBackend {
 
   extend(name: string, owner: string, ttlMs: number | null): Promise<boolean> {
     const args = [this.keyOf(name), owner, ttlArg(ttlMs)]
-    return this.#run('lock extend', name, EXTEND, 1, args).then((extended) => extended === 1)
+    return this.#run('lock extend', name, EXTEND, 1, args, isOne)
   }
 
   inspect(name: string): Promise<LockState | undefined> {
-    return this.#run('lock inspect', name, INSPECT, 1, [this.keyOf(name)]).then((state) => {
-      if (isNil(state)) return undefined
-      const [owner, pttl] = state as [string, number]
-      return { owner, remainingMs: pttl < 0 ? null : pttl }
-    })
+    return this.#run('lock inspect', name, INSPECT, 1, [this.keyOf(name)], toState)
   }
 
-  #run(
+  /**
+   * Runs a script and reads its reply in one promise step: EVALSHA, and EVAL only after a
+   * NOSCRIPT (the lock path is latency-bound, so every promise hop shows at concurrency 1).
+   */
+  #run<T>(
     operation: string,
     name: string,
     script: LuaScript,
     keyCount: number,
     args: string[],
-  ): Promise<unknown> {
+    read: (reply: unknown) => T,
+  ): Promise<T> {
     try {
       this.#guard()
     } catch (error) {
       return Promise.reject(error)
     }
     const connection = this.#connection
-    const send = (): Promise<unknown> => {
+    const fail = (error: unknown): never => {
+      throw toCellarError(error, operation, name)
+    }
+    const send = (): Promise<T> => {
       if (connection.cork) batchWrites(connection)
-      return runScript(connection.client, script, keyCount, args).catch((error: unknown) => {
-        throw toCellarError(error, operation, name)
+      const client = connection.client
+      return client.evalsha(script.sha, keyCount, args).then(read, (error: unknown) => {
+        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) fail(error)
+        return client.eval(script.lua, keyCount, args).then(read, fail)
       })
     }
     return connection.warming === undefined ? send() : connection.warming.then(send)
   }
+}
+
+function toToken(reply: unknown): FencingToken | false {
+  return isNil(reply) ? false : Number(reply)
+}
+
+function isOne(reply: unknown): boolean {
+  return reply === 1
+}
+
+function toState(reply: unknown): LockState | undefined {
+  if (isNil(reply)) return undefined
+  const [owner, pttl] = reply as [string, number]
+  return { owner, remainingMs: pttl < 0 ? null : pttl }
 }
