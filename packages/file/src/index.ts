@@ -1,3 +1,4 @@
+export { fileDriver } from './driver.js'
 export type { FileLockContext } from './file-lock.js'
 export { FileLockBackend } from './file-lock.js'
 export { FileStore } from './file-store.js'

@@ -1,3 +1,4 @@
+export { memcachedDriver } from './driver.js'
 export type { Expiry } from './expiry.js'
 export { MAX_RELATIVE_SECONDS, toExpiry } from './expiry.js'
 export { MAX_KEY_BYTES, memcachedKey } from './keys.js'
