@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis'
 import { Command } from 'ioredis'
+import type { Connection } from './connection.js'
 
 /**
  * A command written as one buffer: the RESP text runs between the binary arguments are each
@@ -52,4 +53,24 @@ export function sendBinary(
     errorStack: showFriendlyErrorStack ? new Error() : undefined,
   })
   return client.sendCommand(command) as Promise<unknown>
+}
+
+/**
+ * SET with PX (unless `px` is null) and NX if asked; resolves OK, or null if NX found the key.
+ * The direct path keeps the reply as bytes (only null or not matters). `callBuffer` would too,
+ * but ioredis auto-pipelining drops its command name; `call` is handled.
+ */
+export function setCommand(
+  connection: Connection,
+  full: string,
+  value: Buffer,
+  px: number | null,
+  nx: boolean,
+): Promise<unknown> {
+  const args: Array<string | Buffer> = [full, value]
+  if (px !== null) args.push('PX', `${px}`)
+  if (nx) args.push('NX')
+  return connection.direct
+    ? sendBinary(connection.client as Redis, 'set', args)
+    : connection.client.call('set', args)
 }

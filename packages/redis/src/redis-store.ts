@@ -15,8 +15,8 @@ import {
   scopedKey,
   type Ttl,
 } from '@cellar/core'
-import type { Cluster, Redis } from 'ioredis'
-import { sendBinary } from './binary-command.js'
+import type { Cluster } from 'ioredis'
+import { setCommand } from './binary-command.js'
 import { clusterGetMany, clusterSetMany, clusterUnlink } from './cluster.js'
 import { batchWrites, type Connection, closeConnection, openConnection } from './connection.js'
 import { pipelineError, toCellarError } from './errors.js'
@@ -105,6 +105,7 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
     return this.#client
   }
 
+  /** GET (bytes): the value, or `undefined` on a miss. */
   async get(key: string): Promise<Uint8Array | undefined> {
     this.#check(key)
     if (this.#connection.warming !== undefined) await this.#connection.warming
@@ -116,6 +117,7 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
     }
   }
 
+  /** MGET (per slot on a Cluster): one result per key, in request order. */
   async getMany(keys: readonly string[]): Promise<Array<Uint8Array | undefined>> {
     this.#open()
     assertKeys(keys, this.#maxKeyLength)
@@ -133,6 +135,7 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
     }
   }
 
+  /** SET with PX; a TTL `<= 0` is UNLINK. */
   async set(key: string, value: Uint8Array, ttl?: Ttl): Promise<void> {
     this.#check(key)
     assertBytes(value, key, this.#maxValueSize)
@@ -142,12 +145,13 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
     const full = scopedKey(this.prefix, key)
     try {
       if (px === 0) await this.#client.unlink(full)
-      else await this.#setCommand(full, value, px, false)
+      else await setCommand(this.#connection, full, toBuffer(value), px, false)
     } catch (error) {
       throw toCellarError(error, 'set', key)
     }
   }
 
+  /** MSET, or a pipeline of SET … PX (per node on a Cluster); everything is checked first. */
   async setMany(entries: ReadonlyArray<readonly [string, Uint8Array]>, ttl?: Ttl): Promise<void> {
     this.#open()
     if (!Array.isArray(entries)) {
@@ -184,6 +188,7 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
     }
   }
 
+  /** SET NX with PX: resolves true if it wrote. */
   async add(key: string, value: Uint8Array, ttl?: Ttl): Promise<boolean> {
     this.#check(key)
     assertBytes(value, key, this.#maxValueSize)
@@ -193,12 +198,21 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
     if (this.#connection.warming !== undefined) await this.#connection.warming
     this.#batch()
     try {
-      return (await this.#setCommand(scopedKey(this.prefix, key), value, px, true)) !== null
+      return (
+        (await setCommand(
+          this.#connection,
+          scopedKey(this.prefix, key),
+          toBuffer(value),
+          px,
+          true,
+        )) !== null
+      )
     } catch (error) {
       throw toCellarError(error, 'add', key)
     }
   }
 
+  /** EXISTS: resolves true if the key holds a live entry. */
   async has(key: string): Promise<boolean> {
     this.#check(key)
     if (this.#connection.warming !== undefined) await this.#connection.warming
@@ -210,6 +224,7 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
     }
   }
 
+  /** UNLINK: resolves true if a key was removed. */
   async delete(key: string): Promise<boolean> {
     this.#check(key)
     if (this.#connection.warming !== undefined) await this.#connection.warming
@@ -221,6 +236,7 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
     }
   }
 
+  /** UNLINK (per slot on a Cluster): resolves how many keys were removed. */
   async deleteMany(keys: readonly string[]): Promise<number> {
     this.#open()
     assertKeys(keys, this.#maxKeyLength)
@@ -342,7 +358,7 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
     }
   }
 
-  /** A lock held in Redis; see `RedisLockBackend` for the keys it uses. */
+  /** A lock held in Redis (holder and fencing counter under `lockPrefix`; see the README). */
   lock(name: string, options?: LockOptions): Lock {
     this.#check(name)
     return new Lock(this.#locks, name, options)
@@ -360,18 +376,6 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
-  }
-
-  /** SET with PX (unless `px` is null) and NX if asked; resolves OK, or null if NX found the key. */
-  #setCommand(full: string, value: Uint8Array, px: number | null, nx: boolean): Promise<unknown> {
-    const args: Array<string | Buffer> = [full, toBuffer(value)]
-    if (px !== null) args.push('PX', `${px}`)
-    if (nx) args.push('NX')
-    // The direct path keeps the reply as bytes (only null or not matters). `callBuffer` would
-    // too, but ioredis auto-pipelining drops its command name; `call` is handled.
-    return this.#connection.direct
-      ? sendBinary(this.#client as Redis, 'set', args)
-      : this.#client.call('set', args)
   }
 
   async #unlink(keys: string[]): Promise<number> {
