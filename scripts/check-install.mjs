@@ -14,6 +14,7 @@ import { checkPackage } from './check-install/project.mjs'
 import { argName, installArgs, installLines } from './check-install/readme.mjs'
 import { run, tail } from './check-install/run.mjs'
 import { stopServers } from './check-install/services.mjs'
+import { STAND_IN_PACKAGES } from './check-install/test-sample.mjs'
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -71,6 +72,10 @@ for (const pkg of chosen) {
       if (argName(arg)?.startsWith('@cellar/')) wanted.add(argName(arg))
     }
   }
+}
+// The conformance sample's stand-in adapter is built on MemoryStore.
+if (wanted.has('@cellar/conformance')) {
+  for (const name of STAND_IN_PACKAGES) wanted.add(name)
 }
 const toPack = all.filter((pkg) => wanted.has(pkg.name))
 say(`packing ${toPack.map((pkg) => pkg.short).join(', ')} into ${tarballDir}`)

@@ -7,28 +7,22 @@ import { buildAddons, deniedScripts } from './native.mjs'
 import { argName, cjsSource, esmSource, firstSample, installArgs, installLines } from './readme.mjs'
 import { run, tail } from './run.mjs'
 import { pointAt, serversFor } from './services.mjs'
+import {
+  checkTestSample,
+  isTestSample,
+  RUNNER_PACKAGES,
+  testSampleTooling,
+} from './test-sample.mjs'
+import { compilerOptions, tscCommand } from './typescript.mjs'
 
-/** Tooling every check adds after the README's own lines, at the repository's versions. */
-function toolingArgs(root) {
-  const { devDependencies } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
-  return ['--save-dev', `typescript@${devDependencies.typescript}`, '@types/node@^20']
-}
-
-const TSCONFIG = {
+const tsconfig = (root) => ({
   compilerOptions: {
-    target: 'ES2022',
-    lib: ['ES2022'],
-    module: 'NodeNext',
-    moduleResolution: 'NodeNext',
-    types: ['node'],
-    strict: true,
-    esModuleInterop: true,
-    skipLibCheck: false,
+    ...compilerOptions(root),
     outDir: 'out',
     sourceMap: true,
   },
   files: ['sample.mts', 'sample.cts'],
-}
+})
 
 const RUN_TIMEOUT_MS = 30_000
 
@@ -47,6 +41,7 @@ export async function checkPackage(pkg, context) {
     return { status: 'fail', steps, problems }
   }
 
+  const manifest = JSON.parse(readFileSync(join(context.root, 'package.json'), 'utf8'))
   const text = readFileSync(pkg.readme, 'utf8')
   const lines = installLines(text)
   const sample = firstSample(text)
@@ -84,11 +79,45 @@ export async function checkPackage(pkg, context) {
         result.output,
       )
     }
+    // npm only warns when it overrides a peer range, and the next install in the project fails.
+    if (/ERESOLVE/.test(result.output)) {
+      return fail(
+        `${at(line)}: \`${command}\` installs a version outside a peer range (npm warns ERESOLVE; later installs fail)`,
+        result.output,
+      )
+    }
   }
 
   for (const note of await buildAddons(dir)) {
     if (!note.ok) return fail(`${readmeName}: ${note.text}`, note.output)
     step('native addon', 0, note.text)
+  }
+
+  const testSample = isTestSample(sample)
+  const missing = sample.imports.filter(
+    (name) =>
+      !name.startsWith('.') &&
+      !(testSample && RUNNER_PACKAGES.includes(name)) &&
+      !existsSync(join(dir, 'node_modules', name, 'package.json')),
+  )
+  if (missing.length > 0) {
+    return fail(
+      `${at(lines[0].line)}: the sample (${at(sample.start)}) imports ${missing.join(', ')}, which the install line does not install`,
+    )
+  }
+
+  // A second install is where a peer range that doesn't fit what npm picked fails (ERESOLVE).
+  const extra = testSample ? ['--save-dev', ...testSampleTooling(manifest, context.tarballs)] : []
+  const tooling = await run('npm', ['install', ...extra], { cwd: dir, env: context.npmEnv })
+  step(
+    testSample ? 'npm install vitest + the adapter stand-in' : 'npm install (again)',
+    tooling.seconds,
+  )
+  if (tooling.code !== 0) {
+    return fail(
+      `${at(lines[0].line)}: a later \`npm install\` in the project fails after the README's line (exit ${tooling.code})`,
+      tooling.output,
+    )
   }
 
   const tree = await run('npm', ['ls', '--all'], { cwd: dir, env: context.npmEnv })
@@ -100,25 +129,11 @@ export async function checkPackage(pkg, context) {
     )
   }
 
-  const missing = sample.imports.filter(
-    (name) => !existsSync(join(dir, 'node_modules', name, 'package.json')),
-  )
-  if (missing.length > 0) {
-    return fail(
-      `${at(lines[0].line)}: the sample (${at(sample.start)}) imports ${missing.join(', ')}, which the install line does not install`,
-    )
-  }
-
-  const tooling = await run('npm', ['install', ...toolingArgs(context.root)], {
-    cwd: dir,
-    env: context.npmEnv,
-  })
-  step('npm install typescript @types/node', tooling.seconds)
-  if (tooling.code !== 0) {
-    return fail(
-      `${at(lines[0].line)}: a later \`npm install\` in the project fails after the README's line (exit ${tooling.code})`,
-      tooling.output,
-    )
+  const mapped = (output) => toReadme(output, sample, at)
+  if (testSample) {
+    problems.push(...(await checkTestSample(dir, sample, step, mapped, context.root)))
+    if (problems.length > 0) problems[0] = `${readmeName}: ${problems[0]}`
+    return { status: problems.length > 0 ? 'fail' : 'pass', steps, problems }
   }
 
   const servers = await serversFor(sample.imports)
@@ -127,11 +142,9 @@ export async function checkPackage(pkg, context) {
   for (const note of pointed.notes) step('server', 0, note)
   writeFileSync(join(dir, 'sample.mts'), esmSource(runnable))
   writeFileSync(join(dir, 'sample.cts'), cjsSource(runnable))
-  writeFileSync(join(dir, 'tsconfig.json'), `${JSON.stringify(TSCONFIG, null, 2)}\n`)
+  writeFileSync(join(dir, 'tsconfig.json'), `${JSON.stringify(tsconfig(context.root), null, 2)}\n`)
 
-  const tsc = await run(join(dir, 'node_modules/.bin/tsc'), ['-p', '.', '--pretty', 'false'], {
-    cwd: dir,
-  })
+  const tsc = await run(...tscCommand(context.root), { cwd: dir })
   step('tsc (ESM + CJS)', tsc.seconds)
   if (tsc.code !== 0) {
     return fail(
@@ -174,11 +187,12 @@ export async function checkPackage(pkg, context) {
   return { status: 'pass', steps, problems, dir }
 }
 
-/** Rewrites sample.mts/.cts positions (tsc and stack traces) into README positions. */
+const KINDS = { mts: 'ESM', cts: 'CJS', 'test.ts': 'test file' }
+
+/** Rewrites sample file positions (tsc and stack traces) into README positions. */
 function toReadme(output, sample, at) {
   return output.replace(
-    /(?:[^\s(]*\/)?(?:out\/)?sample\.([mc]ts)[(:](\d+)[,:](\d+)\)?/g,
-    (_, ext, line, column) =>
-      `${at(sample.start + Number(line) - 1)}:${column} (${ext === 'mts' ? 'ESM' : 'CJS'})`,
+    /(?:[^\s(]*\/)?(?:out\/|test\/)?sample\.(mts|cts|test\.ts)[(:](\d+)[,:](\d+)\)?/g,
+    (_, ext, line, column) => `${at(sample.start + Number(line) - 1)}:${column} (${KINDS[ext]})`,
   )
 }

@@ -58,8 +58,9 @@ function packageOf(specifier) {
 }
 
 /**
- * The first ```ts block: `start` is its first README line; `imports` lists the packages it
- * imports; `bodyLine` is the index (0-based, in the block) of the first line after the imports.
+ * The first ```ts block: `start` is its first README line; `imports` lists the packages (and
+ * relative files) it imports, `names` the named imports per specifier; `bodyLine` is the index
+ * (0-based, in the block) of the first line after the imports.
  */
 export function firstSample(text) {
   const block = blocks(text).find((b) => b.lang === 'ts' || b.lang === 'typescript')
@@ -67,12 +68,15 @@ export function firstSample(text) {
   const source = block.lines.join('\n')
   const file = ts.createSourceFile('sample.mts', source, ts.ScriptTarget.ES2022, true)
   const imports = []
+  const names = {}
   let bodyLine = block.lines.length
-  let importAfterCode = false
   for (const statement of file.statements) {
     const line = file.getLineAndCharacterOfPosition(statement.getStart(file)).line
     if (ts.isImportDeclaration(statement)) {
-      if (bodyLine < block.lines.length) importAfterCode = true
+      const bindings = statement.importClause?.namedBindings
+      if (bindings && ts.isNamedImports(bindings)) {
+        names[statement.moduleSpecifier.text] = bindings.elements.map((e) => e.name.text)
+      }
       const name = packageOf(statement.moduleSpecifier.text)
       if (name && !imports.includes(name)) imports.push(name)
       if (!name && !statement.moduleSpecifier.text.startsWith('node:')) {
@@ -82,7 +86,7 @@ export function firstSample(text) {
       bodyLine = line
     }
   }
-  return { start: block.start, lines: block.lines, imports, bodyLine, importAfterCode }
+  return { start: block.start, lines: block.lines, imports, names, bodyLine }
 }
 
 /** The sample as an ES module: the block as it is (top-level await included). */
