@@ -102,12 +102,17 @@ const contractCases: Array<[Fault, DescribeSuite, string]> = [
   [
     'increment-ignores-create-ttl',
     describeCounterTtl,
-    '20 concurrent first increments with a ttl leave a counter with that ttl',
+    '20 concurrent first increments with a ttl all count and leave that ttl',
   ],
   [
     'increment-ttl-on-existing',
     describeCounterTtl,
     'a counter without expiry ignores the ttl of a later increment',
+  ],
+  [
+    'increment-ignores-create-ttl',
+    describeCounterTtl,
+    'a counter created by 20 concurrent first increments with a ttl expires',
   ],
   [
     'increment-ttl-on-existing',

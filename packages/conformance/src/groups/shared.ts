@@ -54,6 +54,15 @@ export function assertRemaining(actual: unknown, max: number, message?: string):
   )
 }
 
+/**
+ * True while a read that has just resolved certainly ran before an entry written after `start`
+ * with `ttl` could expire; on a machine so loaded that it did not, a presence check proves
+ * nothing and is left out (the absence check that follows still runs).
+ */
+export function stillWithin(start: number, ttl: number): boolean {
+  return Date.now() - start < ttl
+}
+
 /** Sleeps until `at` ms after `start` (at once when that moment has passed). */
 export function sleepUntil(start: number, at: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, at - (Date.now() - start))))
