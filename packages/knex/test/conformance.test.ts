@@ -1,9 +1,18 @@
-import { describeLock, describeStore } from '@cellar/conformance'
+import { fileURLToPath } from 'node:url'
+import { describeLock, describeStore, type ExitCheck, type FaultHook } from '@cellar/conformance'
 import { useMysql, usePostgres } from '@cellar/test-servers'
 import type { Knex } from 'knex'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, test } from 'vitest'
 import { KnexStore } from '../src/index.js'
-import { openKnex, randomPrefix, removeTempDirs, type Target, tempDir } from './helpers.js'
+import {
+  knexConfig,
+  openKnex,
+  randomPrefix,
+  removeTempDirs,
+  type Target,
+  tempDir,
+} from './helpers.js'
+import { TcpProxy } from './tcp-proxy.js'
 
 const runner = { describe, test, beforeEach, afterEach, beforeAll, afterAll }
 const pg = await usePostgres()
@@ -57,7 +66,9 @@ const targets: Array<{
 ]
 
 const opened: Knex[] = []
+const proxies: Array<Promise<TcpProxy>> = []
 afterAll(async () => {
+  for (const proxy of proxies.splice(0)) await (await proxy).stop()
   await Promise.all(opened.splice(0).map((knex) => knex.destroy()))
   await Promise.all([pg?.dispose(), mysql?.dispose()])
   removeTempDirs()
@@ -78,14 +89,55 @@ for (const { name, target, shared, prepared } of targets) {
         pruneInterval: false,
         preparedStatements: prepared,
       })
-    const sibling = (store: unknown) =>
+    const sibling = (store: KnexStore) =>
       new KnexStore({
         knex: other,
-        prefix: (store as KnexStore).prefix,
+        prefix: store.prefix,
         pruneInterval: false,
         preparedStatements: prepared,
       })
-    describeStore(runner, factory, { name: `KnexStore (${name})`, sibling })
+    const checks = prepared ? {} : { faults: proxyFaults(target), exit: exitCheck(target) }
+    describeStore(runner, factory, { name: `KnexStore (${name})`, sibling, ...checks })
     describeLock(runner, factory, { name: `KnexStore locks (${name})`, sibling })
   })
+}
+
+/**
+ * The conformance faults hook for a database server: stores that build their own knex (with
+ * the store's defaults) through a TCP proxy, which `stop()` closes and `start()` reopens.
+ */
+function proxyFaults(target: Target): FaultHook | undefined {
+  if (target.kind === 'sqlite') return undefined
+  const { host, port } = target.database.connection
+  let proxy: Promise<TcpProxy> | undefined
+  const opened = () => {
+    if (proxy === undefined) {
+      proxy = TcpProxy.open({ host, port })
+      proxies.push(proxy)
+    }
+    return proxy
+  }
+  return {
+    factory: async () => {
+      const config = knexConfig(target)
+      const connection = { ...target.database.connection, port: (await opened()).port }
+      return new KnexStore({
+        knex: { ...config, connection },
+        prefix: randomPrefix(`${target.kind}-faults`),
+        pruneInterval: false,
+      })
+    },
+    stop: async () => (await opened()).stop(),
+    start: async () => (await opened()).start(),
+  }
+}
+
+/** The conformance exit check: a child builds a KnexStore from the target's knex config. */
+function exitCheck(target: Target): ExitCheck | undefined {
+  if (target.kind === 'sqlite' && target.filename === ':memory:') return undefined
+  return {
+    module: fileURLToPath(new URL('./exit-child.ts', import.meta.url)),
+    execArgv: ['--import', 'tsx'],
+    env: { CELLAR_EXIT_KNEX: JSON.stringify(knexConfig(target)) },
+  }
 }

@@ -1,5 +1,12 @@
-import { describeLock, describeStore } from '@cellar/conformance'
-import { uniquePrefix, useMemcached } from '@cellar/test-servers'
+import { fileURLToPath } from 'node:url'
+import { describeLock, describeStore, type FaultHook } from '@cellar/conformance'
+import {
+  canStartMemcached,
+  type MemcachedServer,
+  startMemcached,
+  uniquePrefix,
+  useMemcached,
+} from '@cellar/test-servers'
 import { Client } from 'memjs'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, test } from 'vitest'
 import { MemcachedStore } from '../src/index.js'
@@ -15,12 +22,37 @@ describe.skipIf(!memcached)('MemcachedStore conformance', () => {
   const factory = () => new MemcachedStore({ client: client!, prefix: uniquePrefix('memcached') })
   const options = {
     name: 'memcached',
-    sibling: (store: unknown) =>
-      new MemcachedStore({
-        servers: memcached!.servers,
-        prefix: (store as MemcachedStore).prefix,
-      }),
+    sibling: (store: MemcachedStore) =>
+      new MemcachedStore({ servers: memcached!.servers, prefix: store.prefix }),
   }
-  describeStore(runner, factory, options)
+  // A child process builds a MemcachedStore from this module, closes its gateway and must exit.
+  const exit = {
+    module: fileURLToPath(new URL('./exit-child.ts', import.meta.url)),
+    execArgv: ['--import', 'tsx'],
+    env: { CELLAR_EXIT_MEMCACHED: memcached?.servers ?? '' },
+  }
+  describeStore(runner, factory, { ...options, faults: memcachedFaults(), exit })
   describeLock(runner, factory, options)
 })
+
+/**
+ * The conformance faults hook: stores with default options on a private memcached (started on
+ * first use, on a free port), which `stop()` kills and `start()` brings back on that port.
+ */
+function memcachedFaults(): FaultHook | undefined {
+  if (!canStartMemcached()) return undefined
+  let server: Promise<MemcachedServer> | undefined
+  const started = () => {
+    server ??= startMemcached()
+    return server
+  }
+  return {
+    factory: async () =>
+      new MemcachedStore({
+        servers: (await started()).servers,
+        prefix: uniquePrefix('memcached-faults'),
+      }),
+    stop: async () => (await started()).stop(),
+    start: async () => (await started()).start(),
+  }
+}

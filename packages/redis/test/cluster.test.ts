@@ -23,6 +23,9 @@ const capabilities = {
   maxKeyLength: Number.POSITIVE_INFINITY,
   maxValueSize: 512 * 1024 * 1024,
   ttlPrecision: 1,
+  readsTtl: true,
+  listsKeys: true,
+  evicts: false,
 }
 const bytes = (text: string) => new TextEncoder().encode(text)
 const text = (value: Uint8Array | undefined) =>
@@ -66,14 +69,10 @@ describe.skipIf(!available)('RedisStore on a 3-master Redis Cluster', () => {
     const options = {
       name: 'redis cluster',
       ...capabilities,
-      sibling: (store: unknown) => {
+      sibling: (store: RedisStore) => {
         const other = new Cluster([...server.nodes])
         siblings.push(other)
-        return new RedisStore({
-          connection: other,
-          prefix: (store as RedisStore).prefix,
-          lockPrefix,
-        })
+        return new RedisStore({ connection: other, prefix: store.prefix, lockPrefix })
       },
     }
     const factory = () =>

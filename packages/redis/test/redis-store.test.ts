@@ -4,6 +4,7 @@ import { uniquePrefix, useRedis } from '@cellar/test-servers'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { RedisStore } from '../src/index.js'
+import { redisExit, redisFaults } from './conformance-hooks.js'
 
 const redis = await useRedis()
 const runner = { describe, test, beforeEach, afterEach, beforeAll, afterAll }
@@ -17,15 +18,19 @@ describe.skipIf(!redis)('RedisStore conformance (standalone)', () => {
     new RedisStore({ connection: client!, prefix: uniquePrefix('redis'), lockPrefix })
   const options = {
     name: 'redis',
-    sibling: (store: unknown) =>
-      new RedisStore({ connection: redis!.url, prefix: (store as RedisStore).prefix, lockPrefix }),
+    sibling: (store: RedisStore) =>
+      new RedisStore({ connection: redis!.url, prefix: store.prefix, lockPrefix }),
   }
   afterAll(async () => {
     const cleaner = new RedisStore({ connection: client!, prefix: lockPrefix })
     await cleaner.clear()
     await client!.quit()
   })
-  describeStore(runner, factory, options)
+  describeStore(runner, factory, {
+    ...options,
+    faults: redisFaults(),
+    exit: redis && redisExit(redis.url),
+  })
   describeLock(runner, factory, options)
   // The same contract with declared limits, so the limit checks run too.
   describeBadInput(
