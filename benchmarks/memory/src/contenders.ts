@@ -1,3 +1,4 @@
+import * as core from '@cellar/core'
 import { CacheGateway, type Serializer } from '@cellar/core'
 import { MemoryStore } from '@cellar/memory'
 import { BentoCache, bentostore } from 'bentocache'
@@ -6,7 +7,8 @@ import { createCache } from 'cache-manager'
 import Keyv from 'keyv'
 import { LRUCache } from 'lru-cache'
 import { do_not_optimize } from 'mitata'
-import { cycle, HIT_KEYS, KEY_COUNT, MISS_KEYS, PRODUCT, type Product } from './fixture.js'
+import { cycle, HIT_KEYS, KEY_COUNT, MISS_KEYS, PRODUCT, type Product, TTL_MS } from './fixture.js'
+import { subscribeTracing } from './tracing.js'
 
 /**
  * One cache under test. `hit`, `miss` and `set` are each a distinct function literal (not a
@@ -25,6 +27,8 @@ export interface Contender {
   readonly read: (key: string) => unknown
   /** Writes one key once, to fill the cache before the get benchmarks. */
   readonly write: (key: string, value: Product) => unknown
+  /** Runs around each of this contender's warm-ups and measurements; returns the undo. */
+  readonly around?: () => () => void
   readonly close?: () => Promise<void>
 }
 
@@ -45,13 +49,14 @@ function map(): Contender {
   }
 }
 
-function lruCache(): Contender {
-  const cache = new LRUCache<string, Product>({ max: 10_000 })
+/** lru-cache as its users configure it: a default `ttl` (default `ttlResolution`), or none. */
+function lruCache(ttl: boolean): Contender {
+  const cache = new LRUCache<string, Product>({ max: 10_000, ...(ttl && { ttl: TTL_MS }) })
   const hitKey = cycle(HIT_KEYS)
   const missKey = cycle(MISS_KEYS)
   const setKey = cycle(HIT_KEYS)
   return {
-    name: 'lru-cache',
+    name: ttl ? 'lru-cache' : 'lru-cache (no TTL)',
     kind: 'baseline',
     serializes: false,
     hit: () => do_not_optimize(cache.get(hitKey())),
@@ -64,7 +69,7 @@ function lruCache(): Contender {
 
 /** lru-cache behind an async function: the floor for any promise-returning cache API. */
 function lruCacheAsync(): Contender {
-  const cache = new LRUCache<string, Product>({ max: 10_000 })
+  const cache = new LRUCache<string, Product>({ max: 10_000, ttl: TTL_MS })
   const hitKey = cycle(HIT_KEYS)
   const missKey = cycle(MISS_KEYS)
   const setKey = cycle(HIT_KEYS)
@@ -80,43 +85,81 @@ function lruCacheAsync(): Contender {
   }
 }
 
-function cellar(name: string, raw: boolean, serializer?: Serializer): Contender {
+type Read = 'promise' | 'settled' | 'sync' | 'promise, not awaited' | 'settled, not awaited'
+
+/**
+ * MemoryStore through the gateway. `promise` is `getValue`; `sync` is `getValueSync`;
+ * `settled` is the read path proposed for core's `getValue` on synchronous stores (one
+ * already-settled promise around `getValueSync`), measured here before core adopts it. The
+ * `not awaited` forms drop the promise (the set too): the call's own CPU cost, without the
+ * microtask turn an `await` adds to every promise API, lru-cache's async wrapper included.
+ */
+function cellar(name: string, raw: boolean, read: Read, options: CellarOptions = {}): Contender {
   const store = new MemoryStore({ raw, maxEntries: 10_000 })
-  const gateway = new CacheGateway(store, serializer === undefined ? {} : { serializer })
+  const gateway = new CacheGateway(
+    store,
+    options.serializer ? { serializer: options.serializer } : {},
+  )
+  const ttl = options.ttl === false ? undefined : TTL_MS
   const hitKey = cycle(HIT_KEYS)
   const missKey = cycle(MISS_KEYS)
   const setKey = cycle(HIT_KEYS)
+  const settled = (key: string): Promise<unknown> => {
+    try {
+      return Promise.resolve(gateway.getValueSync(key))
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+  const reads = {
+    promise: {
+      hit: () => gateway.getValue(hitKey()),
+      miss: () => gateway.getValue(missKey()),
+    },
+    settled: { hit: () => settled(hitKey()), miss: () => settled(missKey()) },
+    sync: {
+      hit: () => do_not_optimize(gateway.getValueSync(hitKey())),
+      miss: () => do_not_optimize(gateway.getValueSync(missKey())),
+    },
+    'promise, not awaited': {
+      hit: () => {
+        do_not_optimize(gateway.getValue(hitKey()))
+      },
+      miss: () => {
+        do_not_optimize(gateway.getValue(missKey()))
+      },
+    },
+    'settled, not awaited': {
+      hit: () => {
+        do_not_optimize(settled(hitKey()))
+      },
+      miss: () => {
+        do_not_optimize(settled(missKey()))
+      },
+    },
+  }[read]
+  const awaited = !read.endsWith('not awaited')
   return {
     name,
     kind: 'cellar',
     serializes: !raw,
-    hit: () => gateway.getValue(hitKey()),
-    miss: () => gateway.getValue(missKey()),
-    set: () => gateway.setValue(setKey(), PRODUCT),
+    ...reads,
+    set: awaited
+      ? () => gateway.setValue(setKey(), PRODUCT, ttl)
+      : () => {
+          do_not_optimize(gateway.setValue(setKey(), PRODUCT, ttl))
+        },
     read: (key) => gateway.getValue(key),
-    write: (key, value) => gateway.setValue(key, value),
+    write: (key, value) => gateway.setValue(key, value, ttl),
+    ...(options.around && { around: options.around }),
     close: () => gateway.close(),
   }
 }
 
-/** The gateway's synchronous read (in-process stores declare `capabilities.synchronous`). */
-function cellarSync(name: string, raw: boolean): Contender {
-  const store = new MemoryStore({ raw, maxEntries: 10_000 })
-  const gateway = new CacheGateway(store)
-  const hitKey = cycle(HIT_KEYS)
-  const missKey = cycle(MISS_KEYS)
-  const setKey = cycle(HIT_KEYS)
-  return {
-    name,
-    kind: 'cellar',
-    serializes: !raw,
-    hit: () => do_not_optimize(gateway.getValueSync(hitKey())),
-    miss: () => do_not_optimize(gateway.getValueSync(missKey())),
-    set: () => gateway.setValue(setKey(), PRODUCT),
-    read: async (key) => gateway.getValueSync(key),
-    write: (key, value) => gateway.setValue(key, value),
-    close: () => gateway.close(),
-  }
+interface CellarOptions {
+  serializer?: Serializer
+  ttl?: false
+  around?: () => () => void
 }
 
 /** The raw MemoryStore without the gateway, to separate the store's cost from the gateway's. */
@@ -131,9 +174,9 @@ function cellarStoreOnly(): Contender {
     serializes: false,
     hit: () => store.get(hitKey()),
     miss: () => store.get(missKey()),
-    set: () => store.set(setKey(), PRODUCT),
+    set: () => store.set(setKey(), PRODUCT, TTL_MS),
     read: (key) => store.get(key),
-    write: (key, value) => store.set(key, value),
+    write: (key, value) => store.set(key, value, TTL_MS),
     close: () => store.close(),
   }
 }
@@ -150,16 +193,16 @@ function keyv(): Contender {
     serializes: true,
     hit: () => cache.get(hitKey()),
     miss: () => cache.get(missKey()),
-    set: () => cache.set(setKey(), PRODUCT),
+    set: () => cache.set(setKey(), PRODUCT, TTL_MS),
     read: (key) => cache.get(key),
-    write: (key, value) => cache.set(key, value),
+    write: (key, value) => cache.set(key, value, TTL_MS),
     close: () => cache.disconnect(),
   }
 }
 
 function cacheManager(): Contender {
   // createCache() with no stores uses a Keyv Map with serialization switched off.
-  const cache = createCache()
+  const cache = createCache({ ttl: TTL_MS })
   const hitKey = cycle(HIT_KEYS)
   const missKey = cycle(MISS_KEYS)
   const setKey = cycle(HIT_KEYS)
@@ -169,9 +212,9 @@ function cacheManager(): Contender {
     serializes: false,
     hit: () => cache.get<Product>(hitKey()),
     miss: () => cache.get<Product>(missKey()),
-    set: () => cache.set(setKey(), PRODUCT),
+    set: () => cache.set(setKey(), PRODUCT, TTL_MS),
     read: (key) => cache.get<Product>(key),
-    write: (key, value) => cache.set(key, value),
+    write: (key, value) => cache.set(key, value, TTL_MS),
     close: async () => {
       await cache.disconnect()
     },
@@ -181,6 +224,7 @@ function cacheManager(): Contender {
 function bento(serialize: boolean): Contender {
   const cache = new BentoCache({
     default: 'memory',
+    ttl: TTL_MS,
     stores: {
       memory: bentostore().useL1Layer(memoryDriver({ maxItems: 10_000, serialize })),
     },
@@ -194,24 +238,38 @@ function bento(serialize: boolean): Contender {
     serializes: serialize,
     hit: () => cache.get<Product>({ key: hitKey() }),
     miss: () => cache.get<Product>({ key: missKey() }),
-    set: () => cache.set({ key: setKey(), value: PRODUCT }),
+    set: () => cache.set({ key: setKey(), value: PRODUCT, ttl: TTL_MS }),
     read: (key) => cache.get<Product>({ key }),
-    write: (key, value) => cache.set({ key, value }),
+    write: (key, value) => cache.set({ key, value, ttl: TTL_MS }),
     close: () => cache.disconnect(),
   }
 }
 
 /** Every contender, in the order of the report. */
 export function createContenders(): Contender[] {
+  // The tracing rows need core's store tracing channel (absent before contract 2).
+  const traced = 'STORE_TRACING_CHANNEL' in core
   return [
     map(),
-    lruCache(),
+    lruCache(true),
+    lruCache(false),
     lruCacheAsync(),
     cellarStoreOnly(),
-    cellar('cellar raw (gateway)', true),
-    cellar('cellar bytes, msgpack (gateway)', false),
-    cellarSync('cellar raw (gateway, getValueSync)', true),
-    cellarSync('cellar bytes, msgpack (gateway, getValueSync)', false),
+    cellar('cellar raw (gateway)', true, 'promise'),
+    ...(traced
+      ? [
+          cellar('cellar raw (gateway, tracing subscriber)', true, 'promise', {
+            around: subscribeTracing,
+          }),
+        ]
+      : []),
+    cellar('cellar raw (gateway, settled read: proposed getValue)', true, 'settled'),
+    cellar('cellar raw (gateway, not awaited)', true, 'promise, not awaited'),
+    cellar('cellar raw (gateway, settled read, not awaited)', true, 'settled, not awaited'),
+    cellar('cellar raw (gateway, getValueSync)', true, 'sync'),
+    cellar('cellar raw (gateway, getValueSync, no TTL)', true, 'sync', { ttl: false }),
+    cellar('cellar bytes, msgpack (gateway)', false, 'promise'),
+    cellar('cellar bytes, msgpack (gateway, getValueSync)', false, 'sync'),
     cacheManager(),
     keyv(),
     bento(true),

@@ -23,6 +23,9 @@ export const PRODUCT: Product = {
   updatedAt: '2026-11-21T10:15:00.000Z',
 }
 
+/** The TTL every contender writes with, as real caches do: one hour. */
+export const TTL_MS = 3_600_000
+
 /** How many distinct keys the hit and set benchmarks cycle through (a power of two). */
 export const KEY_COUNT = 1024
 export const KEY_MASK = KEY_COUNT - 1

@@ -70,3 +70,47 @@ export function codecReport(results: Map<string, number>): string {
   for (const [name, ns] of results) lines.push(`| ${name} | ${formatOps(opsPerSecond(ns))} |`)
   return lines.join('\n')
 }
+
+/** Issue 18's cells: cellar ÷ lru-cache (1 h TTL, default `ttlResolution`), and the targets. */
+export function targetReport(results: Results): string {
+  const ops = (op: Op, name: string): number | undefined => {
+    const ns = results.get(op)?.get(name)
+    return ns === undefined ? undefined : opsPerSecond(ns)
+  }
+  const cells: Array<[string, Op, string, string]> = [
+    ['raw `getValueSync` get-hit', 'get-hit', 'cellar raw (gateway, getValueSync)', '≥ 0.7×'],
+    ['raw `getValue` get-hit (promise)', 'get-hit', 'cellar raw (gateway)', '≥ 0.35×'],
+    [
+      'raw settled read get-hit',
+      'get-hit',
+      'cellar raw (gateway, settled read: proposed getValue)',
+      '≥ 0.35×',
+    ],
+    ['raw `setValue`', 'set', 'cellar raw (gateway)', '≥ 0.6×'],
+    ['raw `getValue` get-hit, not awaited', 'get-hit', 'cellar raw (gateway, not awaited)', '—'],
+    [
+      'raw settled read get-hit, not awaited',
+      'get-hit',
+      'cellar raw (gateway, settled read, not awaited)',
+      '—',
+    ],
+    ['raw `setValue`, not awaited', 'set', 'cellar raw (gateway, not awaited)', '—'],
+    [
+      'raw `getValue` get-hit, tracing subscriber',
+      'get-hit',
+      'cellar raw (gateway, tracing subscriber)',
+      '—',
+    ],
+  ]
+  const lines = [
+    '| cell | ÷ lru-cache | ÷ lru-cache (async wrapper) | target (÷ lru-cache) |',
+    '| --- | ---: | ---: | --- |',
+  ]
+  for (const [label, op, name, target] of cells) {
+    const value = ops(op, name)
+    if (value === undefined) continue
+    const floor = ratio(value, ops(op, 'lru-cache (async wrapper)'))
+    lines.push(`| ${label} | ${ratio(value, ops(op, 'lru-cache'))} | ${floor} | ${target} |`)
+  }
+  return lines.join('\n')
+}
