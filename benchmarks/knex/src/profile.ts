@@ -26,7 +26,7 @@ if (mode !== undefined) {
   })
   await store.set('k', new Uint8Array(200))
   const sql =
-    'SELECT "value" FROM "cellar_cache" WHERE "key" = ? AND ("expires_at" IS NULL OR "expires_at" > ?)'
+    'SELECT "value" FROM "cellar_cache" WHERE "key" = ? AND ("expires_at" IS NULL OR "expires_at" >= ?)'
   for (let i = 0; i < ITERATIONS; i++) {
     if (mode === 'raw') await knex.raw(sql, ['k', Date.now()])
     else await store.get('k')

@@ -56,7 +56,8 @@ export interface KnexStoreOptions extends KnexTableOptions {
    */
   autoCreateTable?: boolean
   /**
-   * How often expired rows are deleted (reads ignore them anyway); `false` disables the sweep.
+   * How often expired rows are deleted, walking the primary key in batches of 1,000 rows (reads
+   * ignore expired rows anyway); `false` disables the sweep.
    * @default 60_000
    */
   pruneInterval?: Duration | false
@@ -66,13 +67,14 @@ export interface KnexStoreOptions extends KnexTableOptions {
    */
   maxValueSize?: number
   /**
-   * Keys per statement in `getMany`, `deleteMany` and `setMany`.
+   * Keys per statement in `getMany`, `deleteMany` and `setMany`, and rows per page of `keys()`.
    * @default 500
    */
   batchSize?: number
   /**
    * The clock deciding expiry, in epoch milliseconds. It is the application's clock, passed to
    * every statement as a parameter, so hosts sharing a database must keep their clocks in sync.
+   * A row is alive while `now() <= expires_at`.
    * @default Date.now
    */
   now?: () => number
