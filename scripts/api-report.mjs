@@ -14,7 +14,7 @@
 // reachable from the API but not exported by name is an internal type in a published .d.ts;
 // nothing is written into dist/ (no rollup, no tsdoc-metadata.json).
 import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { Extractor, ExtractorConfig } from '@microsoft/api-extractor'
 
@@ -26,6 +26,11 @@ if (!existsSync(join(cwd, 'dist/index.d.ts'))) {
   console.error(`[cellar:api] ${cwd}: no dist/index.d.ts to check; build first (pnpm build)`)
   process.exit(1)
 }
+
+// The report is made from the ES module declarations; the CommonJS ones must say the same.
+const esm = join(cwd, 'dist/index.d.ts')
+const cjs = join(cwd, 'dist/index.d.cts')
+const cjsDiffers = existsSync(cjs) && readFileSync(cjs, 'utf8') !== readFileSync(esm, 'utf8')
 
 const config = ExtractorConfig.loadFileAndPrepare(join(cwd, 'api-extractor.json'))
 const problems = []
@@ -56,9 +61,16 @@ const committed = join(config.reportFolder, report.fileName)
 const fresh = join(config.reportTempFolder, report.fileName)
 const seconds = ((performance.now() - started) / 1000).toFixed(1)
 
+if (cjsDiffers) {
+  problems.push('error: dist/index.d.cts differs from dist/index.d.ts, which the report covers')
+}
 for (const line of problems) console.error(`[cellar:api] ${name}: ${line}`)
 
-if (!update && result.apiReportChanged) {
+if (!update && !existsSync(committed)) {
+  console.error(
+    `[cellar:api] ${name}: no ${relative(cwd, committed)} yet; run \`pnpm api:update\` and commit it`,
+  )
+} else if (!update && result.apiReportChanged) {
   console.error(
     `[cellar:api] ${name}: the public API differs from ${relative(cwd, committed)}` +
       ' (review the diff; if the change is intended, run `pnpm api:update` and commit the report):',
@@ -69,12 +81,12 @@ if (!update && result.apiReportChanged) {
   }
 }
 
-if (result.succeeded) {
+if (result.succeeded && !cjsDiffers) {
   console.log(`[cellar:api] ${name}: ${update ? 'report written' : 'report matches'} (${seconds}s)`)
 } else {
   const why = [
     problems.length > 0 ? `${problems.length} problem(s) listed above` : '',
-    !update && result.apiReportChanged ? 'report differs' : '',
+    !update && result.apiReportChanged ? 'report differs or is missing' : '',
   ].filter(Boolean)
   console.error(`[cellar:api] ${name}: FAILED: ${why.join(', ') || 'see above'} (${seconds}s)`)
   process.exitCode = 1
