@@ -54,7 +54,6 @@ export async function checkPackage(pkg, context) {
     `${JSON.stringify({ name: 'scratch', private: true, type: 'module', allowScripts: deniedScripts() }, null, 2)}\n`,
   )
 
-  const installed = new Set()
   for (const { line, command } of lines) {
     const args = []
     for (const arg of installArgs(command)) {
@@ -69,7 +68,6 @@ export async function checkPackage(pkg, context) {
       } else {
         args.push(arg)
       }
-      if (name) installed.add(name)
     }
     const result = await run('npm', ['install', ...args], { cwd: dir, env: context.npmEnv })
     step(`npm install (README line ${line})`, result.seconds)
