@@ -228,7 +228,7 @@ export const badInputGroup: GroupDefinition = {
           await assertRejectsWithCode(() => store.set(key, value), 'E_INVALID_ARGUMENT', 'set')
           await assertRejectsWithCode(() => store.add(other, value), 'E_INVALID_ARGUMENT', 'add')
           if (retainsValues) assertSameBytes(await store.get(key), bytes('old'))
-          assert.equal(await store.has(other), false)
+          assert.equal(await store.has(other), false, 'the key should be absent')
         },
         { skip: raw ? 'raw store: any value but undefined is accepted' : undefined },
       )
@@ -239,7 +239,7 @@ export const badInputGroup: GroupDefinition = {
       async (store) => {
         const key = randomKey()
         await assertRejectsWithCode(() => store.set(key, undefined), 'E_INVALID_ARGUMENT')
-        assert.equal(await store.has(key), false)
+        assert.equal(await store.has(key), false, 'the key should be absent')
       },
       { skip: raw ? undefined : 'byte store: covered by the Uint8Array checks above' },
     )
@@ -271,7 +271,11 @@ export const badInputGroup: GroupDefinition = {
           'E_VALUE_TOO_LARGE',
           'setMany',
         )
-        assert.deepEqual(await store.getMany([a, b]), [undefined, undefined])
+        assert.deepEqual(
+          await store.getMany([a, b]),
+          [undefined, undefined],
+          'every key should be a miss',
+        )
       },
       { skip: valueLimit },
     )

@@ -50,7 +50,11 @@ export const batchGroup: GroupDefinition = {
       await sleep(settings.timing.beforeExpiry - (Date.now() - start))
       for (const key of keys) assert.equal(await store.has(key), true, `${key} present`)
       await sleep(settings.timing.afterExpiry - (Date.now() - start))
-      assert.deepEqual(await store.getMany(keys), [undefined, undefined, undefined])
+      assert.deepEqual(
+        await store.getMany(keys),
+        [undefined, undefined, undefined],
+        'every key should be a miss',
+      )
     })
 
     test('setMany with ttl 0 removes the listed keys', async (store) => {
@@ -64,7 +68,11 @@ export const batchGroup: GroupDefinition = {
         ],
         0,
       )
-      assert.deepEqual(await store.getMany([a, b]), [undefined, undefined])
+      assert.deepEqual(
+        await store.getMany([a, b]),
+        [undefined, undefined],
+        'every key should be a miss',
+      )
     })
 
     test('setMany with one invalid key writes nothing', async (store) => {
@@ -80,7 +88,11 @@ export const batchGroup: GroupDefinition = {
           'E_INVALID_KEY',
         )
       }
-      assert.deepEqual(await store.getMany([a, b]), [undefined, undefined])
+      assert.deepEqual(
+        await store.getMany([a, b]),
+        [undefined, undefined],
+        'every key should be a miss',
+      )
     })
 
     test(
@@ -95,7 +107,11 @@ export const batchGroup: GroupDefinition = {
             ]),
           'E_INVALID_ARGUMENT',
         )
-        assert.deepEqual(await store.getMany([a, b]), [undefined, undefined])
+        assert.deepEqual(
+          await store.getMany([a, b]),
+          [undefined, undefined],
+          'every key should be a miss',
+        )
       },
       { skip: raw ? 'raw store: any value is accepted' : undefined },
     )
@@ -111,7 +127,7 @@ export const batchGroup: GroupDefinition = {
 
     test('setMany of no entries resolves', async (store) => {
       await store.setMany([])
-      assert.equal(await store.has(randomKey()), false)
+      assert.equal(await store.has(randomKey()), false, 'the key should be absent')
     })
 
     test('deleteMany counts only the keys it removed', async (store) => {
@@ -119,7 +135,11 @@ export const batchGroup: GroupDefinition = {
       await store.set(a, bytes('a'))
       await store.set(b, bytes('b'))
       assert.equal(await store.deleteMany([a, missing, b]), 2)
-      assert.deepEqual(await store.getMany([a, b]), [undefined, undefined])
+      assert.deepEqual(
+        await store.getMany([a, b]),
+        [undefined, undefined],
+        'every key should be a miss',
+      )
     })
 
     test('deleteMany counts a repeated key once', async (store) => {

@@ -98,7 +98,7 @@ export const clearGroup: GroupDefinition = {
     test('clear on an empty store resolves', async (store) => {
       await store.clear()
       await store.clear()
-      assert.equal(await store.has(randomKey()), false)
+      assert.equal(await store.has(randomKey()), false, 'the key should be absent')
     })
 
     test('the store takes writes after clear', async (store) => {

@@ -26,15 +26,22 @@ export const lockBasicGroup: GroupDefinition = {
 
     test('acquire of a held lock resolves false', async (store, kit) => {
       const name = randomKey('lock')
-      assert.ok(isToken(await kit.lock(store, name).acquire()))
-      assert.equal(await kit.lock(store, name).acquire(), false)
+      assert.ok(
+        isToken(await kit.lock(store, name).acquire()),
+        'acquire should resolve a fencing token (an integer >= 1)',
+      )
+      assert.equal(
+        await kit.lock(store, name).acquire(),
+        false,
+        'acquiring a held lock should resolve false',
+      )
     })
 
     test('acquire by the holder itself resolves false (not re-entrant)', async (store, kit) => {
       const lock = kit.lock(store, randomKey('lock'))
       await lock.acquire()
-      assert.equal(await lock.acquire(), false)
-      assert.equal(await lock.isOwned(), true)
+      assert.equal(await lock.acquire(), false, 'acquiring a held lock should resolve false')
+      assert.equal(await lock.isOwned(), true, 'lock should own the lock')
     })
 
     test('exactly one of 20 concurrent acquirers wins', async (store, kit) => {
@@ -47,8 +54,14 @@ export const lockBasicGroup: GroupDefinition = {
     })
 
     test('different lock names are independent', async (store, kit) => {
-      assert.ok(isToken(await kit.lock(store, randomKey('lock')).acquire()))
-      assert.ok(isToken(await kit.lock(store, randomKey('lock')).acquire()))
+      assert.ok(
+        isToken(await kit.lock(store, randomKey('lock')).acquire()),
+        'acquire should resolve a fencing token (an integer >= 1)',
+      )
+      assert.ok(
+        isToken(await kit.lock(store, randomKey('lock')).acquire()),
+        'acquire should resolve a fencing token (an integer >= 1)',
+      )
     })
 
     test('release frees the lock for another owner', async (store, kit) => {
@@ -56,8 +69,11 @@ export const lockBasicGroup: GroupDefinition = {
       const first = kit.lock(store, name)
       await first.acquire()
       await first.release()
-      assert.equal(await first.isLocked(), false)
-      assert.ok(isToken(await kit.lock(store, name).acquire()))
+      assert.equal(await first.isLocked(), false, 'the lock should be free')
+      assert.ok(
+        isToken(await kit.lock(store, name).acquire()),
+        'acquire should resolve a fencing token (an integer >= 1)',
+      )
     })
 
     test("another owner's release throws E_LOCK_NOT_OWNED and the lock stays", async (store, kit) => {
@@ -65,7 +81,7 @@ export const lockBasicGroup: GroupDefinition = {
       const holder = kit.lock(store, name)
       await holder.acquire()
       await assertRejectsWithCode(() => kit.lock(store, name).release(), 'E_LOCK_NOT_OWNED')
-      assert.equal(await holder.isOwned(), true)
+      assert.equal(await holder.isOwned(), true, 'holder should own the lock')
     })
 
     test('release of a free lock, or a second release, throws E_LOCK_NOT_OWNED', async (store, kit) => {
@@ -81,7 +97,7 @@ export const lockBasicGroup: GroupDefinition = {
       const holder = kit.lock(store, name)
       await holder.acquire()
       await assertRejectsWithCode(() => kit.lock(store, name).extend(), 'E_LOCK_NOT_OWNED')
-      assert.equal(await holder.isOwned(), true)
+      assert.equal(await holder.isOwned(), true, 'holder should own the lock')
     })
 
     test('extend of a lock never acquired throws E_LOCK_NOT_OWNED', async (store, kit) => {
@@ -95,7 +111,7 @@ export const lockBasicGroup: GroupDefinition = {
       const lock = kit.lock(store, randomKey('lock'), { ttl: null })
       await lock.acquire()
       await assertRejectsWithCode(() => lock.extend(), 'E_INVALID_ARGUMENT')
-      assert.equal(await lock.isOwned(), true)
+      assert.equal(await lock.isOwned(), true, 'lock should own the lock')
       assert.equal(await lock.remainingTime(), null, 'nothing changed')
       await lock.extend(60_000)
       const left = await lock.remainingTime()
@@ -107,9 +123,9 @@ export const lockBasicGroup: GroupDefinition = {
       const original = kit.lock(store, name)
       await original.acquire()
       const restored = kit.lock(store, name, { owner: original.owner })
-      assert.equal(await restored.isOwned(), true)
+      assert.equal(await restored.isOwned(), true, 'restored should own the lock')
       await restored.release()
-      assert.equal(await original.isLocked(), false)
+      assert.equal(await original.isLocked(), false, 'the lock should be free')
     })
 
     test('a lock restored from its owner token can extend it', async (store, kit) => {
@@ -118,7 +134,11 @@ export const lockBasicGroup: GroupDefinition = {
       await original.acquire()
       const restored = kit.lock(store, name, { owner: original.owner })
       await restored.extend(null)
-      assert.equal(await original.remainingTime(), null)
+      assert.equal(
+        await original.remainingTime(),
+        null,
+        'remainingTime should be null (the lock never expires)',
+      )
     })
 
     test('fencing tokens strictly increase across acquires and owners', async (store, kit) => {
@@ -150,12 +170,12 @@ export const lockBasicGroup: GroupDefinition = {
       let seen: unknown
       const result = await lock.run(async (token) => {
         seen = token
-        assert.equal(await lock.isOwned(), true)
+        assert.equal(await lock.isOwned(), true, 'lock should own the lock')
         return 'done'
       })
       assert.equal(result, 'done')
       assert.ok(isToken(seen))
-      assert.equal(await lock.isLocked(), false)
+      assert.equal(await lock.isLocked(), false, 'the lock should be free')
     })
 
     test("run releases when fn throws, and rethrows fn's error", async (store, kit) => {
@@ -167,7 +187,7 @@ export const lockBasicGroup: GroupDefinition = {
         }),
         (error) => error === failure,
       )
-      assert.equal(await lock.isLocked(), false)
+      assert.equal(await lock.isLocked(), false, 'the lock should be free')
     })
 
     test('forceRelease frees a lock held by another owner', async (store, kit) => {
@@ -175,32 +195,43 @@ export const lockBasicGroup: GroupDefinition = {
       const holder = kit.lock(store, name)
       await holder.acquire()
       await kit.lock(store, name).forceRelease()
-      assert.equal(await holder.isLocked(), false)
-      assert.ok(isToken(await kit.lock(store, name).acquire()))
+      assert.equal(await holder.isLocked(), false, 'the lock should be free')
+      assert.ok(
+        isToken(await kit.lock(store, name).acquire()),
+        'acquire should resolve a fencing token (an integer >= 1)',
+      )
     })
 
     test('forceRelease of a free lock resolves', async (store, kit) => {
       const lock = kit.lock(store, randomKey('lock'))
       await lock.forceRelease()
-      assert.equal(await lock.isLocked(), false)
+      assert.equal(await lock.isLocked(), false, 'the lock should be free')
     })
 
     test('isLocked and isOwned reflect who holds the lock', async (store, kit) => {
       const name = randomKey('lock')
       const [holder, other] = [kit.lock(store, name), kit.lock(store, name)]
-      assert.equal(await holder.isLocked(), false)
-      assert.equal(await holder.isOwned(), false)
+      assert.equal(await holder.isLocked(), false, 'the lock should be free')
+      assert.equal(await holder.isOwned(), false, 'holder should not own the lock')
       await holder.acquire()
-      assert.equal(await other.isLocked(), true)
-      assert.equal(await holder.isOwned(), true)
-      assert.equal(await other.isOwned(), false)
+      assert.equal(await other.isLocked(), true, 'the lock should be held')
+      assert.equal(await holder.isOwned(), true, 'holder should own the lock')
+      assert.equal(await other.isOwned(), false, 'other should not own the lock')
     })
 
     test('remainingTime is undefined when free and null for a ttl-null lock', async (store, kit) => {
       const lock = kit.lock(store, randomKey('lock'), { ttl: null })
-      assert.equal(await lock.remainingTime(), undefined)
+      assert.equal(
+        await lock.remainingTime(),
+        undefined,
+        'remainingTime should be undefined (the lock is free)',
+      )
       await lock.acquire()
-      assert.equal(await lock.remainingTime(), null)
+      assert.equal(
+        await lock.remainingTime(),
+        null,
+        'remainingTime should be null (the lock never expires)',
+      )
     })
 
     test('remainingTime is a number in (0, ttl] while held', async (store, kit) => {
@@ -215,10 +246,13 @@ export const lockBasicGroup: GroupDefinition = {
       const name = randomKey('lock')
       {
         await using lock = kit.lock(store, name)
-        assert.ok(isToken(await lock.acquire()))
-        assert.equal(await lock.isOwned(), true)
+        assert.ok(
+          isToken(await lock.acquire()),
+          'acquire should resolve a fencing token (an integer >= 1)',
+        )
+        assert.equal(await lock.isOwned(), true, 'lock should own the lock')
       }
-      assert.equal(await kit.lock(store, name).isLocked(), false)
+      assert.equal(await kit.lock(store, name).isLocked(), false, 'the lock should be free')
     })
 
     test('clear() never releases a lock, nor resets its fencing token', async (store, kit) => {
@@ -271,8 +305,14 @@ export const lockBasicGroup: GroupDefinition = {
 
     test('locks of the same name in sibling namespaces are independent', async (store, kit) => {
       const name = randomKey('lock')
-      assert.ok(isToken(await kit.lock(store.namespace('a'), name).acquire()))
-      assert.ok(isToken(await kit.lock(store.namespace('b'), name).acquire()))
+      assert.ok(
+        isToken(await kit.lock(store.namespace('a'), name).acquire()),
+        'acquire should resolve a fencing token (an integer >= 1)',
+      )
+      assert.ok(
+        isToken(await kit.lock(store.namespace('b'), name).acquire()),
+        'acquire should resolve a fencing token (an integer >= 1)',
+      )
     })
 
     test('a lock leaves the cache entry of the same name alone', async (store, kit) => {
@@ -280,11 +320,14 @@ export const lockBasicGroup: GroupDefinition = {
       const empty = randomKey('lock')
       await store.set(name, bytes('cached'))
       const lock = kit.lock(store, name)
-      assert.ok(isToken(await lock.acquire()))
+      assert.ok(
+        isToken(await lock.acquire()),
+        'acquire should resolve a fencing token (an integer >= 1)',
+      )
       await kit.lock(store, empty).acquire()
       await lock.release()
       if (store.capabilities.retainsValues) assertSameBytes(await store.get(name), bytes('cached'))
-      assert.equal(await store.has(empty), false)
+      assert.equal(await store.has(empty), false, 'the key should be absent')
     })
   },
 }

@@ -24,7 +24,7 @@ export const lockTimingGroup: GroupDefinition = {
       const second = kit.lock(store, name, { ttl: 60_000 })
       const token = await second.acquire()
       assert.ok(typeof token === 'number' && token > firstToken, `takeover token ${token}`)
-      assert.equal(await first.isOwned(), false)
+      assert.equal(await first.isOwned(), false, 'first should not own the lock')
     })
 
     test("after a takeover the old owner's release throws and the new lock stays", async (store, kit) => {
@@ -36,7 +36,7 @@ export const lockTimingGroup: GroupDefinition = {
       await second.acquire()
       await assertRejectsWithCode(() => first.release(), 'E_LOCK_NOT_OWNED', 'old release')
       await assertRejectsWithCode(() => first.extend(), 'E_LOCK_NOT_OWNED', 'old extend')
-      assert.equal(await second.isOwned(), true)
+      assert.equal(await second.isOwned(), true, 'second should own the lock')
     })
 
     test('extend after the lock expired throws E_LOCK_NOT_OWNED', async (store, kit) => {
@@ -44,7 +44,7 @@ export const lockTimingGroup: GroupDefinition = {
       await lock.acquire()
       await sleep(afterExpiry)
       await assertRejectsWithCode(() => lock.extend(), 'E_LOCK_NOT_OWNED')
-      assert.equal(await lock.isLocked(), false)
+      assert.equal(await lock.isLocked(), false, 'the lock should be free')
     })
 
     test('extend counts from now: extended near expiry, it outlives the original expiry', async (store, kit) => {
@@ -55,7 +55,11 @@ export const lockTimingGroup: GroupDefinition = {
       await lock.extend(ttl * 4)
       await sleep(afterExpiry - Math.round(ttl / 2))
       assert.equal(await lock.isOwned(), true, 'still held past the original expiry')
-      assert.equal(await kit.lock(store, name).acquire(), false)
+      assert.equal(
+        await kit.lock(store, name).acquire(),
+        false,
+        'acquiring a held lock should resolve false',
+      )
     })
 
     test('a ttl-null lock and an extend(null) lock never expire', async (store, kit) => {
@@ -65,9 +69,13 @@ export const lockTimingGroup: GroupDefinition = {
       await extended.acquire()
       await extended.extend(null)
       await sleep(afterExpiry)
-      assert.equal(await forever.isOwned(), true)
-      assert.equal(await extended.isOwned(), true)
-      assert.equal(await extended.remainingTime(), null)
+      assert.equal(await forever.isOwned(), true, 'forever should own the lock')
+      assert.equal(await extended.isOwned(), true, 'extended should own the lock')
+      assert.equal(
+        await extended.remainingTime(),
+        null,
+        'remainingTime should be null (the lock never expires)',
+      )
     })
 
     test('block gives up after its timeout with E_LOCK_TIMEOUT', async (store, kit) => {
@@ -75,7 +83,7 @@ export const lockTimingGroup: GroupDefinition = {
       await kit.lock(store, name, { ttl: 60_000 }).acquire()
       const waiter = kit.lock(store, name, { retryInterval: 20 })
       await assertRejectsWithCode(() => waiter.block(300), 'E_LOCK_TIMEOUT')
-      assert.equal(await waiter.isOwned(), false)
+      assert.equal(await waiter.isOwned(), false, 'waiter should not own the lock')
     })
 
     test('block succeeds when the holder releases mid-wait', async (store, kit) => {
@@ -93,7 +101,7 @@ export const lockTimingGroup: GroupDefinition = {
       await kit.lock(store, name, { ttl }).acquire()
       const waiter = kit.lock(store, name, { retryInterval: 20 })
       assert.ok((await waiter.block(afterExpiry * 3)) >= 1)
-      assert.equal(await waiter.isOwned(), true)
+      assert.equal(await waiter.isOwned(), true, 'waiter should own the lock')
     })
 
     test("zero durations as strings ('0s', '0ms') work as block timeout and retryInterval", async (store, kit) => {
@@ -113,8 +121,12 @@ export const lockTimingGroup: GroupDefinition = {
         const other = await kit.sibling()
         const name = randomKey('lock')
         assert.ok((await kit.lock(store, name).acquire()) !== false)
-        assert.equal(await kit.lock(other, name).acquire(), false)
-        assert.equal(await kit.lock(other, name).isLocked(), true)
+        assert.equal(
+          await kit.lock(other, name).acquire(),
+          false,
+          'acquiring a held lock should resolve false',
+        )
+        assert.equal(await kit.lock(other, name).isLocked(), true, 'the lock should be held')
       },
       { skip: notShared },
     )
@@ -127,7 +139,7 @@ export const lockTimingGroup: GroupDefinition = {
         const original = kit.lock(store, name)
         await original.acquire()
         await kit.lock(other, name, { owner: original.owner }).release()
-        assert.equal(await original.isLocked(), false)
+        assert.equal(await original.isLocked(), false, 'the lock should be free')
       },
       { skip: notShared },
     )
