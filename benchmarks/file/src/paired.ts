@@ -1,71 +1,72 @@
-// Paired comparison of this build's FileStore with another build's (BENCH_COMPARE) and with the
-// plain fs baseline: the contenders take turns call by call, so a burst of load from other jobs
-// hits all of them alike, and each figure is the median of thousands of single calls. On a
-// shared machine this is what a before/after ratio should come from (see README).
+// Paired medians: for each operation, every contender that has it takes a turn, call by call, so
+// a burst of load from other jobs hits all of them alike, and each figure is the median of
+// thousands of single calls. On a shared machine the ratios of this run are the ones to quote;
+// bench.ts (mitata, throughput per contender) needs a quiet machine. BENCH_COMPARE adds another
+// build's FileStore (e.g. the code before a change) for before/after ratios.
 import { loadavg } from 'node:os'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import type { FileStore } from '@cellar/file'
-import { type Contender, createContenders, prepare, removeRoot, root } from './contenders.js'
+import { createContenders, prepare, removeRoot, root } from './contenders.js'
 
 const comparePath = process.env.BENCH_COMPARE
-if (comparePath === undefined)
-  throw new Error('set BENCH_COMPARE to the other build (dist/index.js)')
-const Compare = (
-  (await import(pathToFileURL(resolve(comparePath)).href)) as { FileStore: typeof FileStore }
-).FileStore
+const Compare =
+  comparePath === undefined
+    ? undefined
+    : ((await import(pathToFileURL(resolve(comparePath)).href)) as { FileStore: typeof FileStore })
+        .FileStore
 const load = loadavg()
   .map((n) => n.toFixed(2))
   .join(', ')
-const all = createContenders(Compare)
-await prepare(all)
+const contenders = createContenders(Compare)
+await prepare(contenders)
 
-const CALLS = Number(process.env.BENCH_CALLS ?? 4_000)
-const find = (prefix: string) => all.find((c) => c.name.startsWith(prefix))!
-const rows: Array<[string, keyof Contender, string[]]> = [
-  [
-    'get-hit',
-    'hit',
-    ['plain fs (callback', 'FileStore: store.get', 'FileStore, compared build: store.get'],
-  ],
-  [
-    'set',
-    'set',
-    ['plain fs (callback', 'FileStore: store.get', 'FileStore, compared build: store.get'],
-  ],
-  [
-    'lock',
-    'lock',
-    ['plain fs: writeFile(wx)', 'FileStore: lock', 'FileStore, compared build: lock'],
-  ],
-]
+const CALLS = Number(process.env.BENCH_CALLS ?? 3_000)
+const OPS = [
+  ['get-hit', 'hit'],
+  ['set', 'set'],
+  ['lock', 'lock'],
+] as const
+type Op = (typeof OPS)[number][0]
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!
-
-console.log(
-  `\n## Paired medians (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${root}, ${CALLS} calls each, taking turns, load average at start ${load})\n`,
-)
-console.log(
-  '| op | plain fs µs | this build µs | × plain fs | compared build µs | × plain fs | speed, this ÷ compared |',
-)
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |')
-for (const [op, field, prefixes] of rows) {
-  const fns = prefixes.map((prefix) => find(prefix)[field] as () => Promise<unknown>)
-  const times: number[][] = fns.map(() => [])
-  for (let i = 0; i < CALLS + CALLS / 10; i++) {
-    // Rotate who goes first; the first tenth is warm-up and is not kept.
-    for (let j = 0; j < fns.length; j++) {
-      const k = (i + j) % fns.length
+// op → contender name → median µs per call
+const results = new Map<Op, Map<string, number>>()
+for (const [op, field] of OPS) {
+  const players = contenders.filter((c) => c[field] !== undefined)
+  const times: number[][] = players.map(() => [])
+  const warmUp = CALLS / 10
+  for (let i = 0; i < CALLS + warmUp; i++) {
+    // Rotate who goes first; the warm-up calls are not kept.
+    for (let j = 0; j < players.length; j++) {
+      const k = (i + j) % players.length
       const start = performance.now()
-      await fns[k]!()
-      if (i >= CALLS / 10) times[k]!.push(performance.now() - start)
+      await (players[k]![field] as () => Promise<unknown>)()
+      if (i >= warmUp) times[k]!.push(performance.now() - start)
     }
   }
-  const [plain, own, other] = times.map((t) => median(t) * 1_000) as [number, number, number]
-  console.log(
-    `| ${op} | ${plain.toFixed(1)} | ${own.toFixed(1)} | ${(plain / own).toFixed(2)} | ${other.toFixed(1)} | ${(plain / other).toFixed(2)} | ${(other / own).toFixed(2)} |`,
-  )
+  results.set(op, new Map(players.map((p, k) => [p.name, median(times[k]!) * 1_000])))
 }
 
-for (const contender of all) await contender.close?.()
+console.log(
+  `\n## Paired medians (${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${root}, ${CALLS} calls per contender, taking turns, load average at start ${load})\n`,
+)
+for (const ops of [['get-hit', 'set'], ['lock']] as const) {
+  console.log(`| contender | ${ops.map((op) => `${op} µs | × plain fs`).join(' | ')} |`)
+  console.log(`| --- |${' ---: | ---: |'.repeat(ops.length)}`)
+  for (const contender of contenders) {
+    const own = ops.map((op) => results.get(op)!.get(contender.name))
+    if (own.every((us) => us === undefined)) continue
+    const cells = ops.flatMap((op, i) => {
+      const us = own[i]
+      // The baseline of each op is its first contender (plain fs).
+      const base = results.get(op)!.values().next().value!
+      return us === undefined ? ['—', '—'] : [us.toFixed(1), (base / us).toFixed(2)]
+    })
+    console.log(`| ${contender.name} | ${cells.join(' | ')} |`)
+  }
+  console.log('')
+}
+
+for (const contender of contenders) await contender.close?.()
 removeRoot()
