@@ -37,9 +37,9 @@ function isInstall(line) {
   return /^npm (install|i|add)\b/.test(line.trim())
 }
 
-/** Splits an install command into npm arguments (no shell quoting is used in our READMEs). */
+/** The arguments after `npm install` (no shell quoting is used in our READMEs). */
 export function installArgs(command) {
-  return command.split(/\s+/).slice(1)
+  return command.split(/\s+/).slice(2)
 }
 
 /** The package name of an install argument (`zod@4`, `@cellar/core`, `-D` → undefined). */

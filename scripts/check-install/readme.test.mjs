@@ -1,0 +1,71 @@
+// What the install check reads from a README, on small made-up READMEs (node --test).
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { argName, cjsSource, esmSource, firstSample, installArgs, installLines } from './readme.mjs'
+
+const FENCE = '```'
+const readme = [
+  '# @cellar/example', // 1
+  '', // 2
+  `${FENCE}sh`, // 3
+  'npm install @cellar/core @cellar/example zod@4   # core, this store, a validator', // 4
+  'npm install -D @types/memjs # types', // 5
+  FENCE, // 6
+  '', // 7
+  `${FENCE}ts`, // 8
+  "import { CacheGateway } from '@cellar/core'", // 9
+  'import {', // 10
+  '  ExampleStore,', // 11
+  "} from '@cellar/example'", // 12
+  "import { readFile } from 'node:fs/promises'", // 13
+  "import { helper } from './helper.js'", // 14
+  '', // 15
+  '// a comment before the code', // 16
+  'const cache = new CacheGateway(new ExampleStore())', // 17
+  "await cache.setValue('k', 1)", // 18
+  FENCE, // 19
+  '', // 20
+  `${FENCE}ts`, // 21
+  "console.log('second sample')", // 22
+  FENCE, // 23
+].join('\n')
+
+test('install lines come from the first sh block, comments stripped, with their lines', () => {
+  assert.deepEqual(installLines(readme), [
+    { line: 4, command: 'npm install @cellar/core @cellar/example zod@4' },
+    { line: 5, command: 'npm install -D @types/memjs' },
+  ])
+  assert.deepEqual(installArgs('npm install -D @types/memjs'), ['-D', '@types/memjs'])
+})
+
+test('argName reads scoped and versioned names and skips flags', () => {
+  assert.equal(argName('@cellar/core'), '@cellar/core')
+  assert.equal(argName('@cellar/core@0.1.0'), '@cellar/core')
+  assert.equal(argName('zod@4'), 'zod')
+  assert.equal(argName('--save-dev'), undefined)
+})
+
+test('the first ts sample: where it starts, what it imports, where the code begins', () => {
+  const sample = firstSample(readme)
+  assert.equal(sample.start, 9)
+  assert.deepEqual(sample.imports, ['@cellar/core', '@cellar/example', './helper.js'])
+  assert.deepEqual(sample.names['@cellar/example'], ['ExampleStore'])
+  assert.equal(sample.lines[sample.bodyLine], 'const cache = new CacheGateway(new ExampleStore())')
+})
+
+test('the CommonJS form keeps every line where it was and wraps the code in a function', () => {
+  const sample = firstSample(readme)
+  const esm = esmSource(sample).split('\n')
+  const cjs = cjsSource(sample).split('\n')
+  for (const [index, line] of sample.lines.entries()) {
+    assert.equal(esm[index], line)
+    if (index !== sample.bodyLine) assert.equal(cjs[index], line)
+  }
+  assert.match(cjs[sample.bodyLine], /^async function main\(\): Promise<void> \{ const cache/)
+  assert.ok(cjs.includes('main().catch((error: unknown) => {'))
+})
+
+test('a README without a sample or an install line reads as such', () => {
+  assert.equal(firstSample('# nothing here\n'), undefined)
+  assert.deepEqual(installLines('# nothing here\n'), [])
+})
