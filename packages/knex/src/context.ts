@@ -89,10 +89,17 @@ function retryBusy(exec: Exec): Exec {
  * statements (find the batch's last key, delete the expired rows up to it), so no statement
  * holds the database for long and no expiry index is needed.
  */
-async function sweepPass(exec: Exec, dialect: SqlDialect, sql: Statements, now: number) {
+async function sweepPass(
+  exec: Exec,
+  dialect: SqlDialect,
+  sql: Statements,
+  now: number,
+  stopped: () => boolean,
+) {
   let cursor: unknown = ''
   let removed = 0
-  for (;;) {
+  // A pass that close() interrupts stops between statements: nothing runs after close.
+  for (; !stopped(); ) {
     const edge = dialect.rows(await exec(sql.sweepEdge, [cursor]))[0]?.key
     if (edge === undefined) {
       return removed + dialect.affected(await exec(sql.sweepTail, [cursor, now]))
@@ -100,6 +107,7 @@ async function sweepPass(exec: Exec, dialect: SqlDialect, sql: Statements, now: 
     removed += dialect.affected(await exec(sql.sweepRange, [cursor, edge, now]))
     cursor = edge
   }
+  return removed
 }
 
 function positiveInteger(value: number, what: string): number {
@@ -173,7 +181,8 @@ function build(
 
   // Concurrent callers (the timer, prune()) share one pass.
   const sweep = (): Promise<number> => {
-    sweeping ??= run('prune', undefined, () => sweepPass(exec, dialect, sql, now())).finally(() => {
+    const pass = () => sweepPass(exec, dialect, sql, now(), () => closed)
+    sweeping ??= run('prune', undefined, pass).finally(() => {
       sweeping = undefined
     })
     return sweeping
@@ -211,6 +220,8 @@ function build(
       if (closed) return
       closed = true
       clearInterval(timer)
+      // A sweep in flight finishes its current statement and stops before close() resolves.
+      await sweeping?.catch(() => {})
       if (settings.ownsKnex) await knex.destroy()
     },
   }

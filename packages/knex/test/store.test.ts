@@ -185,6 +185,19 @@ for (const { name, target } of targets) {
       expect(await count()).toBe(2)
     })
 
+    test('close() lets a sweep in flight stop before it resolves: nothing is deleted afterwards', async () => {
+      const time = clock(Date.now())
+      const store = new KnexStore(own(knex, { now: time.now }))
+      await store.set('gone', bytes('1'), 10)
+      time.advance(11)
+      const pass = store.prune()
+      await store.close()
+      const late = `${store.prefix}late`
+      await knex(store.tableName).insert({ key: late, value: Buffer.from('x'), expires_at: 1 })
+      await pass
+      expect(await knex(store.tableName).where('key', late).select('key')).toHaveLength(1)
+    })
+
     test('prune() deletes expired rows of the whole table and resolves how many', async () => {
       const time = clock(Date.now())
       const store = new KnexStore(own(knex, { now: time.now }))
