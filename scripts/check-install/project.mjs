@@ -42,6 +42,7 @@ export async function checkPackage(pkg, context) {
   }
 
   const manifest = JSON.parse(readFileSync(join(context.root, 'package.json'), 'utf8'))
+  if (!existsSync(pkg.readme)) return fail(`${readmeName}: missing (a published package needs one)`)
   const text = readFileSync(pkg.readme, 'utf8')
   const lines = installLines(text)
   const sample = firstSample(text)
