@@ -62,6 +62,21 @@ export {
 export type { FencingToken, LockBackend, LockOptions, LockState } from './lock.js'
 export { Lock, randomOwner } from './lock.js'
 export { NullStore } from './null-store.js'
+export type {
+  RateLimitAlgorithm,
+  RateLimitBackend,
+  RateLimitDecision,
+  RateLimitOutcome,
+  RateLimitRequest,
+  RateLimitState,
+  RateLimitStep,
+} from './rate-limit.js'
+export {
+  fixedWindowStep,
+  rateLimitStep,
+  slidingWindowStep,
+  tokenBucketStep,
+} from './rate-limit.js'
 export type { Serializer } from './serializer.js'
 export { JsonSerializer, MsgpackSerializer } from './serializer.js'
 export type { StandardSchemaV1 } from './standard-schema.js'

@@ -1,5 +1,6 @@
 import type { Ttl } from './duration.js'
 import type { Lock, LockOptions } from './lock.js'
+import type { RateLimitBackend } from './rate-limit.js'
 
 /**
  * What a store can and cannot do, declared (never sniffed) so that higher layers and the
@@ -41,6 +42,8 @@ export interface StoreCapabilities {
    * counters, limiter windows) refuse such a store unless the caller accepts it.
    */
   readonly evicts: boolean
+  /** `rateLimiter()` is available: the store decides rate limits natively and atomically. */
+  readonly rateLimits?: boolean
 }
 
 /** Options of `Store.increment`. */
@@ -120,6 +123,8 @@ export interface Store<V = Uint8Array> {
   getSync?(key: string): V | undefined
   /** A lock on this backend; present when `capabilities.locks` is true. */
   lock?(name: string, options?: LockOptions): Lock
+  /** The store's native rate-limit step; present when `capabilities.rateLimits` is true. */
+  rateLimiter?(): RateLimitBackend
 }
 
 /** Closing a store through `await using`. */
