@@ -1,6 +1,7 @@
 export type { KnexAccessOptions, KnexRecordsQuery } from './access.js'
 export { KnexAccess } from './access.js'
 export { knexDriver } from './driver.js'
+export { type KnexFilterValue, KnexRepository, type KnexRepositoryOptions } from './repository.js'
 export { KnexStore } from './store.js'
 export { createTable, dropTable } from './table.js'
 export type { DialectName, KnexStoreOptions, KnexTableOptions } from './types.js'

@@ -1,0 +1,164 @@
+import { randomInt } from 'node:crypto'
+import { type CacheGateway, InvalidArgumentError, UnsupportedError } from '@cellar/core'
+import { generationalError } from './errors.js'
+import { shortHash } from './hash.js'
+
+/** What `CachedRepository` needs from a resolver: fingerprints of tag sets, and bumps. */
+export interface DependencyResolver {
+  /** A short hash of the tags' current generations, in the order given; no tags → `'0'`. */
+  fingerprint(tags: readonly string[]): Promise<string>
+  /** One fingerprint per group, equal to `fingerprint(group)`, reading each distinct tag once. */
+  fingerprintMany(groups: ReadonlyArray<readonly string[]>): Promise<string[]>
+  /** Moves every distinct tag to a new generation; resolves once every store write is done. */
+  bump(tags: readonly string[]): Promise<void>
+}
+
+/** Options of `new GenerationalResolver(counters, options)`. */
+export interface GenerationalResolverOptions {
+  /**
+   * Accept a counter store that declares `capabilities.evicts` (a bounded memory store,
+   * memcached, an evicting Redis). Counters may then vanish: the resolver bumps its epoch
+   * whenever a bump creates a counter, so an evicted counter never brings old entries back,
+   * at the price of every fingerprint changing on the first bump of each new tag.
+   * @default false
+   */
+  allowEvictingStore?: boolean
+  /**
+   * Most counters read by one `getMany`; longer tag lists are read in several, concurrently.
+   * @default 500
+   */
+  batchSize?: number
+}
+
+/** The fingerprint of an empty tag list. */
+export const NO_TAGS_FINGERPRINT = '0'
+const EPOCH_KEY = 'epoch'
+const EPOCH_START_MAX = 2 ** 47
+const EPOCH_STEP_MAX = 2 ** 20
+
+/** The store key of a tag's counter. */
+export function counterKey(tag: string): string {
+  return `tag:${tag}`
+}
+
+/**
+ * Generation counters on a counter gateway (a store with atomic counters, often a second
+ * gateway on the data store). `fingerprint` reads every counter in one `getMany` — a missing
+ * counter counts as 0 — together with an epoch key created at a random value: if the counter
+ * store is flushed, restarted or loses the epoch, every fingerprint changes instead of
+ * reproducing one from before the reset. `bump` is one atomic increment per distinct tag.
+ */
+export class GenerationalResolver implements DependencyResolver {
+  readonly #counters: CacheGateway
+  readonly #evicts: boolean
+  readonly #batchSize: number
+
+  constructor(counters: CacheGateway, options: GenerationalResolverOptions = {}) {
+    const capabilities = counters.store.capabilities
+    if (!capabilities.atomicCounters) {
+      throw new UnsupportedError(
+        `[cellar:generational] store "${counters.store.name}" has no atomic counters; use VersionTokenResolver`,
+      )
+    }
+    if (capabilities.evicts && options.allowEvictingStore !== true) {
+      throw generationalError(
+        'E_EVICTING_COUNTER_STORE',
+        `store "${counters.store.name}" may evict entries, and an evicted generation counter would bring old entries back; use a store that cannot evict (Redis with maxmemory-policy noeviction, SQL) or pass allowEvictingStore: true`,
+      )
+    }
+    const batchSize = options.batchSize ?? 500
+    if (!Number.isSafeInteger(batchSize) || batchSize < 2) {
+      throw new InvalidArgumentError(
+        '[cellar:generational] batchSize must be an integer of at least 2',
+      )
+    }
+    this.#counters = counters
+    this.#evicts = capabilities.evicts
+    this.#batchSize = batchSize
+  }
+
+  /** The gateway the counters live on. */
+  get counters(): CacheGateway {
+    return this.#counters
+  }
+
+  async fingerprint(tags: readonly string[]): Promise<string> {
+    if (tags.length === 0) return NO_TAGS_FINGERPRINT
+    const [epoch, values] = await this.#read(tags)
+    return compose(epoch, tags, values)
+  }
+
+  async fingerprintMany(groups: ReadonlyArray<readonly string[]>): Promise<string[]> {
+    const distinct = [...new Set(groups.flat())]
+    if (distinct.length === 0) return groups.map(() => NO_TAGS_FINGERPRINT)
+    const [epoch, values] = await this.#read(distinct)
+    const byTag = new Map(distinct.map((tag, i) => [tag, values[i]!]))
+    return groups.map((group) =>
+      group.length === 0
+        ? NO_TAGS_FINGERPRINT
+        : compose(
+            epoch,
+            group,
+            group.map((tag) => byTag.get(tag)!),
+          ),
+    )
+  }
+
+  async bump(tags: readonly string[]): Promise<void> {
+    const distinct = [...new Set(tags)]
+    const values = await Promise.all(
+      distinct.map((tag) => this.#counters.incr(counterKey(tag), 1, { ttl: null })),
+    )
+    // Only an increment that creates its counter resolves 1. On a store that may evict, that
+    // is also what follows an eviction, so the epoch moves and the old zero cannot be reused.
+    if (this.#evicts && values.includes(1)) {
+      await this.#counters.addValue(EPOCH_KEY, randomInt(1, EPOCH_START_MAX), null)
+      await this.#counters.incr(EPOCH_KEY, randomInt(1, EPOCH_STEP_MAX), { ttl: null })
+    }
+  }
+
+  /** The current epoch and the counters of `tags` (0 when missing), in one read per batch. */
+  async #read(tags: readonly string[]): Promise<[number, number[]]> {
+    // The epoch is read first in the first batch: a reader that sees a bumped epoch also sees
+    // the counter created before it (stores read one getMany atomically or in key order).
+    const keys = [EPOCH_KEY, ...tags.map(counterKey)]
+    let read: unknown[]
+    if (keys.length <= this.#batchSize) {
+      read = await this.#counters.multiGetValues(keys)
+    } else {
+      const batches: string[][] = []
+      for (let i = 0; i < keys.length; i += this.#batchSize) {
+        batches.push(keys.slice(i, i + this.#batchSize))
+      }
+      read = (
+        await Promise.all(batches.map((batch) => this.#counters.multiGetValues(batch)))
+      ).flat()
+    }
+    const epoch = typeof read[0] === 'number' ? read[0] : await this.#newEpoch()
+    const values = new Array<number>(tags.length)
+    for (let i = 0; i < tags.length; i++) {
+      const value = read[i + 1]
+      values[i] = typeof value === 'number' ? value : 0
+    }
+    return [epoch, values]
+  }
+
+  // A missing epoch: the counter store is new, was flushed or restarted, or lost the key.
+  async #newEpoch(): Promise<number> {
+    await this.#counters.addValue(EPOCH_KEY, randomInt(1, EPOCH_START_MAX), null)
+    const epoch = await this.#counters.getValue(EPOCH_KEY)
+    // Lost again at once: a one-off epoch that matches nothing written before.
+    return typeof epoch === 'number' ? epoch : -randomInt(1, EPOCH_START_MAX)
+  }
+}
+
+/** The fingerprint rule, shared by both resolvers: epoch, then `tag=value` in the given order. */
+export function compose(
+  epoch: number | string,
+  tags: readonly string[],
+  values: ReadonlyArray<number | string>,
+): string {
+  let text = String(epoch)
+  for (let i = 0; i < tags.length; i++) text += `\n${tags[i]}=${values[i]}`
+  return shortHash(text)
+}
