@@ -10,6 +10,7 @@ import {
   Lock,
   type LockOptions,
   namespacePrefix,
+  type RateLimitBackend,
   requireCounter,
   resolveTtl,
   type StoreCapabilities,
@@ -19,6 +20,7 @@ import {
   unscopedKey,
 } from '@cellar/core'
 import { ScopedLockBackend } from './memory-lock.js'
+import { ScopedRateLimitBackend } from './memory-rate-limit.js'
 import type { MemoryStoreOptions, MemoryStore as MemoryStoreType } from './memory-store.js'
 import { createRoot, type Lru, type Root } from './root.js'
 
@@ -220,6 +222,12 @@ export class MemoryStore<V> implements MemoryStoreType<V> {
     return new Lock(this.#locks, name, options)
   }
 
+  /** The native limiter step (core's reference step, run synchronously), scoped like `lock`. */
+  rateLimiter(): RateLimitBackend {
+    this.#open()
+    return new ScopedRateLimitBackend(this.#root.limits, this.#prefix, () => this.#open())
+  }
+
   /**
    * Closes this store and the namespaces made from it (their lock handles included). The root
    * store (the one constructed) also stops the sweep and empties the LRU; a namespace releases
@@ -232,6 +240,7 @@ export class MemoryStore<V> implements MemoryStoreType<V> {
     clearInterval(this.#root.timer)
     this.#root.timer = undefined
     this.#lru.clear()
+    this.#root.limits.clear()
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -1,4 +1,4 @@
-import type { Duration, Lock, LockOptions, Store, Ttl } from '@cellar/core'
+import type { Duration, Lock, LockOptions, RateLimitBackend, Store, Ttl } from '@cellar/core'
 import { MemoryStore as LruStore } from './lru-store.js'
 
 export interface MemoryStoreOptions {
@@ -61,6 +61,8 @@ export interface MemoryStore<V = Uint8Array> extends Store<V>, AsyncDisposable {
   keys(): AsyncIterable<string>
   /** A process-local lock; names are scoped to this namespace. */
   lock(name: string, options?: LockOptions): Lock
+  /** The native limiter step, process-local and atomic, on this store's clock. */
+  rateLimiter(): RateLimitBackend
   /** A store sharing this one's LRU, locks and sweep, whose keys cannot alias this one's. */
   namespace(name: string): MemoryStore<V>
 }

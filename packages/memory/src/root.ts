@@ -7,6 +7,7 @@ import {
 } from '@cellar/core'
 import { LRUCache } from 'lru-cache'
 import { MemoryLockBackend } from './memory-lock.js'
+import { MemoryRateLimits } from './memory-rate-limit.js'
 import type { MemoryStoreOptions } from './memory-store.js'
 
 /** The LRU every handle of one root store shares. */
@@ -18,6 +19,7 @@ const DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 export interface Root {
   readonly lru: Lru
   readonly locks: MemoryLockBackend
+  readonly limits: MemoryRateLimits
   readonly capabilities: StoreCapabilities
   readonly raw: boolean
   readonly defaultTtl: Ttl
@@ -79,10 +81,13 @@ export function createRoot(options: MemoryStoreOptions): Root {
     readsTtl: true,
     listsKeys: true,
     evicts: true,
+    rateLimits: true,
   })
   const root: Root = {
     lru,
     locks: new MemoryLockBackend(now),
+    // Limiter windows follow the wall clock (aligned windows line up with it) unless injected.
+    limits: new MemoryRateLimits(source ?? Date.now),
     capabilities,
     raw,
     defaultTtl,
