@@ -6,11 +6,9 @@ export interface DemoConfig {
   port: number
   /** Interface to listen on. */
   host: string
-  /** SQLite file (created on start) or `':memory:'`. */
+  /** SQLite file (created on start) or `':memory:'`; unused when `databaseUrl` is set. */
   databaseFile: string
-  /** Reserved for a later version (Redis as the cache); read but not used yet. */
-  redisUrl: string | undefined
-  /** Reserved for a later version (PostgreSQL as the database); read but not used yet. */
+  /** `postgres://…`: PostgreSQL as the database instead of SQLite. */
   databaseUrl: string | undefined
 }
 
@@ -21,7 +19,8 @@ export const DEFAULT_DATABASE_FILE = `${appDir}.data/demo.sqlite`
 
 /**
  * Reads `PORT` (default 3000), `HOST` (default 127.0.0.1), `SQLITE_FILE` (default
- * `.data/demo.sqlite`, or `:memory:`), and the not-yet-used `REDIS_URL` / `DATABASE_URL`.
+ * `.data/demo.sqlite`, or `:memory:`) and `DATABASE_URL` (PostgreSQL). The cache reads its own
+ * variables (`CACHE_STORE`, `REDIS_URL`, …) through `cacheFromEnv`.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
   const port = env.PORT === undefined || env.PORT === '' ? 3000 : Number(env.PORT)
@@ -32,7 +31,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DemoConfig {
     port,
     host: env.HOST || '127.0.0.1',
     databaseFile: env.SQLITE_FILE || DEFAULT_DATABASE_FILE,
-    redisUrl: env.REDIS_URL || undefined,
     databaseUrl: env.DATABASE_URL || undefined,
   }
 }

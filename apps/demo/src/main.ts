@@ -2,25 +2,19 @@ import { loadConfig } from './config.js'
 import { startServer } from './server.js'
 
 const config = loadConfig()
-for (const [name, value] of [
-  ['REDIS_URL', config.redisUrl],
-  ['DATABASE_URL', config.databaseUrl],
-] as const) {
-  if (value !== undefined) {
-    console.warn(`${name} is set but not used yet by this demo; using the embedded defaults.`)
-  }
-}
-
 const running = await startServer({
   port: config.port,
   host: config.host,
   databaseFile: config.databaseFile,
+  ...(config.databaseUrl !== undefined && { databaseUrl: config.databaseUrl }),
+  cacheEnv: process.env,
 })
-const { url } = running
+const { url, context } = running
 
 console.log(`cellar demo listening on ${url}
-  cache:    MemoryStore (in-process)
-  database: SQLite ${config.databaseFile}
+  dashboard: ${url}/dashboard
+  cache:     ${context.labels.store}
+  database:  ${context.labels.database}
 
 Try:
   curl -i ${url}/products/1                      # x-cache: miss, then hit

@@ -1,12 +1,14 @@
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { CacheGateway, type Duration } from '@cellar/core'
-import { MemoryStore } from '@cellar/memory'
+import type { DriverEnv, Duration } from '@cellar/core'
 import { createAdaptorServer } from '@hono/node-server'
 import { createApp } from './app.js'
+import { openCache } from './cache.js'
+import { Catalog } from './catalog.js'
 import type { AppContext } from './context.js'
-import { openDatabase } from './db/database.js'
+import { databaseLabel, openDatabase } from './db/database.js'
 import { ProductTable } from './db/products.js'
+import { CacheStats } from './stats.js'
 
 export interface StartServerOptions {
   /**
@@ -17,12 +19,19 @@ export interface StartServerOptions {
   /** @default '127.0.0.1' */
   host?: string
   /**
-   * SQLite file, created and seeded on start, or `':memory:'`.
+   * SQLite file, created and seeded on start, or `':memory:'`; unused with `databaseUrl`.
    * @default ':memory:'
    */
   databaseFile?: string
+  /** `postgres://…`: the products live in PostgreSQL (created and seeded on start). */
+  databaseUrl?: string
   /**
-   * TTL of cached products.
+   * The variables `cacheFromEnv` reads (`CACHE_STORE`, `REDIS_URL`, `CACHE_PREFIX`, …).
+   * @default {} (an in-process memory store)
+   */
+  cacheEnv?: DriverEnv
+  /**
+   * TTL of cached products and lists.
    * @default '5m'
    */
   productTtl?: Duration
@@ -42,20 +51,36 @@ export interface RunningServer {
 }
 
 /**
- * Opens the database, builds the cache (an in-process `MemoryStore` behind a `CacheGateway`)
- * and starts listening; resolves once the port is bound.
+ * Opens the database, builds the cache from `cacheEnv` through `cacheFromEnv` and starts
+ * listening; resolves once the port is bound.
  */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
-  const db = await openDatabase(options.databaseFile ?? ':memory:')
-  const cache = new CacheGateway(new MemoryStore({ maxEntries: 10_000 }), { prefix: 'demo' })
+  const source = {
+    file: options.databaseFile ?? ':memory:',
+    ...(options.databaseUrl !== undefined && { url: options.databaseUrl }),
+  }
+  const db = await openDatabase(source)
+  let opened: ReturnType<typeof openCache>
+  try {
+    opened = openCache(options.cacheEnv ?? {}, db)
+  } catch (error) {
+    await db.destroy()
+    throw error
+  }
+  const { cache, storeName, label } = opened
+  const products = new ProductTable(db)
+  const stats = new CacheStats(cache, storeName)
   const context: AppContext = {
     cache,
-    products: new ProductTable(db),
-    productTtl: options.productTtl ?? '5m',
+    catalog: new Catalog(cache, products, options.productTtl ?? '5m'),
+    products,
+    stats,
+    labels: { store: label, database: databaseLabel(source) },
     reportDurationMs: options.reportDurationMs ?? 2000,
   }
   const server = createAdaptorServer({ fetch: createApp(context).fetch }) as Server
   const release = async () => {
+    stats.close()
     await cache.close()
     await db.destroy()
   }
@@ -81,7 +106,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve())
-        server.closeIdleConnections()
+        // SSE streams never go idle: end every connection so close() does not wait on them.
+        server.closeAllConnections()
       }).then(release)
       return closing
     },

@@ -68,7 +68,7 @@ describe('products (cache-aside)', () => {
     const missing = await get('/products/999')
     expect(missing.status).toBe(404)
     expect(await missing.json()).toEqual({ error: 'no product with id 999' })
-    expect(await demo.context.cache.exists('product:999')).toBe(false)
+    expect(await demo.context.cache.has('product:999')).toBe(false)
     expect((await patch('/products/999', { stock: 1 })).status).toBe(404)
   })
 
@@ -127,7 +127,7 @@ describe('lock-guarded job', () => {
   })
 
   test('a run while someone else holds the lock is a 409 that leaves the lock alone', async () => {
-    const held = demo.context.cache.lock('job:report')
+    const held = demo.context.cache.lock('job:report').lock
     expect(await held.acquire()).not.toBe(false)
     const refused = await post('/jobs/report')
     expect(refused.status).toBe(409)

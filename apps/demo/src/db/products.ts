@@ -31,20 +31,35 @@ const toProduct = (row: ProductRow): Product => ({
 /** The source of truth for products: plain SQL through knex, no caching here. */
 export class ProductTable {
   readonly #db: Knex
+  #queries = 0
 
   constructor(db: Knex) {
     this.#db = db
   }
 
+  /** How many product reads (`find`, `list`) reached the database since start. */
+  get queries(): number {
+    return this.#queries
+  }
+
   /** Resolves the product, or `undefined` when no row has this id. */
   async find(id: number): Promise<Product | undefined> {
+    this.#queries++
     const row = await this.#db<ProductRow>('products').where({ id }).first()
     return row === undefined ? undefined : toProduct(row)
   }
 
   /** Every product, by id. */
   async list(): Promise<Product[]> {
+    this.#queries++
     const rows = await this.#db<ProductRow>('products').orderBy('id')
+    return rows.map(toProduct)
+  }
+
+  /** The products with stock left, by id. */
+  async listInStock(): Promise<Product[]> {
+    this.#queries++
+    const rows = await this.#db<ProductRow>('products').where('stock', '>', 0).orderBy('id')
     return rows.map(toProduct)
   }
 
@@ -55,7 +70,9 @@ export class ProductTable {
     if (patch.priceCents !== undefined) changes.price_cents = patch.priceCents
     if (patch.stock !== undefined) changes.stock = patch.stock
     const updated = await this.#db<ProductRow>('products').where({ id }).update(changes)
-    return updated === 0 ? undefined : this.find(id)
+    if (updated === 0) return undefined
+    const row = await this.#db<ProductRow>('products').where({ id }).first()
+    return row === undefined ? undefined : toProduct(row)
   }
 
   /** How many products there are and what the stock is worth, in cents. */

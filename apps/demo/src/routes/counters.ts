@@ -4,20 +4,20 @@ import { badRequest } from '../http-errors.js'
 
 const counterKey = (name: string): string => `counter:${name}`
 
-/** Native atomic counters through `gateway.incr`, read back as numbers with `getValue`. */
+/** Native atomic counters through `cache.increment`, read back as numbers with `get`. */
 export function counterRoutes(ctx: AppContext): Hono {
   const routes = new Hono()
 
   routes.post('/:name', async (c) => {
     const name = c.req.param('name')
     const by = parseDelta(c.req.query('by'))
-    const value = await ctx.cache.incr(counterKey(name), by)
+    const value = await ctx.cache.increment(counterKey(name), by)
     return c.json({ name, value })
   })
 
   routes.get('/:name', async (c) => {
     const name = c.req.param('name')
-    const value = await ctx.cache.getValue(counterKey(name))
+    const value = await ctx.cache.get(counterKey(name))
     // A counter never incremented reads as 0, like a fresh native counter would start.
     return c.json({ name, value: typeof value === 'number' ? value : 0 })
   })

@@ -13,8 +13,8 @@ export function jobRoutes(ctx: AppContext): Hono {
 
   routes.post('/report', async (c) => {
     // The TTL bounds how long a crashed run can block the next one.
-    const lock = ctx.cache.lock('job:report', { ttl: '30s' })
-    const fencingToken = await lock.acquire()
+    const lock = ctx.cache.lock('job:report', '30s')
+    const fencingToken = await lock.get()
     if (fencingToken === false) {
       return c.json({ job: 'report', error: 'a report is already running; try again shortly' }, 409)
     }
@@ -22,7 +22,7 @@ export function jobRoutes(ctx: AppContext): Hono {
       const startedAt = new Date().toISOString()
       await sleep(ctx.reportDurationMs)
       const report = { ...(await ctx.products.stockValue()), startedAt, fencingToken }
-      await ctx.cache.setValue(LAST_REPORT_KEY, report)
+      await ctx.cache.forever(LAST_REPORT_KEY, report)
       return c.json({ job: 'report', fencingToken, report })
     } finally {
       await lock.release()
@@ -30,8 +30,8 @@ export function jobRoutes(ctx: AppContext): Hono {
   })
 
   routes.get('/report', async (c) => {
-    const running = await ctx.cache.lock('job:report').isLocked()
-    const last = (await ctx.cache.getValue(LAST_REPORT_KEY)) ?? null
+    const running = await ctx.cache.lock('job:report').lock.isLocked()
+    const last = (await ctx.cache.get(LAST_REPORT_KEY)) ?? null
     return c.json({ job: 'report', running, last })
   })
 

@@ -1,42 +1,41 @@
 import { Hono } from 'hono'
 import type { AppContext } from '../context.js'
-import type { Product, ProductPatch } from '../db/products.js'
+import type { ProductPatch } from '../db/products.js'
 import { badRequest, positiveInt } from '../http-errors.js'
 
-/** Cache key of one product. */
-export const productKey = (id: number): string => `product:${id}`
-
 /**
- * Cache-aside reads of products (`x-cache: hit|miss`), and updates that write the database
- * first and then delete the cached copy, so the next read is a miss that loads the new row.
+ * Products through the cache facade: `remember` for one product (`x-cache: hit|miss`, or
+ * `bypass` when the cache backend is down and the database answered), lists under the
+ * `products` tag, and updates that write the database first, then forget the product and flush
+ * the lists' tag.
  */
 export function productRoutes(ctx: AppContext): Hono {
   const routes = new Hono()
 
-  routes.get('/', async (c) => c.json({ products: await ctx.products.list(), source: 'database' }))
+  routes.get('/', async (c) => {
+    const inStock = c.req.query('inStock')
+    if (inStock !== undefined && inStock !== 'true' && inStock !== 'false') {
+      throw badRequest(`inStock must be true or false, got ${JSON.stringify(inStock)}`)
+    }
+    const read = await ctx.catalog.list(inStock === 'true' ? 'inStock' : 'all')
+    c.header('x-cache', read.cache)
+    return c.json({ products: read.value, cache: read.cache })
+  })
 
   routes.get('/:id', async (c) => {
     const id = positiveInt(c.req.param('id'), 'product id')
-    const cached = await ctx.cache.getValue(productKey(id))
-    if (cached !== undefined) {
-      c.header('x-cache', 'hit')
-      return c.json({ product: cached as Product, cache: 'hit' })
-    }
-    c.header('x-cache', 'miss')
-    const product = await ctx.products.find(id)
-    if (product === undefined) return c.json({ error: `no product with id ${id}` }, 404)
-    await ctx.cache.setValue(productKey(id), product, ctx.productTtl)
-    return c.json({ product, cache: 'miss' })
+    const read = await ctx.catalog.find(id)
+    c.header('x-cache', read.cache)
+    if (read.value === undefined) return c.json({ error: `no product with id ${id}` }, 404)
+    return c.json({ product: read.value, cache: read.cache })
   })
 
   routes.patch('/:id', async (c) => {
     const id = positiveInt(c.req.param('id'), 'product id')
     const patch = parsePatch(await c.req.json().catch(() => undefined))
-    const product = await ctx.products.update(id, patch)
+    const { product, invalidated, flushedTags } = await ctx.catalog.update(id, patch)
     if (product === undefined) return c.json({ error: `no product with id ${id}` }, 404)
-    // Delete rather than overwrite: a concurrent miss could otherwise re-cache the old row last.
-    const invalidated = await ctx.cache.delete(productKey(id))
-    return c.json({ product, invalidated })
+    return c.json({ product, invalidated, flushedTags })
   })
 
   return routes
