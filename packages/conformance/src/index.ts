@@ -29,6 +29,16 @@ export {
   STORE_GROUPS,
 } from './describe.js'
 export type { ClockedStoreFactory } from './groups/expiry-boundary.js'
+export { describeLimiter } from './groups/limiter.js'
+export type {
+  LimiterFactory,
+  LimiterHarness,
+  LimiterProcesses,
+  LimiterResultLike,
+  LimiterSpec,
+  LimiterSuiteOptions,
+  LimiterUnderTest,
+} from './groups/limiter-types.js'
 export {
   assertMiss,
   assertRejectsWithCode,

@@ -18,13 +18,14 @@ export const CAPABILITY_KEYS = [
 ] as const satisfies ReadonlyArray<keyof ConformanceCapabilities>
 
 /**
- * Every option name accepted (capabilities included; `persistent` and `synchronous` too, so a
- * store's whole `capabilities` object can be spread into options).
+ * Every option name accepted (capabilities included; `persistent`, `synchronous` and
+ * `rateLimits` too, so a store's whole `capabilities` object can be spread into options).
  */
 const OPTION_KEYS: ReadonlySet<string> = new Set([
   ...CAPABILITY_KEYS,
   'persistent',
   'synchronous',
+  'rateLimits',
   'name',
   'timing',
   'timeout',
@@ -81,7 +82,12 @@ export function settingsProblems(
   for (const key of Object.keys(options)) {
     if (!OPTION_KEYS.has(key)) problems.push(unknownName(key, 'option', OPTION_KEYS))
   }
-  const declaredNames = new Set<string>([...CAPABILITY_KEYS, 'persistent', 'synchronous'])
+  const declaredNames = new Set<string>([
+    ...CAPABILITY_KEYS,
+    'persistent',
+    'synchronous',
+    'rateLimits',
+  ])
   for (const key of Object.keys(declared ?? {})) {
     if (!declaredNames.has(key)) {
       problems.push(unknownName(key, 'declared capability', declaredNames))
