@@ -10,7 +10,14 @@ import { Redis } from 'ioredis6'
 import Keyv from 'keyv'
 import { Packr } from 'msgpackr'
 import { KEYS, TTL_MS, USER } from './fixture.js'
-import { cellarLock, type LockContender, rawLock, redlockLock, verrouLock } from './locks.js'
+import {
+  cellarLock,
+  type LockContender,
+  rawFencedLock,
+  rawLock,
+  redlockLock,
+  verrouLock,
+} from './locks.js'
 
 /** One library under test: the three operations, each reading or writing `USER`-shaped values. */
 export interface Contender {
@@ -210,6 +217,7 @@ export async function createLockContenders(url: string): Promise<LockContender[]
     cellarLock('cellar', store({ RedisStore, CacheGateway }, 'cellar')),
     ...(before === undefined ? [] : [cellarLock('cellar before', store(before, 'before'))]),
     await rawLock(url),
+    await rawFencedLock(url),
     verrouLock(url),
     redlockLock(url),
   ]

@@ -1,0 +1,125 @@
+import { loadavg } from 'node:os'
+import { startRedis } from '@cellar/test-servers'
+import { type Contender, createContenders, createLockContenders, prepare } from './contenders.js'
+import { KEYS, USER } from './fixture.js'
+
+// Paired timing for a busy machine: in every iteration each contender runs one call (or one
+// burst of `concurrency` calls), in a fresh shuffled order, each timed on its own. Medians of
+// thousands of such calls, and medians of per-iteration ratios, shrug off the stalls that make
+// ops/s over a time window meaningless when other processes take the CPU.
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 2_000)
+const ONLY = process.env.BENCH_ONLY === undefined ? undefined : new RegExp(process.env.BENCH_ONLY)
+
+const server = process.env.REDIS_URL === undefined ? await startRedis() : undefined
+const url = server?.url ?? process.env.REDIS_URL!
+const { hostname, port } = new URL(url)
+const contenders = (await createContenders(url, hostname, Number(port || 6379))).filter(
+  (c) => c.name !== 'cellar, ioredis auto-pipelining' && c.name !== 'ioredis + msgpack, corked',
+)
+await prepare(contenders)
+const lockers = await createLockContenders(url)
+
+interface Row {
+  readonly name: string
+  readonly run: (i: number) => Promise<unknown>
+  readonly enter?: (() => void) | undefined
+  readonly leave?: (() => void) | undefined
+  readonly times: number[]
+}
+interface Table {
+  readonly title: string
+  readonly reference: string
+  readonly concurrency: number
+  readonly rows: Row[]
+}
+
+const batch = (i: number) => {
+  const start = (i * 100) % (KEYS.length - 100)
+  return KEYS.slice(start, start + 100)
+}
+const cacheOps: Array<[string, (c: Contender, i: number) => Promise<unknown>]> = [
+  ['get-hit', (c, i) => c.get(KEYS[i % KEYS.length]!)],
+  ['set', (c, i) => c.set(KEYS[i % KEYS.length]!, USER)],
+  ['getMany(100)', (c, i) => c.getMany(batch(i))],
+]
+const tables: Table[] = []
+for (const concurrency of [1, 64]) {
+  for (const [op, call] of cacheOps) {
+    if (op === 'getMany(100)' && concurrency === 64) continue
+    const rows = contenders.map((c) => ({
+      name: c.name,
+      enter: c.enter,
+      leave: c.leave,
+      times: [],
+      run:
+        concurrency === 1
+          ? (i: number) => call(c, i)
+          : (i: number) =>
+              Promise.all(Array.from({ length: concurrency }, (_, j) => call(c, i * 64 + j))),
+    }))
+    tables.push({ title: op, reference: 'ioredis + msgpack, auto-pipelined', concurrency, rows })
+  }
+}
+tables.push({
+  title: 'lock acquire + release',
+  reference: 'ioredis SET NX PX + Lua release',
+  concurrency: 1,
+  rows: lockers.map((l) => ({
+    name: l.name,
+    times: [],
+    run: (i: number) => l.acquireRelease(`job-${i % 100}`),
+  })),
+})
+
+let seed = 7
+const random = () => {
+  seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31
+  return seed / 2 ** 31
+}
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!
+const load = () =>
+  loadavg()
+    .map((n) => n.toFixed(1))
+    .join(' ')
+
+const loadBefore = load()
+for (const table of tables) {
+  const id = `${table.title} c=${table.concurrency}`
+  if (ONLY !== undefined && !ONLY.test(id)) continue
+  const iterations = table.concurrency === 1 ? ITERATIONS : Math.ceil(ITERATIONS / 8)
+  for (let i = -50; i < iterations; i++) {
+    const order = [...table.rows]
+    for (let k = order.length - 1; k > 0; k--) {
+      const j = Math.floor(random() * (k + 1))
+      ;[order[k], order[j]] = [order[j]!, order[k]!]
+    }
+    for (const row of order) {
+      row.enter?.()
+      const started = performance.now()
+      await row.run(i + 50)
+      const took = performance.now() - started
+      row.leave?.()
+      if (i >= 0) row.times.push(took)
+    }
+  }
+  const reference = table.rows.find((row) => row.name === table.reference)!
+  const cellar = table.rows.find((row) => row.name === 'cellar')!
+  console.log(
+    `\n### ${table.title}, concurrency ${table.concurrency} (${iterations} paired iterations)\n`,
+  )
+  console.log(`| contender | median µs per call | × ${table.reference} | cellar ÷ it (paired) |`)
+  console.log('| --- | ---: | ---: | ---: |')
+  for (const row of table.rows) {
+    // Per-iteration ratios: both calls ran in the same iteration, under the same load.
+    const versusReference = median(row.times.map((t, i) => reference.times[i]! / t))
+    const cellarVersus = median(row.times.map((t, i) => t / cellar.times[i]!))
+    console.log(
+      `| ${row.name} | ${(median(row.times) * 1000).toFixed(0)} | ${versusReference.toFixed(2)}× | ${row === cellar ? '' : `${cellarVersus.toFixed(2)}×`} |`,
+    )
+  }
+}
+console.log(`\nload average ${loadBefore} before, ${load()} after; Node ${process.version}`)
+
+for (const contender of contenders) await contender.close()
+for (const locker of lockers) await locker.close()
+await server?.stop()
