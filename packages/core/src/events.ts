@@ -15,7 +15,8 @@ export type CacheOperation =
   | 'ttl'
   | 'clear'
 
-interface EventBase {
+/** What every cache event carries. */
+export interface CacheEventBase {
   /** The store's `name`. */
   readonly store: string
   /** The gateway method that produced the event. */
@@ -28,17 +29,17 @@ interface EventBase {
  * whether the key was removed (for `deleteMany`, one event with the keys and the count).
  */
 export type CacheEvent =
-  | (EventBase & { readonly type: 'hit' | 'miss' | 'write' | 'touch'; readonly key: string })
-  | (EventBase & { readonly type: 'delete'; readonly key: string; readonly removed: boolean })
-  | (EventBase & {
+  | (CacheEventBase & { readonly type: 'hit' | 'miss' | 'write' | 'touch'; readonly key: string })
+  | (CacheEventBase & { readonly type: 'delete'; readonly key: string; readonly removed: boolean })
+  | (CacheEventBase & {
       readonly type: 'delete'
       readonly key: undefined
       readonly keys: readonly string[]
       readonly removed: number
     })
-  | (EventBase & { readonly type: 'increment'; readonly key: string; readonly value: number })
-  | (EventBase & { readonly type: 'clear'; readonly key: undefined })
-  | (EventBase & {
+  | (CacheEventBase & { readonly type: 'increment'; readonly key: string; readonly value: number })
+  | (CacheEventBase & { readonly type: 'clear'; readonly key: undefined })
+  | (CacheEventBase & {
       readonly type: 'error'
       readonly key: string | undefined
       readonly error: CellarError

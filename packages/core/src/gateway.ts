@@ -32,7 +32,6 @@ export interface GatewayEntry<T> {
   readonly meta: EntryMeta | undefined
 }
 
-type Out<S extends StandardSchemaV1> = StandardSchemaV1.InferOutput<S>
 type Read = 'value' | 'entry'
 
 /**
@@ -83,7 +82,7 @@ export class CacheGateway implements AsyncDisposable {
   getValue<S extends StandardSchemaV1>(
     key: string,
     options: GetValueOptions<S> & { schema: S },
-  ): Promise<Out<S> | undefined>
+  ): Promise<StandardSchemaV1.InferOutput<S> | undefined>
   getValue<T = unknown>(key: string, options?: GetValueOptions): Promise<T | undefined>
   getValue(key: string, options?: GetValueOptions): Promise<unknown> {
     // An in-process store answers synchronously: one settled promise instead of two.
@@ -106,7 +105,7 @@ export class CacheGateway implements AsyncDisposable {
   getEntry<S extends StandardSchemaV1>(
     key: string,
     options: GetValueOptions<S> & { schema: S },
-  ): Promise<GatewayEntry<Out<S>> | undefined>
+  ): Promise<GatewayEntry<StandardSchemaV1.InferOutput<S>> | undefined>
   getEntry<T = unknown>(
     key: string,
     options?: GetValueOptions,
@@ -124,7 +123,7 @@ export class CacheGateway implements AsyncDisposable {
   getValueSync<S extends StandardSchemaV1>(
     key: string,
     options: GetValueOptions<S> & { schema: S },
-  ): Out<S> | undefined
+  ): StandardSchemaV1.InferOutput<S> | undefined
   getValueSync<T = unknown>(key: string, options?: GetValueOptions): T | undefined
   getValueSync(key: string, options?: GetValueOptions): unknown {
     const getSync = this.#getSync
@@ -147,7 +146,7 @@ export class CacheGateway implements AsyncDisposable {
   multiGetValues<S extends StandardSchemaV1>(
     keys: readonly string[],
     options: GetValueOptions<S> & { schema: S },
-  ): Promise<Array<Out<S> | undefined>>
+  ): Promise<Array<StandardSchemaV1.InferOutput<S> | undefined>>
   multiGetValues<T = unknown>(
     keys: readonly string[],
     options?: GetValueOptions,

@@ -1,3 +1,4 @@
+export type { Bus, BusListener, BusStatus } from './bus.js'
 export type { DecodedEntry, EntryMeta } from './codec.js'
 export { ENVELOPE_TAG, ENVELOPE_VERSION, ValueCodec } from './codec.js'
 export {
@@ -33,6 +34,7 @@ export {
 } from './errors.js'
 export type {
   CacheEvent,
+  CacheEventBase,
   CacheEventListener,
   CacheEventType,
   CacheOperation,
@@ -46,6 +48,7 @@ export type {
   Indexes,
   IndexSpec,
   Interval,
+  RecordScorer,
   StorageRecordsSpec,
   StorageTable,
 } from './indexes.js'

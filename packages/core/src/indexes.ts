@@ -2,19 +2,19 @@
 // @cellar/redis, DB access by @cellar/knex). Core only defines the shapes so that those
 // packages can meet without depending on each other.
 
-/** A half-open score interval `[ge, lt)` on one index. */
+/** A half-open score interval `[ge, lt)` on one index; empty when `ge === lt`. */
 export interface Interval {
   readonly ge: number
   readonly lt: number
 }
 
-/** Which stored records an index request covers: score intervals plus a recheck. */
+/** Which stored records a request covers on one index: score intervals plus a recheck. */
 export interface StorageRecordsSpec<R> {
   /** The index whose scores the intervals refer to. */
   readonly indexName: string
-  /** Records whose score lies in any interval are candidates. */
+  /** Records whose score lies in one of these (non-overlapping) intervals are candidates. */
   readonly scoreIntervals: readonly Interval[]
-  /** Filters candidates whose score matched but which are not part of the request. */
+  /** Returns false for a candidate whose score matched but which is not part of the request. */
   readonly recheck?: (record: R) => boolean
 }
 
@@ -23,40 +23,50 @@ export interface DbRecordsSpec<Q = unknown> {
   readonly query: Q
 }
 
+/** A request on one index, e.g. `{ indexName: 'createdAt', ge: 10, lt: 20 }`. */
+export interface IndexSpec {
+  /** The index the request is for. */
+  readonly indexName: string
+  readonly [argument: string]: unknown
+}
+
 /** A planned change of what the cache holds: what to expire and what to load instead. */
 export interface Adjustment<R, Q = unknown> {
   /** Stored records matching this spec leave the cache (`undefined`: none). */
   readonly expireSpec: StorageRecordsSpec<R> | undefined
   /** Records the DB returns for this spec enter the cache (`undefined`: none). */
   readonly newSpec: DbRecordsSpec<Q> | undefined
+  /** Called once for each stored record the adjustment expires. */
+  observeExpired?(record: R): void
+  /** Called once for each record the adjustment loads. */
+  observeLoaded?(record: R): void
 }
 
-/** Arguments of one index request, e.g. `{ ge: 10, lt: 20 }` for a range index. */
-export type IndexSpec = Readonly<Record<string, unknown>>
-
-/**
- * The index definitions of one cached table: how records score on each index, which part of
- * each index is loaded, and how a request maps to storage and DB specs.
- */
-export interface Indexes<R, Q = unknown> {
+/** How records score on each index and what identifies them: all a storage table needs. */
+export interface RecordScorer<R> {
   /** The names of every index; each record has one score per index. */
   readonly indexNames: readonly string[]
   /** The record's score on the index (a finite number). */
   score(indexName: string, record: R): number
   /** The record's primary key, unique within the table. */
   primaryKey(record: R): string
-  /** The storage spec that serves `spec` on `indexName`. */
-  storageRecordsSpec(indexName: string, spec: IndexSpec): StorageRecordsSpec<R>
-  /** The DB query that answers `spec` on `indexName`. */
-  dbRecordsSpec(indexName: string, spec: IndexSpec): DbRecordsSpec<Q>
-  /** Resolves true if what is loaded covers every record `spec` could match. */
-  covers(indexName: string, spec: IndexSpec): boolean
-  /** Plans replacing what is loaded with what `spec` asks for. */
-  prepareAdjustment(indexName: string, spec: IndexSpec): Adjustment<R, Q>
-  /** Records that the adjustment has been applied (updates what `covers` answers). */
+}
+
+/**
+ * The index definitions of one cached table: how records score on each index, which part of
+ * each index is loaded, and how a request maps to storage and DB specs.
+ */
+export interface Indexes<R, Q = unknown> extends RecordScorer<R> {
+  /** The storage spec that serves `spec` from storage. */
+  storageRecordsSpec(spec: IndexSpec): StorageRecordsSpec<R>
+  /** The DB query that answers `spec`. */
+  dbRecordsSpec(spec: IndexSpec): DbRecordsSpec<Q>
+  /** Returns true if what is loaded certainly holds every record `spec` could match. */
+  covers(spec: IndexSpec): boolean
+  /** Plans replacing what is loaded with what `spec` asks for; changes nothing yet. */
+  prepareAdjustment(spec: IndexSpec): Adjustment<R, Q>
+  /** Records that a prepared adjustment has been applied (updates what `covers` answers). */
   commitAdjustment(adjustment: Adjustment<R, Q>): void
-  /** Lets the indexes learn from a record entering the cache (e.g. widen bounds). */
-  observe(record: R): void
 }
 
 /** Reads records from the source of truth. */
@@ -67,7 +77,7 @@ export interface DbAccess<R, Q = unknown> {
 
 /**
  * Where cached records live: one score per index, range reads by score, and a scratch space
- * that stages puts and deletes and merges them at once, so readers see before or after.
+ * that stages puts and discards and merges them at once, so readers see before or after.
  */
 export interface StorageTable<R> {
   /** A name unique among the tables sharing a backend. */
@@ -78,14 +88,14 @@ export interface StorageTable<R> {
   putRecord(record: R): Promise<void>
   /** Resolves the record with this primary key, or undefined. */
   getRecord(primaryKey: string): Promise<R | undefined>
-  /** Streams the records the spec covers (after its recheck). */
+  /** Streams the records whose score lies in the spec's intervals and that pass its recheck. */
   getRecords(spec: StorageRecordsSpec<R>): AsyncIterable<R>
-  /** Removes the records the spec covers; resolves how many. */
+  /** Removes exactly the records `getRecords(spec)` would stream; resolves how many. */
   deleteRecords(spec: StorageRecordsSpec<R>): Promise<number>
-  /** Stages a put, invisible to readers until `scratchMerge`. */
+  /** Stages a put (undoing a staged discard of the same key), invisible until `scratchMerge`. */
   scratchPutRecord(record: R): Promise<void>
-  /** Stages the removal of the records the spec covers; resolves how many are staged. */
+  /** Stages the removal of the records the spec covers (still visible until `scratchMerge`); resolves how many. */
   scratchDiscardRecords(spec: StorageRecordsSpec<R>): Promise<number>
-  /** Applies every staged put and removal at once. */
+  /** Applies every staged put and removal at once: a reader sees all of them or none. */
   scratchMerge(): Promise<void>
 }
