@@ -8,6 +8,7 @@ import {
   Lock,
   type LockOptions,
   namespacePrefix,
+  type RateLimitBackend,
   resolveTtl,
   type Store,
   type StoreCapabilities,
@@ -22,6 +23,7 @@ import { batchWrites, type Connection, closeConnection, openConnection } from '.
 import { pipelineError, toCellarError } from './errors.js'
 import { type EvictionPolicy, readEvictionPolicy } from './eviction.js'
 import { RedisLockBackend } from './redis-lock.js'
+import { RedisRateLimitBackend } from './redis-rate-limit.js'
 import { clearPrefix, listKeys } from './scan.js'
 import { INCREMENT, PERSIST, runScript } from './scripts.js'
 import type { RedisClient, RedisStoreOptions } from './types.js'
@@ -85,6 +87,7 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
       readsTtl: true,
       listsKeys: true,
       evicts: options.evicts ?? false,
+      rateLimits: true,
     })
     if (prefix.startsWith(lockPrefix)) {
       throw new InvalidArgumentError(
@@ -362,6 +365,12 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
   lock(name: string, options?: LockOptions): Lock {
     this.#check(name)
     return new Lock(this.#locks, name, options)
+  }
+
+  /** The native limiter step: one Lua script per decision, on the server's clock. */
+  rateLimiter(): RateLimitBackend {
+    this.#open()
+    return new RedisRateLimitBackend(this.#client, this.prefix, () => this.#open())
   }
 
   /**

@@ -1,0 +1,250 @@
+import { createHash } from 'node:crypto'
+import {
+  assertKey,
+  backendError,
+  type RateLimitBackend,
+  type RateLimitDecision,
+  type RateLimitRequest,
+  scopedKey,
+} from '@cellar/core'
+import { type LuaScript, runScript } from './scripts.js'
+import type { RedisClient } from './types.js'
+
+// One script per algorithm: a line-by-line port of core's reference steps (rate-limit.ts), on
+// the server's clock (TIME), over one hash per key (a, b, w: the algorithm's state; k: the end
+// of a block) whose expiry is set in the same script. KEYS[1] state; ARGV limit, windowMs,
+// points, force (1/0), aligned (1/0), blockMs. Replies allowed, used, remaining, resetMs,
+// retryAfterMs. A read (0 points) writes nothing and answers for a 1-point consume.
+const PRELUDE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local limit = tonumber(ARGV[1])
+local W = tonumber(ARGV[2])
+local points = tonumber(ARGV[3])
+local force = tonumber(ARGV[4]) == 1
+local aligned = tonumber(ARGV[5]) == 1
+local blockMs = tonumber(ARGV[6])
+local s = redis.call('HMGET', KEYS[1], 'a', 'b', 'w', 'k')
+local has = s[1] ~= false
+local sa, sb, sw, sk = tonumber(s[1]) or 0, tonumber(s[2]) or 0, tonumber(s[3]) or 0, tonumber(s[4]) or 0
+local function n(x) return string.format('%.0f', x) end
+`
+
+const EPILOGUE = `
+local r = step(points, force, blockMs)
+if points == 0 then
+  if r[6] ~= nil then
+    local probe = step(1, false, 0)
+    r[1] = probe[1]
+    r[5] = probe[5]
+  end
+else
+  local st = r[6]
+  if st == nil then
+    if has then redis.call('DEL', KEYS[1]) end
+  else
+    redis.call('HSET', KEYS[1], 'a', n(st[1]), 'b', n(st[2]), 'w', n(st[3]), 'k', n(st[4]))
+    redis.call('PEXPIRE', KEYS[1], n(st[5] - now))
+  end
+end
+return { r[1], r[2], r[3], r[4], r[5] }
+`
+
+const FIXED = `
+local function step(p, f, bms)
+  local blocked = (has and sk > now) and sk or 0
+  local live = has and sw > now
+  local fin
+  if live then fin = sw elseif aligned then fin = now - (now % W) + W else fin = now + W end
+  local count = live and sa or 0
+  if (not live) and blocked == 0 and p == 0 then return { 1, 0, limit, 0, 0, nil } end
+  if blocked > 0 and p > 0 and not f then
+    local exp = math.max(fin, blocked)
+    return { 0, count, 0, exp - now, blocked - now, { count, 0, fin, blocked, exp } }
+  end
+  local nxt = math.max(0, count + p)
+  local allowed = p <= 0 or nxt <= limit
+  if allowed or f then count = nxt end
+  local block = blocked
+  if (not allowed) and bms > 0 and blocked == 0 then block = now + bms end
+  local exp = math.max(fin, block)
+  local retry = 0
+  if not allowed then
+    if block > now then retry = block - now else retry = fin - now end
+  end
+  return { allowed and 1 or 0, count, math.max(0, limit - count), exp - now, retry, { count, 0, fin, block, exp } }
+end
+`
+
+const SLIDING = `
+local function step(p, f, bms)
+  local blocked = (has and sk > now) and sk or 0
+  local start = now - (now % W)
+  local cur, prev = 0, 0
+  if has then
+    if sw >= start then
+      start = sw
+      cur = sa
+      prev = sb
+    elseif sw == start - W then
+      prev = sa
+    end
+  end
+  local el = math.min(W, math.max(0, now - start))
+  local function wt(x) return math.ceil((x * (W - el)) / W) end
+  if cur == 0 and prev == 0 and blocked == 0 and p == 0 then return { 1, 0, limit, 0, 0, nil } end
+  local fin = start + 2 * W
+  if blocked > 0 and p > 0 and not f then
+    local used = wt(prev) + cur
+    local exp = math.max(fin, blocked)
+    return { 0, used, math.max(0, limit - used), exp - now, blocked - now, { cur, prev, start, blocked, exp } }
+  end
+  local allowed = p <= 0 or wt(prev) + cur + p <= limit
+  if allowed or f then cur = math.max(0, cur + p) end
+  local block = blocked
+  if (not allowed) and bms > 0 and blocked == 0 then block = now + bms end
+  local used = wt(prev) + cur
+  local retry = 0
+  if not allowed then
+    if block > now then
+      retry = block - now
+    elseif cur + p <= limit then
+      local room = limit - cur - p
+      retry = math.max(1, math.ceil(W - (room * W) / prev) - el)
+    elseif p > limit then
+      retry = 2 * W - el
+    else
+      local room = limit - p
+      local at = 0
+      if cur > room then at = math.ceil(W - (room * W) / cur) end
+      retry = W - el + at
+    end
+  end
+  local send = start + W
+  if cur > 0 then send = fin end
+  local exp = math.max(send, block)
+  return { allowed and 1 or 0, used, math.max(0, limit - used), math.max(0, exp - now), retry, { cur, prev, start, block, exp } }
+end
+`
+
+const BUCKET = `
+local function step(p, f, bms)
+  local blocked = (has and sk > now) and sk or 0
+  local a, b = now, 0
+  if has and (sa > now or (sa == now and sb > 0)) then
+    a = sa
+    b = sb
+  end
+  local function tokens(ta, tb)
+    return math.min(limit, math.max(0, math.floor(((now + W - ta) * limit - tb) / W)))
+  end
+  local function te(ta, tb) if tb > 0 then return ta + 1 end return ta end
+  if a == now and b == 0 and blocked == 0 and p == 0 then return { 1, 0, limit, 0, 0, nil } end
+  if blocked > 0 and p > 0 and not f then
+    local left = tokens(a, b)
+    local exp = math.max(te(a, b), blocked)
+    return { 0, limit - left, left, exp - now, blocked - now, { a, b, 0, blocked, exp } }
+  end
+  local nb = b + p * W
+  local na = a + math.floor(nb / limit)
+  nb = nb % limit
+  if na < now then
+    na = now
+    nb = 0
+  end
+  local allowed = p <= 0 or na < now + W or (na == now + W and nb == 0)
+  if allowed or f then
+    a = na
+    b = nb
+  end
+  local block = blocked
+  if (not allowed) and bms > 0 and blocked == 0 then block = now + bms end
+  local retry = 0
+  if not allowed then
+    if block > now then retry = block - now else retry = te(na - W, nb) - now end
+  end
+  local left = tokens(a, b)
+  local exp = math.max(te(a, b), block)
+  local st = nil
+  if exp > now then st = { a, b, 0, block, exp } end
+  return { allowed and 1 or 0, limit - left, left, math.max(0, exp - now), retry, st }
+end
+`
+
+/** The fixed-window, sliding-window and token-bucket scripts (see `redis-rate-limit.ts`). */
+export const RATE_LIMIT_SCRIPTS = {
+  fixed: script(FIXED),
+  sliding: script(SLIDING),
+  bucket: script(BUCKET),
+} as const
+
+function script(step: string): LuaScript {
+  const lua = `${PRELUDE}${step}${EPILOGUE}`.trim()
+  return { lua, sha: createHash('sha1').update(lua).digest('hex') }
+}
+
+/**
+ * Redis's native limiter step: one script per decision (one round trip once cached), atomic on
+ * the server and timed by its clock, so app servers with skewed clocks agree.
+ */
+export class RedisRateLimitBackend implements RateLimitBackend {
+  readonly #client: RedisClient
+  readonly #prefix: string
+  readonly #open: () => void
+
+  constructor(client: RedisClient, prefix: string, open: () => void) {
+    this.#client = client
+    this.#prefix = prefix
+    this.#open = open
+  }
+
+  fixedWindow(key: string, request: RateLimitRequest): Promise<RateLimitDecision> {
+    return this.#run(RATE_LIMIT_SCRIPTS.fixed, key, request)
+  }
+
+  slidingWindow(key: string, request: RateLimitRequest): Promise<RateLimitDecision> {
+    return this.#run(RATE_LIMIT_SCRIPTS.sliding, key, request)
+  }
+
+  tokenBucket(key: string, request: RateLimitRequest): Promise<RateLimitDecision> {
+    return this.#run(RATE_LIMIT_SCRIPTS.bucket, key, request)
+  }
+
+  async reset(key: string): Promise<void> {
+    this.#open()
+    assertKey(key)
+    try {
+      await this.#client.unlink(scopedKey(this.#prefix, key))
+    } catch (error) {
+      throw backendError(error, { source: 'redis', operation: 'rate limit reset', key })
+    }
+  }
+
+  async #run(script: LuaScript, key: string, r: RateLimitRequest): Promise<RateLimitDecision> {
+    this.#open()
+    assertKey(key)
+    const args = [
+      scopedKey(this.#prefix, key),
+      String(r.limit),
+      String(r.windowMs),
+      String(r.points),
+      r.force ? '1' : '0',
+      r.aligned ? '1' : '0',
+      String(r.blockMs),
+    ]
+    let reply: number[]
+    try {
+      reply = (await runScript(this.#client, script, 1, args)) as number[]
+    } catch (error) {
+      throw backendError(error, { source: 'redis', operation: 'rate limit', key })
+    }
+    const [allowed, used, remaining, resetMs, retryAfterMs] = reply as [
+      number,
+      number,
+      number,
+      number,
+      number,
+    ]
+    return { allowed: allowed === 1, used, remaining, resetMs, retryAfterMs }
+  }
+}
