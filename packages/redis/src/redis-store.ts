@@ -38,7 +38,9 @@ const REDIS_MAX_STRING = 512 * 1024 * 1024
  * connection reject with `E_BACKEND_UNAVAILABLE`, the ioredis error as `cause`.
  */
 export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
+  /** `'redis'`, in errors and events. */
   readonly name = 'redis'
+  /** What this store can do; `persistent` and `evicts` are as declared in the options. */
   readonly capabilities: StoreCapabilities
   /** The prefix every key of this store lives under. */
   readonly prefix: string
@@ -201,15 +203,8 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
     if (this.#connection.warming !== undefined) await this.#connection.warming
     this.#batch()
     try {
-      return (
-        (await setCommand(
-          this.#connection,
-          scopedKey(this.prefix, key),
-          toBuffer(value),
-          px,
-          true,
-        )) !== null
-      )
+      const full = scopedKey(this.prefix, key)
+      return (await setCommand(this.#connection, full, toBuffer(value), px, true)) !== null
     } catch (error) {
       throw toCellarError(error, 'add', key)
     }
@@ -383,6 +378,7 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
     if (this.#ownsLifecycle) await closeConnection(this.#connection)
   }
 
+  /** `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
   }

@@ -4,6 +4,7 @@ import type { Cluster, Redis, RedisOptions } from 'ioredis'
 /** An ioredis client the store can run on: a standalone (or Sentinel) `Redis` or a `Cluster`. */
 export type RedisClient = Redis | Cluster
 
+/** Options of `new RedisStore(options)`; every one has a default. */
 export interface RedisStoreOptions {
   /**
    * An ioredis `Redis` or `Cluster` instance (never closed by the store), or the options or URL
