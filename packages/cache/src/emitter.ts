@@ -28,6 +28,16 @@ export interface CacheEvents {
   }
   /** A lock was released through the facade. */
   lockReleased: { readonly store: string; readonly name: string; readonly owner: string }
+  /**
+   * `remember` served an expired value kept by `grace`: the loader failed (`error`), ran past the
+   * soft `timeout` (`timeout`), or failed recently and is backing off (`backoff`).
+   */
+  servedStale: {
+    readonly store: string
+    readonly key: string
+    readonly reason: 'error' | 'timeout' | 'backoff'
+    readonly error?: unknown
+  }
   /** A store or loader failed in a way the caller did not see (a background refresh, a decode). */
   error: { readonly store: string; readonly key: string | undefined; readonly error: unknown }
 }

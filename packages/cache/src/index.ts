@@ -15,6 +15,8 @@ export type { AnyStore, CacheConfig, FailoverSpec, StoreSource } from './manager
 export { CacheManager, createCache, failover } from './manager.js'
 export type { Freshness, ReadOptions, RepositoryContext } from './repository.js'
 export { Repository } from './repository.js'
+export type { RememberLockOptions, RememberOptions } from './stampede.js'
+export { Stampede } from './stampede.js'
 export { TagSet } from './tag-set.js'
 export type { TaggedContext } from './tagged.js'
 export { TaggedCache } from './tagged.js'

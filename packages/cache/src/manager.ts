@@ -13,6 +13,7 @@ import { UnknownStoreError } from './errors.js'
 import { FailoverStore } from './failover.js'
 import { CacheFake } from './fake.js'
 import { Repository } from './repository.js'
+import type { RememberOptions } from './stampede.js'
 
 /** Any cellar store. */
 export type AnyStore = Store<Uint8Array> | Store<unknown>
@@ -46,6 +47,11 @@ export interface CacheConfig<S extends Record<string, StoreSource>> {
   readonly maxTaggedTtl?: Duration | null
   /** Allow `tags()` on stores without atomic counters (a concurrent flush may be lost). */
   readonly allowNonAtomicTags?: boolean
+  /**
+   * Stampede options every `remember` call starts from (a per-call option wins); a cache-wide
+   * `lock` applies only to stores that declare locks.
+   */
+  readonly remember?: Omit<RememberOptions, 'signal'>
 }
 
 /** A failover store kind for `stores`: calls go to the first of `stores` that is up. */
@@ -137,6 +143,7 @@ export class CacheManager<N extends string = string> {
         ttl: this.#ttl,
         maxTaggedTtl: this.#maxTaggedTtl,
         allowNonAtomicTags: this.#config.allowNonAtomicTags === true,
+        ...(this.#config.remember !== undefined && { remember: this.#config.remember }),
       })
       if (this.#events.active()) repository.observe()
       this.#repositories.set(target, repository)

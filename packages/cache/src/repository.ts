@@ -10,6 +10,7 @@ import {
 } from '@cellar/core'
 import type { CacheEmitter } from './emitter.js'
 import { CacheLock } from './lock.js'
+import { type RememberOptions, Stampede } from './stampede.js'
 import { TagSet } from './tag-set.js'
 import { TaggedCache } from './tagged.js'
 
@@ -38,9 +39,9 @@ export interface RepositoryContext {
   readonly maxTaggedTtl?: number | null
   /** Allow tags on a store whose counters are not atomic. */
   readonly allowNonAtomicTags?: boolean
+  /** Cache-wide defaults of `remember`'s stampede options. */
+  readonly remember?: RememberOptions
 }
-
-type Out<S extends StandardSchemaV1> = StandardSchemaV1.InferOutput<S>
 
 function isReadOptions(value: unknown): value is ReadOptions {
   if (typeof value !== 'object' || value === null) return false
@@ -64,6 +65,7 @@ export class Repository {
   readonly gateway: CacheGateway
   readonly #context: RepositoryContext
   readonly #inflight = new Map<string, Promise<unknown>>()
+  readonly #stampede: Stampede
   #refreshGuards: CacheGateway | undefined
   #tagGateways: { counters: CacheGateway; entries: CacheGateway } | undefined
   #observing = false
@@ -73,6 +75,17 @@ export class Repository {
   constructor(gateway: CacheGateway, context: RepositoryContext) {
     this.gateway = gateway
     this.#context = context
+    this.#stampede = new Stampede(
+      gateway,
+      {
+        storeName: context.storeName,
+        events: context.events,
+        ttl: context.ttl,
+        ...(context.remember !== undefined && { defaults: context.remember }),
+      },
+      (key, task) => this.#once(key, task),
+      (key, value, ttl) => this.put(key, value, ttl),
+    )
   }
 
   /** The configured name of the store this repository writes to. */
@@ -92,11 +105,11 @@ export class Repository {
   get<S extends StandardSchemaV1>(
     key: string,
     options: ReadOptions<S> & { schema: S },
-  ): Promise<Out<S> | undefined>
+  ): Promise<StandardSchemaV1.InferOutput<S> | undefined>
   get<S extends StandardSchemaV1, D>(
     key: string,
     options: ReadOptions<S, D> & { schema: S; default: D | (() => D | Promise<D>) },
-  ): Promise<Out<S> | D>
+  ): Promise<StandardSchemaV1.InferOutput<S> | D>
   get<T>(key: string, fallbackValue: T | (() => T | Promise<T>)): Promise<T>
   get(key: string, second?: unknown): Promise<unknown> {
     // The common call returns the gateway's own promise: no wrapper frame on a hot path.
@@ -226,29 +239,29 @@ export class Repository {
    * The cached value, or the loader's result cached for `ttl`. Concurrent calls for one key in
    * this process run the loader once and all get its result; a loader error reaches every
    * waiter and nothing is cached. A loader resolving `undefined` is returned but not cached.
+   * `options` add a cross-process lock, grace, timeouts and an abort signal (`RememberOptions`).
    */
-  remember<T>(key: string, ttl: Ttl, loader: () => T | Promise<T>): Promise<T> {
-    return this.gateway
-      .getValue<T>(key)
-      .then((hit) =>
-        hit !== undefined ? hit : this.#once(key, () => this.#load(key, ttl, loader)),
-      )
-  }
-
-  async #load<T>(key: string, ttl: Ttl, loader: () => T | Promise<T>): Promise<T> {
-    const value = await loader()
-    if (value !== undefined) await this.put(key, value, ttl)
-    return value
+  remember<T>(
+    key: string,
+    ttl: Ttl,
+    loader: () => T | Promise<T>,
+    options?: RememberOptions,
+  ): Promise<T> {
+    return this.#stampede.remember(key, ttl, loader, options)
   }
 
   /** `remember` with no expiry. */
-  rememberForever<T>(key: string, loader: () => T | Promise<T>): Promise<T> {
-    return this.remember(key, null, loader)
+  rememberForever<T>(
+    key: string,
+    loader: () => T | Promise<T>,
+    options?: RememberOptions,
+  ): Promise<T> {
+    return this.remember(key, null, loader, options)
   }
 
   /** `rememberForever`, by Laravel's other name. */
-  sear<T>(key: string, loader: () => T | Promise<T>): Promise<T> {
-    return this.rememberForever(key, loader)
+  sear<T>(key: string, loader: () => T | Promise<T>, options?: RememberOptions): Promise<T> {
+    return this.rememberForever(key, loader, options)
   }
 
   /**

@@ -1,6 +1,7 @@
 import { CacheGateway, resolveTtl, type Ttl } from '@cellar/core'
 import type { CacheEmitter } from './emitter.js'
 import { Repository } from './repository.js'
+import type { RememberOptions } from './stampede.js'
 import type { TagSet } from './tag-set.js'
 
 /** What a tagged cache needs from the cache that made it. */
@@ -72,13 +73,22 @@ export class TaggedCache {
   }
 
   /** `remember` under these tags. */
-  async remember<T>(key: string, ttl: Ttl, loader: () => T | Promise<T>): Promise<T> {
-    return (await this.#current()).remember(key, this.#capped(ttl), loader)
+  async remember<T>(
+    key: string,
+    ttl: Ttl,
+    loader: () => T | Promise<T>,
+    options?: RememberOptions,
+  ): Promise<T> {
+    return (await this.#current()).remember(key, this.#capped(ttl), loader, options)
   }
 
   /** `rememberForever` under these tags. */
-  rememberForever<T>(key: string, loader: () => T | Promise<T>): Promise<T> {
-    return this.remember(key, null, loader)
+  rememberForever<T>(
+    key: string,
+    loader: () => T | Promise<T>,
+    options?: RememberOptions,
+  ): Promise<T> {
+    return this.remember(key, null, loader, options)
   }
 
   /** Removes one entry under these tags. */

@@ -1,0 +1,336 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import {
+  type CacheGateway,
+  type Duration,
+  type GatewayEntry,
+  parseDuration,
+  resolveTtl,
+  type Ttl,
+  UnsupportedError,
+} from '@cellar/core'
+import type { CacheEmitter } from './emitter.js'
+import { LoaderTimeoutError } from './errors.js'
+
+/** How `remember` coordinates with other processes through a lock on the store. */
+export interface RememberLockOptions {
+  /**
+   * How long the loading process holds the lock; if it dies, the lock expires after this.
+   * Keep it above the loader's usual time.
+   * @default '10s'
+   */
+  readonly ttl?: Duration
+  /**
+   * How long the others wait for the value before they load it themselves.
+   * @default the lock's `ttl`
+   */
+  readonly wait?: Duration
+  /**
+   * Pause between two looks at the store while waiting; jitter of up to the same is added.
+   * @default 25
+   */
+  readonly retryInterval?: Duration
+}
+
+/** Stampede options of `remember` (per call, or cache-wide through `createCache({ remember })`). */
+export interface RememberOptions {
+  /** Rejects this caller when aborted; the load goes on for the other callers. */
+  readonly signal?: AbortSignal
+  /** One process loads, the others wait for its value (needs a store that declares `locks`). */
+  readonly lock?: boolean | RememberLockOptions
+  /** Keeps an expired value this much longer, served when the loader fails or is too slow. */
+  readonly grace?: Duration
+  /**
+   * After a failed load served stale, the loader is not called again (in this process) for this
+   * long: the stale value is served instead.
+   * @default '10s'
+   */
+  readonly graceBackoff?: Duration
+  /** Soft timeout: past it, a stale value (if any) is returned and the load finishes in the background. */
+  readonly timeout?: Duration
+  /** Past it, the caller is rejected with `E_LOADER_TIMEOUT` (the load still finishes and is cached). */
+  readonly hardTimeout?: Duration
+}
+
+/** What `Stampede` needs from the repository that owns it. */
+export interface StampedeContext {
+  readonly storeName: string
+  readonly events: CacheEmitter
+  readonly ttl: Ttl
+  /** Cache-wide defaults of every `remember` call. */
+  readonly defaults?: RememberOptions
+}
+
+interface Plan {
+  readonly lock: { ttlMs: number; waitMs: number; retryMs: number } | undefined
+  readonly graceMs: number | undefined
+  readonly backoffMs: number
+  readonly timeoutMs: number | undefined
+  readonly hardTimeoutMs: number | undefined
+}
+
+type Loader<T> = () => T | Promise<T>
+type Once = <T>(key: string, task: () => Promise<T>) => Promise<T>
+type Put = (key: string, value: unknown, ttl: Ttl) => Promise<unknown>
+
+/**
+ * The engine behind `remember`: in-process single-flight (through the repository's `once`), an
+ * optional cross-process lock, grace with back-off, and soft/hard timeouts.
+ */
+export class Stampede {
+  readonly #gateway: CacheGateway
+  readonly #context: StampedeContext
+  readonly #once: Once
+  readonly #put: Put
+  readonly #failedUntil = new Map<string, number>()
+  readonly #detached = new Set<Promise<unknown>>()
+
+  /** `once` is the repository's single-flight; `put` its write (a fake records it). */
+  constructor(gateway: CacheGateway, context: StampedeContext, once: Once, put: Put) {
+    this.#gateway = gateway
+    this.#context = context
+    this.#once = once
+    this.#put = put
+  }
+
+  /** `remember` with stampede options; see `RememberOptions`. */
+  remember<T>(key: string, ttl: Ttl, loader: Loader<T>, options?: RememberOptions): Promise<T> {
+    if (options !== undefined || this.#context.defaults !== undefined) {
+      return this.#guarded(key, ttl, loader, options)
+    }
+    // The plain path: one read, then single-flight; no option parsing on a hot key.
+    return this.#gateway
+      .getValue<T>(key)
+      .then((hit) =>
+        hit !== undefined ? hit : this.#once(key, () => this.#plainLoad(key, ttl, loader)),
+      )
+  }
+
+  async #plainLoad<T>(key: string, ttl: Ttl, loader: Loader<T>): Promise<T> {
+    const value = await loader()
+    if (value !== undefined) await this.#put(key, value, ttl)
+    return value
+  }
+
+  async #guarded<T>(
+    key: string,
+    ttl: Ttl,
+    loader: Loader<T>,
+    options: RememberOptions | undefined,
+  ): Promise<T> {
+    const merged = { ...this.#context.defaults, ...options }
+    const plan = this.#plan(key, merged, options?.lock !== undefined)
+    merged.signal?.throwIfAborted()
+    let entry: GatewayEntry<T> | undefined
+    try {
+      entry = await this.#gateway.getEntry<T>(key)
+    } catch (error) {
+      // Fail open: the gateway has already reported the failure as an `error` event.
+      if (plan.graceMs === undefined) throw error
+    }
+    if (entry !== undefined && isFresh(entry)) return entry.value
+    const stale = entry
+    if (stale !== undefined && (this.#failedUntil.get(key) ?? 0) > Date.now()) {
+      this.#context.events.emit('servedStale', {
+        store: this.#context.storeName,
+        key,
+        reason: 'backoff',
+      })
+      return stale.value
+    }
+    const ttlMs = resolveTtl(ttl === undefined ? this.#context.ttl : ttl, null, key)
+    const shared = this.#once(key, () => this.#produce(key, ttl, ttlMs, loader, plan))
+    return this.#await(key, shared, stale, plan, merged.signal)
+  }
+
+  #plan(key: string, options: RememberOptions, explicitLock: boolean): Plan {
+    const store = this.#gateway.store
+    let lock: Plan['lock']
+    if (options.lock !== undefined && options.lock !== false) {
+      if (!store.capabilities.locks) {
+        // A cache-wide default is skipped on stores without locks; a per-call request is refused.
+        if (explicitLock) {
+          throw new UnsupportedError(
+            `[cellar:cache] remember({ lock }) needs locks, and store "${this.#context.storeName}" (${store.name}) has none`,
+            { key },
+          )
+        }
+      } else {
+        const spec = options.lock === true ? {} : options.lock
+        const ttlMs = parseDuration(spec.ttl ?? '10s', 'lock ttl', key)
+        lock = {
+          ttlMs,
+          waitMs: spec.wait === undefined ? ttlMs : parseDuration(spec.wait, 'lock wait', key),
+          retryMs: parseDuration(spec.retryInterval ?? 25, 'lock retryInterval', key),
+        }
+      }
+    }
+    const ms = (value: Duration | undefined, name: string) =>
+      value === undefined ? undefined : parseDuration(value, name, key)
+    return {
+      lock,
+      graceMs: ms(options.grace, 'grace'),
+      backoffMs: ms(options.graceBackoff, 'graceBackoff') ?? 10_000,
+      timeoutMs: ms(options.timeout, 'timeout'),
+      hardTimeoutMs: ms(options.hardTimeout, 'hardTimeout'),
+    }
+  }
+
+  // One load for this process: the loader (under the cross-process lock when asked), then the write.
+  async #produce<T>(
+    key: string,
+    ttl: Ttl,
+    ttlMs: number | null,
+    loader: Loader<T>,
+    plan: Plan,
+  ): Promise<T> {
+    try {
+      const value =
+        plan.lock === undefined
+          ? await this.#load(key, ttl, ttlMs, loader, plan)
+          : await this.#loadLocked(key, ttl, ttlMs, loader, plan, plan.lock)
+      this.#failedUntil.delete(key)
+      return value
+    } catch (error) {
+      if (plan.graceMs !== undefined) {
+        if (this.#failedUntil.size >= 10_000) this.#failedUntil.clear()
+        this.#failedUntil.set(key, Date.now() + plan.backoffMs)
+      }
+      throw error
+    }
+  }
+
+  async #loadLocked<T>(
+    key: string,
+    ttl: Ttl,
+    ttlMs: number | null,
+    loader: Loader<T>,
+    plan: Plan,
+    lock: NonNullable<Plan['lock']>,
+  ): Promise<T> {
+    const handle = this.#gateway.lock(`remember:${key}`, { ttl: lock.ttlMs })
+    const deadline = Date.now() + lock.waitMs
+    for (;;) {
+      if ((await handle.acquire()) !== false) {
+        // Renewed while the loader runs, so only a dead leader's lock expires.
+        const heartbeat = setInterval(() => handle.extend().catch(() => {}), lock.ttlMs / 3)
+        heartbeat.unref()
+        try {
+          // Someone may have written between our last look and the acquire.
+          const entry = await this.#gateway.getEntry<T>(key)
+          if (entry !== undefined && isFresh(entry)) return entry.value
+          return await this.#load(key, ttl, ttlMs, loader, plan)
+        } finally {
+          clearInterval(heartbeat)
+          // A lost lock (a stalled process) is not this caller's error.
+          await handle.release().catch(() => {})
+        }
+      }
+      await sleep(lock.retryMs + Math.random() * lock.retryMs)
+      const entry = await this.#gateway.getEntry<T>(key)
+      if (entry !== undefined && isFresh(entry)) return entry.value
+      if (Date.now() >= deadline) return this.#load(key, ttl, ttlMs, loader, plan)
+    }
+  }
+
+  async #load<T>(
+    key: string,
+    ttl: Ttl,
+    ttlMs: number | null,
+    loader: Loader<T>,
+    plan: Plan,
+  ): Promise<T> {
+    const value = await loader()
+    if (value === undefined) return value
+    try {
+      if (plan.graceMs !== undefined && ttlMs !== null && ttlMs > 0) {
+        await this.#gateway.setValue(key, value, ttlMs + plan.graceMs, {
+          expiresAt: Date.now() + ttlMs,
+        })
+      } else {
+        await this.#put(key, value, ttl)
+      }
+    } catch (error) {
+      // With grace a value beats a cache write (the gateway reported the failure as an event).
+      if (plan.graceMs === undefined) throw error
+    }
+    return value
+  }
+
+  // One caller's view of the shared load: its own signal and timeouts, the stale fallback.
+  #await<T>(
+    key: string,
+    shared: Promise<T>,
+    stale: GatewayEntry<T> | undefined,
+    plan: Plan,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
+    const { events, storeName: store } = this.#context
+    return new Promise<T>((resolve, reject) => {
+      const timers: NodeJS.Timeout[] = []
+      let settled = false
+      const finish = (action: () => void) => {
+        if (settled) return
+        settled = true
+        for (const timer of timers) clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
+        action()
+      }
+      const onAbort = () => finish(() => reject(signal!.reason))
+      signal?.addEventListener('abort', onAbort, { once: true })
+      const serveStale = (reason: 'error' | 'timeout', error?: unknown) => {
+        events.emit('servedStale', { store, key, reason, ...(error !== undefined && { error }) })
+        resolve(stale!.value)
+      }
+      if (plan.timeoutMs !== undefined && stale !== undefined) {
+        timers.push(
+          setTimeout(() => {
+            finish(() => {
+              this.#detach(key, shared)
+              serveStale('timeout')
+            })
+          }, plan.timeoutMs),
+        )
+      }
+      if (plan.hardTimeoutMs !== undefined) {
+        const ms = plan.hardTimeoutMs
+        timers.push(
+          setTimeout(() => {
+            finish(() => {
+              this.#detach(key, shared)
+              reject(
+                new LoaderTimeoutError(
+                  `[cellar:cache] loader of "${key}" ran past its hardTimeout of ${ms}ms`,
+                  key,
+                ),
+              )
+            })
+          }, ms),
+        )
+      }
+      shared.then(
+        (value) => finish(() => resolve(value)),
+        (error: unknown) =>
+          finish(() => {
+            if (stale !== undefined && plan.graceMs !== undefined) serveStale('error', error)
+            else reject(error)
+          }),
+      )
+    })
+  }
+
+  // A load nobody waits for any more still finishes; its failure is reported once, as an event.
+  #detach(key: string, shared: Promise<unknown>): void {
+    if (this.#detached.has(shared)) return
+    this.#detached.add(shared)
+    shared
+      .catch((error: unknown) =>
+        this.#context.events.emit('error', { store: this.#context.storeName, key, error }),
+      )
+      .finally(() => this.#detached.delete(shared))
+  }
+}
+
+function isFresh(entry: GatewayEntry<unknown>): boolean {
+  const expiresAt = entry.meta?.expiresAt
+  return expiresAt === undefined || Date.now() <= expiresAt
+}
