@@ -11,8 +11,12 @@ export const LIST_TAG = 'products'
 /** The cached product lists, by name (their keys under the `products` tag). */
 export const LISTS = { all: 'list:all', inStock: 'list:in-stock' } as const
 
-/** How a read was answered: from the cache, by loading, or from the database past a cache failure. */
-export type CacheOutcome = 'hit' | 'miss' | 'bypass'
+/**
+ * How a read was answered: from the cache (`hit`), by running the query (`miss`), by waiting
+ * on another request's query for the same key (`shared`: `remember`'s single-flight), or from
+ * the database because the cache backend was down (`bypass`).
+ */
+export type CacheOutcome = 'hit' | 'miss' | 'shared' | 'bypass'
 
 /** A value read through the catalog, with how it was answered. */
 export interface Read<T> {
@@ -42,6 +46,9 @@ export class Catalog {
   readonly #cache: CacheManager<string>
   readonly #table: ProductTable
   readonly #ttl: Duration
+  // Loads per key, so a read that ran no query can tell a hit from joining a load in flight.
+  readonly #loads = new Map<string, number>()
+  #reads = 0
 
   constructor(cache: CacheManager<string>, table: ProductTable, ttl: Duration) {
     this.#cache = cache
@@ -49,35 +56,28 @@ export class Catalog {
     this.#ttl = ttl
   }
 
+  /** How many reads (products and lists) the catalog answered since start. */
+  get reads(): number {
+    return this.#reads
+  }
+
   /** One product (`value` undefined when no row has this id; such misses are not cached). */
   async find(id: number): Promise<Read<Product | undefined>> {
-    let loaded = false
-    try {
-      const value = await this.#cache.remember(productKey(id), this.#ttl, () => {
-        loaded = true
-        return this.#table.find(id)
-      })
-      return { value, cache: loaded ? 'miss' : 'hit' }
-    } catch (error) {
-      if (!unavailable(error)) throw error
-      return { value: await this.#table.find(id), cache: 'bypass' }
-    }
+    return this.#read(
+      productKey(id),
+      (loader) => this.#cache.remember(productKey(id), this.#ttl, loader),
+      () => this.#table.find(id),
+    )
   }
 
   /** A product list, cached under the `products` tag. */
   async list(which: keyof typeof LISTS): Promise<Read<Product[]>> {
     const load = () => (which === 'inStock' ? this.#table.listInStock() : this.#table.list())
-    let loaded = false
-    try {
-      const value = await this.#cache.tags([LIST_TAG]).remember(LISTS[which], this.#ttl, () => {
-        loaded = true
-        return load()
-      })
-      return { value, cache: loaded ? 'miss' : 'hit' }
-    } catch (error) {
-      if (!unavailable(error)) throw error
-      return { value: await load(), cache: 'bypass' }
-    }
+    return this.#read(
+      `${LIST_TAG}/${LISTS[which]}`,
+      (loader) => this.#cache.tags([LIST_TAG]).remember(LISTS[which], this.#ttl, loader),
+      load,
+    )
   }
 
   /**
@@ -97,6 +97,29 @@ export class Catalog {
     } catch (error) {
       if (!unavailable(error)) throw error
       return { product, invalidated: false, flushedTags: [] }
+    }
+  }
+
+  async #read<T>(
+    id: string,
+    remember: (loader: () => Promise<T>) => Promise<T>,
+    load: () => Promise<T>,
+  ): Promise<Read<T>> {
+    this.#reads++
+    const loadsBefore = this.#loads.get(id) ?? 0
+    let loaded = false
+    try {
+      const value = await remember(() => {
+        loaded = true
+        if (this.#loads.size >= 10_000) this.#loads.clear()
+        this.#loads.set(id, (this.#loads.get(id) ?? 0) + 1)
+        return load()
+      })
+      if (loaded) return { value, cache: 'miss' }
+      return { value, cache: (this.#loads.get(id) ?? 0) > loadsBefore ? 'shared' : 'hit' }
+    } catch (error) {
+      if (!unavailable(error)) throw error
+      return { value: await load(), cache: 'bypass' }
     }
   }
 }

@@ -88,13 +88,6 @@ export class CacheStats {
     return this.#history
   }
 
-  /** Hits over every store: each is a database query the cache saved. */
-  get hits(): number {
-    let hits = 0
-    for (const counts of this.#stores.values()) hits += counts.hits
-    return hits
-  }
-
   /** Marks the backend down (an error event, or a failed key listing). */
   down(error: { code?: string; message: string }): void {
     if (!this.#backend.up && this.#backend.message === error.message) return

@@ -82,6 +82,31 @@ describe('products (cache-aside)', () => {
   })
 })
 
+describe('lists under the products tag, and the stampede', () => {
+  test('a list is a miss then a hit, and any product update flushes it', async () => {
+    expect((await get('/products?inStock=true')).headers.get('x-cache')).toBe('miss')
+    expect((await get('/products?inStock=true')).headers.get('x-cache')).toBe('hit')
+    const updated = await patch('/products/5', { stock: 0 })
+    expect(await updated.json()).toMatchObject({ flushedTags: ['products'] })
+    const after = await get('/products?inStock=true')
+    expect(after.headers.get('x-cache')).toBe('miss')
+    const { products } = await read<{ products: Product[] }>(after)
+    expect(products.map((product) => product.id)).not.toContain(5)
+    expect((await get('/products?inStock=maybe')).status).toBe(400)
+  })
+
+  test('200 concurrent reads of a cold product run one database query', async () => {
+    const before = demo.context.products.queries
+    const result = await read<{ databaseQueries: number; outcomes: Record<string, number> }>(
+      await post('/dashboard/stampede?id=1'),
+    )
+    expect(result.databaseQueries).toBe(1)
+    expect(demo.context.products.queries - before).toBe(1)
+    expect(result.outcomes.miss).toBe(1)
+    expect(Object.values(result.outcomes).reduce((sum, n) => sum + n, 0)).toBe(200)
+  })
+})
+
 describe('counters', () => {
   test('increments atomically and reads back as a number', async () => {
     expect(await (await get('/counters/visits')).json()).toEqual({ name: 'visits', value: 0 })
@@ -144,6 +169,15 @@ describe('the service', () => {
     const missing = await get('/nowhere')
     expect(missing.status).toBe(404)
     expect(await missing.json()).toEqual({ error: 'no route for GET /nowhere' })
+  })
+
+  test('a cache store that was not installed fails at start, naming the package', async () => {
+    await expect(startServer({ port: 0, cacheEnv: { CACHE_STORE: 'memcached' } })).rejects.toThrow(
+      /@cellar\/memcached/,
+    )
+    await expect(startServer({ port: 0, cacheEnv: { CACHE_TTL: 'abc' } })).rejects.toThrow(
+      /CACHE_TTL/,
+    )
   })
 
   test('reads PORT from the environment with 3000 as the default', () => {

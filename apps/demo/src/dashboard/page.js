@@ -37,6 +37,7 @@ function drawChart(history) {
         width: $('chart').clientWidth || 900,
         height: 200,
         scales: { x: { time: false }, y: { range: [0, 100] } },
+        legend: { show: false },
         axes: [{ label: 'seconds since start' }, { label: 'hit rate %' }],
         series: [
           { label: 's' },
@@ -74,7 +75,8 @@ function render(snapshot) {
     ),
   )
   $('db-queries').textContent = String(snapshot.database.queries)
-  $('saved').textContent = String(snapshot.database.savedByCache)
+  $('db-reads').textContent = String(snapshot.database.reads)
+  $('saved').textContent = String(snapshot.database.saved)
 
   $('keys').replaceChildren(
     ...snapshot.keys.map((k) => row([k.key, duration(k.ttlMs)], { 'data-key': k.key })),

@@ -22,8 +22,11 @@ export interface Snapshot {
   readonly labels: AppContext['labels']
   readonly stores: Record<string, StoreCounts>
   readonly backend: BackendStatus
-  /** Product reads that reached the database, and reads the cache answered instead. */
-  readonly database: { readonly queries: number; readonly savedByCache: number }
+  /**
+   * Product and list reads served, the database queries they ran, and the queries the cache
+   * saved (hits, and reads that shared another request's load).
+   */
+  readonly database: { readonly reads: number; readonly queries: number; readonly saved: number }
   readonly keys: readonly KeyRow[]
   /** Why `keys` is empty when listing failed. */
   readonly keysError?: string
@@ -56,13 +59,17 @@ export class SnapshotReader {
 
   /** The current state; a cache that does not answer marks the backend down instead of failing. */
   async read(): Promise<Snapshot> {
-    const { stats, products, labels } = this.#ctx
+    const { stats, products, catalog, labels } = this.#ctx
     const [keys, lists] = await Promise.all([this.#keys(), this.#lists()])
     return {
       labels,
       stores: stats.stores,
       backend: stats.backend,
-      database: { queries: products.queries, savedByCache: stats.hits },
+      database: {
+        reads: catalog.reads,
+        queries: products.queries,
+        saved: Math.max(0, catalog.reads - products.queries),
+      },
       ...keys,
       lists,
       history: stats.history.slice(-HISTORY_SENT),

@@ -1,0 +1,89 @@
+import { mkdir } from 'node:fs/promises'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { type RunningServer, startServer } from '../src/index.js'
+import { haveChromium, launchChromium } from './browser.js'
+
+const OUTPUT = new URL('../test-results/', import.meta.url)
+
+let demo: RunningServer
+let browser: Browser
+let page: Page
+
+const text = async (selector: string): Promise<string> =>
+  (await page.locator(selector).first().textContent())?.trim() ?? ''
+const hitsCell = '#stores tr[data-store="memory"] td:nth-child(2)'
+const waitFor = (selector: string, hasText?: string | RegExp) =>
+  page
+    .locator(selector, hasText === undefined ? {} : { hasText })
+    .first()
+    .waitFor()
+const waitNumber = (selector: string, expected: number) =>
+  waitFor(selector, new RegExp(`^\\s*${expected}\\s*$`))
+
+describe.runIf(haveChromium())('the dashboard in a real browser', () => {
+  beforeAll(async () => {
+    demo = await startServer({ port: 0, databaseFile: ':memory:' })
+    browser = await launchChromium()
+    page = await browser.newPage({ viewport: { width: 1180, height: 1000 } })
+    page.setDefaultTimeout(30_000)
+    await page.goto(`${demo.url}/dashboard`)
+    await waitFor('#connection', 'live')
+  }, 120_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    await demo?.close()
+  })
+
+  test('shows what runs underneath and has no banner', async () => {
+    await waitFor('#store-label', 'MemoryStore')
+    expect(await text('#db-label')).toBe('SQLite :memory:')
+    expect(await page.locator('#banner').isHidden()).toBe(true)
+  })
+
+  test('load twice: a miss, then a hit; the hit counter moves and the key shows its TTL', async () => {
+    await page.selectOption('#product', '1')
+    await page.click('#load')
+    await waitFor('#result', 'product 1: miss, then hit')
+    await waitNumber(hitsCell, 1)
+    await page.click('#load')
+    await waitFor('#result', 'product 1: hit, then hit')
+    await waitNumber(hitsCell, 3)
+    await waitFor('#keys tr[data-key="product:1"]')
+    expect(await text('#keys tr[data-key="product:1"] td:nth-child(2)')).toMatch(/^[45]m \d\ds$/)
+  })
+
+  test('update: the product key and the tagged lists go', async () => {
+    await page.evaluate(() => fetch('/products'))
+    await waitFor('#lists tr[data-list="list:all"]', 'cached')
+    await waitFor('#keys tr[data-key="product:1"]')
+
+    await page.click('#update')
+    await waitFor('#result', 'cached copy forgotten, flushed tag products')
+    await page.locator('#keys tr[data-key="product:1"]').waitFor({ state: 'detached' })
+    await waitFor('#lists tr[data-list="list:all"]', 'not cached')
+  })
+
+  test('stampede: 200 concurrent requests, one database query', async () => {
+    await page.selectOption('#product', '2')
+    const before = Number(await text('#db-queries'))
+    await page.click('#stampede')
+    await waitFor('#result', /^200 requests → 1 database query \(.*\b1 miss\b/)
+    expect(await text('#result')).not.toMatch(/\b([2-9]|\d\d+) miss/)
+    await waitNumber('#db-queries', before + 1)
+    await waitFor('#keys tr[data-key="product:2"]')
+    // Let the chart take a few samples with the new hits before the picture.
+    await page.waitForFunction('Number(document.body.dataset.snapshots) > 6')
+    await mkdir(OUTPUT, { recursive: true })
+    await page.screenshot({ path: new URL('dashboard.png', OUTPUT).pathname, fullPage: true })
+  })
+
+  test('flush: every key of the cache goes', async () => {
+    await waitFor('#keys tr[data-key]')
+    await page.click('#flush')
+    await waitFor('#result', 'cache flushed')
+    await page.locator('#keys tr[data-key]').first().waitFor({ state: 'detached' })
+    await waitFor('#keys-note', '0 key(s)')
+  })
+})

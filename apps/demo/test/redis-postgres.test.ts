@@ -1,0 +1,102 @@
+import { type SqlDatabase, uniquePrefix, usePostgres, useRedis } from '@cellar/test-servers'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { loadConfig, type RunningServer, type Snapshot, startServer } from '../src/index.js'
+
+// The real servers (REDIS_URL or 127.0.0.1:6379, PostgreSQL on 127.0.0.1:5432); under CI=true a
+// missing one fails instead of skipping.
+const redis = await useRedis()
+const pg: SqlDatabase | undefined = await usePostgres()
+
+let demo: RunningServer
+
+const get = (path: string) => fetch(`${demo.url}${path}`)
+const post = (path: string) => fetch(`${demo.url}${path}`, { method: 'POST' })
+const state = async (): Promise<Snapshot> => (await get('/dashboard/state')).json() as never
+
+describe.runIf(redis !== undefined && pg !== undefined)('the demo on Redis and PostgreSQL', () => {
+  beforeAll(async () => {
+    // The environment a user would set, read the way `pnpm demo` reads it.
+    const env = {
+      PORT: '0',
+      CACHE_STORE: 'redis',
+      REDIS_URL: redis!.url,
+      CACHE_PREFIX: uniquePrefix('demo-pg'),
+      DATABASE_URL: pg!.url,
+    }
+    const config = loadConfig(env)
+    demo = await startServer({
+      port: config.port,
+      databaseFile: config.databaseFile,
+      ...(config.databaseUrl !== undefined && { databaseUrl: config.databaseUrl }),
+      cacheEnv: env,
+      reportDurationMs: 200,
+    })
+  }, 60_000)
+
+  afterAll(async () => {
+    await demo?.close()
+    await pg?.dispose()
+  })
+
+  test('runs on RedisStore and a seeded PostgreSQL database', async () => {
+    const { labels } = await state()
+    expect(labels.store).toMatch(/^RedisStore redis:\/\//)
+    expect(labels.database).toMatch(/^PostgreSQL /)
+    const { products } = (await (await get('/products')).json()) as { products: unknown[] }
+    expect(products).toHaveLength(5)
+  })
+
+  test('a miss then a hit; the key is listed with its TTL', async () => {
+    expect((await get('/products/2')).headers.get('x-cache')).toBe('miss')
+    expect((await get('/products/2')).headers.get('x-cache')).toBe('hit')
+    const { keys, stores } = await state()
+    const row = keys.find((key) => key.key === 'product:2')
+    expect(row?.ttlMs).toBeGreaterThan(0)
+    expect(stores.redis).toMatchObject({ hits: expect.any(Number), misses: expect.any(Number) })
+    expect(stores.redis!.hits).toBeGreaterThan(0)
+  })
+
+  test('an update removes the product key and flushes the tagged lists', async () => {
+    expect((await get('/products')).headers.get('x-cache')).toBe('hit')
+    expect((await state()).lists.find((list) => list.key === 'list:all')?.cached).toBe(true)
+    const patched = await fetch(`${demo.url}/products/2`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ priceCents: 11900 }),
+    })
+    expect(await patched.json()).toMatchObject({
+      product: { id: 2, priceCents: 11900 },
+      invalidated: true,
+      flushedTags: ['products'],
+    })
+    const after = await state()
+    expect(after.keys.map((key) => key.key)).not.toContain('product:2')
+    expect(after.lists.find((list) => list.key === 'list:all')?.cached).toBe(false)
+    const reread = await get('/products/2')
+    expect(reread.headers.get('x-cache')).toBe('miss')
+    expect(await reread.json()).toMatchObject({ product: { priceCents: 11900 } })
+  })
+
+  test('a stampede of 200 concurrent requests runs one PostgreSQL query', async () => {
+    const result = (await (await post('/dashboard/stampede?id=4')).json()) as {
+      requests: number
+      databaseQueries: number
+      outcomes: Record<string, number>
+    }
+    expect(result.requests).toBe(200)
+    expect(result.databaseQueries).toBe(1)
+    expect(result.outcomes.miss).toBe(1)
+  })
+
+  test('counters and the lock-guarded job work on Redis', async () => {
+    expect(await (await post('/counters/visits?by=5')).json()).toEqual({ name: 'visits', value: 5 })
+    const runs = await Promise.all([post('/jobs/report'), post('/jobs/report')])
+    expect(runs.map((run) => run.status).sort()).toEqual([200, 409])
+  })
+
+  test('flush empties this cache prefix', async () => {
+    expect((await state()).keys.length).toBeGreaterThan(0)
+    expect(await (await post('/dashboard/flush')).json()).toEqual({ flushed: true })
+    expect((await state()).keys).toEqual([])
+  })
+})
