@@ -45,6 +45,8 @@ export interface LimiterHarness {
   limiter(spec: LimiterSpec): LimiterUnderTest
   /** Moves the limiter's clock (where the store takes a fake one): then no test sleeps. */
   advance?(ms: number): void
+  /** Reads that fake clock (given with `advance`), so tests can start mid-window. */
+  now?(): number
   /** The remaining lifetime of every stored limiter entry (`ttl()` of each listed key). */
   expiries?(): Promise<ReadonlyArray<number | null | undefined>>
   /** Releases the store. */

@@ -198,11 +198,15 @@ export function describeLimiter(
         const W = 2000
         const limiter = h.limiter(spec('sliding-window', 10, W))
         const key = randomKey('boundary')
-        if (h.advance === undefined) await sleep(W - (Date.now() % W) + 1000) // mid-window
+        // Start mid-window on the clock the windows are aligned to.
+        const clock = h.now ?? Date.now
+        if (h.advance !== undefined) h.advance(W - (clock() % W) + W / 2)
+        else await sleep(W - (clock() % W) + W / 2)
         const first = await Promise.all(Array.from({ length: 10 }, () => limiter.consume(key)))
         assert.equal(allowedCount(first), 10)
-        if (h.advance !== undefined) h.advance(W / 2 + 10)
-        else await sleep(W - (Date.now() % W) + 10) // just past the boundary
+        if (h.advance !== undefined)
+          h.advance(W - (clock() % W) + 10) // just past the boundary
+        else await sleep(W - (clock() % W) + 10)
         const second = await Promise.all(Array.from({ length: 10 }, () => limiter.consume(key)))
         assert.ok(
           allowedCount(second) < 10,
