@@ -1,0 +1,240 @@
+import {
+  assertKey,
+  type Duration,
+  isCellarError,
+  type RateLimitAlgorithm,
+  type RateLimitBackend,
+  type RateLimitDecision,
+  type RateLimitRequest,
+} from '@cellar/core'
+import {
+  chooseBackend,
+  durationMs,
+  positiveInteger,
+  type RateLimiterOptions,
+  type RateLimitResult,
+} from './options.js'
+
+// Per-call overrides (Laravel's methods pass the limit and decay with each call).
+interface Policy {
+  readonly limit: number
+  readonly windowMs: number
+}
+
+const BLOCK_CACHE_MAX = 10_000
+
+/**
+ * A rate limiter over any store: the store's native atomic step where it has one, else its
+ * atomic counters. `consume` resolves a result object; Laravel's `RateLimiter` methods sit
+ * beside it and share the same state.
+ */
+export class RateLimiter {
+  /** The algorithm every decision of this limiter uses. */
+  readonly algorithm: RateLimitAlgorithm
+  /** Points per window (the bucket's capacity). */
+  readonly limit: number
+  /** The window in milliseconds. */
+  readonly windowMs: number
+  readonly #backend: RateLimitBackend
+  readonly #aligned: boolean
+  readonly #blockMs: number
+  readonly #insurance: RateLimiterOptions['insurance']
+  readonly #whenStoreFails: NonNullable<RateLimiterOptions['whenStoreFails']>
+  readonly #blocks: Map<string, number> | undefined
+
+  constructor(options: RateLimiterOptions) {
+    this.algorithm = options.algorithm ?? 'fixed-window'
+    if (!['fixed-window', 'sliding-window', 'token-bucket'].includes(this.algorithm)) {
+      throw new TypeError(`[cellar:rate-limiter] unknown algorithm ${String(this.algorithm)}`)
+    }
+    this.limit = positiveInteger(options.limit, 'limit')
+    this.windowMs = durationMs(options.window, 'window')
+    this.#aligned = options.aligned ?? false
+    this.#blockMs = durationMs(options.blockDuration ?? 0, 'blockDuration', true)
+    this.#insurance = options.insurance
+    this.#whenStoreFails = options.whenStoreFails ?? 'throw'
+    this.#blocks = (options.blockCache ?? true) && this.#blockMs > 0 ? new Map() : undefined
+    const store = options.store.namespace(options.name ?? 'rate-limiter')
+    this.#backend = chooseBackend(store, this.algorithm, options.accept ?? [])
+  }
+
+  /** Takes `points` (a positive whole number) from `key`'s allowance, atomically. */
+  async consume(key: string, points = 1): Promise<RateLimitResult> {
+    assertKey(key)
+    positiveInteger(points, 'points', key)
+    const cached = this.#cachedBlock(key)
+    if (cached !== undefined) return cached
+    return this.#decide(key, points, false, this)
+  }
+
+  /** Reads `key`'s state without taking anything (`allowed`: would 1 point pass now). */
+  async get(key: string): Promise<RateLimitResult> {
+    assertKey(key)
+    return this.#decide(key, 0, false, this)
+  }
+
+  /** Takes `points` even past the limit (an abusive request, a failed login). */
+  async penalty(key: string, points = 1): Promise<RateLimitResult> {
+    assertKey(key)
+    positiveInteger(points, 'points', key)
+    return this.#decide(key, points, true, this)
+  }
+
+  /** Gives `points` back (never below an empty window, never past a full bucket). */
+  async reward(key: string, points = 1): Promise<RateLimitResult> {
+    assertKey(key)
+    positiveInteger(points, 'points', key)
+    return this.#decide(key, -points, false, this)
+  }
+
+  /**
+   * Laravel's `attempt`: one atomic hit against `max` per `decay`; runs `callback` and resolves
+   * its result when allowed, `false` when limited (the callback doesn't run).
+   */
+  async attempt<T>(
+    key: string,
+    max: number,
+    callback: () => T | Promise<T>,
+    decay: Duration = this.windowMs,
+  ): Promise<T | false> {
+    assertKey(key)
+    const policy = { limit: positiveInteger(max, 'max', key), windowMs: durationMs(decay, 'decay') }
+    const result = await this.#decide(key, 1, false, policy)
+    return result.allowed ? callback() : false
+  }
+
+  /** Laravel's `hit`: counts one attempt even past the limit; resolves the attempts so far. */
+  async hit(key: string, decay: Duration = this.windowMs): Promise<number> {
+    assertKey(key)
+    const policy = { limit: this.limit, windowMs: durationMs(decay, 'decay') }
+    let used = 0
+    const result = await this.#decide(key, 1, true, policy, (n) => {
+      used = n
+    })
+    return Math.max(used, result.limit - result.remaining)
+  }
+
+  /** Laravel's `attempts`: points counted now (past the limit too, after `hit` or `penalty`). */
+  async attempts(key: string): Promise<number> {
+    assertKey(key)
+    let used = 0
+    const result = await this.#decide(key, 0, false, this, (n) => {
+      used = n
+    })
+    return Math.max(used, result.limit - result.remaining)
+  }
+
+  /** Laravel's `tooManyAttempts`: would one more attempt be refused under `max`. */
+  async tooManyAttempts(key: string, max: number = this.limit): Promise<boolean> {
+    assertKey(key)
+    const policy = { limit: positiveInteger(max, 'max', key), windowMs: this.windowMs }
+    return !(await this.#decide(key, 0, false, policy)).allowed
+  }
+
+  /** Laravel's `remaining` (`retriesLeft`): attempts left under `max`, never negative. */
+  async remaining(key: string, max: number = this.limit): Promise<number> {
+    assertKey(key)
+    const policy = { limit: positiveInteger(max, 'max', key), windowMs: this.windowMs }
+    return (await this.#decide(key, 0, false, policy)).remaining
+  }
+
+  /** Laravel's `availableIn`, in milliseconds: when one more attempt could pass (0: now). */
+  async availableIn(key: string): Promise<number> {
+    return (await this.get(key)).retryAfterMs
+  }
+
+  /** Laravel's `clear`: forgets `key`'s counters and block. */
+  async clear(key: string): Promise<void> {
+    assertKey(key)
+    this.#blocks?.delete(key)
+    await this.#backend.reset(key)
+  }
+
+  /** Laravel's `resetAttempts`: the same as `clear` (one state holds both). */
+  resetAttempts(key: string): Promise<void> {
+    return this.clear(key)
+  }
+
+  async #decide(
+    key: string,
+    points: number,
+    force: boolean,
+    policy: Policy,
+    onUsed?: (used: number) => void,
+  ): Promise<RateLimitResult> {
+    const request: RateLimitRequest = {
+      limit: policy.limit,
+      windowMs: policy.windowMs,
+      points,
+      force,
+      aligned: this.#aligned,
+      blockMs: this.#blockMs,
+    }
+    let decision: RateLimitDecision
+    try {
+      decision = await this.#step(key, request)
+    } catch (error) {
+      if (!isCellarError(error, 'E_BACKEND_UNAVAILABLE')) throw error
+      return this.#storeFailed(key, points, policy, error)
+    }
+    onUsed?.(decision.used)
+    const result = {
+      allowed: decision.allowed,
+      limit: policy.limit,
+      remaining: Math.max(0, Math.min(policy.limit, decision.remaining)),
+      resetMs: Math.max(0, decision.resetMs),
+      retryAfterMs: decision.allowed ? 0 : Math.max(1, decision.retryAfterMs),
+    }
+    if (!result.allowed && points > 0 && this.#blocks !== undefined) {
+      this.#remember(key, result.retryAfterMs)
+    }
+    return result
+  }
+
+  #step(key: string, request: RateLimitRequest): Promise<RateLimitDecision> {
+    if (this.algorithm === 'fixed-window') return this.#backend.fixedWindow(key, request)
+    if (this.algorithm === 'sliding-window') return this.#backend.slidingWindow(key, request)
+    return this.#backend.tokenBucket(key, request)
+  }
+
+  async #storeFailed(
+    key: string,
+    points: number,
+    policy: Policy,
+    error: unknown,
+  ): Promise<RateLimitResult> {
+    if (this.#insurance !== undefined && points > 0) {
+      return this.#insurance.consume(key, points)
+    }
+    if (this.#whenStoreFails === 'throw') throw error
+    const open = this.#whenStoreFails === 'open'
+    return {
+      allowed: open,
+      limit: policy.limit,
+      remaining: open ? policy.limit : 0,
+      resetMs: policy.windowMs,
+      retryAfterMs: open ? 0 : policy.windowMs,
+    }
+  }
+
+  #cachedBlock(key: string): RateLimitResult | undefined {
+    const until = this.#blocks?.get(key)
+    if (until === undefined) return undefined
+    const left = until - Date.now()
+    if (left <= 0) {
+      this.#blocks?.delete(key)
+      return undefined
+    }
+    return { allowed: false, limit: this.limit, remaining: 0, resetMs: left, retryAfterMs: left }
+  }
+
+  #remember(key: string, retryAfterMs: number): void {
+    const blocks = this.#blocks as Map<string, number>
+    if (blocks.size >= BLOCK_CACHE_MAX) {
+      // Drop the oldest entry: blocks are short-lived and the store still holds the truth.
+      const oldest = blocks.keys().next().value
+      if (oldest !== undefined) blocks.delete(oldest)
+    }
+    blocks.set(key, Date.now() + retryAfterMs)
+  }
+}
