@@ -160,5 +160,16 @@ export function compose(
 ): string {
   let text = String(epoch)
   for (let i = 0; i < tags.length; i++) text += `\n${tags[i]}=${values[i]}`
-  return shortHash(text)
+  // A pure function of the text, remembered because a list hit hashes one text per entity and
+  // the same texts come back until a bump; only the hashing is saved, never a counter read.
+  let hashed = recent.get(text)
+  if (hashed === undefined) {
+    hashed = shortHash(text)
+    if (recent.size >= RECENT_HASHES) recent.clear()
+    recent.set(text, hashed)
+  }
+  return hashed
 }
+
+const RECENT_HASHES = 8192
+const recent = new Map<string, string>()
