@@ -171,6 +171,20 @@ describe('the service', () => {
     expect(await missing.json()).toEqual({ error: 'no route for GET /nowhere' })
   })
 
+  test('CACHE_STORE=database keeps the cache in the demo database, tags and stampede included', async () => {
+    const onDatabase = await startServer({ port: 0, cacheEnv: { CACHE_STORE: 'database' } })
+    try {
+      const url = onDatabase.url
+      expect(onDatabase.context.labels.store).toBe('KnexStore (the demo database)')
+      expect((await fetch(`${url}/products`)).headers.get('x-cache')).toBe('miss')
+      expect((await fetch(`${url}/products`)).headers.get('x-cache')).toBe('hit')
+      const stampede = await fetch(`${url}/dashboard/stampede?id=3`, { method: 'POST' })
+      expect(await stampede.json()).toMatchObject({ databaseQueries: 1 })
+    } finally {
+      await onDatabase.close()
+    }
+  })
+
   test('a cache store that was not installed fails at start, naming the package', async () => {
     await expect(startServer({ port: 0, cacheEnv: { CACHE_STORE: 'memcached' } })).rejects.toThrow(
       /@cellar\/memcached/,
