@@ -39,6 +39,8 @@ export type {
   LimiterSuiteOptions,
   LimiterUnderTest,
 } from './groups/limiter-types.js'
+export type { StorageTableFactory, StorageTableRow } from './groups/storage-table.js'
+export { describeStorageTable, storageTableScorer } from './groups/storage-table.js'
 export {
   assertMiss,
   assertRejectsWithCode,

@@ -1,0 +1,317 @@
+import type { DbAccess, Indexes, IndexSpec, StorageRecordsSpec, StorageTable } from '@cellar/core'
+import { RecordNotFoundError, tableCacheError } from './errors.js'
+import { InvalidBatch } from './invalid-batch.js'
+
+/** How a read was served: from storage, from storage after a refresh, or from the DB. */
+export type ReadKind = 'hit' | 'hitWithRefresh' | 'miss'
+
+/** Hooks for metrics exporters (Prometheus, OpenTelemetry); each is optional and must not throw. */
+export interface TableCacheMetrics {
+  /** One read began, served as `kind`. */
+  read?(kind: ReadKind, indexName: string): void
+  /** A refresh of invalid records finished, having reloaded `records` records. */
+  refreshed?(records: number): void
+  /** An adjustment (or the load) finished. */
+  adjusted?(indexName: string): void
+  /** Records entered storage through a load, adjustment or refresh. */
+  recordsLoaded?(count: number): void
+  /** Records left storage through an adjustment or refresh. */
+  recordsExpired?(count: number): void
+}
+
+/** Options of `CachedTable`. */
+export interface CachedTableOptions {
+  /** Metrics hooks. */
+  metrics?: TableCacheMetrics
+}
+
+/** Options of `CachedTable#invalidateRecords`. */
+export interface InvalidateOptions {
+  /**
+   * Refresh before the next read of any kind, not only before a read that touches invalid records.
+   * @default false
+   */
+  forceRefreshOnNextRead?: boolean
+}
+
+/**
+ * A cached subset of a DB table: reads are served from storage when the indexes cover them and
+ * nothing they touch is invalid, else entirely from the DB. One `CachedTable` must own its
+ * storage table; it is not coordinated across processes.
+ */
+export class CachedTable<R, Q = unknown> {
+  readonly #indexes: Indexes<R, Q>
+  readonly #db: DbAccess<R, Q>
+  readonly #storage: StorageTable<R>
+  readonly #metrics: TableCacheMetrics
+  readonly #loaded: Promise<void>
+  #resolveLoaded!: () => void
+  #loadStarted = false
+  #isLoaded = false
+  #pending = new InvalidBatch<R, Q>()
+  #refreshing: InvalidBatch<R, Q> | undefined
+  #refreshingDone: Promise<void> | undefined
+  #scheduled: Promise<void> | undefined
+  #forceRefresh = false
+  #lock: Promise<void> = Promise.resolve()
+  #merging = 0
+
+  constructor(
+    indexes: Indexes<R, Q>,
+    dbAccess: DbAccess<R, Q>,
+    storageTable: StorageTable<R>,
+    options: CachedTableOptions = {},
+  ) {
+    this.#indexes = indexes
+    this.#db = dbAccess
+    this.#storage = storageTable
+    this.#metrics = options.metrics ?? {}
+    this.#loaded = new Promise((resolve) => {
+      this.#resolveLoaded = resolve
+    })
+  }
+
+  /** Clears storage and loads what `spec` asks for; a second call rejects with `E_ALREADY_LOADED`. */
+  async load(spec: IndexSpec): Promise<void> {
+    if (this.#loadStarted) {
+      throw tableCacheError('E_ALREADY_LOADED', `table '${this.#storage.name}' is already loaded`)
+    }
+    this.#loadStarted = true
+    try {
+      await this.#storage.clear()
+      await this.#exclusive(() => this.#applyAdjustment(spec))
+    } catch (error) {
+      this.#loadStarted = false
+      throw error
+    }
+    this.#isLoaded = true
+    this.#resolveLoaded()
+  }
+
+  /** Resolves once `load` has finished. */
+  loaded(): Promise<void> {
+    return this.#loaded
+  }
+
+  /**
+   * Streams the records `spec` asks for (after the load): from storage when covered, refreshing
+   * invalid records first; otherwise every record from the DB, never a mix.
+   */
+  async *getRecords(spec: IndexSpec): AsyncGenerator<R, void, undefined> {
+    await this.#loaded
+    let refreshed = false
+    for (;;) {
+      if (this.#merging > 0 || !this.#indexes.covers(spec)) {
+        this.#metrics.read?.('miss', spec.indexName)
+        yield* this.#db.getRecords(this.#indexes.dbRecordsSpec(spec))
+        return
+      }
+      const storageSpec = this.#indexes.storageRecordsSpec(spec)
+      if (this.#needsRefresh(storageSpec)) {
+        await this.refreshInvalid()
+        refreshed = true
+        continue
+      }
+      // Coverage check and the storage read's start happen in one synchronous step, so an
+      // adjustment can't slip its merge in between.
+      const iterator = this.#storage.getRecords(storageSpec)[Symbol.asyncIterator]()
+      const first = iterator.next()
+      this.#metrics.read?.(refreshed ? 'hitWithRefresh' : 'hit', spec.indexName)
+      yield* drain(first, iterator)
+      return
+    }
+  }
+
+  /** Resolves the first record `getRecords(spec)` streams; rejects with `E_RECORD_NOT_FOUND` if none. */
+  async getFirstRecord(spec: IndexSpec): Promise<R> {
+    for await (const record of this.getRecords(spec)) return record
+    throw new RecordNotFoundError(`no record matches ${JSON.stringify(spec)}`)
+  }
+
+  /**
+   * Marks records invalid: `oldSpecs` say where changed records were, `newSpecs` where they are
+   * now (each list non-empty, one spec per index, new specs covered). Indexes without a spec
+   * become dirty: any read on them refreshes first.
+   */
+  invalidateRecords(
+    oldSpecs: readonly IndexSpec[],
+    newSpecs: readonly IndexSpec[],
+    options: InvalidateOptions = {},
+  ): void {
+    if (!this.#isLoaded) {
+      throw tableCacheError('E_NOT_LOADED', `table '${this.#storage.name}' is not loaded yet`)
+    }
+    checkSpecList('oldSpecs', oldSpecs)
+    checkSpecList('newSpecs', newSpecs)
+    for (const spec of newSpecs) {
+      if (!this.#indexes.covers(spec)) {
+        throw tableCacheError(
+          'E_NOT_COVERED',
+          `new spec ${JSON.stringify(spec)} is not covered by what is loaded`,
+        )
+      }
+    }
+    const batch = new InvalidBatch<R, Q>()
+    const named = new Set<string>()
+    for (const spec of oldSpecs) {
+      const storageSpec = this.#indexes.storageRecordsSpec(spec)
+      batch.discards.push(storageSpec)
+      batch.markIntervals(storageSpec)
+      batch.reloads.push(this.#indexes.dbRecordsSpec(spec))
+      named.add(spec.indexName)
+    }
+    for (const spec of newSpecs) {
+      batch.markIntervals(this.#indexes.storageRecordsSpec(spec))
+      batch.reloads.push(this.#indexes.dbRecordsSpec(spec))
+      named.add(spec.indexName)
+    }
+    for (const name of this.#indexes.indexNames) if (!named.has(name)) batch.markDirty(name)
+    this.#pending.absorb(batch)
+    if (options.forceRefreshOnNextRead === true) this.#forceRefresh = true
+  }
+
+  /** Refreshes every invalid record from the DB; concurrent callers share one refresh. */
+  async refreshInvalid(): Promise<void> {
+    for (;;) {
+      if (this.#scheduled !== undefined) {
+        await this.#scheduled
+        continue
+      }
+      if (this.#refreshingDone !== undefined) {
+        await this.#refreshingDone
+        continue
+      }
+      if (this.#pending.isEmpty) return
+      this.#scheduled = this.#exclusive(() => this.#refreshLocked()).finally(() => {
+        this.#scheduled = undefined
+      })
+    }
+  }
+
+  /**
+   * Replaces what is loaded with what `spec` asks for, through the storage's scratch space:
+   * readers see the old set or the new one. Pending invalid records are refreshed first.
+   */
+  async adjust(spec: IndexSpec): Promise<void> {
+    if (!this.#isLoaded) {
+      throw tableCacheError('E_NOT_LOADED', `table '${this.#storage.name}' is not loaded yet`)
+    }
+    await this.refreshInvalid()
+    await this.#exclusive(async () => {
+      await this.#refreshLocked()
+      await this.#applyAdjustment(spec)
+    })
+  }
+
+  #needsRefresh(spec: StorageRecordsSpec<R>): boolean {
+    if (this.#forceRefresh && !this.#pending.isEmpty) return true
+    return this.#pending.touches(spec) || (this.#refreshing?.touches(spec) ?? false)
+  }
+
+  // Scratch space is shared: refreshes and adjustments take turns.
+  #exclusive(task: () => Promise<void>): Promise<void> {
+    const run = this.#lock.then(task)
+    this.#lock = run.catch(() => undefined)
+    return run
+  }
+
+  async #refreshLocked(): Promise<void> {
+    if (this.#pending.isEmpty) return
+    const batch = this.#pending
+    this.#pending = new InvalidBatch()
+    this.#forceRefresh = false
+    let done!: () => void
+    this.#refreshing = batch
+    this.#refreshingDone = new Promise((resolve) => {
+      done = resolve
+    })
+    try {
+      let expired = 0
+      for (const spec of batch.discards) expired += await this.#storage.scratchDiscardRecords(spec)
+      let loaded = 0
+      for (const spec of batch.reloads) {
+        for await (const record of this.#db.getRecords(spec)) {
+          await this.#storage.scratchPutRecord(record)
+          loaded++
+        }
+      }
+      await this.#storage.scratchMerge()
+      this.#metrics.recordsExpired?.(expired)
+      this.#metrics.recordsLoaded?.(loaded)
+      this.#metrics.refreshed?.(loaded)
+    } catch (error) {
+      batch.absorb(this.#pending)
+      this.#pending = batch
+      throw error
+    } finally {
+      this.#refreshing = undefined
+      this.#refreshingDone = undefined
+      done()
+    }
+  }
+
+  async #applyAdjustment(spec: IndexSpec): Promise<void> {
+    const adjustment = this.#indexes.prepareAdjustment(spec)
+    let expired = 0
+    let loaded = 0
+    if (adjustment.expireSpec !== undefined) {
+      if (adjustment.observeExpired !== undefined) {
+        for await (const record of this.#storage.getRecords(adjustment.expireSpec)) {
+          adjustment.observeExpired(record)
+        }
+      }
+      expired = await this.#storage.scratchDiscardRecords(adjustment.expireSpec)
+    }
+    if (adjustment.newSpec !== undefined) {
+      for await (const record of this.#db.getRecords(adjustment.newSpec)) {
+        await this.#storage.scratchPutRecord(record)
+        adjustment.observeLoaded?.(record)
+        loaded++
+      }
+    }
+    // Between the merge and the commit, storage and coverage disagree: reads go to the DB.
+    this.#merging++
+    try {
+      await this.#storage.scratchMerge()
+      this.#indexes.commitAdjustment(adjustment)
+    } finally {
+      this.#merging--
+    }
+    this.#metrics.recordsExpired?.(expired)
+    this.#metrics.recordsLoaded?.(loaded)
+    this.#metrics.adjusted?.(spec.indexName)
+  }
+}
+
+function checkSpecList(label: string, specs: readonly IndexSpec[]): void {
+  if (!Array.isArray(specs) || specs.length === 0) {
+    throw tableCacheError('E_INVALID_SPEC', `${label} must be a non-empty list of index specs`)
+  }
+  const seen = new Set<string>()
+  for (const spec of specs) {
+    if (seen.has(spec.indexName)) {
+      throw tableCacheError(
+        'E_INVALID_SPEC',
+        `${label} has two specs for index '${spec.indexName}'`,
+      )
+    }
+    seen.add(spec.indexName)
+  }
+}
+
+async function* drain<R>(
+  first: Promise<IteratorResult<R>>,
+  iterator: AsyncIterator<R>,
+): AsyncGenerator<R, void, undefined> {
+  let finished = false
+  try {
+    let step = await first
+    while (step.done !== true) {
+      yield step.value
+      step = await iterator.next()
+    }
+    finished = true
+  } finally {
+    if (!finished) await iterator.return?.()
+  }
+}

@@ -1,0 +1,213 @@
+import type { Adjustment, DbRecordsSpec, Indexes, IndexSpec } from '@cellar/core'
+import { tableCacheError } from './errors.js'
+import { Interval, normalizeIntervals } from './interval.js'
+import { StorageRecordsSpec } from './records-spec.js'
+
+/** A primary key as a record holds it. */
+export type PrimaryKey = string | number
+
+/** The name of the hashed primary key index every built-in `Indexes` has. */
+export const PRIMARY_KEY_INDEX = 'primaryKey'
+
+/** FNV-1a (32 bits) of the key's string form: the score of a record on the primary key index. */
+export function primaryKeyHash(key: PrimaryKey): number {
+  const text = String(key)
+  let hash = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i)
+    hash = Math.imul(hash, 0x01000193)
+  }
+  return hash >>> 0
+}
+
+/** Reads `spec.keys` of a primary key request: a list of keys, or undefined for "all". */
+export function requestedKeys(spec: IndexSpec): string[] | undefined {
+  const keys = spec.keys
+  if (keys === undefined) return undefined
+  if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string' && typeof k !== 'number')) {
+    throw tableCacheError(
+      'E_INVALID_SPEC',
+      `'${spec.indexName}' keys must be a list of strings or numbers`,
+    )
+  }
+  return keys.map(String)
+}
+
+/** The storage spec of some keys on the hashed index: one tiny interval per hash, plus a recheck. */
+export function keysStorageSpec<R>(keys: readonly string[], primaryKey: (record: R) => string) {
+  const wanted = new Set(keys)
+  const intervals = normalizeIntervals(
+    keys.map((key) => Interval.onlyContaining(primaryKeyHash(key))),
+  )
+  // The recheck drops records whose key merely collides with a wanted hash.
+  return new StorageRecordsSpec<R>(PRIMARY_KEY_INDEX, intervals, (record) =>
+    wanted.has(primaryKey(record)),
+  )
+}
+
+/** How `PrimaryKeyIndexes` and `AllIndexes` reach the DB. */
+export interface PrimaryKeyIndexesOptions<R, Q> {
+  /** The record's primary key. */
+  primaryKey: (record: R) => PrimaryKey
+  /** The query for every row, e.g. `(knex) => knex('users')`. */
+  queryAll: () => Q
+  /** The query for the rows with these keys, e.g. `(knex) => knex('users').whereIn('id', keys)`. */
+  queryKeys: (keys: readonly string[]) => Q
+}
+
+interface KeysAdjustment<R, Q> extends Adjustment<R, Q> {
+  readonly target: ReadonlySet<string> | 'all'
+}
+
+/**
+ * One hashed primary key index: `{ indexName: 'primaryKey', keys }` asks for some keys, no `keys`
+ * for all. Load and adjust with the keys to hold (or none for all).
+ */
+export class PrimaryKeyIndexes<R, Q = unknown> implements Indexes<R, Q> {
+  readonly indexNames: readonly string[] = [PRIMARY_KEY_INDEX]
+  readonly #options: PrimaryKeyIndexesOptions<R, Q>
+  #loaded: ReadonlySet<string> | 'all' = new Set()
+
+  constructor(options: PrimaryKeyIndexesOptions<R, Q>) {
+    this.#options = options
+  }
+
+  /** The hash of the record's primary key. */
+  score(indexName: string, record: R): number {
+    this.#check(indexName)
+    return primaryKeyHash(this.#options.primaryKey(record))
+  }
+
+  /** The record's primary key as a string. */
+  primaryKey(record: R): string {
+    return String(this.#options.primaryKey(record))
+  }
+
+  /** Some keys: their hash intervals with a recheck; all: every score. */
+  storageRecordsSpec(spec: IndexSpec): StorageRecordsSpec<R> {
+    this.#check(spec.indexName)
+    const keys = requestedKeys(spec)
+    if (keys === undefined) return StorageRecordsSpec.everything(PRIMARY_KEY_INDEX)
+    return keysStorageSpec(keys, (record: R) => this.primaryKey(record))
+  }
+
+  /** `queryKeys(keys)`, or `queryAll()` without keys. */
+  dbRecordsSpec(spec: IndexSpec): DbRecordsSpec<Q> {
+    this.#check(spec.indexName)
+    const keys = requestedKeys(spec)
+    return { query: keys === undefined ? this.#options.queryAll() : this.#options.queryKeys(keys) }
+  }
+
+  /** True when every requested key (or all, when all are asked for) is loaded. */
+  covers(spec: IndexSpec): boolean {
+    this.#check(spec.indexName)
+    const keys = requestedKeys(spec)
+    const loaded = this.#loaded
+    if (loaded === 'all') return true
+    return keys?.every((key) => loaded.has(key)) ?? false
+  }
+
+  /** Expires loaded keys that are not asked for; loads asked keys that are not loaded. */
+  prepareAdjustment(spec: IndexSpec): Adjustment<R, Q> {
+    this.#check(spec.indexName)
+    const keys = requestedKeys(spec)
+    const loaded = this.#loaded
+    if (keys === undefined) {
+      const adjustment: KeysAdjustment<R, Q> = {
+        target: 'all',
+        expireSpec: undefined,
+        newSpec: loaded === 'all' ? undefined : { query: this.#options.queryAll() },
+      }
+      return adjustment
+    }
+    const target = new Set(keys)
+    const missing = loaded === 'all' ? [] : keys.filter((key) => !loaded.has(key))
+    const adjustment: KeysAdjustment<R, Q> = {
+      target,
+      expireSpec: new StorageRecordsSpec<R>(
+        PRIMARY_KEY_INDEX,
+        [Interval.everything()],
+        (record) => !target.has(this.primaryKey(record)),
+      ),
+      newSpec: missing.length === 0 ? undefined : { query: this.#options.queryKeys(missing) },
+    }
+    return adjustment
+  }
+
+  /** Marks the adjustment's keys (or all) as what is loaded. */
+  commitAdjustment(adjustment: Adjustment<R, Q>): void {
+    this.#loaded = (adjustment as KeysAdjustment<R, Q>).target
+  }
+
+  #check(indexName: string): void {
+    if (indexName !== PRIMARY_KEY_INDEX) {
+      throw tableCacheError(
+        'E_INVALID_SPEC',
+        `no index '${indexName}' (PrimaryKeyIndexes has '${PRIMARY_KEY_INDEX}')`,
+      )
+    }
+  }
+}
+
+/** The name of `AllIndexes`' index that selects every record. */
+export const ALL_INDEX = 'all'
+
+/**
+ * Every record of the table, always: `{ indexName: 'all' }` reads everything and
+ * `{ indexName: 'primaryKey', keys }` reads some keys; both are covered once loaded.
+ */
+export class AllIndexes<R, Q = unknown> implements Indexes<R, Q> {
+  readonly indexNames: readonly string[] = [ALL_INDEX, PRIMARY_KEY_INDEX]
+  readonly #keys: PrimaryKeyIndexes<R, Q>
+  readonly #queryAll: () => Q
+  #loaded = false
+
+  constructor(options: PrimaryKeyIndexesOptions<R, Q>) {
+    this.#keys = new PrimaryKeyIndexes(options)
+    this.#queryAll = options.queryAll
+  }
+
+  /** 0 on `all`; the key's hash on `primaryKey`. */
+  score(indexName: string, record: R): number {
+    return indexName === ALL_INDEX ? 0 : this.#keys.score(indexName, record)
+  }
+
+  /** The record's primary key as a string. */
+  primaryKey(record: R): string {
+    return this.#keys.primaryKey(record)
+  }
+
+  /** `all`: every score; `primaryKey`: the keys' hash intervals with a recheck. */
+  storageRecordsSpec(spec: IndexSpec): StorageRecordsSpec<R> {
+    if (spec.indexName === ALL_INDEX) return StorageRecordsSpec.everything(ALL_INDEX)
+    return this.#keys.storageRecordsSpec(spec)
+  }
+
+  /** `queryAll()` for `all`, else as `PrimaryKeyIndexes`. */
+  dbRecordsSpec(spec: IndexSpec): DbRecordsSpec<Q> {
+    if (spec.indexName === ALL_INDEX) return { query: this.#queryAll() }
+    return this.#keys.dbRecordsSpec(spec)
+  }
+
+  /** True once loaded, for any request on either index. */
+  covers(spec: IndexSpec): boolean {
+    if (spec.indexName !== ALL_INDEX) requestedKeys(spec)
+    return this.#loaded
+  }
+
+  /** Reloads everything: expires all stored records and loads every row. */
+  prepareAdjustment(spec: IndexSpec): Adjustment<R, Q> {
+    if (spec.indexName !== ALL_INDEX) {
+      throw tableCacheError('E_INVALID_SPEC', `AllIndexes loads and adjusts on '${ALL_INDEX}' only`)
+    }
+    return {
+      expireSpec: StorageRecordsSpec.everything(ALL_INDEX),
+      newSpec: { query: this.#queryAll() },
+    }
+  }
+
+  /** Marks the table as fully loaded. */
+  commitAdjustment(): void {
+    this.#loaded = true
+  }
+}
