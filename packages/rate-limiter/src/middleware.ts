@@ -67,20 +67,26 @@ export function nodeRateLimit(
   }
 }
 
-interface ExpressRequest extends IncomingMessage {
+/** The part of Express's request the middleware reads. */
+export interface ExpressRequestLike extends IncomingMessage {
   readonly ip?: string | undefined
 }
-interface ExpressResponse extends ServerResponse {
+/** The part of Express's response the middleware uses. */
+export interface ExpressResponseLike extends ServerResponse {
   set(headers: Record<string, string>): unknown
-  status(code: number): ExpressResponse
+  status(code: number): ExpressResponseLike
   send(body: string): unknown
 }
 
 /** Express middleware: `app.use(expressRateLimit(limiter))`; errors go to `next(error)`. */
 export function expressRateLimit(
   limiter: HttpLimiter,
-  options: RateLimitMiddlewareOptions<ExpressRequest> = {},
-): (request: ExpressRequest, response: ExpressResponse, next: (error?: unknown) => void) => void {
+  options: RateLimitMiddlewareOptions<ExpressRequestLike> = {},
+): (
+  request: ExpressRequestLike,
+  response: ExpressResponseLike,
+  next: (error?: unknown) => void,
+) => void {
   return (request, response, next) => {
     decide(limiter, options, request, request.ip ?? request.socket.remoteAddress).then(
       ({ result, headers }) => {
@@ -93,10 +99,12 @@ export function expressRateLimit(
   }
 }
 
-interface FastifyRequestLike {
+/** The part of Fastify's request the hook reads. */
+export interface FastifyRequestLike {
   readonly ip: string
 }
-interface FastifyReplyLike {
+/** The part of Fastify's reply the hook uses. */
+export interface FastifyReplyLike {
   headers(values: Record<string, string>): FastifyReplyLike
   code(status: number): FastifyReplyLike
   send(body: string): FastifyReplyLike
@@ -114,7 +122,8 @@ export function fastifyRateLimit<R extends FastifyRequestLike, P extends Fastify
   }
 }
 
-interface HonoContextLike {
+/** The part of Hono's context the middleware uses. */
+export interface HonoContextLike {
   readonly env: unknown
   header(name: string, value: string): void
   text(body: string, status: 429): Response
