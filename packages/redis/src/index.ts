@@ -1,4 +1,6 @@
 export { redisDriver } from './driver.js'
 export type { EvictionPolicy } from './eviction.js'
+export type { RedisBusOptions } from './redis-bus.js'
+export { RedisBus } from './redis-bus.js'
 export { RedisStore } from './redis-store.js'
 export type { RedisClient, RedisStoreOptions } from './types.js'
