@@ -240,6 +240,44 @@ for (const { name, target } of targets) {
         await products.update(2, { name: 'product 2' })
       })
 
+      test('create and delete through the repository invalidate its lists and entities', async () => {
+        const filters = { category_id: 3 }
+        const page = { page: 1, limit: 100 }
+        const before = await products.list(page, filters)
+        const created = await products.create({ category_id: 3, name: 'created', price: 7 })
+        expect(created).toMatchObject({ name: 'created', category_name: 'category 3' })
+        const withIt = await products.list(page, filters)
+        expect(withIt.total).toBe((before.total ?? 0) + 1)
+        expect(withIt.items.map((p) => p.id)).toContain(created.id)
+        expect((await products.getById(created.id))?.name).toBe('created')
+        expect(await products.delete(created.id)).toBe(true)
+        expect(await products.delete(created.id)).toBe(false)
+        expect(await products.getById(created.id)).toBeNull()
+        expect((await products.list(page, filters)).items.map((p) => p.id)).toEqual(
+          before.items.map((p) => p.id),
+        )
+      })
+
+      test('a write in a transaction is refused when the repository cannot wait for its commit', async () => {
+        const inner = productRepository(knex)
+        const noHook = {
+          entity: inner.entity,
+          idOf: (item: Product) => inner.idOf(item),
+          getById: (id: string | number) => inner.getById(id),
+          getByIds: (ids: readonly (string | number)[]) => inner.getByIds(ids),
+          list: (p: { page: number; limit: number }, f?: unknown) => inner.list(p, f),
+          query: (n: string, a?: unknown) => inner.query(n, a),
+          create: (d: Partial<Product>) => inner.create(d),
+          update: (id: string | number, d: Partial<Product>) => inner.update(id, d),
+          delete: (id: string | number) => inner.delete(id),
+        }
+        const cached = new CachedRepository<Product>(noHook, { data, resolver })
+        await expect(
+          knex.transaction((trx) => cached.update(1, { name: 'never' }, { transaction: trx })),
+        ).rejects.toMatchObject({ code: 'E_UNSUPPORTED' })
+        expect((await knex('products').where('id', 1).first()).name).toBe('product 1')
+      })
+
       test('a malformed dependency spec fails at construction', () => {
         expect(
           () =>
