@@ -2,8 +2,11 @@ import type { RateLimitAlgorithm } from '@cellar/core'
 
 /** The policy of one limiter the suite builds (milliseconds throughout). */
 export interface LimiterSpec {
+  /** The algorithm under test. */
   readonly algorithm: RateLimitAlgorithm
+  /** Points per window (the bucket's capacity). */
   readonly limit: number
+  /** The window (the time a whole bucket takes to refill), in milliseconds. */
   readonly windowMs: number
   /** The first refusal blocks the key this long (0: no block). */
   readonly blockMs: number
@@ -11,18 +14,27 @@ export interface LimiterSpec {
 
 /** The part of a decision the suite checks. */
 export interface LimiterResultLike {
+  /** The points were taken. */
   readonly allowed: boolean
+  /** The limit the decision was made against. */
   readonly limit: number
+  /** Points still available; must never be negative. */
   readonly remaining: number
+  /** Milliseconds until the key is back to full; never negative. */
   readonly resetMs: number
+  /** Milliseconds until the same request could pass: 0 when allowed, positive when refused. */
   readonly retryAfterMs: number
 }
 
 /** The limiter API the suite drives (what `@cellar/rate-limiter`'s `RateLimiter` offers). */
 export interface LimiterUnderTest {
+  /** Takes `points` (default 1); "limited" is a result, bad input a typed rejection. */
   consume(key: string, points?: number): Promise<LimiterResultLike>
+  /** Points left now, never negative. */
   remaining(key: string): Promise<number>
+  /** Milliseconds until one more point could pass, never negative. */
   availableIn(key: string): Promise<number>
+  /** Forgets the key's state. */
   clear(key: string): Promise<void>
 }
 
