@@ -73,6 +73,7 @@ describe.runIf(haveChromium())('the dashboard in a real browser', () => {
     expect(await text('#result')).not.toMatch(/\b([2-9]|\d\d+) miss/)
     await waitNumber('#db-queries', before + 1)
     await waitFor('#keys tr[data-key="product:2"]')
+    await waitFor('#chart canvas')
     // Let the chart take a few samples with the new hits before the picture.
     await page.waitForFunction('Number(document.body.dataset.snapshots) > 6')
     await mkdir(OUTPUT, { recursive: true })
