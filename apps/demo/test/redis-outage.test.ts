@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises'
 import { canStartRedis, type RedisServer, startRedis, uniquePrefix } from '@cellar/test-servers'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -7,6 +8,8 @@ import { haveChromium, launchChromium } from './browser.js'
 // A private redis-server this file stops and starts; CI=true makes a missing binary fail.
 const canRun = canStartRedis()
 const withBrowser = canRun && haveChromium()
+
+const OUTPUT = new URL('../test-results/', import.meta.url)
 
 let redis: RedisServer
 let demo: RunningServer
@@ -78,6 +81,8 @@ describe.runIf(canRun)('a Redis that goes away and comes back', () => {
       const banner = page.locator('#banner', { hasText: 'E_BACKEND_UNAVAILABLE' })
       await banner.waitFor({ timeout: 30_000 })
       expect(await banner.textContent()).toContain('answered from the database')
+      await mkdir(OUTPUT, { recursive: true })
+      await page.screenshot({ path: new URL('outage.png', OUTPUT).pathname })
     }
   })
 
