@@ -1,0 +1,3 @@
+import { sharedTsupConfig } from '../../tsup.shared'
+
+export default sharedTsupConfig
