@@ -14,7 +14,7 @@ interface Entry {
   readonly expiresAt: number
 }
 
-// Every this many steps, a bounded pass drops expired entries from the oldest writes on.
+// Every this many steps, a bounded pass drops expired entries (see `#sweep`).
 const SWEEP_EVERY = 1024
 const SWEEP_SCAN = 256
 
@@ -26,6 +26,7 @@ export class MemoryRateLimits {
   readonly #entries = new Map<string, Entry>()
   readonly #now: () => number
   #steps = 0
+  #cursor: MapIterator<[string, Entry]> | undefined
 
   constructor(now: () => number) {
     this.#now = now
@@ -37,10 +38,13 @@ export class MemoryRateLimits {
     const entry = this.#entries.get(full)
     const live = entry !== undefined && entry.expiresAt > now ? entry.state : undefined
     const outcome = rateLimitStep(algorithm, live, now, request)
-    // Re-inserting keeps the map ordered by last write, which the sweep walks from the start.
-    this.#entries.delete(full)
-    if (outcome.state !== undefined && outcome.expiresAt > now) {
-      this.#entries.set(full, { state: outcome.state, expiresAt: outcome.expiresAt })
+    // A read (0 points) changes nothing worth keeping.
+    if (request.points !== 0) {
+      if (outcome.state !== undefined && outcome.expiresAt > now) {
+        this.#entries.set(full, { state: outcome.state, expiresAt: outcome.expiresAt })
+      } else if (entry !== undefined) {
+        this.#entries.delete(full)
+      }
     }
     if (++this.#steps % SWEEP_EVERY === 0) this.#sweep(now)
     return outcome.decision
@@ -56,11 +60,17 @@ export class MemoryRateLimits {
     this.#entries.clear()
   }
 
+  // Scans the next SWEEP_SCAN entries from where the last pass stopped, so every entry is
+  // visited in turn however many live ones come first.
   #sweep(now: number): void {
-    let scanned = 0
-    for (const [full, entry] of this.#entries) {
-      if (++scanned > SWEEP_SCAN) break
-      if (entry.expiresAt <= now) this.#entries.delete(full)
+    for (let scanned = 0; scanned < SWEEP_SCAN; scanned++) {
+      this.#cursor ??= this.#entries.entries()
+      const next = this.#cursor.next()
+      if (next.done === true) {
+        this.#cursor = undefined
+        return
+      }
+      if (next.value[1].expiresAt <= now) this.#entries.delete(next.value[0])
     }
   }
 }
