@@ -59,11 +59,16 @@ export class RateLimiter {
   }
 
   /** Takes `points` (a positive whole number) from `key`'s allowance, atomically. */
-  async consume(key: string, points = 1): Promise<RateLimitResult> {
-    assertKey(key)
-    positiveInteger(points, 'points', key)
-    const cached = this.#cachedBlock(key)
-    if (cached !== undefined) return cached
+  consume(key: string, points = 1): Promise<RateLimitResult> {
+    // Not async: a consume is one promise from the backend plus one `then`, nothing more.
+    try {
+      assertKey(key)
+      positiveInteger(points, 'points', key)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    const cached = this.#blocks === undefined ? undefined : this.#cachedBlock(key)
+    if (cached !== undefined) return Promise.resolve(cached)
     return this.#decide(key, points, false, this)
   }
 
@@ -155,7 +160,7 @@ export class RateLimiter {
     return this.clear(key)
   }
 
-  async #decide(
+  #decide(
     key: string,
     points: number,
     force: boolean,
@@ -170,25 +175,30 @@ export class RateLimiter {
       aligned: this.#aligned,
       blockMs: this.#blockMs,
     }
-    let decision: RateLimitDecision
+    const failed = (error: unknown): Promise<RateLimitResult> =>
+      isCellarError(error, 'E_BACKEND_UNAVAILABLE')
+        ? this.#storeFailed(key, points, policy, error)
+        : Promise.reject(error)
+    let pending: Promise<RateLimitDecision>
     try {
-      decision = await this.#step(key, request)
+      pending = this.#step(key, request)
     } catch (error) {
-      if (!isCellarError(error, 'E_BACKEND_UNAVAILABLE')) throw error
-      return this.#storeFailed(key, points, policy, error)
+      return failed(error)
     }
-    onUsed?.(decision.used)
-    const result = {
-      allowed: decision.allowed,
-      limit: policy.limit,
-      remaining: Math.max(0, Math.min(policy.limit, decision.remaining)),
-      resetMs: Math.max(0, decision.resetMs),
-      retryAfterMs: decision.allowed ? 0 : Math.max(1, decision.retryAfterMs),
-    }
-    if (!result.allowed && points > 0 && this.#blocks !== undefined) {
-      this.#remember(key, result.retryAfterMs)
-    }
-    return result
+    return pending.then((decision) => {
+      onUsed?.(decision.used)
+      const result = {
+        allowed: decision.allowed,
+        limit: policy.limit,
+        remaining: Math.max(0, Math.min(policy.limit, decision.remaining)),
+        resetMs: Math.max(0, decision.resetMs),
+        retryAfterMs: decision.allowed ? 0 : Math.max(1, decision.retryAfterMs),
+      }
+      if (!result.allowed && points > 0 && this.#blocks !== undefined) {
+        this.#remember(key, result.retryAfterMs)
+      }
+      return result
+    }, failed)
   }
 
   #step(key: string, request: RateLimitRequest): Promise<RateLimitDecision> {
