@@ -310,6 +310,7 @@ export class Repository {
         ttl,
         maxTtl: this.#context.maxTaggedTtl ?? null,
         entries: this.#tagGateways.entries,
+        ...(this.#context.remember !== undefined && { remember: this.#context.remember }),
       })
       if (this.#tagged.size >= 256) this.#tagged.clear()
       this.#tagged.set(id, tagged)

@@ -13,6 +13,8 @@ export interface TaggedContext {
   readonly maxTtl: number | null
   /** Where tagged entries live: one nested namespace per generation fingerprint. */
   readonly entries: CacheGateway
+  /** The cache-wide defaults of `remember`'s stampede options. */
+  readonly remember?: RememberOptions
 }
 
 // Repositories over recent fingerprints; old ones are dropped once this many exist.
@@ -131,7 +133,13 @@ export class TaggedCache {
       const gateway = new CacheGateway(entries.store.namespace(namespace), {
         serializer: entries.codec.serializer,
       })
-      repository = new Repository(gateway, { storeName, events, ttl, tags: this.names })
+      repository = new Repository(gateway, {
+        storeName,
+        events,
+        ttl,
+        tags: this.names,
+        ...(this.#context.remember !== undefined && { remember: this.#context.remember }),
+      })
       if (events.listens('hit') || events.listens('missed') || events.listens('written')) {
         repository.observe()
       }

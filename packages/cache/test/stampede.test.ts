@@ -266,3 +266,25 @@ describe('remember: timeouts', () => {
     expect(t.errors).toEqual([{ store: 'main', key: 'k', error: new Error('late failure') }])
   })
 })
+
+describe('remember: cache-wide options reach tagged caches', () => {
+  test('a tagged remember serves its stale value under the cache-wide grace', async () => {
+    const cache = createCache({
+      default: 'main',
+      stores: { main: new MemoryStore() },
+      remember: { grace: '6h' },
+    })
+    await using _ = { [Symbol.asyncDispose]: () => cache.close() }
+    const events: CacheEvents['servedStale'][] = []
+    cache.on('servedStale', (event) => events.push(event))
+    const tagged = cache.tags('products')
+    // A 1 ms TTL: logically expired after the pause below, still kept for the grace period.
+    expect(await tagged.remember('p', 1, () => 'first')).toBe('first')
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const failing = () => {
+      throw new Error('db down')
+    }
+    expect(await tagged.remember('p', '1m', failing)).toBe('first')
+    expect(events.map((event) => [event.key, event.reason])).toEqual([['p', 'error']])
+  })
+})
