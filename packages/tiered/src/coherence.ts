@@ -39,6 +39,7 @@ export class Coherence {
   readonly #scopes = new Map<string, Store<Uint8Array>>()
   readonly #ready: Promise<void>
   #trusted: boolean
+  #listening: boolean
   #epoch = 0
   // Per-bucket epochs, so an invalidation of one key does not stop fills of every other key.
   readonly #buckets = new Uint32Array(BUCKETS)
@@ -51,6 +52,7 @@ export class Coherence {
     this.#root = root
     this.l1TtlMs = l1TtlMs
     this.#trusted = bus === null
+    this.#listening = bus === null
     this.#ready = bus === null ? Promise.resolve() : this.#listen(bus)
   }
 
@@ -66,6 +68,11 @@ export class Coherence {
   stamp(path: readonly string[], key: string): number {
     // Both counters only grow, so their sum changes exactly when either does.
     return this.#epoch + this.#buckets[bucketOf(path, key)]!
+  }
+
+  /** True once `ready()` has resolved: hot reads then skip awaiting it. */
+  get listening(): boolean {
+    return this.#listening
   }
 
   /** Resolves once the subscription is in place (or has failed, leaving L1 untrusted). */
@@ -103,6 +110,7 @@ export class Coherence {
     } catch {
       this.#trusted = false
     }
+    this.#listening = true
   }
 
   #onStatus(status: BusStatus): void {

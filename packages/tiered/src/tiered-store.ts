@@ -114,7 +114,20 @@ export class TieredStore implements Store<Uint8Array>, AsyncDisposable {
   }
 
   /** The value from L1 when it can be trusted, else from L2 (and then kept in L1). */
-  async get(key: string): Promise<Uint8Array | undefined> {
+  get(key: string): Promise<Uint8Array | undefined> {
+    // The hot path: an L1 hit resolves without an extra await.
+    if (this.#coherence.listening && this.#coherence.trusted) {
+      try {
+        const local = this.#l1.getSync!(key)
+        if (local !== undefined) return Promise.resolve(local)
+      } catch {
+        // A bad key: the slow path turns L1's refusal into a rejection.
+      }
+    }
+    return this.#getSlow(key)
+  }
+
+  async #getSlow(key: string): Promise<Uint8Array | undefined> {
     await this.#coherence.ready()
     if (this.#coherence.trusted) {
       const local = this.#l1.getSync!(key)
