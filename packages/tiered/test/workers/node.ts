@@ -4,7 +4,7 @@
 // read started (the writer's messages arrive in order, one per write).
 import { MemoryStore } from '@cellar/memory'
 import { RedisBus, RedisStore } from '@cellar/redis'
-import { TieredStore } from '@cellar/tiered'
+import { TieredStore } from '../../src/index.js'
 
 export interface NodeJob {
   readonly role: 'writer' | 'reader'
