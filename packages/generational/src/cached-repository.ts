@@ -5,10 +5,12 @@ import {
   type Ttl,
   UnsupportedError,
 } from '@cellar/core'
+import { EntityEntries } from './entity-entries.js'
 import { generationalError } from './errors.js'
 import type { RepositoryEvent, RepositoryEventListener, RepositoryReadKind } from './events.js'
 import { stableHash } from './hash.js'
 import { entityKey, listKey, queryKey } from './keys.js'
+import { RecentFingerprints } from './recent.js'
 import type {
   CursorPage,
   EntityId,
@@ -21,9 +23,7 @@ import type { DependencyResolver } from './resolver.js'
 import { SingleFlight } from './single-flight.js'
 import {
   type DependencySpec,
-  dependencyEntityTags,
   dependencyListTags,
-  entityTags,
   listTags,
   parseDependencies,
   writeTags,
@@ -64,11 +64,17 @@ export interface ReadOptions {
   readonly bindGroup?: string
 }
 
+// A cached page: its ids, the fingerprints its entities were cached under (so a hit can fetch
+// them together with their counters), and its total or next cursor.
 interface ListIndex {
-  readonly ids: EntityId[]
-  readonly total?: number
-  readonly nextCursor?: string | null
+  ids: EntityId[]
+  fingerprints?: string[]
+  total?: number
+  nextCursor?: string | null
 }
+
+// Key bases whose last fingerprint a repository remembers, as guesses (see RecentFingerprints).
+const RECENT_BASES = 10_000
 
 function isCursorPage(page: OffsetPage | CursorPage): page is CursorPage {
   return 'cursor' in page || !('page' in page)
@@ -93,7 +99,8 @@ export class CachedRepository<
   readonly #bindGroup: string
   readonly #ttl: Ttl
   readonly #listTtl: Ttl
-  readonly #refillBatch: number
+  readonly #entities: EntityEntries<T, Id>
+  readonly #recent = new RecentFingerprints(RECENT_BASES)
   readonly #flight = new SingleFlight()
   readonly #listeners: RepositoryEventListener[] = []
   readonly #pending = new Set<Promise<void>>()
@@ -112,7 +119,14 @@ export class CachedRepository<
     this.#bindGroup = options.bindGroup ?? 'default'
     this.#ttl = options.ttl
     this.#listTtl = options.listTtl === undefined ? options.ttl : options.listTtl
-    this.#refillBatch = refill
+    this.#entities = new EntityEntries({
+      repository,
+      data: options.data,
+      resolver: options.resolver,
+      dependencies: this.#dependencies,
+      ttl: options.ttl,
+      refillBatch: refill,
+    })
   }
 
   /** The entity name of the wrapped repository. */
@@ -131,7 +145,7 @@ export class CachedRepository<
 
   /** The tags an entity entry of `id` depends on (its own and its dependencies'). */
   entityTags(id: Id): string[] {
-    return [...entityTags(this.entity, id), ...dependencyEntityTags(this.#dependencies, id)]
+    return this.#entities.tags(id)
   }
 
   /** The tags a list or query entry with filter hash `filterHash` depends on. */
@@ -141,9 +155,8 @@ export class CachedRepository<
 
   /** The entity, from the cache or the repository; `null` (never cached) when it is missing. */
   async getById(id: Id, options?: ReadOptions): Promise<T | null> {
-    const fingerprint = await this.#resolver.fingerprint(this.entityTags(id))
-    const key = entityKey(this.entity, this.#bind(options), id, fingerprint)
-    const cached = await this.#data.getValue<T>(key)
+    const base = entityKey(this.entity, this.#bind(options), id, '')
+    const { key, value: cached } = await this.#read<T>(base, this.entityTags(id))
     if (cached !== undefined) {
       this.#emit({ type: 'hit', kind: 'entity', key })
       return cached
@@ -178,11 +191,10 @@ export class CachedRepository<
     }
     const tags = this.listTags(filterHash)
     const bind = this.#bind(options)
-    const fingerprint = await this.#resolver.fingerprint(tags)
-    const key = listKey(this.entity, bind, pageHash, fingerprint)
-    const index = await this.#data.getValue<ListIndex>(key)
+    const base = listKey(this.entity, bind, pageHash, '')
+    const { key, fingerprint, value: index } = await this.#read<ListIndex>(base, tags)
     if (index !== undefined && Array.isArray(index.ids)) {
-      const items = await this.#entities(index.ids as Id[], bind)
+      const items = await this.#entities.read(index.ids as Id[], bind, index.fingerprints)
       if (items !== undefined) {
         this.#emit({ type: 'hit', kind: 'list', key })
         return pageOf(items, index)
@@ -201,10 +213,8 @@ export class CachedRepository<
       this.#uncacheable('query', `the arguments of query "${name}" have no stable hash`)
       return (await this.#inner.query(name, args)) as R
     }
-    const tags = this.listTags(hash)
-    const fingerprint = await this.#resolver.fingerprint(tags)
-    const key = queryKey(this.entity, this.#bind(options), name, hash, fingerprint)
-    const cached = await this.#data.getValue<R>(key)
+    const base = queryKey(this.entity, this.#bind(options), name, hash, '')
+    const { key, value: cached } = await this.#read<R>(base, this.listTags(hash))
     if (cached !== undefined) {
       this.#emit({ type: 'hit', kind: 'query', key })
       return cached
@@ -270,35 +280,26 @@ export class CachedRepository<
     return options?.bindGroup ?? this.#bindGroup
   }
 
-  // Entities of a cached page, or undefined when one of them no longer exists.
-  async #entities(ids: readonly Id[], bind: string): Promise<T[] | undefined> {
-    if (ids.length === 0) return []
-    const fingerprints = await this.#resolver.fingerprintMany(ids.map((id) => this.entityTags(id)))
-    const keys = ids.map((id, i) => entityKey(this.entity, bind, id, fingerprints[i]!))
-    const values = await this.#data.multiGetValues<T>(keys)
-    const missing: number[] = []
-    for (let i = 0; i < values.length; i++) if (values[i] === undefined) missing.push(i)
-    if (missing.length === 0) return values as T[]
-    const loaded = await this.#byIds(missing.map((i) => ids[i]!))
-    const refill: Array<[string, T]> = []
-    for (const i of missing) {
-      const item = loaded.get(ids[i]!)
-      if (item === undefined) return undefined
-      values[i] = item
-      refill.push([keys[i]!, item])
-    }
-    await this.#data.multiSetValues(refill, this.#ttl)
-    return values as T[]
-  }
-
-  async #byIds(ids: readonly Id[]): Promise<Map<Id, T>> {
-    const found = new Map<Id, T>()
-    for (let i = 0; i < ids.length; i += this.#refillBatch) {
-      for (const item of await this.#inner.getByIds(ids.slice(i, i + this.#refillBatch))) {
-        found.set(this.#inner.idOf(item), item)
-      }
-    }
-    return found
+  /**
+   * The entry of `base` under the current fingerprint of `tags`. The entry under the fingerprint
+   * this process saw last is fetched together with the counters, and used only if the counters
+   * give that same fingerprint: one round trip instead of two while nothing changes, and the
+   * same answer as reading after the counters (an entry is only ever written under the
+   * fingerprint of the generations it was loaded at).
+   */
+  async #read<V>(
+    base: string,
+    tags: readonly string[],
+  ): Promise<{ key: string; fingerprint: string; value: V | undefined }> {
+    const guess = this.#recent.get(base)
+    const [fingerprint, guessed] = await Promise.all([
+      this.#resolver.fingerprint(tags),
+      guess === undefined ? undefined : this.#data.getValue<V>(base + guess),
+    ])
+    this.#recent.set(base, fingerprint)
+    const key = base + fingerprint
+    const value = fingerprint === guess ? guessed : await this.#data.getValue<V>(key)
+    return { key, fingerprint, value }
   }
 
   async #loadList(
@@ -317,16 +318,8 @@ export class CachedRepository<
       ...ids.map((id) => this.entityTags(id)),
     ])
     if (again !== fingerprint) return result
-    if (ids.length > 0) {
-      await this.#data.multiSetValues(
-        result.items.map((item, i) => [
-          entityKey(this.entity, bind, ids[i]!, fingerprints[i]!),
-          item,
-        ]),
-        this.#ttl,
-      )
-    }
-    const index: { ids: EntityId[]; total?: number; nextCursor?: string | null } = { ids }
+    await this.#entities.write(result.items, ids, bind, fingerprints)
+    const index: ListIndex = { ids, fingerprints }
     if (result.total !== undefined) index.total = result.total
     if (result.nextCursor !== undefined) index.nextCursor = result.nextCursor
     await this.#data.setValue(key, index, this.#listTtl)

@@ -21,7 +21,26 @@ export function canonical(value: unknown): string | undefined {
 /** `shortHash(canonical(value))`, or `undefined` when the value cannot be hashed stably. */
 export function stableHash(value: unknown): string | undefined {
   const text = canonical(value)
-  return text === undefined ? undefined : shortHash(text)
+  return text === undefined ? undefined : rememberedHash(text)
+}
+
+// The same filter, page and fingerprint texts come back on every read until a bump, and a
+// SHA-256 costs several Map lookups; the hash is a pure function of the text, so remembering
+// it saves only CPU. Long texts are not kept, and the whole memo is dropped when full.
+const REMEMBERED = 8192
+const REMEMBERED_LENGTH = 1024
+const remembered = new Map<string, string>()
+
+/** `shortHash(text)`, remembered for recent short texts. */
+export function rememberedHash(text: string): string {
+  let hashed = remembered.get(text)
+  if (hashed !== undefined) return hashed
+  hashed = shortHash(text)
+  if (text.length <= REMEMBERED_LENGTH) {
+    if (remembered.size >= REMEMBERED) remembered.clear()
+    remembered.set(text, hashed)
+  }
+  return hashed
 }
 
 function encode(value: unknown, seen: Set<object>): string | undefined {

@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto'
 import { type CacheGateway, InvalidArgumentError, UnsupportedError } from '@cellar/core'
 import { generationalError } from './errors.js'
-import { shortHash } from './hash.js'
+import { rememberedHash } from './hash.js'
 
 /** What `CachedRepository` needs from a resolver: fingerprints of tag sets, and bumps. */
 export interface DependencyResolver {
@@ -160,16 +160,6 @@ export function compose(
 ): string {
   let text = String(epoch)
   for (let i = 0; i < tags.length; i++) text += `\n${tags[i]}=${values[i]}`
-  // A pure function of the text, remembered because a list hit hashes one text per entity and
-  // the same texts come back until a bump; only the hashing is saved, never a counter read.
-  let hashed = recent.get(text)
-  if (hashed === undefined) {
-    hashed = shortHash(text)
-    if (recent.size >= RECENT_HASHES) recent.clear()
-    recent.set(text, hashed)
-  }
-  return hashed
+  // Only the hashing is remembered (a list hit hashes one text per entity), never a counter.
+  return rememberedHash(text)
 }
-
-const RECENT_HASHES = 8192
-const recent = new Map<string, string>()
