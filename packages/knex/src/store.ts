@@ -10,6 +10,7 @@ import {
   Lock,
   type LockOptions,
   namespacePrefix,
+  type RateLimitBackend,
   resolveTtl,
   type Store,
   type StoreCapabilities,
@@ -19,19 +20,12 @@ import {
   unscopedKey,
   utf8Length,
 } from '@cellar/core'
+import { deleteStored, readMany, storedKeys, writeMany } from './batch.js'
 import { type Context, capabilitiesOf, createContext } from './context.js'
 import { backendError } from './errors.js'
+import { KnexRateLimitBackend } from './knex-rate-limit.js'
 import { KnexLockBackend } from './lock.js'
-import {
-  chunk,
-  DEFAULT_TABLE,
-  execOn,
-  expiryOf,
-  prefixBound,
-  toBuffer,
-  toBytes,
-  toNumber,
-} from './sql.js'
+import { DEFAULT_TABLE, expiryOf, prefixBound, toBuffer, toBytes, toNumber } from './sql.js'
 import type { KnexStoreOptions } from './types.js'
 
 const NAME = 'knex'
@@ -76,7 +70,8 @@ export class KnexStore implements Store<Uint8Array>, AsyncDisposable {
     this.#root = handed === undefined
     this.#ctx = handed ?? createContext(options)
     try {
-      this.capabilities = capabilitiesOf(this.#ctx, this.#prefix, options.maxValueSize)
+      const declared = capabilitiesOf(this.#ctx, this.#prefix, options.maxValueSize)
+      this.capabilities = Object.freeze({ ...declared, rateLimits: true })
     } catch (error) {
       if (this.#root) void this.#ctx.close()
       throw error
@@ -118,15 +113,8 @@ export class KnexStore implements Store<Uint8Array>, AsyncDisposable {
     this.#open()
     this.#keys(keys)
     if (keys.length === 0) return []
-    const found = new Map<string, Uint8Array>()
-    await this.#ctx.run('getMany', undefined, async (exec, dialect) => {
-      const now = this.#ctx.now()
-      const stored = [...new Set(keys)].map((key) => scopedKey(this.#prefix, key))
-      for (const run of chunk(stored, this.#ctx.batchSize)) {
-        const rows = dialect.rows(await exec(this.#ctx.sql.getMany(run.length), [...run, now]))
-        for (const row of rows) found.set(dialect.keyText(row.key), toBytes(row.value))
-      }
-    })
+    const stored = [...new Set(keys)].map((key) => scopedKey(this.#prefix, key))
+    const found = await readMany(this.#ctx, stored)
     return keys.map((key) => found.get(scopedKey(this.#prefix, key)))
   }
 
@@ -166,21 +154,7 @@ export class KnexStore implements Store<Uint8Array>, AsyncDisposable {
       await this.#deleteKeys('setMany', [...latest.keys()], false)
       return
     }
-    const runs = chunk([...latest], this.#ctx.batchSize)
-    await this.#ctx.run('setMany', undefined, async (exec) => {
-      const expiresAt = expiryOf(this.#ctx.now(), ms)
-      const write = async (run: Array<[string, Buffer]>, through = exec) => {
-        await through(
-          this.#ctx.sql.upsert(run.length),
-          run.flatMap(([key, value]) => [key, value, expiresAt]),
-        )
-      }
-      if (runs.length === 1) return write(runs[0] as Array<[string, Buffer]>)
-      // Several statements: one transaction keeps the batch all-or-nothing.
-      await this.#ctx.knex.transaction(async (trx) => {
-        for (const run of runs) await write(run, execOn(trx))
-      })
-    })
+    await writeMany(this.#ctx, latest, ms)
   }
 
   async add(key: string, value: Uint8Array, ttl?: Ttl): Promise<boolean> {
@@ -278,21 +252,9 @@ export class KnexStore implements Store<Uint8Array>, AsyncDisposable {
   async *keys(): AsyncGenerator<string, void, undefined> {
     this.#open()
     const upper = prefixBound(this.#prefix)
-    const sql = this.#ctx.sql.keysPage(upper !== undefined)
-    let after = this.#prefix
-    for (;;) {
-      this.#open()
-      const page = await this.#ctx.run('keys', undefined, async (exec, dialect) => {
-        const bindings = upper === undefined ? [after] : [after, upper]
-        const rows = dialect.rows(await exec(sql, [...bindings, this.#ctx.now()]))
-        return rows.map((row) => dialect.keyText(row.key))
-      })
-      for (const stored of page) {
-        const key = unscopedKey(this.#prefix, stored)
-        if (key !== undefined) yield key
-      }
-      if (page.length < this.#ctx.batchSize) return
-      after = page[page.length - 1] as string
+    for await (const stored of storedKeys(this.#ctx, this.#prefix, upper, () => this.#open())) {
+      const key = unscopedKey(this.#prefix, stored)
+      if (key !== undefined) yield key
     }
   }
 
@@ -344,6 +306,14 @@ export class KnexStore implements Store<Uint8Array>, AsyncDisposable {
   }
 
   /**
+   * The native limiter step on this store's table: one short transaction per decision holding
+   * the state row's lock, timed by the database server's clock (see the README).
+   */
+  rateLimiter(): RateLimitBackend {
+    return new KnexRateLimitBackend(this.#ctx, this.#prefix, () => this.#open())
+  }
+
+  /**
    * Closes this store and its lock handles. The store that was constructed (not a namespace)
    * also closes its namespaces, stops the sweep, and destroys the knex instance only if it
    * created it from a config; a namespace releases nothing shared.
@@ -357,20 +327,9 @@ export class KnexStore implements Store<Uint8Array>, AsyncDisposable {
     await this.close()
   }
 
-  async #deleteKeys(operation: string, stored: string[], liveOnly: boolean): Promise<number> {
-    const { sql } = this.#ctx
+  #deleteKeys(operation: string, stored: string[], liveOnly: boolean): Promise<number> {
     const key = stored.length === 1 ? unscopedKey(this.#prefix, stored[0] as string) : undefined
-    return this.#ctx.run(operation, key, async (exec, dialect) => {
-      const now = this.#ctx.now()
-      let removed = 0
-      for (const run of chunk(stored, this.#ctx.batchSize)) {
-        const result = liveOnly
-          ? await exec(sql.deleteLive(run.length), [...run, now])
-          : await exec(sql.deleteAny(run.length), run)
-        removed += dialect.affected(result)
-      }
-      return removed
-    })
+    return deleteStored(this.#ctx, operation, key, stored, liveOnly)
   }
 
   #open(): void {

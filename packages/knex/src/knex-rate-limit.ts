@@ -1,0 +1,186 @@
+import {
+  assertKey,
+  type RateLimitAlgorithm,
+  type RateLimitBackend,
+  type RateLimitDecision,
+  type RateLimitRequest,
+  type RateLimitState,
+  rateLimitStep,
+  scopedKey,
+} from '@cellar/core'
+import type { Context } from './context.js'
+import { execOn, toNumber } from './sql.js'
+import type { DialectName, Exec } from './types.js'
+
+// The database server's clock in epoch milliseconds, one reading per decision, taken by the
+// statement that holds the row lock (so decisions on one key see non-decreasing times).
+// PostgreSQL: clock_timestamp() (the time of the call, not the transaction's start);
+// MySQL/MariaDB: SYSDATE(3) (the time of the call, unlike NOW()); SQLite runs in the process,
+// so its 'now' is the host's clock.
+const CLOCK: Readonly<Record<DialectName, string>> = {
+  pg: 'floor(extract(epoch from clock_timestamp()) * 1000)::bigint',
+  mysql: 'FLOOR(UNIX_TIMESTAMP(SYSDATE(3)) * 1000)',
+  sqlite: "CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER)",
+}
+
+// Failures after which the whole transaction is rolled back and may simply run again.
+const RETRYABLE = new Set(['40P01', '40001', 'ER_LOCK_DEADLOCK'])
+const ATTEMPTS = 5
+
+function retryable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' && (RETRYABLE.has(code) || code.startsWith('SQLITE_BUSY'))
+}
+
+// A state row's value: `r1:a:b:w:blockedUntil` in ASCII; anything else reads as no state.
+const TAG = 'r1:'
+
+export function encodeState(state: RateLimitState): Buffer {
+  return Buffer.from(`${TAG}${state.a}:${state.b}:${state.w}:${state.blockedUntil}`)
+}
+
+export function decodeState(value: unknown): RateLimitState | undefined {
+  if (!(value instanceof Uint8Array)) return undefined
+  const text = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1')
+  if (!text.startsWith(TAG)) return undefined
+  const parts = text.slice(TAG.length).split(':').map(Number)
+  if (parts.length !== 4 || !parts.every(Number.isSafeInteger)) return undefined
+  const [a, b, w, blockedUntil] = parts as [number, number, number, number]
+  return { a, b, w, blockedUntil }
+}
+
+interface Statements {
+  /** Makes the row exist and locks it (PostgreSQL, SQLite: and reads it with the clock). */
+  readonly lock: string
+  /** MySQL only: reads the locked row with the clock. */
+  readonly read: string | undefined
+  /** Reads the row (or nothing) and the clock without a lock: a peek. */
+  readonly peek: string
+  readonly write: string
+  readonly remove: string
+}
+
+function statementsFor(ctx: Context): Statements {
+  const { dialect } = ctx
+  const q = (name: string) => dialect.quote(name)
+  const [key, value, expires] = [q('key'), q('value'), q('expires_at')]
+  const table = ctx.names.cache
+  const clock = CLOCK[dialect.name]
+  const peek = `SELECT ${clock} AS ${q('now')}, (SELECT ${value} FROM ${table} WHERE ${key} = ?) AS ${value}`
+  const write = `UPDATE ${table} SET ${value} = ?, ${expires} = ? WHERE ${key} = ?`
+  const remove = `DELETE FROM ${table} WHERE ${key} = ?`
+  if (dialect.name === 'mysql') {
+    return {
+      // ON DUPLICATE KEY UPDATE takes the row's exclusive lock at once (INSERT IGNORE would take
+      // a shared one, and two sessions upgrading it would deadlock).
+      lock: `INSERT INTO ${table} (${key}, ${value}, ${expires}) VALUES (?, '', NULL) ON DUPLICATE KEY UPDATE ${key} = ${key}`,
+      read: `SELECT ${value}, ${clock} AS ${q('now')} FROM ${table} WHERE ${key} = ? FOR UPDATE`,
+      peek,
+      write,
+      remove,
+    }
+  }
+  return {
+    // The conflict update rewrites nothing but locks the row; RETURNING reads it after the lock.
+    lock: `INSERT INTO ${table} AS ${q('c')} (${key}, ${value}, ${expires}) VALUES (?, ?, NULL) ON CONFLICT (${key}) DO UPDATE SET ${value} = ${q('c')}.${value} RETURNING ${value}, ${clock} AS ${q('now')}`,
+    read: undefined,
+    peek,
+    write,
+    remove,
+  }
+}
+
+/**
+ * The SQL store's native limiter step: one short transaction per decision that makes the state
+ * row exist and locks it, reads it with the database server's clock, runs core's reference step
+ * and writes the result (or deletes the row): BEGIN, 2 statements (MySQL: 3), COMMIT. A read
+ * (0 points) is one statement without a lock and writes nothing. The row lives in the cache
+ * table under the store's prefix; its `expires_at` is the state's end translated to the store's
+ * clock, so the store's sweep removes it.
+ */
+export class KnexRateLimitBackend implements RateLimitBackend {
+  readonly #ctx: Context
+  readonly #prefix: string
+  readonly #open: () => void
+  readonly #sql: Statements
+
+  constructor(ctx: Context, prefix: string, open: () => void) {
+    this.#ctx = ctx
+    this.#prefix = prefix
+    this.#open = open
+    this.#sql = statementsFor(ctx)
+  }
+
+  fixedWindow(key: string, request: RateLimitRequest): Promise<RateLimitDecision> {
+    return this.#step('fixed-window', key, request)
+  }
+
+  slidingWindow(key: string, request: RateLimitRequest): Promise<RateLimitDecision> {
+    return this.#step('sliding-window', key, request)
+  }
+
+  tokenBucket(key: string, request: RateLimitRequest): Promise<RateLimitDecision> {
+    return this.#step('token-bucket', key, request)
+  }
+
+  async reset(key: string): Promise<void> {
+    this.#open()
+    assertKey(key)
+    const stored = scopedKey(this.#prefix, key)
+    await this.#ctx.run('rate limit reset', key, (exec) => exec(this.#sql.remove, [stored]))
+  }
+
+  async #step(
+    algorithm: RateLimitAlgorithm,
+    key: string,
+    request: RateLimitRequest,
+  ): Promise<RateLimitDecision> {
+    this.#open()
+    assertKey(key)
+    const stored = scopedKey(this.#prefix, key)
+    return this.#ctx.run('rate limit', key, async (exec, dialect) => {
+      if (request.points === 0) {
+        const row = dialect.rows(await exec(this.#sql.peek, [stored]))[0]
+        const now = toNumber(row?.now) as number
+        return rateLimitStep(algorithm, decodeState(row?.value), now, request).decision
+      }
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.#ctx.knex.transaction((trx) =>
+            this.#decide(execOn(trx), algorithm, stored, request),
+          )
+        } catch (error) {
+          if (!retryable(error) || attempt >= ATTEMPTS) throw error
+        }
+      }
+    })
+  }
+
+  async #decide(
+    exec: Exec,
+    algorithm: RateLimitAlgorithm,
+    stored: string,
+    request: RateLimitRequest,
+  ): Promise<RateLimitDecision> {
+    const { dialect } = this.#ctx
+    const sql = this.#sql
+    let result: unknown
+    if (sql.read === undefined) {
+      result = await exec(sql.lock, [stored, Buffer.alloc(0)])
+    } else {
+      await exec(sql.lock, [stored])
+      result = await exec(sql.read, [stored])
+    }
+    const row = dialect.rows(result)[0]
+    const now = toNumber(row?.now) as number
+    const outcome = rateLimitStep(algorithm, decodeState(row?.value), now, request)
+    if (outcome.state !== undefined && outcome.expiresAt > now) {
+      // The sweep and ttl() run on the store's clock: the row ends as long after its reading.
+      const expiresAt = Math.ceil(this.#ctx.now()) + (outcome.expiresAt - now)
+      await exec(sql.write, [encodeState(outcome.state), expiresAt, stored])
+    } else {
+      await exec(sql.remove, [stored])
+    }
+    return outcome.decision
+  }
+}
