@@ -88,14 +88,22 @@ export interface StorageTable<R> {
   putRecord(record: R): Promise<void>
   /** Resolves the record with this primary key, or undefined. */
   getRecord(primaryKey: string): Promise<R | undefined>
-  /** Streams the records whose score lies in the spec's intervals and that pass its recheck. */
-  getRecords(spec: StorageRecordsSpec<R>): AsyncIterable<R>
-  /** Removes exactly the records `getRecords(spec)` would stream; resolves how many. */
+  /**
+   * Resolves the records whose score lies in the spec's intervals and that pass its recheck, as
+   * one view pinned when the call is made: a merge that starts later is not seen, not even partly.
+   */
+  getRecords(spec: StorageRecordsSpec<R>): Promise<readonly R[]>
+  /** Removes exactly the records `getRecords(spec)` would resolve; resolves how many. */
   deleteRecords(spec: StorageRecordsSpec<R>): Promise<number>
   /** Stages a put (undoing a staged discard of the same key), invisible until `scratchMerge`. */
   scratchPutRecord(record: R): Promise<void>
   /** Stages the removal of the records the spec covers (still visible until `scratchMerge`); resolves how many. */
   scratchDiscardRecords(spec: StorageRecordsSpec<R>): Promise<number>
-  /** Applies every staged put and removal at once: a reader sees all of them or none. */
-  scratchMerge(): Promise<void>
+  /**
+   * Applies every staged put and removal at once: a reader sees all of them or none. `onVisible`
+   * runs exactly once, synchronously in the step that makes them visible (also when nothing was
+   * staged), so a caller can switch its own state in that same step; not called if the merge fails
+   * before that step.
+   */
+  scratchMerge(onVisible?: () => void): Promise<void>
 }

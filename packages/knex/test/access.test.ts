@@ -64,6 +64,40 @@ for (const { name, target } of targets) {
       expect(queries).toBe(13)
     })
 
+    test('holds one batch at a time: rows fetched never run more than a batch ahead of rows taken', async () => {
+      const access = new KnexAccess<Player>(knex, { batchSize: 100 })
+      let fetched = 0
+      const sqls: string[] = []
+      const onResponse = (response: unknown) => {
+        if (Array.isArray(response)) fetched += response.length
+      }
+      const onQuery = (query: { sql: string }) => {
+        sqls.push(query.sql)
+      }
+      knex.on('query-response', onResponse)
+      knex.on('query', onQuery)
+      const aheadAt: number[] = []
+      try {
+        let taken = 0
+        for await (const _ of access.getRecords({ query: knex(table).select('*') })) {
+          taken++
+          aheadAt.push(fetched - taken)
+          // Before the first row is handed over, exactly one batch has come from the database.
+          if (taken === 1) expect(fetched).toBe(100)
+          if (taken === 101) expect(fetched).toBe(200)
+        }
+        expect(taken).toBe(ROWS)
+      } finally {
+        knex.off('query-response', onResponse)
+        knex.off('query', onQuery)
+      }
+      expect(fetched).toBe(ROWS)
+      expect(Math.max(...aheadAt)).toBe(99)
+      // Every query the access sent was bounded by the batch size.
+      expect(sqls.length).toBe(13)
+      for (const sql of sqls) expect(sql.toLowerCase()).toMatch(/\blimit\b/)
+    })
+
     test('a query function gets the knex instance; OR conditions stay grouped', async () => {
       const access = new KnexAccess<Player>(knex, { batchSize: 50 })
       const query: KnexRecordsQuery = (db) =>

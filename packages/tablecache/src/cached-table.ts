@@ -1,6 +1,7 @@
 import type { DbAccess, Indexes, IndexSpec, StorageRecordsSpec, StorageTable } from '@cellar/core'
 import { RecordNotFoundError, tableCacheError } from './errors.js'
 import { InvalidBatch } from './invalid-batch.js'
+import { RecordsIterator } from './records-iterator.js'
 
 /** How a read was served: from storage, from storage after a refresh, or from the DB. */
 export type ReadKind = 'hit' | 'hitWithRefresh' | 'miss'
@@ -54,7 +55,6 @@ export class CachedTable<R, Q = unknown> {
   #scheduled: Promise<void> | undefined
   #forceRefresh = false
   #lock: Promise<void> = Promise.resolve()
-  #merging = 0
 
   constructor(
     indexes: Indexes<R, Q>,
@@ -97,14 +97,38 @@ export class CachedTable<R, Q = unknown> {
    * Streams the records `spec` asks for (after the load): from storage when covered, refreshing
    * invalid records first; otherwise every record from the DB, never a mix.
    */
-  async *getRecords(spec: IndexSpec): AsyncGenerator<R, void, undefined> {
-    await this.#loaded
+  getRecords(spec: IndexSpec): AsyncIterable<R> {
+    return { [Symbol.asyncIterator]: () => new RecordsIterator(() => this.#read(spec)) }
+  }
+
+  /** Resolves every record `getRecords(spec)` streams, as one array (fewer promise hops). */
+  async collectRecords(spec: IndexSpec): Promise<R[]> {
+    const found = await this.#read(spec)
+    if (Array.isArray(found)) return found.slice()
+    const out: R[] = []
+    for await (const record of found as AsyncIterable<R>) out.push(record)
+    return out
+  }
+
+  /** Resolves the first record `getRecords(spec)` streams; rejects with `E_RECORD_NOT_FOUND` if none. */
+  async getFirstRecord(spec: IndexSpec): Promise<R> {
+    const found = await this.#read(spec)
+    if (Array.isArray(found)) {
+      if (found.length > 0) return found[0] as R
+    } else {
+      for await (const record of found as AsyncIterable<R>) return record
+    }
+    throw new RecordNotFoundError(`no record matches ${JSON.stringify(spec)}`)
+  }
+
+  // Storage hits resolve to the stored records; misses to the DB stream.
+  async #read(spec: IndexSpec): Promise<readonly R[] | AsyncIterable<R>> {
+    if (!this.#isLoaded) await this.#loaded
     let refreshed = false
     for (;;) {
-      if (this.#merging > 0 || !this.#indexes.covers(spec)) {
+      if (!this.#indexes.covers(spec)) {
         this.#metrics.read?.('miss', spec.indexName)
-        yield* this.#db.getRecords(this.#indexes.dbRecordsSpec(spec))
-        return
+        return this.#db.getRecords(this.#indexes.dbRecordsSpec(spec))
       }
       const storageSpec = this.#indexes.storageRecordsSpec(spec)
       if (this.#needsRefresh(storageSpec)) {
@@ -112,20 +136,12 @@ export class CachedTable<R, Q = unknown> {
         refreshed = true
         continue
       }
-      // Coverage check and the storage read's start happen in one synchronous step, so an
-      // adjustment can't slip its merge in between.
-      const iterator = this.#storage.getRecords(storageSpec)[Symbol.asyncIterator]()
-      const first = iterator.next()
+      // Coverage check and the storage read (which pins its view when called) happen in one
+      // synchronous step, so an adjustment can't slip its merge in between.
+      const records = this.#storage.getRecords(storageSpec)
       this.#metrics.read?.(refreshed ? 'hitWithRefresh' : 'hit', spec.indexName)
-      yield* drain(first, iterator)
-      return
+      return records
     }
-  }
-
-  /** Resolves the first record `getRecords(spec)` streams; rejects with `E_RECORD_NOT_FOUND` if none. */
-  async getFirstRecord(spec: IndexSpec): Promise<R> {
-    for await (const record of this.getRecords(spec)) return record
-    throw new RecordNotFoundError(`no record matches ${JSON.stringify(spec)}`)
   }
 
   /**
@@ -256,7 +272,7 @@ export class CachedTable<R, Q = unknown> {
     let loaded = 0
     if (adjustment.expireSpec !== undefined) {
       if (adjustment.observeExpired !== undefined) {
-        for await (const record of this.#storage.getRecords(adjustment.expireSpec)) {
+        for (const record of await this.#storage.getRecords(adjustment.expireSpec)) {
           adjustment.observeExpired(record)
         }
       }
@@ -269,14 +285,9 @@ export class CachedTable<R, Q = unknown> {
         loaded++
       }
     }
-    // Between the merge and the commit, storage and coverage disagree: reads go to the DB.
-    this.#merging++
-    try {
-      await this.#storage.scratchMerge()
-      this.#indexes.commitAdjustment(adjustment)
-    } finally {
-      this.#merging--
-    }
+    // The new coverage takes effect in the very step the merged records become visible, so a
+    // read checks coverage and pins its storage view against the same state.
+    await this.#storage.scratchMerge(() => this.#indexes.commitAdjustment(adjustment))
     this.#metrics.recordsExpired?.(expired)
     this.#metrics.recordsLoaded?.(loaded)
     this.#metrics.adjusted?.(spec.indexName)
@@ -296,22 +307,5 @@ function checkSpecList(label: string, specs: readonly IndexSpec[]): void {
       )
     }
     seen.add(spec.indexName)
-  }
-}
-
-async function* drain<R>(
-  first: Promise<IteratorResult<R>>,
-  iterator: AsyncIterator<R>,
-): AsyncGenerator<R, void, undefined> {
-  let finished = false
-  try {
-    let step = await first
-    while (step.done !== true) {
-      yield step.value
-      step = await iterator.next()
-    }
-    finished = true
-  } finally {
-    if (!finished) await iterator.return?.()
   }
 }

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import type {
   RecordScorer,
   StorageRecordsSpec as StorageRecordsSpecShape,
@@ -19,8 +20,11 @@ interface Entry<R> {
 
 interface Version<R> {
   readonly rows: BTreeModule<string, Entry<R>>
-  readonly indexes: ReadonlyMap<string, BTreeModule<IndexKey, R>>
+  readonly indexes: readonly BTreeModule<IndexKey, R>[]
 }
+
+// A merge applies this many staged changes, then lets other work run before the next slice.
+const MERGE_SLICE = 1_000
 
 function compareKeys(a: IndexKey, b: IndexKey): number {
   if (a[0] !== b[0]) return a[0] < b[0] ? -1 : 1
@@ -38,15 +42,18 @@ export interface LocalStorageTableOptions {
 
 /**
  * In-process `StorageTable`: one B+ tree (sorted-btree) per index keyed by (score, primary key).
- * Records are stored by reference — never mutate a record after handing it over. A read pins the
- * current version; the next write works on an O(1) copy-on-write clone, so reads never wait for
- * or see half of a merge.
+ * Records are stored by reference — never mutate a record after handing it over. A read collects
+ * its records in one synchronous walk. A merge applies the staged changes in slices to an O(1)
+ * copy-on-write clone and then swaps it in, so reads keep running during a merge and see it
+ * wholly or not at all; direct writes (`putRecord`, `deleteRecords`, `clear`) wait for it.
  */
 export class LocalStorageTable<R> implements StorageTable<R> {
   readonly name: string
   readonly #scorer: RecordScorer<R>
+  readonly #names: readonly string[]
+  readonly #byName = new Map<string, number>()
   #current: Version<R>
-  #pinned = false
+  #merging: Promise<void> = Promise.resolve()
   readonly #scratchPuts = new Map<string, R>()
   readonly #scratchDiscards = new Set<string>()
 
@@ -55,21 +62,26 @@ export class LocalStorageTable<R> implements StorageTable<R> {
       throw tableCacheError('E_INVALID_SPEC', 'LocalStorageTable needs at least one index')
     }
     this.#scorer = scorer
+    this.#names = [...scorer.indexNames]
+    this.#names.forEach((name, i) => {
+      this.#byName.set(name, i)
+    })
     this.name = options.name ?? 'local'
     this.#current = this.#empty()
   }
 
   /** Removes every record and anything staged. */
   async clear(): Promise<void> {
+    await this.#merging
     this.#current = this.#empty()
-    this.#pinned = false
     this.#scratchPuts.clear()
     this.#scratchDiscards.clear()
   }
 
   /** Stores (or replaces, by primary key) a record. */
   async putRecord(record: R): Promise<void> {
-    this.#put(this.#writable(), record)
+    await this.#merging
+    this.#put(this.#current, record)
   }
 
   /** Resolves the record with this primary key, or undefined. */
@@ -77,20 +89,20 @@ export class LocalStorageTable<R> implements StorageTable<R> {
     return this.#current.rows.get(primaryKey)?.record
   }
 
-  /** Streams the records the spec selects, from the version current when iteration starts. */
-  async *getRecords(spec: StorageRecordsSpecShape<R>): AsyncGenerator<R, void, undefined> {
-    // Runs synchronously on the first next(): the version is pinned before anything can write.
-    const version = this.#current
-    this.#pinned = true
-    yield* matching(this.#tree(version, spec.indexName), spec)
+  /** The records the spec selects, collected synchronously when called. */
+  getRecords(spec: StorageRecordsSpecShape<R>): Promise<R[]> {
+    try {
+      return Promise.resolve(matching(this.#tree(this.#current, spec.indexName), spec))
+    } catch (error) {
+      return Promise.reject(error)
+    }
   }
 
-  /** Removes exactly the records `getRecords(spec)` would stream; resolves how many. */
+  /** Removes exactly the records `getRecords(spec)` would resolve; resolves how many. */
   async deleteRecords(spec: StorageRecordsSpecShape<R>): Promise<number> {
-    const tree = this.#tree(this.#current, spec.indexName)
-    const doomed = [...matching(tree, spec)]
-    const version = this.#writable()
-    for (const record of doomed) this.#remove(version, this.#scorer.primaryKey(record))
+    await this.#merging
+    const doomed = matching(this.#tree(this.#current, spec.indexName), spec)
+    for (const record of doomed) this.#remove(this.#current, this.#scorer.primaryKey(record))
     return doomed.length
   }
 
@@ -103,9 +115,8 @@ export class LocalStorageTable<R> implements StorageTable<R> {
 
   /** Stages the removal of stored and staged records the spec selects; resolves how many. */
   async scratchDiscardRecords(spec: StorageRecordsSpecShape<R>): Promise<number> {
-    const tree = this.#tree(this.#current, spec.indexName)
     let count = 0
-    for (const record of matching(tree, spec)) {
+    for (const record of matching(this.#tree(this.#current, spec.indexName), spec)) {
       const key = this.#scorer.primaryKey(record)
       if (this.#scratchDiscards.has(key)) continue
       this.#scratchDiscards.add(key)
@@ -119,76 +130,98 @@ export class LocalStorageTable<R> implements StorageTable<R> {
     return count
   }
 
-  /** Applies staged discards, then staged puts, in one synchronous step. */
-  async scratchMerge(): Promise<void> {
-    if (this.#scratchPuts.size === 0 && this.#scratchDiscards.size === 0) return
-    const version = this.#writable()
-    for (const key of this.#scratchDiscards) this.#remove(version, key)
-    for (const record of this.#scratchPuts.values()) this.#put(version, record)
+  /**
+   * Applies staged discards, then staged puts, to a clone in slices; swaps it in at once and
+   * calls `onVisible` in that step.
+   */
+  scratchMerge(onVisible?: () => void): Promise<void> {
+    const run = this.#merging.then(() => this.#merge(onVisible))
+    this.#merging = run.catch(() => undefined)
+    return run
+  }
+
+  async #merge(onVisible: (() => void) | undefined): Promise<void> {
+    if (this.#scratchPuts.size === 0 && this.#scratchDiscards.size === 0) {
+      onVisible?.()
+      return
+    }
+    const discards = [...this.#scratchDiscards]
+    const puts = [...this.#scratchPuts.values()]
     this.#scratchDiscards.clear()
     this.#scratchPuts.clear()
+    const next: Version<R> = {
+      rows: this.#current.rows.clone(),
+      indexes: this.#current.indexes.map((tree) => tree.clone()),
+    }
+    let done = 0
+    for (const key of discards) {
+      this.#remove(next, key)
+      if (++done % MERGE_SLICE === 0) await nextTurn()
+    }
+    for (const record of puts) {
+      this.#put(next, record)
+      if (++done % MERGE_SLICE === 0) await nextTurn()
+    }
+    this.#current = next
+    onVisible?.()
   }
 
   #empty(): Version<R> {
-    const indexes = new Map<string, BTreeModule<IndexKey, R>>()
-    for (const name of this.#scorer.indexNames) {
-      indexes.set(name, new BTree<IndexKey, R>(undefined, compareKeys))
+    return {
+      rows: new BTree<string, Entry<R>>(),
+      indexes: this.#names.map(() => new BTree<IndexKey, R>(undefined, compareKeys)),
     }
-    return { rows: new BTree<string, Entry<R>>(), indexes }
-  }
-
-  #writable(): Version<R> {
-    if (!this.#pinned) return this.#current
-    const indexes = new Map<string, BTreeModule<IndexKey, R>>()
-    for (const [name, tree] of this.#current.indexes) indexes.set(name, tree.clone())
-    this.#current = { rows: this.#current.rows.clone(), indexes }
-    this.#pinned = false
-    return this.#current
   }
 
   #tree(version: Version<R>, indexName: string): BTreeModule<IndexKey, R> {
-    const tree = version.indexes.get(indexName)
-    if (tree === undefined) {
+    const at = this.#byName.get(indexName)
+    if (at === undefined) {
       throw tableCacheError(
         'E_INVALID_SPEC',
         `storage table '${this.name}' has no index '${indexName}'`,
       )
     }
-    return tree
+    return version.indexes[at] as BTreeModule<IndexKey, R>
   }
 
   #put(version: Version<R>, record: R): void {
     const key = this.#scorer.primaryKey(record)
     this.#remove(version, key)
-    const names = this.#scorer.indexNames
-    const scores = names.map((name) => this.#scorer.score(name, record))
-    names.forEach((name, i) => {
-      version.indexes.get(name)?.set([scores[i] as number, key], record)
-    })
+    const scores = this.#names.map((name) => this.#scorer.score(name, record))
+    for (let i = 0; i < scores.length; i++) {
+      ;(version.indexes[i] as BTreeModule<IndexKey, R>).set([scores[i] as number, key], record)
+    }
     version.rows.set(key, { record, scores })
   }
 
   #remove(version: Version<R>, key: string): void {
     const entry = version.rows.get(key)
     if (entry === undefined) return
-    this.#scorer.indexNames.forEach((name, i) => {
-      version.indexes.get(name)?.delete([entry.scores[i] as number, key])
-    })
+    for (let i = 0; i < entry.scores.length; i++) {
+      ;(version.indexes[i] as BTreeModule<IndexKey, R>).delete([entry.scores[i] as number, key])
+    }
     version.rows.delete(key)
   }
 }
 
-function* matching<R>(
-  tree: BTreeModule<IndexKey, R>,
-  spec: StorageRecordsSpecShape<R>,
-): Generator<R, void, undefined> {
+// A key below every primary key of its score: the low end of a range walk.
+const LOWEST = ''
+
+function matching<R>(tree: BTreeModule<IndexKey, R>, spec: StorageRecordsSpecShape<R>): R[] {
+  const out: R[] = []
+  const recheck = spec.recheck
+  const collect =
+    recheck === undefined
+      ? (_key: IndexKey, record: R) => {
+          out.push(record)
+        }
+      : (_key: IndexKey, record: R) => {
+          if (recheck(record)) out.push(record)
+        }
   for (const { ge, lt } of spec.scoreIntervals) {
-    if (!(ge < lt)) continue
-    for (const [[score], record] of tree.entries([ge, ''])) {
-      if (score >= lt) break
-      if (spec.recheck === undefined || spec.recheck(record)) yield record
-    }
+    if (ge < lt) tree.forRange([ge, LOWEST], [lt, LOWEST], false, collect)
   }
+  return out
 }
 
 function specMatches<R>(

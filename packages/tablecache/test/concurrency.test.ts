@@ -1,7 +1,7 @@
 import type { KnexRecordsQuery } from '@cellar/knex'
 import { afterEach, describe, expect, test } from 'vitest'
 import { AllIndexes, CachedTable, LocalStorageTable, timeRangeIndexes } from '../src/index.js'
-import { collect, type Order, openOrders, orderQueries } from './fixtures.js'
+import { collect, type Order, openOrders, orderQueries, readLoop } from './fixtures.js'
 
 const closers: Array<() => Promise<void>> = []
 afterEach(async () => {
@@ -29,24 +29,6 @@ function timeIndexes() {
     queryIntervals: orderQueries.queryIntervals('ts'),
     queryKeys: orderQueries.queryKeys,
   })
-}
-
-/** Reads in a loop until `done` settles; counts views mixing versions and incomplete views. */
-async function readLoop(read: () => Promise<Order[]>, expected: number, done: Promise<unknown>) {
-  let finished = false
-  void done.finally(() => {
-    finished = true
-  })
-  const tally = { reads: 0, readsBeforeDone: 0, mixed: 0, incomplete: 0 }
-  while (!finished || tally.reads < 3) {
-    const before = !finished
-    const view = await read()
-    tally.reads++
-    if (before) tally.readsBeforeDone++
-    if (new Set(view.map((o) => o.version)).size > 1) tally.mixed++
-    if (view.length !== expected) tally.incomplete++
-  }
-  return tally
 }
 
 describe('concurrency', () => {

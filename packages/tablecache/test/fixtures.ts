@@ -56,19 +56,7 @@ export async function openOrders(count: number): Promise<{
     connection: { filename: join(dir, 'db.sqlite') },
     useNullAsDefault: true,
   })
-  await knex.schema.createTable('orders', (t) => {
-    t.integer('id').primary()
-    t.integer('ts').notNullable()
-    t.integer('amount').notNullable()
-    t.integer('version').notNullable()
-  })
-  const rows = Array.from({ length: count }, (_, i) => ({
-    id: i + 1,
-    ts: (i + 1) * 10,
-    amount: i,
-    version: 1,
-  }))
-  for (let i = 0; i < rows.length; i += 200) await knex('orders').insert(rows.slice(i, i + 200))
+  await createOrders(knex, count)
   return {
     knex,
     access: new KnexAccess<Order>(knex, { batchSize: 37 }),
@@ -84,4 +72,43 @@ export async function collect<R>(iterable: AsyncIterable<R>): Promise<R[]> {
   const out: R[] = []
   for await (const item of iterable) out.push(item)
   return out
+}
+
+/** Creates the `orders` table in `knex`'s database with rows `1..count` (ts = id * 10). */
+export async function createOrders(knex: Knex, count: number): Promise<void> {
+  await knex.schema.createTable('orders', (t) => {
+    t.integer('id').primary()
+    t.integer('ts').notNullable()
+    t.integer('amount').notNullable()
+    t.integer('version').notNullable()
+  })
+  const rows = Array.from({ length: count }, (_, i) => ({
+    id: i + 1,
+    ts: (i + 1) * 10,
+    amount: i,
+    version: 1,
+  }))
+  for (let i = 0; i < rows.length; i += 200) await knex('orders').insert(rows.slice(i, i + 200))
+}
+
+/** Reads in a loop until `done` settles; counts views mixing versions and incomplete views. */
+export async function readLoop(
+  read: () => Promise<Order[]>,
+  expected: number,
+  done: Promise<unknown>,
+) {
+  let finished = false
+  void done.finally(() => {
+    finished = true
+  })
+  const tally = { reads: 0, readsBeforeDone: 0, mixed: 0, incomplete: 0 }
+  while (!finished || tally.reads < 3) {
+    const before = !finished
+    const view = await read()
+    tally.reads++
+    if (before) tally.readsBeforeDone++
+    if (new Set(view.map((o) => o.version)).size > 1) tally.mixed++
+    if (view.length !== expected) tally.incomplete++
+  }
+  return tally
 }

@@ -40,13 +40,13 @@ const broken: Record<string, { breakage: Breakage; fails: string }> = {
   },
   'equal scores collapse': {
     breakage: (inner) => ({
-      getRecords: async function* (s: StorageRecordsSpec<Row>) {
+      getRecords: async (s: StorageRecordsSpec<Row>) => {
         const seen = new Set<number>()
-        for await (const r of inner.getRecords(s)) {
-          if (seen.has(r.a)) continue
+        return (await inner.getRecords(s)).filter((r) => {
+          if (seen.has(r.a)) return false
           seen.add(r.a)
-          yield r
-        }
+          return true
+        })
       },
     }),
     fails: 'two records with equal scores are both returned',
@@ -75,6 +75,19 @@ const broken: Record<string, { breakage: Breakage; fails: string }> = {
       },
     }),
     fails: 'clear removes records and anything staged',
+  },
+  'the merge never calls onVisible': {
+    breakage: (inner) => ({ scratchMerge: () => inner.scratchMerge() }),
+    fails: 'the merge calls onVisible once, in the step that shows the staged records',
+  },
+  'onVisible runs before the merged records show': {
+    breakage: (inner) => ({
+      scratchMerge: (onVisible?: () => void) => {
+        onVisible?.()
+        return inner.scratchMerge()
+      },
+    }),
+    fails: 'the merge calls onVisible once, in the step that shows the staged records',
   },
   'a merge duplicates an overwritten record': {
     breakage: (inner) => ({
@@ -111,7 +124,7 @@ describe('the storage table suite catches broken tables', () => {
   }
 })
 
-test('records are stored by reference and a read keeps its version through later writes', async () => {
+test('records are stored by reference and a read keeps the view it was called on', async () => {
   const scorer: RecordScorer<Row> = {
     indexNames: ['a'],
     score: (_, r) => r.a,
@@ -122,12 +135,40 @@ test('records are stored by reference and a read keeps its version through later
   await table.putRecord(first)
   await table.putRecord({ id: '2', a: 2, b: 0 })
   expect(await table.getRecord('1')).toBe(first)
-  const reading = table
-    .getRecords({ indexName: 'a', scoreIntervals: [{ ge: 0, lt: 10 }] })
-    [Symbol.asyncIterator]()
-  expect((await reading.next()).value).toBe(first)
+  const reading = table.getRecords({ indexName: 'a', scoreIntervals: [{ ge: 0, lt: 10 }] })
   await table.deleteRecords({ indexName: 'a', scoreIntervals: [{ ge: 0, lt: 10 }] })
   await table.putRecord({ id: '3', a: 1.5, b: 0 })
-  expect((await reading.next()).value?.id).toBe('2')
-  expect((await reading.next()).done).toBe(true)
+  const view = await reading
+  expect(view[0]).toBe(first)
+  expect(view.map((r) => r.id)).toEqual(['1', '2'])
+})
+
+test('reads during a sliced merge see the old set until the new one is swapped in whole', async () => {
+  const scorer: RecordScorer<Row> = {
+    indexNames: ['a'],
+    score: (_, r) => r.a,
+    primaryKey: (r) => r.id,
+  }
+  const table = new LocalStorageTable(scorer)
+  const all = { indexName: 'a', scoreIntervals: [{ ge: 0, lt: 1e9 }] }
+  for (let i = 0; i < 3_000; i++) await table.putRecord({ id: `k${i}`, a: i, b: 1 })
+  await table.scratchDiscardRecords(all)
+  for (let i = 0; i < 3_000; i++) await table.scratchPutRecord({ id: `k${i}`, a: i, b: 2 })
+  let merged = false
+  const merging = table.scratchMerge().then(() => {
+    merged = true
+  })
+  const views: Array<{ version: Set<number>; size: number }> = []
+  while (!merged) {
+    const view = await table.getRecords(all)
+    views.push({ version: new Set(view.map((r) => r.b)), size: view.length })
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  await merging
+  // 6,000 changes in slices of 1,000: reads ran between the slices, each on one whole set.
+  expect(views.length).toBeGreaterThan(1)
+  for (const view of views) expect(view).toMatchObject({ size: 3_000 })
+  expect(views.every((v) => v.version.size === 1)).toBe(true)
+  expect(views.some((v) => v.version.has(1))).toBe(true)
+  expect([...new Set((await table.getRecords(all)).map((r) => r.b))]).toEqual([2])
 })

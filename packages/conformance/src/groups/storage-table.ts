@@ -37,9 +37,7 @@ function spec(
 const everything = spec('a', [[Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY]])
 
 async function ids(table: StorageTable<StorageTableRow>, s = everything): Promise<string[]> {
-  const out: string[] = []
-  for await (const record of table.getRecords(s)) out.push(record.id)
-  return out.sort()
+  return (await table.getRecords(s)).map((record) => record.id).sort()
 }
 
 /**
@@ -125,6 +123,27 @@ export function describeStorageTable(runner: TestRunner, factory: StorageTableFa
       assert.equal(await table.getRecord('new'), undefined, 'getRecord before the merge')
       await table.scratchMerge()
       assert.deepEqual(await ids(table), ['new', 'old'], 'right after the merge')
+    })
+
+    test('the merge calls onVisible once, in the step that shows the staged records', async () => {
+      const table = await make()
+      await table.putRecord(row('old', 1))
+      await table.scratchPutRecord(row('new', 2))
+      let calls = 0
+      let inside: Promise<readonly StorageTableRow[]> | undefined
+      await table.scratchMerge(() => {
+        calls++
+        inside = table.getRecords(everything)
+      })
+      assert.equal(calls, 1, 'onVisible called once')
+      assert.deepEqual(
+        ((await inside) ?? []).map((r) => r.id).sort(),
+        ['new', 'old'],
+        'a read made inside onVisible sees the merged records',
+      )
+      let empty = 0
+      await table.scratchMerge(() => empty++)
+      assert.equal(empty, 1, 'onVisible is called when nothing was staged too')
     })
 
     test('a discarded record stays visible until the merge', async () => {

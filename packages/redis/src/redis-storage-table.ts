@@ -1,0 +1,434 @@
+import {
+  InvalidArgumentError,
+  type RecordScorer,
+  type StorageRecordsSpec,
+  type StorageTable,
+} from '@cellar/core'
+import type { ChainableCommander } from 'ioredis'
+import { pipelineError, toCellarError } from './errors.js'
+import { msgpackRowCodec, type RowCodec, StorageRowCodec } from './storage-table-codec.js'
+import type { RedisClient } from './types.js'
+
+/** Options of `new RedisStorageTable(scorer, options)`. */
+export interface RedisStorageTableOptions<R> {
+  /** An ioredis `Redis` or `Cluster` instance; the table never closes it. */
+  connection: RedisClient
+  /** The table's name, unique among the tables on this Redis; no `{` or `}`. */
+  name: string
+  /**
+   * Every key starts with this prefix, then `{name}` (a Cluster hash tag: one slot per table).
+   * @default 'cellar-table:'
+   */
+  prefix?: string
+  /**
+   * How rows become bytes.
+   * @default msgpackRowCodec()
+   */
+  codec?: RowCodec<R>
+  /**
+   * Largest encoded row accepted, in bytes; larger puts throw `E_VALUE_TOO_LARGE`.
+   * @default 16_777_216 (16 MiB)
+   */
+  maxRowBytes?: number
+}
+
+// Staged puts travel in pipelines of this many records; each full pipeline is awaited.
+const PUT_BATCH = 512
+// Removals of dead versions go out in commands of at most this many members.
+const REMOVE_CHUNK = 1_000
+
+/** A stored version of a row: its hash field and sorted-set member, `<generation base 36>:<pk>`. */
+const member = (generation: number, primaryKey: string) =>
+  `${generation.toString(36)}:${primaryKey}`
+
+function parseMember(text: string): [generation: number, primaryKey: string] {
+  const colon = text.indexOf(':')
+  return [Number.parseInt(text.slice(0, colon), 36), text.slice(colon + 1)]
+}
+
+const lowBound = (ge: number) => (ge === Number.NEGATIVE_INFINITY ? '-inf' : String(ge))
+const highBound = (lt: number) => (lt === Number.POSITIVE_INFINITY ? '+inf' : `(${lt}`)
+
+interface Candidate<R> {
+  readonly member: string
+  readonly primaryKey: string
+  readonly staged: boolean
+  record?: R
+}
+
+/**
+ * `StorageTable` in Redis: rows in one hash, one sorted set per index (score = the record's
+ * index score), every key under the hash tag `{name}` so a Cluster keeps the table in one slot.
+ * Each stored version of a row is its own hash field and sorted-set member, tagged with the
+ * generation that wrote it; the owner process keeps the visible generation, the live version of
+ * every primary key and the versions pending removal. A scratch merge bumps the generation in one
+ * synchronous step, so a read (which pins the generation it starts at) sees the whole old set or
+ * the whole new one; superseded versions are removed once no read of an older generation is
+ * running. Reads take one round trip for the ranges (pipelined) and one HMGET.
+ * One process owns a table: its state does not survive that process, so start with `clear()`.
+ * The keys must not be evicted (`maxmemory-policy noeviction`, or a Redis of their own).
+ */
+export class RedisStorageTable<R> implements StorageTable<R> {
+  readonly name: string
+  /** Every Redis key of the table: the rows hash, then one sorted set per index. */
+  readonly keys: readonly string[]
+  readonly #client: RedisClient
+  readonly #scorer: RecordScorer<R>
+  readonly #codec: StorageRowCodec<R>
+  readonly #rowsKey: string
+  readonly #indexKeys: ReadonlyMap<string, string>
+  #generation = 1
+  readonly #live = new Map<string, number>()
+  readonly #dead = new Map<string, number>()
+  readonly #readers = new Map<number, number>()
+  readonly #stagedPuts = new Set<string>()
+  readonly #stagedDiscards = new Set<string>()
+  #queue: ChainableCommander | undefined
+  #queued = 0
+  #collecting: Promise<void> | undefined
+  #collectAgain = false
+
+  constructor(scorer: RecordScorer<R>, options: RedisStorageTableOptions<R>) {
+    const { connection, name } = options
+    const prefix = options.prefix ?? 'cellar-table:'
+    const maxRowBytes = options.maxRowBytes ?? 16 * 1024 * 1024
+    const refuse = (message: string) => {
+      throw new InvalidArgumentError(`[cellar:redis] RedisStorageTable ${message}`)
+    }
+    if (typeof connection?.pipeline !== 'function') refuse('needs an ioredis Redis or Cluster')
+    if (typeof name !== 'string' || name.length === 0) refuse('needs a non-empty name')
+    if (/[{}]/.test(name) || /[{}]/.test(prefix)) {
+      refuse(`name and prefix must not contain '{' or '}' (the name is the Cluster hash tag)`)
+    }
+    if (!Number.isSafeInteger(maxRowBytes) || maxRowBytes < 2) {
+      refuse('maxRowBytes must be an integer of at least 2')
+    }
+    if (scorer.indexNames.length === 0) refuse('needs at least one index')
+    this.name = name
+    this.#client = connection
+    this.#scorer = scorer
+    this.#codec = new StorageRowCodec(options.codec ?? msgpackRowCodec<R>(), name, maxRowBytes)
+    const base = `${prefix}{${name}}`
+    this.#rowsKey = `${base}:rows`
+    this.#indexKeys = new Map(scorer.indexNames.map((index) => [index, `${base}:index:${index}`]))
+    this.keys = [this.#rowsKey, ...this.#indexKeys.values()]
+  }
+
+  /** Removes every record and anything staged (deletes the table's keys). */
+  async clear(): Promise<void> {
+    this.#queue = undefined
+    this.#queued = 0
+    this.#stagedPuts.clear()
+    this.#stagedDiscards.clear()
+    this.#live.clear()
+    this.#dead.clear()
+    // Versions written before now must never count as visible again.
+    this.#generation += 2
+    await this.#run('clear', () => this.#client.del(...this.keys))
+  }
+
+  /** Stores (or replaces) a record at once, in one MULTI; not atomic with concurrent reads. */
+  async putRecord(record: R): Promise<void> {
+    const [primaryKey, scores, bytes] = this.#prepare(record)
+    const generation = this.#generation
+    const previous = this.#live.get(primaryKey)
+    const transaction = this.#client.multi()
+    if (previous !== undefined && previous !== generation) {
+      this.#removeMembers(transaction, [member(previous, primaryKey)])
+    }
+    this.#addVersion(transaction, member(generation, primaryKey), scores, bytes)
+    await this.#exec('putRecord', transaction)
+    this.#live.set(primaryKey, generation)
+  }
+
+  /** Resolves the visible record with this primary key, or undefined. */
+  getRecord(primaryKey: string): Promise<R | undefined> {
+    const generation = this.#enter()
+    const version = this.#live.get(primaryKey)
+    if (version === undefined) {
+      this.#leave(generation)
+      return Promise.resolve(undefined)
+    }
+    const field = member(version, primaryKey)
+    return this.#run('getRecord', () => this.#client.hgetBuffer(this.#rowsKey, field))
+      .then((bytes) => (bytes === null ? undefined : this.#codec.decode(primaryKey, bytes)))
+      .finally(() => this.#leave(generation))
+  }
+
+  /** The records of the generation visible at the call: ranges in one round trip, then one HMGET. */
+  getRecords(spec: StorageRecordsSpec<R>): Promise<R[]> {
+    let generation: number
+    try {
+      this.#indexKey(spec.indexName)
+      generation = this.#enter()
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.#select(spec, generation, false)
+      .then((found) => found.map((candidate) => candidate.record as R))
+      .finally(() => this.#leave(generation))
+  }
+
+  /** Removes exactly the records `getRecords(spec)` would resolve, at once; resolves how many. */
+  async deleteRecords(spec: StorageRecordsSpec<R>): Promise<number> {
+    const found = await this.#select(spec, this.#generation, false)
+    if (found.length === 0) return 0
+    const pipeline = this.#client.pipeline()
+    this.#removeMembers(
+      pipeline,
+      found.map((candidate) => candidate.member),
+    )
+    await this.#exec('deleteRecords', pipeline)
+    // At the current generation only live versions are visible, so these were all live.
+    for (const { primaryKey } of found) {
+      this.#live.delete(primaryKey)
+      this.#stagedDiscards.delete(primaryKey)
+    }
+    return found.length
+  }
+
+  /** Stages a put as a version of the next generation (undoing a staged discard of its key). */
+  async scratchPutRecord(record: R): Promise<void> {
+    const [primaryKey, scores, bytes] = this.#prepare(record)
+    this.#queue ??= this.#client.pipeline()
+    this.#addVersion(this.#queue, member(this.#generation + 1, primaryKey), scores, bytes)
+    this.#stagedDiscards.delete(primaryKey)
+    this.#stagedPuts.add(primaryKey)
+    if (++this.#queued >= PUT_BATCH) await this.#flush()
+  }
+
+  /** Stages the removal of visible and staged records the spec selects; resolves how many. */
+  async scratchDiscardRecords(spec: StorageRecordsSpec<R>): Promise<number> {
+    await this.#flush()
+    const found = await this.#select(spec, this.#generation, true)
+    let count = 0
+    const dropped: string[] = []
+    for (const candidate of found) {
+      if (candidate.staged) continue
+      if (!this.#stagedDiscards.has(candidate.primaryKey)) count++
+      this.#stagedDiscards.add(candidate.primaryKey)
+    }
+    for (const candidate of found) {
+      if (!candidate.staged) continue
+      dropped.push(candidate.member)
+      this.#stagedPuts.delete(candidate.primaryKey)
+      if (!this.#stagedDiscards.has(candidate.primaryKey)) count++
+    }
+    if (dropped.length > 0) {
+      const pipeline = this.#client.pipeline()
+      this.#removeMembers(pipeline, dropped)
+      await this.#exec('scratchDiscardRecords', pipeline)
+    }
+    return count
+  }
+
+  /**
+   * Makes every staged put and discard visible at once by bumping the generation, calling
+   * `onVisible` in that step; superseded versions are removed in the background afterwards.
+   */
+  async scratchMerge(onVisible?: () => void): Promise<void> {
+    try {
+      await this.#flush()
+    } catch (error) {
+      this.#abandonScratch()
+      throw error
+    }
+    if (this.#stagedPuts.size === 0 && this.#stagedDiscards.size === 0) {
+      onVisible?.()
+      return
+    }
+    const next = this.#generation + 1
+    for (const keys of [this.#stagedDiscards, this.#stagedPuts]) {
+      for (const primaryKey of keys) {
+        const previous = this.#live.get(primaryKey)
+        if (previous === undefined || previous === next) continue
+        this.#dead.set(member(previous, primaryKey), next)
+        this.#live.delete(primaryKey)
+      }
+    }
+    for (const primaryKey of this.#stagedPuts) this.#live.set(primaryKey, next)
+    this.#generation = next
+    this.#stagedPuts.clear()
+    this.#stagedDiscards.clear()
+    onVisible?.()
+    // A failed removal keeps its versions listed (invisible) for the next attempt.
+    this.#collect().catch(() => undefined)
+  }
+
+  // Validates and encodes before anything is written: bad input writes nothing.
+  #prepare(record: R): [string, number[], Buffer] {
+    const primaryKey = this.#scorer.primaryKey(record)
+    if (typeof primaryKey !== 'string') {
+      throw new InvalidArgumentError(
+        `[cellar:redis] table '${this.name}': primary keys must be strings, got ${typeof primaryKey}`,
+      )
+    }
+    const scores = this.#scorer.indexNames.map((index) => {
+      const score = this.#scorer.score(index, record)
+      if (typeof score !== 'number' || Number.isNaN(score)) {
+        throw new InvalidArgumentError(
+          `[cellar:redis] table '${this.name}': row "${primaryKey}" scores ${String(score)} on index '${index}' (scores must be numbers, not NaN)`,
+          { key: primaryKey },
+        )
+      }
+      return score
+    })
+    return [primaryKey, scores, this.#codec.encode(primaryKey, record)]
+  }
+
+  #addVersion(commands: ChainableCommander, field: string, scores: number[], bytes: Buffer): void {
+    commands.hset(this.#rowsKey, field, bytes)
+    let i = 0
+    for (const key of this.#indexKeys.values()) commands.zadd(key, scores[i++] as number, field)
+  }
+
+  #removeMembers(commands: ChainableCommander, members: readonly string[]): void {
+    for (let i = 0; i < members.length; i += REMOVE_CHUNK) {
+      const chunk = members.slice(i, i + REMOVE_CHUNK)
+      commands.hdel(this.#rowsKey, ...chunk)
+      for (const key of this.#indexKeys.values()) commands.zrem(key, ...chunk)
+    }
+  }
+
+  // The versions the spec selects at `generation`; with `scratch`, staged versions of the next
+  // generation come too (marked `staged`), for the scratch space's own bookkeeping.
+  async #select(
+    spec: StorageRecordsSpec<R>,
+    generation: number,
+    scratch: boolean,
+  ): Promise<Candidate<R>[]> {
+    const key = this.#indexKey(spec.indexName)
+    const intervals = spec.scoreIntervals.filter(({ ge, lt }) => ge < lt)
+    if (intervals.length === 0) return []
+    const pipeline = this.#client.pipeline()
+    for (const { ge, lt } of intervals) pipeline.zrangebyscore(key, lowBound(ge), highBound(lt))
+    const replies = await this.#exec('getRecords', pipeline)
+    const candidates: Candidate<R>[] = []
+    for (const [, reply] of replies) {
+      for (const text of reply as string[]) {
+        const [version, primaryKey] = parseMember(text)
+        if (this.#visible(text, version, primaryKey, generation)) {
+          candidates.push({ member: text, primaryKey, staged: false })
+        } else if (scratch && version === generation + 1 && this.#stagedPuts.has(primaryKey)) {
+          candidates.push({ member: text, primaryKey, staged: true })
+        }
+      }
+    }
+    if (candidates.length === 0) return candidates
+    const rows = await this.#run('getRecords', () =>
+      this.#client.hmgetBuffer(this.#rowsKey, ...candidates.map((c) => c.member)),
+    )
+    const out: Candidate<R>[] = []
+    const recheck = spec.recheck
+    candidates.forEach((candidate, i) => {
+      const bytes = rows[i]
+      // A version removed since the range read (a direct put or delete) is gone: skip it.
+      if (bytes === null || bytes === undefined) return
+      const record = this.#codec.decode(candidate.primaryKey, bytes)
+      if (recheck !== undefined && !recheck(record)) return
+      candidate.record = record
+      out.push(candidate)
+    })
+    return out
+  }
+
+  // A version is visible at `generation` when it is no newer and is either the live version or
+  // one a later merge superseded (still kept for reads pinned before that merge).
+  #visible(text: string, version: number, primaryKey: string, generation: number): boolean {
+    if (version > generation) return false
+    if (this.#live.get(primaryKey) === version) return true
+    const death = this.#dead.get(text)
+    return death !== undefined && death > generation
+  }
+
+  #indexKey(indexName: string): string {
+    const key = this.#indexKeys.get(indexName)
+    if (key === undefined) {
+      throw new InvalidArgumentError(
+        `[cellar:redis] storage table '${this.name}' has no index '${indexName}'`,
+      )
+    }
+    return key
+  }
+
+  #enter(): number {
+    const generation = this.#generation
+    this.#readers.set(generation, (this.#readers.get(generation) ?? 0) + 1)
+    return generation
+  }
+
+  #leave(generation: number): void {
+    const count = (this.#readers.get(generation) ?? 1) - 1
+    if (count > 0) this.#readers.set(generation, count)
+    else this.#readers.delete(generation)
+    if (count <= 0 && this.#dead.size > 0) this.#collect().catch(() => undefined)
+  }
+
+  // Removes superseded versions no running read can still see; a failure keeps them for later.
+  #collect(): Promise<void> {
+    if (this.#collecting !== undefined) {
+      this.#collectAgain = true
+      return this.#collecting
+    }
+    this.#collecting = (async () => {
+      do {
+        this.#collectAgain = false
+        const oldest = Math.min(...this.#readers.keys())
+        const doomed: string[] = []
+        for (const [text, death] of this.#dead) if (death <= oldest) doomed.push(text)
+        if (doomed.length === 0) continue
+        const pipeline = this.#client.pipeline()
+        this.#removeMembers(pipeline, doomed)
+        await this.#exec('scratchMerge', pipeline)
+        for (const text of doomed) this.#dead.delete(text)
+      } while (this.#collectAgain)
+    })().finally(() => {
+      this.#collecting = undefined
+    })
+    return this.#collecting
+  }
+
+  async #flush(): Promise<void> {
+    const queue = this.#queue
+    if (queue === undefined) return
+    this.#queue = undefined
+    this.#queued = 0
+    try {
+      await this.#exec('scratchPutRecord', queue)
+    } catch (error) {
+      this.#abandonScratch()
+      throw error
+    }
+  }
+
+  // After a failed staged write nobody knows which staged versions landed: they are marked dead
+  // from the start (so no generation ever shows them) and the next generation is skipped.
+  #abandonScratch(): void {
+    for (const primaryKey of this.#stagedPuts) {
+      this.#dead.set(member(this.#generation + 1, primaryKey), 0)
+    }
+    this.#stagedPuts.clear()
+    this.#stagedDiscards.clear()
+    this.#queue = undefined
+    this.#queued = 0
+    this.#generation += 1
+  }
+
+  async #exec(
+    operation: string,
+    commands: ChainableCommander,
+  ): Promise<Array<[Error | null, unknown]>> {
+    const results = await this.#run(operation, () => commands.exec())
+    const failure = pipelineError(results)
+    if (failure !== undefined) throw toCellarError(failure, operation)
+    return results as Array<[Error | null, unknown]>
+  }
+
+  async #run<T>(operation: string, command: () => Promise<T>): Promise<T> {
+    try {
+      return await command()
+    } catch (error) {
+      throw toCellarError(error, operation)
+    }
+  }
+}

@@ -1,0 +1,90 @@
+import { InvalidArgumentError, MsgpackSerializer, SerializationError } from '@cellar/core'
+
+/** Turns a table row into bytes and back; `decode(encode(r))` must equal `r`. */
+export interface RowCodec<R> {
+  /** A short name for error messages, e.g. `'msgpack'`. */
+  readonly name: string
+  /** Encodes a record; may throw on values it cannot represent. */
+  encode(record: R): Uint8Array
+  /** Decodes bytes `encode` produced; may throw on malformed input. */
+  decode(bytes: Uint8Array): R
+}
+
+/** MessagePack rows through core's `MsgpackSerializer` (Dates, Maps, typed arrays survive). */
+export function msgpackRowCodec<R>(): RowCodec<R> {
+  const serializer = new MsgpackSerializer()
+  return {
+    name: 'msgpack',
+    encode: (record) => serializer.encode(record),
+    decode: (bytes) => serializer.decode(bytes) as R,
+  }
+}
+
+// Every stored row starts with this byte, so a foreign or truncated value reads as corrupt
+// instead of decoding into something else. A new row format gets a new byte.
+const ROW_FORMAT_1 = 0xc7
+
+/** Frames rows for `RedisStorageTable`: a format byte, a size limit and typed errors. */
+export class StorageRowCodec<R> {
+  readonly #codec: RowCodec<R>
+  readonly #table: string
+  readonly #maxRowBytes: number
+
+  constructor(codec: RowCodec<R>, table: string, maxRowBytes: number) {
+    this.#codec = codec
+    this.#table = table
+    this.#maxRowBytes = maxRowBytes
+  }
+
+  /**
+   * The stored form of `record`; throws `E_SERIALIZATION` when the codec refuses it and
+   * `E_VALUE_TOO_LARGE` past `maxRowBytes`.
+   */
+  encode(primaryKey: string, record: R): Buffer {
+    let body: Uint8Array
+    try {
+      body = this.#codec.encode(record)
+    } catch (error) {
+      throw new SerializationError(
+        `[cellar:redis] table '${this.#table}' cannot encode row "${primaryKey}" with ${this.#codec.name}: ${String((error as Error)?.message ?? error)}`,
+        { key: primaryKey, cause: error },
+      )
+    }
+    if (!(body instanceof Uint8Array)) {
+      throw new SerializationError(
+        `[cellar:redis] table '${this.#table}': codec ${this.#codec.name} returned no bytes for row "${primaryKey}"`,
+        { key: primaryKey },
+      )
+    }
+    const size = body.byteLength + 1
+    if (size > this.#maxRowBytes) {
+      throw new InvalidArgumentError(
+        `[cellar:redis] table '${this.#table}': row "${primaryKey}" is ${size} bytes, over maxRowBytes ${this.#maxRowBytes}`,
+        { key: primaryKey, code: 'E_VALUE_TOO_LARGE' },
+      )
+    }
+    const framed = Buffer.allocUnsafe(size)
+    framed[0] = ROW_FORMAT_1
+    framed.set(body, 1)
+    return framed
+  }
+
+  /** The record stored as `bytes`; throws `E_SERIALIZATION` naming the key when they are corrupt. */
+  decode(primaryKey: string, bytes: Buffer): R {
+    if (bytes.length < 2 || bytes[0] !== ROW_FORMAT_1) {
+      throw this.#corrupt(primaryKey, 'it does not start with the row format byte')
+    }
+    try {
+      return this.#codec.decode(bytes.subarray(1))
+    } catch (error) {
+      throw this.#corrupt(primaryKey, String((error as Error)?.message ?? error), error)
+    }
+  }
+
+  #corrupt(primaryKey: string, why: string, cause?: unknown): SerializationError {
+    return new SerializationError(
+      `[cellar:redis] table '${this.#table}': stored row "${primaryKey}" is corrupt (${why})`,
+      { key: primaryKey, cause },
+    )
+  }
+}

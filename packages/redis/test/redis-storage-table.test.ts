@@ -1,0 +1,210 @@
+import { describeStorageTable, type StorageTableRow, storageTableScorer } from '@cellar/conformance'
+import { isCellarError, type StorageRecordsSpec } from '@cellar/core'
+import { uniquePrefix, useRedis } from '@cellar/test-servers'
+import calculateSlot from 'cluster-key-slot'
+import { Cluster, Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
+import { RedisStorageTable } from '../src/index.js'
+import {
+  canStartRedisCluster,
+  type RedisClusterServer,
+  startRedisCluster,
+} from './helpers/cluster.js'
+
+type Row = StorageTableRow
+const redis = await useRedis()
+const everything: StorageRecordsSpec<Row> = {
+  indexName: 'a',
+  scoreIntervals: [{ ge: Number.NEGATIVE_INFINITY, lt: Number.POSITIVE_INFINITY }],
+}
+const ids = (rows: readonly Row[]) => rows.map((r) => r.id).sort()
+
+async function settle(check: () => Promise<boolean>): Promise<boolean> {
+  // Removal of superseded versions runs after the last read of their generation; give it turns.
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return true
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  return check()
+}
+
+describe.skipIf(!redis)('RedisStorageTable (standalone)', () => {
+  const client = redis ? new Redis(redis.url) : (undefined as unknown as Redis)
+  const tables: RedisStorageTable<Row>[] = []
+  const open = (options: { maxRowBytes?: number } = {}) => {
+    const table = new RedisStorageTable(storageTableScorer, {
+      connection: client,
+      name: uniquePrefix('table').replace(/[{}]/g, ''),
+      ...options,
+    })
+    tables.push(table)
+    return table
+  }
+  afterAll(async () => {
+    await Promise.all(tables.map((table) => table.clear()))
+    await client.quit()
+  })
+
+  describeStorageTable({ describe, test }, () => open())
+
+  test('every key carries the table name as its Cluster hash tag', () => {
+    const table = open()
+    expect(table.keys).toHaveLength(3)
+    for (const key of table.keys) expect(key).toContain(`{${table.name}}`)
+    expect(new Set(table.keys.map((key) => calculateSlot(key))).size).toBe(1)
+  })
+
+  test('a read pinned before a merge resolves the old set, whole; old versions go afterwards', async () => {
+    const table = open()
+    await table.clear()
+    for (let i = 0; i < 50; i++) await table.putRecord({ id: `old${i}`, a: i, b: 1 })
+    await table.scratchDiscardRecords(everything)
+    for (let i = 0; i < 50; i++) await table.scratchPutRecord({ id: `new${i}`, a: i, b: 2 })
+    const before = table.getRecords(everything)
+    await table.scratchMerge()
+    const after = table.getRecords(everything)
+    expect(ids(await before)).toEqual(Array.from({ length: 50 }, (_, i) => `old${i}`).sort())
+    expect(ids(await after)).toEqual(Array.from({ length: 50 }, (_, i) => `new${i}`).sort())
+    const [rows, index] = table.keys as [string, string, string]
+    expect(await settle(async () => (await client.zcard(index)) === 50)).toBe(true)
+    expect(await client.hlen(rows)).toBe(50)
+  })
+
+  test('a record both stored and staged is indexed once per version and read once', async () => {
+    const table = open()
+    await table.clear()
+    await table.putRecord({ id: 'r', a: 4, b: 4 })
+    await table.scratchPutRecord({ id: 'r', a: 4, b: 9 })
+    const [, indexA, indexB] = table.keys as [string, string, string]
+    // Staged puts travel in batches; a discard (here of nothing) sends what is queued first.
+    expect(await table.scratchDiscardRecords({ indexName: 'a', scoreIntervals: [] })).toBe(0)
+    expect(await client.zcard(indexA)).toBe(2)
+    expect((await table.getRecords(everything)).map((r) => r.b)).toEqual([4])
+    await table.scratchMerge()
+    expect((await table.getRecords(everything)).map((r) => r.b)).toEqual([9])
+    const onB = await table.getRecords({ indexName: 'b', scoreIntervals: [{ ge: 0, lt: 100 }] })
+    expect(onB.map((r) => r.b)).toEqual([9])
+    expect(await settle(async () => (await client.zcard(indexA)) === 1)).toBe(true)
+    expect(await client.zcard(indexB)).toBe(1)
+    // Discarding the staged version leaves the stored one in place.
+    await table.scratchPutRecord({ id: 'r', a: 5, b: 5 })
+    expect(
+      await table.scratchDiscardRecords({ indexName: 'a', scoreIntervals: [{ ge: 5, lt: 6 }] }),
+    ).toBe(1)
+    await table.scratchMerge()
+    expect((await table.getRecords(everything)).map((r) => [r.a, r.b])).toEqual([[4, 9]])
+  })
+
+  test('a read costs one pipelined round trip for its intervals and one HMGET', async () => {
+    const table = open()
+    await table.clear()
+    for (let i = 0; i < 20; i++) await table.putRecord({ id: `k${i}`, a: i, b: 0 })
+    const pipelines = vi.spyOn(client, 'pipeline')
+    const hmgets = vi.spyOn(client, 'hmgetBuffer')
+    try {
+      const found = await table.getRecords({
+        indexName: 'a',
+        scoreIntervals: [
+          { ge: 0, lt: 3 },
+          { ge: 10, lt: 12 },
+          { ge: 15, lt: 16 },
+        ],
+      })
+      expect(found).toHaveLength(6)
+      expect(pipelines).toHaveBeenCalledTimes(1)
+      expect(hmgets).toHaveBeenCalledTimes(1)
+    } finally {
+      pipelines.mockRestore()
+      hmgets.mockRestore()
+    }
+  })
+
+  test('a corrupt stored row reads as E_SERIALIZATION naming its key', async () => {
+    const table = open()
+    await table.clear()
+    await table.putRecord({ id: 'bad', a: 1, b: 1 })
+    const [rows] = table.keys as [string]
+    const [field] = await client.hkeys(rows)
+    await client.hset(rows, field as string, Buffer.from([1, 2, 3]))
+    const failure = await table.getRecord('bad').catch((error: unknown) => error)
+    expect(isCellarError(failure, 'E_SERIALIZATION')).toBe(true)
+    expect((failure as { key?: string }).key).toBe('bad')
+    await expect(table.getRecords(everything)).rejects.toMatchObject({
+      code: 'E_SERIALIZATION',
+      key: 'bad',
+    })
+  })
+
+  test('oversized rows, bad scores and unencodable rows are refused before anything is written', async () => {
+    const table = open({ maxRowBytes: 64 })
+    await table.clear()
+    const big = { id: 'big', a: 1, b: 1, note: 'x'.repeat(100) } as Row
+    await expect(table.putRecord(big)).rejects.toMatchObject({
+      code: 'E_VALUE_TOO_LARGE',
+      key: 'big',
+    })
+    await expect(table.scratchPutRecord(big)).rejects.toMatchObject({ code: 'E_VALUE_TOO_LARGE' })
+    await expect(table.putRecord({ id: 'nan', a: Number.NaN, b: 1 })).rejects.toMatchObject({
+      code: 'E_INVALID_ARGUMENT',
+      key: 'nan',
+    })
+    const fn = { id: 'fn', a: 1, b: 1, f: () => 1 } as Row
+    await expect(table.putRecord(fn)).rejects.toMatchObject({ code: 'E_SERIALIZATION', key: 'fn' })
+    await table.scratchMerge()
+    for (const key of table.keys) expect(await client.exists(key)).toBe(0)
+  })
+
+  test('the constructor refuses what would break the key layout', () => {
+    const make = (name: string, prefix?: string) => () =>
+      new RedisStorageTable(storageTableScorer, {
+        connection: client,
+        name,
+        ...(prefix === undefined ? {} : { prefix }),
+      })
+    expect(make('')).toThrow(/non-empty name/)
+    expect(make('a{b}')).toThrow(/hash tag/)
+    expect(make('ok', 'p{')).toThrow(/hash tag/)
+    expect(
+      () =>
+        new RedisStorageTable(storageTableScorer, {
+          connection: {} as Redis,
+          name: 'x',
+        }),
+    ).toThrow(/ioredis/)
+  })
+
+  test('an unknown index is a typed error', async () => {
+    const table = open()
+    await expect(
+      table.getRecords({ indexName: 'nope', scoreIntervals: [{ ge: 0, lt: 1 }] }),
+    ).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' })
+  })
+})
+
+const clusterAvailable = canStartRedisCluster()
+
+describe.skipIf(!clusterAvailable)('RedisStorageTable on a 3-master Redis Cluster', () => {
+  let server: RedisClusterServer
+  let cluster: Cluster
+  beforeAll(async () => {
+    server = await startRedisCluster(3)
+    cluster = new Cluster([...server.nodes])
+    await new Promise<void>((resolve, reject) => {
+      cluster.once('ready', () => resolve())
+      cluster.once('error', reject)
+    })
+  }, 60_000)
+  afterAll(async () => {
+    await cluster?.quit()
+    await server?.stop()
+  })
+
+  describeStorageTable(
+    { describe, test },
+    () =>
+      new RedisStorageTable(storageTableScorer, {
+        connection: cluster,
+        name: uniquePrefix('cluster-table').replace(/[{}]/g, ''),
+      }),
+  )
+})

@@ -1,0 +1,56 @@
+const DONE: Promise<IteratorResult<never, undefined>> = Promise.resolve({
+  done: true,
+  value: undefined,
+})
+
+/**
+ * Iterates a read that resolves to an array (a storage hit) or to a stream (the DB). The read
+ * starts on the first `next()`; array records then cost one settled promise each, with no
+ * generator machinery in between.
+ */
+export class RecordsIterator<R> implements AsyncIterator<R, undefined> {
+  readonly #start: () => Promise<readonly R[] | AsyncIterable<R>>
+  #pending: Promise<void> | undefined
+  #array: readonly R[] | undefined
+  #index = 0
+  #stream: AsyncIterator<R> | undefined
+  #finished = false
+
+  constructor(start: () => Promise<readonly R[] | AsyncIterable<R>>) {
+    this.#start = start
+  }
+
+  next(): Promise<IteratorResult<R, undefined>> {
+    const array = this.#array
+    if (array !== undefined) {
+      if (this.#index < array.length) {
+        return Promise.resolve({ done: false, value: array[this.#index++] as R })
+      }
+      this.#finished = true
+      return DONE
+    }
+    if (this.#stream !== undefined)
+      return this.#stream.next() as Promise<IteratorResult<R, undefined>>
+    if (this.#finished) return DONE
+    this.#pending ??= this.#start().then((found) => {
+      if (Array.isArray(found)) this.#array = found
+      else this.#stream = (found as AsyncIterable<R>)[Symbol.asyncIterator]()
+    })
+    return this.#pending.then(
+      () => this.next(),
+      (error: unknown) => {
+        this.#finished = true
+        throw error
+      },
+    )
+  }
+
+  async return(): Promise<IteratorResult<R, undefined>> {
+    this.#finished = true
+    this.#array = []
+    const stream = this.#stream
+    this.#stream = undefined
+    if (stream?.return !== undefined) await stream.return()
+    return { done: true, value: undefined }
+  }
+}
