@@ -7,6 +7,7 @@ import {
   InvalidArgumentError,
   Lock,
   type LockOptions,
+  type RateLimitBackend,
   resolveTtl,
   type Store,
   type StoreCapabilities,
@@ -18,6 +19,7 @@ import { endOf, toExpiry } from './expiry.js'
 import { Generations } from './generations.js'
 import { assertPrefix, type Head, KeySpace } from './keys.js'
 import { MemcachedLockBackend } from './memcached-lock.js'
+import { MemcachedRateLimitBackend } from './memcached-rate-limit.js'
 import { createShared, type Shared } from './shared.js'
 import type { MemcachedStoreOptions } from './types.js'
 import { fromStored, toStored } from './values.js'
@@ -66,7 +68,7 @@ export class MemcachedStore implements Store<Uint8Array> {
       this.#space = handed.space
     }
     this.#ownsShared = handed === undefined
-    this.capabilities = this.#shared.capabilities
+    this.capabilities = Object.freeze({ ...this.#shared.capabilities, rateLimits: true })
     this.#gens = new Generations(this.#shared.wire, this.#space, this.#shared.generationTtl)
     this.#locks = new MemcachedLockBackend(this.#shared.wire, this.#space, () => this.#open())
   }
@@ -254,6 +256,18 @@ export class MemcachedStore implements Store<Uint8Array> {
   /** A lock held in memcached; `clear()` does not release it. Refuses once the store closed. */
   lock(name: string, options?: LockOptions): Lock {
     return new Lock(this.#locks, name, options)
+  }
+
+  /**
+   * The native limiter step: one item per key under this store's generation (so `clear()`
+   * forgets it), decided by GET + CAS write on this process's clock (see the README).
+   */
+  rateLimiter(): RateLimitBackend {
+    return new MemcachedRateLimitBackend(
+      this.#wire,
+      (op) => this.#run(op),
+      () => this.#open(),
+    )
   }
 
   /**
