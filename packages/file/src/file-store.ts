@@ -11,6 +11,7 @@ import {
   type LockBackend,
   type LockOptions,
   namespacePrefix,
+  type RateLimitBackend,
   requireCounter,
   resolveTtl,
   type Store,
@@ -30,6 +31,7 @@ import {
   withMutex,
   writeAtomic,
 } from './file-io.js'
+import { FileRateLimitBackend } from './file-rate-limit.js'
 import { type Decoded, decodeFile, encodeFile, isExpired, Kind, MAX_PAYLOAD } from './format.js'
 import { closeRoot, type FileStoreOptions, openRoot, pruneRoot, type Root } from './root.js'
 import { clearPrefix, listKeys } from './sweep.js'
@@ -90,6 +92,7 @@ export class FileStore implements Store<Uint8Array> {
       readsTtl: true,
       listsKeys: true,
       evicts: false,
+      rateLimits: true,
     })
     this.#ownsRoot = handed === undefined
     this.#root = handed ?? openRoot(options)
@@ -271,6 +274,14 @@ export class FileStore implements Store<Uint8Array> {
    */
   lock(name: string, options?: LockOptions): Lock {
     return new Lock(this.#locks, name, options)
+  }
+
+  /**
+   * The native limiter step: each decision reads and rewrites the key's state file under its
+   * cross-process mutex, on this store's clock, so every process on the directory agrees.
+   */
+  rateLimiter(): RateLimitBackend {
+    return new FileRateLimitBackend(this.#root, this.#prefix, () => this.#open())
   }
 
   /**
