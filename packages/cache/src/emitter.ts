@@ -1,4 +1,4 @@
-import type { CellarError } from '@cellar/core'
+import type { CacheEvent, CellarError } from '@cellar/core'
 
 /** The facade's typed events and what each carries. */
 export interface CacheEvents {
@@ -88,4 +88,25 @@ export class CacheEmitter {
       }
     }
   }
+}
+
+/**
+ * Turns one gateway event into the facade's event (`tags` of a tagged cache carried along);
+ * events the facade does not expose (counters, touches) are dropped.
+ */
+export function relayGatewayEvent(
+  events: CacheEmitter,
+  store: string,
+  tags: readonly string[] | undefined,
+  event: CacheEvent,
+): void {
+  const extra = tags === undefined ? {} : { tags }
+  if (event.type === 'hit') events.emit('hit', { store, key: event.key, ...extra })
+  else if (event.type === 'miss') events.emit('missed', { store, key: event.key, ...extra })
+  else if (event.type === 'write') events.emit('written', { store, key: event.key, ...extra })
+  else if (event.type === 'delete' && event.key !== undefined && event.removed) {
+    events.emit('forgotten', { store, key: event.key, ...extra })
+  } else if (event.type === 'clear') events.emit('flushed', { store, ...extra })
+  else if (event.type === 'error')
+    events.emit('error', { store, key: event.key, error: event.error })
 }

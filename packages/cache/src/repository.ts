@@ -2,17 +2,19 @@ import {
   type CacheEvent,
   CacheGateway,
   type Duration,
+  isTracing,
   type LockOptions,
-  parseDuration,
   type StandardSchemaV1,
   type Ttl,
   UnsupportedError,
 } from '@cellar/core'
-import type { CacheEmitter } from './emitter.js'
+import { RateLimiter, type RateLimiterOptions } from '@cellar/rate-limiter'
+import { type CacheEmitter, relayGatewayEvent } from './emitter.js'
+import { Flexible, type Freshness } from './flexible.js'
 import { CacheLock } from './lock.js'
+import { SingleFlight } from './single-flight.js'
 import { type RememberOptions, Stampede } from './stampede.js'
-import { TagSet } from './tag-set.js'
-import { TaggedCache } from './tagged.js'
+import { type TaggedCache, TaggedCaches } from './tagged.js'
 
 /** Options of a typed read. */
 export interface ReadOptions<S extends StandardSchemaV1 = StandardSchemaV1, D = never> {
@@ -22,8 +24,8 @@ export interface ReadOptions<S extends StandardSchemaV1 = StandardSchemaV1, D = 
   readonly default?: D | (() => D | Promise<D>)
 }
 
-/** `[fresh, stale]` of `flexible()`: serve without refresh, then serve and refresh. */
-export type Freshness = readonly [fresh: Duration, stale: Duration]
+/** Options of `rateLimiter()`: a `RateLimiter`'s options without `store` (the cache's store). */
+export type CacheRateLimiterOptions = Omit<RateLimiterOptions, 'store'>
 
 /** What a repository shares with the cache that made it. */
 export interface RepositoryContext {
@@ -64,13 +66,14 @@ export class Repository {
   /** The gateway underneath: typed values, counters, locks. */
   readonly gateway: CacheGateway
   readonly #context: RepositoryContext
-  readonly #inflight = new Map<string, Promise<unknown>>()
+  readonly #flights = new SingleFlight()
   readonly #stampede: Stampede
+  readonly #flexible: Flexible
+  // `remember` hits are read without a promise when the store answers in-process.
+  readonly #synchronous: boolean
   #refreshGuards: CacheGateway | undefined
-  #tagGateways: { counters: CacheGateway; entries: CacheGateway } | undefined
+  #tagged: TaggedCaches | undefined
   #observing = false
-  // Recent tag sets, so a hot `cache.tags('x').get(...)` reuses their generation hashes.
-  readonly #tagged = new Map<string, TaggedCache>()
 
   constructor(gateway: CacheGateway, context: RepositoryContext) {
     this.gateway = gateway
@@ -83,9 +86,20 @@ export class Repository {
         ttl: context.ttl,
         ...(context.remember !== undefined && { defaults: context.remember }),
       },
-      (key, task) => this.#once(key, task),
+      (key, task) => this.#flights.run(key, task),
       (key, value, ttl) => this.put(key, value, ttl),
     )
+    this.#flexible = new Flexible(gateway, {
+      storeName: context.storeName,
+      events: context.events,
+      flights: this.#flights,
+      guards: () => {
+        this.#refreshGuards ??= this.#nested('__refresh')
+        return this.#refreshGuards
+      },
+    })
+    const store = gateway.store
+    this.#synchronous = store.capabilities.synchronous === true && store.getSync !== undefined
   }
 
   /** The configured name of the store this repository writes to. */
@@ -97,7 +111,8 @@ export class Repository {
   observe(): void {
     if (this.#observing) return
     this.#observing = true
-    this.gateway.on((event) => this.#relay(event))
+    const { events, storeName, tags } = this.#context
+    this.gateway.on((event: CacheEvent) => relayGatewayEvent(events, storeName, tags, event))
   }
 
   /** The value, or `undefined` on a miss; with a default, the default on a miss. */
@@ -247,7 +262,10 @@ export class Repository {
     loader: () => T | Promise<T>,
     options?: RememberOptions,
   ): Promise<T> {
-    return this.#stampede.remember(key, ttl, loader, options)
+    if (options !== undefined || this.#context.remember !== undefined || !this.#synchronous) {
+      return this.#stampede.remember(key, ttl, loader, options)
+    }
+    return this.#rememberInProcess(key, ttl, loader)
   }
 
   /** `remember` with no expiry. */
@@ -269,18 +287,8 @@ export class Repository {
    * the `stale` period after that it is served and refreshed once in the background (guarded
    * across processes by an atomic `add` on a refresh key); past both it is loaded inline.
    */
-  async flexible<T>(key: string, freshness: Freshness, loader: () => T | Promise<T>): Promise<T> {
-    const freshMs = parseDuration(freshness[0], 'fresh', key)
-    const staleMs = parseDuration(freshness[1], 'stale', key)
-    const entry = await this.gateway.getEntry<T>(key)
-    if (entry !== undefined) {
-      const freshUntil = entry.meta?.freshUntil
-      if (freshUntil !== undefined && Date.now() > freshUntil) {
-        this.#refresh(key, freshMs, staleMs, loader)
-      }
-      return entry.value
-    }
-    return this.#once(key, () => this.#loadFlexible(key, freshMs, staleMs, loader))
+  flexible<T>(key: string, freshness: Freshness, loader: () => T | Promise<T>): Promise<T> {
+    return this.#flexible.flexible(key, freshness, loader)
   }
 
   /**
@@ -296,26 +304,15 @@ export class Repository {
         `[cellar:cache] store "${storeName}" (${store.name}) has no atomic counters, so concurrent tag flushes could be lost; pass allowNonAtomicTags: true to accept that`,
       )
     }
-    this.#tagGateways ??= {
-      counters: this.#nested('__tags'),
+    this.#tagged ??= new TaggedCaches(this.#nested('__tags'), {
+      storeName,
+      events,
+      ttl,
+      maxTtl: this.#context.maxTaggedTtl ?? null,
       entries: this.#nested('__tagged'),
-    }
-    const list = typeof names === 'string' ? [names] : names
-    const id = Array.isArray(list) ? list.join('\u0000') : ''
-    let tagged = this.#tagged.get(id)
-    if (tagged === undefined) {
-      tagged = new TaggedCache(new TagSet(this.#tagGateways.counters, list), {
-        storeName,
-        events,
-        ttl,
-        maxTtl: this.#context.maxTaggedTtl ?? null,
-        entries: this.#tagGateways.entries,
-        ...(this.#context.remember !== undefined && { remember: this.#context.remember }),
-      })
-      if (this.#tagged.size >= 256) this.#tagged.clear()
-      this.#tagged.set(id, tagged)
-    }
-    return tagged
+      ...(this.#context.remember !== undefined && { remember: this.#context.remember }),
+    })
+    return this.#tagged.get(names)
   }
 
   /** A lock on this store (`E_UNSUPPORTED` naming the store when it declares no locks). */
@@ -342,40 +339,31 @@ export class Repository {
     return this.lock(name, undefined, owner)
   }
 
-  async #loadFlexible<T>(
-    key: string,
-    freshMs: number,
-    staleMs: number,
-    loader: () => T | Promise<T>,
-  ): Promise<T> {
-    const value = await loader()
-    if (value !== undefined) {
-      await this.gateway.setValue(key, value, freshMs + staleMs, {
-        freshUntil: Date.now() + freshMs,
-      })
-    }
-    return value
+  /**
+   * A `RateLimiter` (`@cellar/rate-limiter`) keeping its state in this store, under this cache's
+   * prefix, in the namespace `options.name` (default `'rate-limiter'`). Limiters with different
+   * names never share counters. Build one per policy and keep it: each call makes a new limiter.
+   */
+  rateLimiter(options: CacheRateLimiterOptions): RateLimiter {
+    return new RateLimiter({ ...options, store: this.gateway.store })
   }
 
-  #refresh<T>(key: string, freshMs: number, staleMs: number, loader: () => T | Promise<T>): void {
-    if (this.#inflight.has(key)) return
-    this.#refreshGuards ??= this.#nested('__refresh')
-    const guards = this.#refreshGuards
-    const guardTtl = Math.max(1_000, Math.min(staleMs, 60_000))
-    const task = guards
-      .addValue(key, 1, guardTtl)
-      .then(async (won) => {
-        if (!won) return
-        try {
-          await this.#loadFlexible(key, freshMs, staleMs, loader)
-        } finally {
-          await guards.delete(key)
-        }
-      })
-      .catch((error: unknown) =>
-        this.#context.events.emit('error', { store: this.#context.storeName, key, error }),
-      )
-    this.#once(key, () => task).catch(() => {})
+  // A hit costs one synchronous read and one settled promise; a miss (or a read that throws,
+  // reported by the async path) goes on as the stampede engine's plain path would.
+  #rememberInProcess<T>(key: string, ttl: Ttl, loader: () => T | Promise<T>): Promise<T> {
+    if (isTracing()) return this.#stampede.remember(key, ttl, loader)
+    let hit: T | undefined
+    try {
+      hit = this.gateway.getValueSync<T>(key)
+    } catch {
+      return this.#stampede.remember(key, ttl, loader)
+    }
+    if (hit !== undefined) return Promise.resolve(hit)
+    return this.#flights.run(key, async () => {
+      const value = await loader()
+      if (value !== undefined) await this.put(key, value, ttl)
+      return value
+    })
   }
 
   // Tag counters, tagged entries and refresh guards live in namespaces of their own, which no
@@ -384,26 +372,5 @@ export class Repository {
     return new CacheGateway(this.gateway.store.namespace(name), {
       serializer: this.gateway.codec.serializer,
     })
-  }
-
-  #once<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const running = this.#inflight.get(key)
-    if (running !== undefined) return running as Promise<T>
-    const promise = task().finally(() => this.#inflight.delete(key))
-    this.#inflight.set(key, promise)
-    return promise
-  }
-
-  #relay(event: CacheEvent): void {
-    const { events, storeName: store, tags } = this.#context
-    const extra = tags === undefined ? {} : { tags }
-    if (event.type === 'hit') events.emit('hit', { store, key: event.key, ...extra })
-    else if (event.type === 'miss') events.emit('missed', { store, key: event.key, ...extra })
-    else if (event.type === 'write') events.emit('written', { store, key: event.key, ...extra })
-    else if (event.type === 'delete' && event.key !== undefined && event.removed) {
-      events.emit('forgotten', { store, key: event.key, ...extra })
-    } else if (event.type === 'clear') events.emit('flushed', { store, ...extra })
-    else if (event.type === 'error')
-      events.emit('error', { store, key: event.key, error: event.error })
   }
 }

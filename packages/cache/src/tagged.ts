@@ -2,7 +2,7 @@ import { CacheGateway, resolveTtl, type Ttl } from '@cellar/core'
 import type { CacheEmitter } from './emitter.js'
 import { Repository } from './repository.js'
 import type { RememberOptions } from './stampede.js'
-import type { TagSet } from './tag-set.js'
+import { TagSet } from './tag-set.js'
 
 /** What a tagged cache needs from the cache that made it. */
 export interface TaggedContext {
@@ -41,12 +41,19 @@ export class TaggedCache {
   }
 
   /** The value under these tags, or `undefined` (or the default) on a miss. */
-  async get<T = unknown>(
-    key: string,
-    fallback?: T | (() => T | Promise<T>),
-  ): Promise<T | undefined> {
-    const repository = await this.#current()
-    return fallback === undefined ? repository.get<T>(key) : repository.get<T>(key, fallback)
+  get<T = unknown>(key: string, fallback?: T | (() => T | Promise<T>)): Promise<T | undefined> {
+    // Not async: on an in-process store the generations are read without a promise, and the
+    // repository's own promise is returned.
+    let current: Repository | Promise<Repository>
+    try {
+      current = this.#current()
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    if (current instanceof Promise) {
+      return current.then((repository) => repository.get<T>(key, fallback as never))
+    }
+    return current.get<T>(key, fallback as never)
   }
 
   /** Several values under these tags. */
@@ -75,13 +82,24 @@ export class TaggedCache {
   }
 
   /** `remember` under these tags. */
-  async remember<T>(
+  remember<T>(
     key: string,
     ttl: Ttl,
     loader: () => T | Promise<T>,
     options?: RememberOptions,
   ): Promise<T> {
-    return (await this.#current()).remember(key, this.#capped(ttl), loader, options)
+    let current: Repository | Promise<Repository>
+    let capped: Ttl
+    try {
+      capped = this.#capped(ttl)
+      current = this.#current()
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    if (current instanceof Promise) {
+      return current.then((repository) => repository.remember(key, capped, loader, options))
+    }
+    return current.remember(key, capped, loader, options)
   }
 
   /** `rememberForever` under these tags. */
@@ -124,8 +142,16 @@ export class TaggedCache {
     return ms === null || ms > max ? max : ms
   }
 
-  async #current(): Promise<Repository> {
-    const namespace = await this.#tags.namespace()
+  // The repository of the tags' current namespace; without a promise when the generations
+  // were read in-process.
+  #current(): Repository | Promise<Repository> {
+    const namespace = this.#tags.current()
+    return typeof namespace === 'string'
+      ? this.#repository(namespace)
+      : namespace.then((name) => this.#repository(name))
+  }
+
+  #repository(namespace: string): Repository {
     let repository = this.#repositories.get(namespace)
     if (repository === undefined) {
       if (this.#repositories.size >= KEEP) this.#repositories.clear()
@@ -146,5 +172,31 @@ export class TaggedCache {
       this.#repositories.set(namespace, repository)
     }
     return repository
+  }
+}
+
+/** The tagged caches of one repository: where their counters and entries live, recent tag sets. */
+export class TaggedCaches {
+  readonly #counters: CacheGateway
+  readonly #context: TaggedContext
+  // Recent tag sets, so a hot `cache.tags('x').get(...)` reuses their generation hashes.
+  readonly #recent = new Map<string, TaggedCache>()
+
+  constructor(counters: CacheGateway, context: TaggedContext) {
+    this.#counters = counters
+    this.#context = context
+  }
+
+  /** The tagged cache of `names` (one tag, or several in any order). */
+  get(names: string | readonly string[]): TaggedCache {
+    const list = typeof names === 'string' ? [names] : names
+    const id = Array.isArray(list) ? list.join('\u0000') : ''
+    let tagged = this.#recent.get(id)
+    if (tagged === undefined) {
+      tagged = new TaggedCache(new TagSet(this.#counters, list), this.#context)
+      if (this.#recent.size >= 256) this.#recent.clear()
+      this.#recent.set(id, tagged)
+    }
+    return tagged
   }
 }

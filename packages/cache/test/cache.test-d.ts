@@ -1,4 +1,5 @@
 import { NullStore } from '@cellar/core'
+import type { RateLimiter } from '@cellar/rate-limiter'
 import { expectTypeOf } from 'vitest'
 import { z } from 'zod'
 import { createCache, failover, type Repository } from '../src/index.js'
@@ -31,3 +32,13 @@ expectTypeOf(cache.remember('k', '1m', async () => ({ id: 1 }))).toEqualTypeOf<
   Promise<{ id: number }>
 >()
 expectTypeOf(cache.increment('n')).toEqualTypeOf<Promise<number>>()
+
+// A rate limiter over the cache's own store (on the default store and on a named one).
+expectTypeOf(cache.rateLimiter({ limit: 5, window: '1m' })).toEqualTypeOf<RateLimiter>()
+expectTypeOf(
+  cache.store('memory').rateLimiter({ name: 'login', limit: 5, window: '1m' }),
+).toEqualTypeOf<RateLimiter>()
+// @ts-expect-error the limiter's store is the cache's; it can't be passed in
+cache.rateLimiter({ store: new NullStore(), limit: 5, window: '1m' })
+// @ts-expect-error limit and window are required
+cache.rateLimiter({ limit: 5 })
