@@ -1,5 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises'
 import {
+  type Bus,
   type CacheGateway,
   type Duration,
   type GatewayEntry,
@@ -10,6 +10,7 @@ import {
 } from '@cellar/core'
 import type { CacheEmitter } from './emitter.js'
 import { LoaderTimeoutError } from './errors.js'
+import { nap, Wakeups } from './stampede-wake.js'
 
 /** How `remember` coordinates with other processes through a lock on the store. */
 export interface RememberLockOptions {
@@ -29,6 +30,17 @@ export interface RememberLockOptions {
    * @default 25
    */
   readonly retryInterval?: Duration
+  /**
+   * A bus shared by the processes (e.g. `RedisBus` from `@cellar/redis`): the loading process
+   * announces the key once its value is written (or its lock released), and the waiting ones
+   * look at the store at once instead of at their next poll (which stays as the fallback).
+   */
+  readonly bus?: Bus
+  /**
+   * The bus channel of these announcements (they carry the key only).
+   * @default 'cellar:remember'
+   */
+  readonly channel?: string
 }
 
 /** Stampede options of `remember` (per call, or cache-wide through `createCache({ remember })`). */
@@ -61,7 +73,9 @@ export interface StampedeContext {
 }
 
 interface Plan {
-  readonly lock: { ttlMs: number; waitMs: number; retryMs: number } | undefined
+  readonly lock:
+    | { ttlMs: number; waitMs: number; retryMs: number; wakeups: Wakeups | undefined }
+    | undefined
   readonly graceMs: number | undefined
   readonly backoffMs: number
   readonly timeoutMs: number | undefined
@@ -161,6 +175,10 @@ export class Stampede {
           ttlMs,
           waitMs: spec.wait === undefined ? ttlMs : parseDuration(spec.wait, 'lock wait', key),
           retryMs: parseDuration(spec.retryInterval ?? 25, 'lock retryInterval', key),
+          wakeups:
+            spec.bus === undefined
+              ? undefined
+              : Wakeups.of(spec.bus, spec.channel ?? 'cellar:remember'),
         }
       }
     }
@@ -209,23 +227,43 @@ export class Stampede {
   ): Promise<T> {
     const handle = this.#gateway.lock(`remember:${key}`, { ttl: lock.ttlMs })
     const deadline = Date.now() + lock.waitMs
+    const wakeups = lock.wakeups
+    // Listening before the first try, so an announcement just after a refused acquire is heard.
+    if (wakeups !== undefined) await wakeups.ready
     for (;;) {
-      if ((await handle.acquire()) !== false) {
-        // Renewed while the loader runs, so only a dead leader's lock expires.
-        const heartbeat = setInterval(() => handle.extend().catch(() => {}), lock.ttlMs / 3)
-        heartbeat.unref()
-        try {
-          // Someone may have written between our last look and the acquire.
-          const entry = await this.#gateway.getEntry<T>(key)
-          if (entry !== undefined && isFresh(entry)) return entry.value
-          return await this.#load(key, ttl, ttlMs, loader, plan)
-        } finally {
-          clearInterval(heartbeat)
-          // A lost lock (a stalled process) is not this caller's error.
-          await handle.release().catch(() => {})
+      const alarm = wakeups?.alarm(key)
+      try {
+        if ((await handle.acquire()) !== false) {
+          // Renewed while the loader runs, so only a dead leader's lock expires.
+          const heartbeat = setInterval(() => handle.extend().catch(() => {}), lock.ttlMs / 3)
+          heartbeat.unref()
+          let announced = false
+          try {
+            // Someone may have written between our last look and the acquire.
+            const entry = await this.#gateway.getEntry<T>(key)
+            if (entry !== undefined && isFresh(entry)) return entry.value
+            const value = await this.#load(key, ttl, ttlMs, loader, plan)
+            if (wakeups !== undefined && value !== undefined) {
+              // The value is written: the waiting processes can read it before the release lands.
+              wakeups.announce(key)
+              announced = true
+            }
+            return value
+          } finally {
+            clearInterval(heartbeat)
+            // Not awaited: this process's callers have the value; the others read it from the
+            // store. A lost lock (a stalled process) is not this caller's error.
+            const released = handle.release().then(
+              () => {},
+              () => {},
+            )
+            if (wakeups !== undefined && !announced) released.then(() => wakeups.announce(key))
+          }
         }
+        await nap(lock.retryMs + Math.random() * lock.retryMs, alarm)
+      } finally {
+        alarm?.off()
       }
-      await sleep(lock.retryMs + Math.random() * lock.retryMs)
       const entry = await this.#gateway.getEntry<T>(key)
       if (entry !== undefined && isFresh(entry)) return entry.value
       if (Date.now() >= deadline) return this.#load(key, ttl, ttlMs, loader, plan)
