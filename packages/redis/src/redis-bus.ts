@@ -41,6 +41,8 @@ export class RedisBus implements Bus {
   readonly #statusListeners = new Set<(status: BusStatus) => void>()
   readonly #shardedOption: boolean | 'auto'
   #sharded: Promise<boolean> | undefined
+  // The answer once known, so a publish sends its command in the same tick as the call.
+  #shardedKnown: boolean | undefined
   readonly #clusterShards: boolean
   #connected = false
   #closed = false
@@ -81,6 +83,8 @@ export class RedisBus implements Bus {
         '[cellar:redis] sharded: true on a Cluster needs an ioredis with sharded subscribers (5.5 or newer)',
       )
     }
+    if (sharded !== 'auto') this.#shardedKnown = sharded
+    else if (this.#publisher instanceof Cluster) this.#shardedKnown = this.#clusterShards
     this.#subscriber.on('error', () => {})
     this.#subscriber.on('close', () => this.#status(false))
     this.#subscriber.on('ready', () => {
@@ -108,19 +112,27 @@ export class RedisBus implements Bus {
 
   /** Whether this bus uses sharded pub/sub (decided once, from the option or the server). */
   sharded(): Promise<boolean> {
-    this.#sharded ??= this.#detectSharded()
+    this.#sharded ??= this.#detectSharded().then((sharded) => {
+      this.#shardedKnown = sharded
+      return sharded
+    })
     return this.#sharded
   }
 
   /** Publishes `message` on `channel`; resolves once Redis has accepted it. */
-  async publish(channel: string, message: string): Promise<void> {
-    this.#assertOpen()
-    try {
-      if (await this.sharded()) await this.#publisher.spublish(channel, message)
-      else await this.#publisher.publish(channel, message)
-    } catch (error) {
-      throw toCellarError(error, 'publish', channel)
-    }
+  publish(channel: string, message: string): Promise<void> {
+    if (this.#closed) return Promise.reject(closedError())
+    const sharded = this.#shardedKnown
+    if (sharded === undefined) return this.sharded().then(() => this.publish(channel, message))
+    const sent: Promise<unknown> = sharded
+      ? this.#publisher.spublish(channel, message)
+      : this.#publisher.publish(channel, message)
+    return sent.then(
+      () => {},
+      (error: unknown) => {
+        throw toCellarError(error, 'publish', channel)
+      },
+    )
   }
 
   /** Calls `listener` for each message on `channel`; resolves, once subscribed, an unsubscribe. */
@@ -210,6 +222,10 @@ export class RedisBus implements Bus {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new StoreClosedError('[cellar:redis] the bus is closed')
+    if (this.#closed) throw closedError()
   }
+}
+
+function closedError(): StoreClosedError {
+  return new StoreClosedError('[cellar:redis] the bus is closed')
 }

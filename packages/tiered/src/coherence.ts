@@ -81,17 +81,18 @@ export class Coherence {
   }
 
   /** Tells the other instances that these keys of namespace `path` changed. */
-  async publish(path: readonly string[], keys: readonly string[]): Promise<void> {
-    if (this.#bus === null || keys.length === 0) return
+  publish(path: readonly string[], keys: readonly string[]): Promise<void> {
+    if (this.#bus === null || keys.length === 0) return Promise.resolve()
     const message: Message = { o: this.#origin, p: path, k: keys }
-    await this.#bus.publish(this.#channel, JSON.stringify(message))
+    // Sent in the caller's tick: nothing stands between the L2 acknowledgement and the publish.
+    return this.#bus.publish(this.#channel, JSON.stringify(message))
   }
 
   /** Tells the other instances to clear namespace `path` of their L1. */
-  async publishClear(path: readonly string[]): Promise<void> {
-    if (this.#bus === null) return
+  publishClear(path: readonly string[]): Promise<void> {
+    if (this.#bus === null) return Promise.resolve()
     const message: Message = { o: this.#origin, p: path, c: 1 }
-    await this.#bus.publish(this.#channel, JSON.stringify(message))
+    return this.#bus.publish(this.#channel, JSON.stringify(message))
   }
 
   /** Stops listening (the bus itself belongs to the caller). */

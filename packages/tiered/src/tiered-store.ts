@@ -198,32 +198,28 @@ export class TieredStore implements Store<Uint8Array>, AsyncDisposable {
   /** Removes from L2 and L1 and tells the others; true if L2 had a live entry. */
   async delete(key: string): Promise<boolean> {
     const removed = await this.#l2.delete(key)
-    await this.#l1.delete(key)
-    await this.#coherence.publish(this.#path, [key])
+    await this.#dropAndPublish([key])
     return removed
   }
 
   /** `delete` for many keys; resolves how many live entries L2 removed. */
   async deleteMany(keys: readonly string[]): Promise<number> {
     const count = await this.#l2.deleteMany(keys)
-    await this.#l1.deleteMany(keys)
-    await this.#coherence.publish(this.#path, keys)
+    await this.#dropAndPublish(keys)
     return count
   }
 
   /** L2's native counter; the key is dropped from every L1 (counters are never served from L1). */
   async increment(key: string, delta?: number, options?: IncrementOptions): Promise<number> {
     const value = await this.#l2.increment(key, delta, options)
-    await this.#l1.delete(key)
-    await this.#coherence.publish(this.#path, [key])
+    await this.#dropAndPublish([key])
     return value
   }
 
   /** Replaces the TTL in L2; every L1 drops the key (its copy had the old expiry). */
   async touch(key: string, ttl: Ttl): Promise<boolean> {
     const touched = await this.#l2.touch(key, ttl)
-    await this.#l1.delete(key)
-    await this.#coherence.publish(this.#path, [key])
+    await this.#dropAndPublish([key])
     return touched
   }
 
@@ -279,6 +275,15 @@ export class TieredStore implements Store<Uint8Array>, AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close()
+  }
+
+  // This instance's L1 drops the keys (synchronous: done before the call returns) while the
+  // message leaves in the same tick, not one L1 promise later.
+  #dropAndPublish(keys: readonly string[]): Promise<unknown> {
+    return Promise.all([
+      keys.length === 1 ? this.#l1.delete(keys[0]!) : this.#l1.deleteMany(keys),
+      this.#coherence.publish(this.#path, keys),
+    ])
   }
 
   // Where L2 can tell the remaining TTL, fetch it with the value, so L1 never outlives L2.
