@@ -1,13 +1,16 @@
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { DriverEnv, Duration } from '@cellar/core'
+import { CacheGateway, type DriverEnv, type Duration } from '@cellar/core'
+import { RateLimiter } from '@cellar/rate-limiter'
 import { createAdaptorServer } from '@hono/node-server'
 import { createApp } from './app.js'
-import { openCache } from './cache.js'
+import { DEFAULT_CACHE_PREFIX, openCache } from './cache.js'
 import { Catalog } from './catalog.js'
 import type { AppContext } from './context.js'
 import { databaseLabel, openDatabase } from './db/database.js'
 import { ProductTable } from './db/products.js'
+import { WriteNotices } from './notices.js'
+import { RecentOrders } from './recent-orders.js'
 import { CacheStats } from './stats.js'
 
 export interface StartServerOptions {
@@ -31,7 +34,7 @@ export interface StartServerOptions {
    */
   cacheEnv?: DriverEnv
   /**
-   * TTL of cached products and lists.
+   * TTL of cached products, lists, categories and pages.
    * @default '5m'
    */
   productTtl?: Duration
@@ -40,6 +43,11 @@ export interface StartServerOptions {
    * @default 2000
    */
   reportDurationMs?: number
+  /**
+   * The limit of `GET /search`, per client.
+   * @default { limit: 5, window: '1m' }
+   */
+  searchLimit?: { limit: number; window: Duration }
 }
 
 /** A listening demo; `close()` stops the server, then closes the cache and the database. */
@@ -51,8 +59,8 @@ export interface RunningServer {
 }
 
 /**
- * Opens the database, builds the cache from `cacheEnv` through `cacheFromEnv` and starts
- * listening; resolves once the port is bound.
+ * Opens the database, builds the cache from `cacheEnv` through `cacheFromEnv`, loads the table
+ * cache of recent orders and starts listening; resolves once the port is bound.
  */
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
   const source = {
@@ -60,30 +68,81 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     ...(options.databaseUrl !== undefined && { url: options.databaseUrl }),
   }
   const db = await openDatabase(source)
+  const cacheEnv = options.cacheEnv ?? {}
   let opened: ReturnType<typeof openCache>
   try {
-    opened = openCache(options.cacheEnv ?? {}, db)
+    opened = openCache(cacheEnv, db)
   } catch (error) {
     await db.destroy()
     throw error
   }
-  const { cache, storeName, label } = opened
+  const { cache, storeName, bus } = opened
   const products = new ProductTable(db)
   const stats = new CacheStats(cache, storeName)
-  const context: AppContext = {
-    cache,
-    catalog: new Catalog(cache, products, options.productTtl ?? '5m'),
-    products,
-    stats,
-    labels: { store: label, database: databaseLabel(source) },
-    reportDurationMs: options.reportDurationMs ?? 2000,
-  }
-  const server = createAdaptorServer({ fetch: createApp(context).fetch }) as Server
+  const orders = new RecentOrders(db)
+  const notices =
+    bus === undefined
+      ? undefined
+      : new WriteNotices(bus, `${cacheEnv.CACHE_PREFIX || DEFAULT_CACHE_PREFIX}:writes`)
   const release = async () => {
+    orders.close()
     stats.close()
-    await cache.close()
+    await notices?.close()
+    await opened.close()
     await db.destroy()
   }
+  const ttl = options.productTtl ?? '5m'
+  const search = options.searchLimit ?? { limit: 5, window: '1m' }
+  let context: AppContext
+  try {
+    context = {
+      cache,
+      catalog: new Catalog({
+        db,
+        cache,
+        // Its own gateway on the facade's store: the repositories' reads are counted from their
+        // events (below), not twice through the facade's.
+        data: new CacheGateway(opened.store),
+        counters: opened.counters,
+        table: products,
+        ttl,
+        onEvent: (event) => {
+          if (event.type === 'hit') stats.record(storeName, 'hits')
+          if (event.type === 'miss') stats.record(storeName, 'misses')
+        },
+        onBypass: (error) => {
+          stats.record(storeName, 'errors')
+          stats.down(error)
+        },
+      }),
+      products,
+      orders,
+      // A fixed window works on every store (the token bucket needs a native step).
+      limiter: new RateLimiter({
+        store: opened.limiterStore,
+        name: 'demo-search',
+        limit: search.limit,
+        window: search.window,
+        // The demo keeps answering when the cache is down rather than refusing everyone.
+        whenStoreFails: 'open',
+      }),
+      stats,
+      labels: {
+        store: opened.label,
+        database: databaseLabel(source),
+        counters: opened.countersLabel,
+        instance: notices?.instance ?? 'single',
+      },
+      notices,
+      reportDurationMs: options.reportDurationMs ?? 2000,
+    }
+    await orders.start()
+    await notices?.start()
+  } catch (error) {
+    await release()
+    throw error
+  }
+  const server = createAdaptorServer({ fetch: createApp(context).fetch }) as Server
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)

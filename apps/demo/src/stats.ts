@@ -88,6 +88,14 @@ export class CacheStats {
     return this.#history
   }
 
+  /**
+   * Counts a hit or a miss of a layer that reads the store through its own gateway (the
+   * catalogue's repositories), so it shows beside the facade's own events.
+   */
+  record(store: string, field: 'hits' | 'misses' | 'errors'): void {
+    this.#count(store, field, field !== 'errors')
+  }
+
   /** Marks the backend down (an error event, or a failed key listing). */
   down(error: { code?: string; message: string }): void {
     if (!this.#backend.up && this.#backend.message === error.message) return

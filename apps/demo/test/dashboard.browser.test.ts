@@ -50,19 +50,37 @@ describe.runIf(haveChromium())('the dashboard in a real browser', () => {
     await page.click('#load')
     await waitFor('#result', 'product 1: hit, then hit')
     await waitNumber(hitsCell, 3)
-    await waitFor('#keys tr[data-key="product:1"]')
-    expect(await text('#keys tr[data-key="product:1"] td:nth-child(2)')).toMatch(/^[45]m \d\ds$/)
+    const entity = '#keys tr[data-key^="e:product:default:n1:"]'
+    await waitFor(entity)
+    expect(await text(`${entity} td:nth-child(2)`)).toMatch(/^[45]m \d\ds$/)
   })
 
-  test('update: the product key and the tagged lists go', async () => {
-    await page.evaluate(() => fetch('/products'))
-    await waitFor('#lists tr[data-list="list:all"]', 'cached')
-    await waitFor('#keys tr[data-key="product:1"]')
+  test("update: the lists of the product's category go, the other categories' stay", async () => {
+    await page.evaluate(() =>
+      Promise.all(
+        ['/products', '/products?category=1', '/products?category=2'].map((p) => fetch(p)),
+      ),
+    )
+    await waitFor('#lists tr[data-list="all"]', /^all\s*cached$/)
+    await waitFor('#lists tr[data-list="category=1"]', /cached$/)
+    await waitFor('#lists tr[data-list="category=2"]', /cached$/)
 
     await page.click('#update')
-    await waitFor('#result', 'cached copy forgotten, flushed tag products')
-    await page.locator('#keys tr[data-key="product:1"]').waitFor({ state: 'detached' })
-    await waitFor('#lists tr[data-list="list:all"]', 'not cached')
+    await waitFor('#result', /product 1 now \d+ cents: bumped \d+ generations \(category 1\)/)
+    await waitFor('#lists tr[data-list="category=1"]', 'not cached')
+    await waitFor('#lists tr[data-list="all"]', 'not cached')
+    expect(await text('#lists tr[data-list="category=2"] td:nth-child(2)')).toBe('cached')
+  })
+
+  test('search 7 times: 5 allowed, then 429s', async () => {
+    await page.click('#burst')
+    await waitFor('#result', /^7 searches → 5 allowed, 2 refused \(429, Retry-After: \d+ s\)$/)
+  })
+
+  test('add an order: it is in the next read of recent orders', async () => {
+    await page.click('#order')
+    await waitFor('#result', /^order \d+ added: in the last hour's 1 \(hitWithRefresh\)$/)
+    await waitNumber('#orders-refresh', 1)
   })
 
   test('stampede: 200 concurrent requests, one database query', async () => {
@@ -72,7 +90,7 @@ describe.runIf(haveChromium())('the dashboard in a real browser', () => {
     await waitFor('#result', /^200 requests → 1 database query \(.*\b1 miss\b/)
     expect(await text('#result')).not.toMatch(/\b([2-9]|\d\d+) miss/)
     await waitNumber('#db-queries', before + 1)
-    await waitFor('#keys tr[data-key="product:2"]')
+    await waitFor('#keys tr[data-key="product-page:2"]')
     await waitFor('#chart canvas')
     // Let the chart take a few samples with the new hits before the picture.
     await page.waitForFunction('Number(document.body.dataset.snapshots) > 6')

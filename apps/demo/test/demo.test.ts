@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { loadConfig, type Product, type RunningServer, startServer } from '../src/index.js'
+import {
+  loadConfig,
+  type Product,
+  type RunningServer,
+  SEED_PRODUCTS,
+  startServer,
+} from '../src/index.js'
 
 let demo: RunningServer
 
@@ -15,6 +21,12 @@ interface ProductBody {
   product: Product
   cache: 'hit' | 'miss'
 }
+interface ListBody {
+  products: Product[]
+  total: number
+  page: number
+  limit: number
+}
 interface JobBody {
   fencingToken: number
 }
@@ -29,7 +41,7 @@ const patch = (path: string, body: unknown) =>
     body: JSON.stringify(body),
   })
 
-describe('products (cache-aside)', () => {
+describe('products (CachedRepository)', () => {
   test('the first read is a miss, the second a hit with the same product', async () => {
     const first = await get('/products/2')
     expect(first.status).toBe(200)
@@ -44,16 +56,20 @@ describe('products (cache-aside)', () => {
     expect(secondBody.product).toEqual(firstBody.product)
   })
 
-  test('an update deletes the cached entry, so the next read loads the new row', async () => {
+  test("an update bumps the product's generation, so the next read loads the new row", async () => {
     await get('/products/3')
     expect((await get('/products/3')).headers.get('x-cache')).toBe('hit')
 
     const updated = await patch('/products/3', { priceCents: 1999, name: 'Milk jug, 1 l' })
     expect(updated.status).toBe(200)
-    expect(await updated.json()).toMatchObject({
+    const body = (await updated.json()) as { bumpedTags: string[] }
+    expect(body).toMatchObject({
       invalidated: true,
+      categories: [3],
       product: { id: 3, priceCents: 1999, name: 'Milk jug, 1 l' },
     })
+    expect(body.bumpedTags).toContain('product:id:3')
+    expect(body.bumpedTags).toContain('product:category_id:3')
 
     const after = await get('/products/3')
     expect(after.headers.get('x-cache')).toBe('miss')
@@ -68,7 +84,7 @@ describe('products (cache-aside)', () => {
     const missing = await get('/products/999')
     expect(missing.status).toBe(404)
     expect(await missing.json()).toEqual({ error: 'no product with id 999' })
-    expect(await demo.context.cache.has('product:999')).toBe(false)
+    expect((await get('/products/999')).headers.get('x-cache')).toBe('miss')
     expect((await patch('/products/999', { stock: 1 })).status).toBe(404)
   })
 
@@ -78,24 +94,39 @@ describe('products (cache-aside)', () => {
     expect((await patch('/products/4', { priceCents: -5 })).status).toBe(400)
     expect((await patch('/products/4', { colour: 'red' })).status).toBe(400)
     expect((await patch('/products/4', {})).status).toBe(400)
-    expect((await read<ProductBody>(await get('/products/4'))).product.priceCents).toBe(3200)
+    const unknownCategory = await patch('/products/4', { categoryId: 99 })
+    expect(unknownCategory.status).toBe(400)
+    expect(await unknownCategory.json()).toMatchObject({ code: 'E_INVALID_ARGUMENT' })
+    const product = (await read<ProductBody>(await get('/products/4'))).product
+    expect(product).toMatchObject({ priceCents: 3200, categoryId: 3 })
   })
 })
 
-describe('lists under the products tag, and the stampede', () => {
-  test('a list is a miss then a hit, and any product update flushes it', async () => {
+describe('lists with filters and pagination, and the stampede', () => {
+  test('a list is a miss then a hit, and a write to one of its products reloads it', async () => {
     expect((await get('/products?inStock=true')).headers.get('x-cache')).toBe('miss')
     expect((await get('/products?inStock=true')).headers.get('x-cache')).toBe('hit')
     const updated = await patch('/products/5', { stock: 0 })
-    expect(await updated.json()).toMatchObject({ flushedTags: ['products'] })
+    expect(await updated.json()).toMatchObject({ invalidated: true, categories: [3] })
     const after = await get('/products?inStock=true')
     expect(after.headers.get('x-cache')).toBe('miss')
-    const { products } = await read<{ products: Product[] }>(after)
+    const { products } = await read<ListBody>(after)
     expect(products.map((product) => product.id)).not.toContain(5)
     expect((await get('/products?inStock=maybe')).status).toBe(400)
   })
 
-  test('200 concurrent reads of a cold product run one database query', async () => {
+  test('pages: limit and page, with the total of the filtered list', async () => {
+    const first = await read<ListBody>(await get('/products?category=2&limit=2'))
+    expect(first).toMatchObject({ total: 4, page: 1, limit: 2 })
+    expect(first.products.map((product) => product.id)).toEqual([2, 8])
+    const second = await read<ListBody>(await get('/products?category=2&limit=2&page=2'))
+    expect(second.products.map((product) => product.id)).toEqual([9, 10])
+    expect((await get('/products?limit=51')).status).toBe(400)
+    expect((await get('/products?page=0')).status).toBe(400)
+    expect((await get('/products?category=x')).status).toBe(400)
+  })
+
+  test('200 concurrent reads of a cold product page run one database query', async () => {
     const before = demo.context.products.queries
     const result = await read<{ databaseQueries: number; outcomes: Record<string, number> }>(
       await post('/dashboard/stampede?id=1'),
@@ -104,6 +135,16 @@ describe('lists under the products tag, and the stampede', () => {
     expect(demo.context.products.queries - before).toBe(1)
     expect(result.outcomes.miss).toBe(1)
     expect(Object.values(result.outcomes).reduce((sum, n) => sum + n, 0)).toBe(200)
+  })
+
+  test('200 concurrent reads of a product whose generation moved run one query', async () => {
+    await demo.context.catalog.products.invalidate(['product:id:6'])
+    const before = demo.context.products.queries
+    const responses = await Promise.all(Array.from({ length: 200 }, () => get('/products/6')))
+    expect(responses.every((response) => response.status === 200)).toBe(true)
+    expect(demo.context.products.queries - before).toBe(1)
+    const misses = responses.filter((response) => response.headers.get('x-cache') === 'miss')
+    expect(misses).toHaveLength(1)
   })
 })
 
@@ -139,7 +180,7 @@ describe('lock-guarded job', () => {
     expect(statuses).toEqual([200, 409])
     const done = responses.find((response) => response.status === 200)!
     const first = await read<JobBody>(done)
-    expect(first).toMatchObject({ job: 'report', report: { products: 5 } })
+    expect(first).toMatchObject({ job: 'report', report: { products: SEED_PRODUCTS } })
     expect(first.fencingToken).toBeTypeOf('number')
 
     // The lock was released, so the next run succeeds with a larger fencing token.
@@ -148,7 +189,7 @@ describe('lock-guarded job', () => {
     expect((await read<JobBody>(again)).fencingToken).toBeGreaterThan(first.fencingToken)
 
     const status = await (await get('/jobs/report')).json()
-    expect(status).toMatchObject({ running: false, last: { products: 5 } })
+    expect(status).toMatchObject({ running: false, last: { products: SEED_PRODUCTS } })
   })
 
   test('a run while someone else holds the lock is a 409 that leaves the lock alone', async () => {
@@ -171,13 +212,15 @@ describe('the service', () => {
     expect(await missing.json()).toEqual({ error: 'no route for GET /nowhere' })
   })
 
-  test('CACHE_STORE=database keeps the cache in the demo database, tags and stampede included', async () => {
+  test('CACHE_STORE=database keeps the cache in the demo database, lists and stampede included', async () => {
     const onDatabase = await startServer({ port: 0, cacheEnv: { CACHE_STORE: 'database' } })
     try {
       const url = onDatabase.url
       expect(onDatabase.context.labels.store).toBe('KnexStore (the demo database)')
+      expect(onDatabase.context.labels.counters).toBe('the cache store')
       expect((await fetch(`${url}/products`)).headers.get('x-cache')).toBe('miss')
       expect((await fetch(`${url}/products`)).headers.get('x-cache')).toBe('hit')
+      expect((await fetch(`${url}/search?q=x`)).status).toBe(200)
       const stampede = await fetch(`${url}/dashboard/stampede?id=3`, { method: 'POST' })
       expect(await stampede.json()).toMatchObject({ databaseQueries: 1 })
     } finally {

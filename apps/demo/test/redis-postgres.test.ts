@@ -1,6 +1,12 @@
 import { type SqlDatabase, uniquePrefix, usePostgres, useRedis } from '@cellar/test-servers'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { loadConfig, type RunningServer, type Snapshot, startServer } from '../src/index.js'
+import {
+  loadConfig,
+  type RunningServer,
+  SEED_PRODUCTS,
+  type Snapshot,
+  startServer,
+} from '../src/index.js'
 
 // The real servers (REDIS_URL or 127.0.0.1:6379, PostgreSQL on 127.0.0.1:5432); under CI=true a
 // missing one fails instead of skipping.
@@ -43,22 +49,29 @@ describe.runIf(redis !== undefined && pg !== undefined)('the demo on Redis and P
     expect(labels.store).toMatch(/^RedisStore redis:\/\//)
     expect(labels.database).toMatch(/^PostgreSQL /)
     const { products } = (await (await get('/products')).json()) as { products: unknown[] }
-    expect(products).toHaveLength(5)
+    expect(products).toHaveLength(SEED_PRODUCTS)
+    expect((await state()).labels.counters).toBe('the cache store')
   })
 
-  test('a miss then a hit; the key is listed with its TTL', async () => {
-    expect((await get('/products/2')).headers.get('x-cache')).toBe('miss')
+  test('the list cached its entities: a product is a hit, listed with its TTL', async () => {
     expect((await get('/products/2')).headers.get('x-cache')).toBe('hit')
+    expect((await get('/products/2/page')).headers.get('x-cache')).toBe('miss')
+    expect((await get('/products/2/page')).headers.get('x-cache')).toBe('hit')
     const { keys, stores } = await state()
-    const row = keys.find((key) => key.key === 'product:2')
+    const row = keys.find((key) => key.key.startsWith('e:product:default:n2:'))
     expect(row?.ttlMs).toBeGreaterThan(0)
     expect(stores.redis).toMatchObject({ hits: expect.any(Number), misses: expect.any(Number) })
     expect(stores.redis!.hits).toBeGreaterThan(0)
   })
 
-  test('an update removes the product key and flushes the tagged lists', async () => {
+  test('an update bumps the lists of its category and forgets its page', async () => {
     expect((await get('/products')).headers.get('x-cache')).toBe('hit')
-    expect((await state()).lists.find((list) => list.key === 'list:all')?.cached).toBe(true)
+    await get('/products?category=1')
+    await get('/products/2/page')
+    const lists = (await state()).lists
+    expect(lists.find((list) => list.key === 'all')?.cached).toBe(true)
+    expect(lists.find((list) => list.key === 'category=1')?.cached).toBe(true)
+    expect((await state()).keys.map((key) => key.key)).toContain('product-page:2')
     const patched = await fetch(`${demo.url}/products/2`, {
       method: 'PATCH',
       headers: { 'content-type': 'application/json' },
@@ -67,11 +80,12 @@ describe.runIf(redis !== undefined && pg !== undefined)('the demo on Redis and P
     expect(await patched.json()).toMatchObject({
       product: { id: 2, priceCents: 11900 },
       invalidated: true,
-      flushedTags: ['products'],
+      categories: [2],
     })
     const after = await state()
-    expect(after.keys.map((key) => key.key)).not.toContain('product:2')
-    expect(after.lists.find((list) => list.key === 'list:all')?.cached).toBe(false)
+    expect(after.keys.map((key) => key.key)).not.toContain('product-page:2')
+    expect(after.lists.find((list) => list.key === 'all')?.cached).toBe(false)
+    expect(after.lists.find((list) => list.key === 'category=1')?.cached).toBe(true)
     const reread = await get('/products/2')
     expect(reread.headers.get('x-cache')).toBe('miss')
     expect(await reread.json()).toMatchObject({ product: { priceCents: 11900 } })
@@ -86,6 +100,18 @@ describe.runIf(redis !== undefined && pg !== undefined)('the demo on Redis and P
     expect(result.requests).toBe(200)
     expect(result.databaseQueries).toBe(1)
     expect(result.outcomes.miss).toBe(1)
+  })
+
+  test('recent orders from the table cache, and the rate limit on Redis', async () => {
+    const recent = await get('/orders/recent?hours=25')
+    expect(recent.headers.get('x-table-cache')).toBe('hit')
+    expect(((await recent.json()) as { count: number }).count).toBe(12)
+    const statuses: number[] = []
+    for (let i = 0; i < 6; i++) {
+      const response = await fetch(`${demo.url}/search?q=a`, { headers: { 'x-client-id': 'pg' } })
+      statuses.push(response.status)
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429])
   })
 
   test('counters and the lock-guarded job work on Redis', async () => {

@@ -55,6 +55,8 @@ function drawChart(history) {
 function render(snapshot) {
   $('store-label').textContent = snapshot.labels.store
   $('db-label').textContent = snapshot.labels.database
+  $('counters-label').textContent = snapshot.labels.counters
+  $('instance-label').textContent = snapshot.labels.instance
 
   const banner = $('banner')
   if (snapshot.backend.up) {
@@ -93,6 +95,20 @@ function render(snapshot) {
       return tr
     }),
   )
+  const orders = snapshot.orders
+  $('orders-window').textContent =
+    `${new Date(orders.window.ge).toLocaleString()} → ${new Date(orders.window.lt).toLocaleString()}`
+  $('orders-hit').textContent = String(orders.reads.hit)
+  $('orders-refresh').textContent = String(orders.reads.hitWithRefresh)
+  $('orders-miss').textContent = String(orders.reads.miss)
+  $('orders-queries').textContent = String(orders.queries)
+  const limiter = snapshot.limiter
+  $('limit-policy').textContent =
+    `policy "${limiter.policy}": ${limiter.limit} requests per ${limiter.windowMs / 1000} s per client`
+  $('notices').textContent =
+    snapshot.notices === null
+      ? 'One instance (CACHE_STORE=tiered runs several behind one Redis).'
+      : `Writes announced by other instances: ${snapshot.notices.count}`
   drawChart(snapshot.history)
   document.body.dataset.snapshots = String(Number(document.body.dataset.snapshots ?? 0) + 1)
 }
@@ -136,15 +152,29 @@ const actions = {
   async update() {
     const price = 1000 + Math.floor(Math.random() * 9000)
     const { json } = await call('PATCH', `/products/${productId()}`, { priceCents: price })
-    const tags =
-      json.flushedTags.length > 0 ? `flushed tag ${json.flushedTags.join(', ')}` : 'no tag flushed'
+    const what = json.invalidated
+      ? `bumped ${json.bumpedTags.length} generations (category ${json.categories.join(', ')})`
+      : 'nothing bumped (cache down)'
+    show('update', `product ${productId()} now ${price} cents: ${what}`)
+  },
+  async burst() {
+    const { json } = await call('POST', '/dashboard/burst')
     show(
-      'update',
-      `product ${productId()} now ${price} cents: ${json.invalidated ? 'cached copy forgotten' : 'nothing cached to forget'}, ${tags}`,
+      'burst',
+      `${json.requests} searches → ${json.allowed} allowed, ${json.refused} refused (429, Retry-After: ${json.retryAfter} s)`,
+    )
+  },
+  async order() {
+    const { json } = await call('POST', '/orders', { productId: Number(productId()), quantity: 1 })
+    const recent = await call('GET', '/orders/recent?hours=1')
+    const shown = recent.json.orders.some((order) => order.id === json.order.id)
+    show(
+      'order',
+      `order ${json.order.id} added: ${shown ? 'in' : 'NOT in'} the last hour's ${recent.json.count} (${recent.json.served})`,
     )
   },
   async stampede() {
-    show('stampede', 'firing 200 concurrent requests…')
+    show('stampede', 'firing 200 concurrent requests for the product page…')
     const { json } = await call('POST', `/dashboard/stampede?id=${productId()}`)
     const outcomes = Object.entries(json.outcomes)
       .map(([name, count]) => `${count} ${name}`)

@@ -2,13 +2,14 @@ import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { Hono } from 'hono'
 import { streamSSE } from 'hono/streaming'
-import { productKey } from '../catalog.js'
+import { pageKey } from '../catalog.js'
 import type { AppContext } from '../context.js'
-import { positiveInt } from '../http-errors.js'
+import { badRequest, positiveInt } from '../http-errors.js'
+import { CLIENT_HEADER } from '../routes/search.js'
 import { SnapshotReader } from './snapshot.js'
 
 /** Sends a request through the app itself (the stampede's 200 concurrent requests). */
-export type SelfFetch = (path: string) => Promise<Response>
+export type SelfFetch = (path: string, init?: RequestInit) => Promise<Response>
 
 const require = createRequire(import.meta.url)
 
@@ -22,6 +23,7 @@ const ASSETS: Record<string, { path: string; type: string }> = {
 const PAGE = new URL('page.html', import.meta.url).pathname
 
 const STAMPEDE_SIZE = 200
+const BURST_SIZE = 7
 
 /**
  * The live dashboard: the page and its assets, a JSON snapshot, the same snapshot pushed over
@@ -81,11 +83,13 @@ export function dashboardRoutes(ctx: AppContext, selfFetch: SelfFetch): Hono {
 
   routes.post('/stampede', async (c) => {
     const id = positiveInt(c.req.query('id') ?? '1', 'product id')
-    // Start cold, so every one of the requests misses at once.
-    await ctx.cache.forget(productKey(id))
+    const requests = positiveInt(c.req.query('requests') ?? String(STAMPEDE_SIZE), 'requests')
+    if (requests > 1000) throw badRequest('requests must be at most 1000')
+    // Start cold, so every request misses at once; `forget=false` when another instance did.
+    if (c.req.query('forget') !== 'false') await ctx.cache.forget(pageKey(id))
     const before = ctx.products.queries
     const responses = await Promise.all(
-      Array.from({ length: STAMPEDE_SIZE }, () => selfFetch(`/products/${id}`)),
+      Array.from({ length: requests }, () => selfFetch(`/products/${id}/page`)),
     )
     const outcomes: Record<string, number> = {}
     for (const response of responses) {
@@ -93,9 +97,37 @@ export function dashboardRoutes(ctx: AppContext, selfFetch: SelfFetch): Hono {
       outcomes[label] = (outcomes[label] ?? 0) + 1
     }
     return c.json({
-      requests: STAMPEDE_SIZE,
+      requests,
       databaseQueries: ctx.products.queries - before,
       outcomes,
+      instance: ctx.labels.instance,
+    })
+  })
+
+  let bursts = 0
+  routes.post('/burst', async (c) => {
+    // A new client each time, so every burst starts with the full allowance.
+    const client = `dashboard-burst-${++bursts}-${Date.now()}`
+    const results: Array<{ status: number; rateLimit: string | null; retryAfter: string | null }> =
+      []
+    for (let i = 0; i < BURST_SIZE; i++) {
+      const response = await selfFetch('/search?q=espresso', {
+        headers: { [CLIENT_HEADER]: client },
+      })
+      await response.arrayBuffer()
+      results.push({
+        status: response.status,
+        rateLimit: response.headers.get('ratelimit'),
+        retryAfter: response.headers.get('retry-after'),
+      })
+    }
+    const refused = results.filter((result) => result.status === 429)
+    return c.json({
+      requests: BURST_SIZE,
+      allowed: results.filter((result) => result.status === 200).length,
+      refused: refused.length,
+      retryAfter: refused[0]?.retryAfter ?? null,
+      results,
     })
   })
 

@@ -1,6 +1,7 @@
-import { type CacheManager, createCache } from '@cellar/cache'
-import { LIST_TAG, LISTS } from '../catalog.js'
+import type { ProductFilters } from '../catalog.js'
 import type { AppContext } from '../context.js'
+import type { WriteNotice } from '../notices.js'
+import type { OrdersStats } from '../recent-orders.js'
 import type { BackendStatus, HistoryPoint, StoreCounts } from '../stats.js'
 
 /** A cached key and its remaining lifetime (`null`: no expiry). */
@@ -9,13 +10,22 @@ export interface KeyRow {
   readonly ttlMs: number | null
 }
 
-/** A product list under the `products` tag, and whether it is cached right now. */
+/** A catalogue list (first page), and whether it is cached under its current fingerprint. */
 export interface ListRow {
+  /** The list's filters as a query string (`all` for none). */
   readonly key: string
-  readonly tag: string
   /** `null` when the cache could not be asked (backend down). */
   readonly cached: boolean | null
 }
+
+/** The lists the dashboard watches: one per category, so a write shows which ones it hit. */
+export const WATCHED_LISTS: ReadonlyArray<{ key: string; filters: ProductFilters }> = [
+  { key: 'all', filters: {} },
+  { key: 'category=1', filters: { category: 1 } },
+  { key: 'category=2', filters: { category: 2 } },
+  { key: 'category=3', filters: { category: 3 } },
+  { key: 'inStock=true', filters: { inStock: true } },
+]
 
 /** Everything the dashboard shows, as one JSON document. */
 export interface Snapshot {
@@ -32,6 +42,12 @@ export interface Snapshot {
   readonly keysError?: string
   readonly lists: readonly ListRow[]
   readonly history: readonly HistoryPoint[]
+  /** The table cache of recent orders. */
+  readonly orders: OrdersStats
+  /** The limiter of `GET /search`. */
+  readonly limiter: { readonly policy: string; readonly limit: number; readonly windowMs: number }
+  /** Writes announced by other instances (`CACHE_STORE=tiered`), else `null`. */
+  readonly notices: { readonly count: number; readonly last: readonly WriteNotice[] } | null
 }
 
 const MAX_KEYS = 100
@@ -39,22 +55,14 @@ const HISTORY_SENT = 300
 
 /**
  * Builds dashboard snapshots. Keys come from the store's own listing (`keys()`, this cache's
- * prefix only) with `ttl()` per key; tagged lists live in nested namespaces that `keys()` does
- * not list, so they are looked up through a second facade over the same store that has no
- * listeners — looking must not count as a hit or a miss on the page.
+ * prefix only) with `ttl()` per key; whether each watched list is cached is asked by key
+ * (`Catalog.listCached`), which reads no entry — looking must not count as a hit or a miss.
  */
 export class SnapshotReader {
   readonly #ctx: AppContext
-  readonly #quiet: CacheManager<string>
 
   constructor(ctx: AppContext) {
     this.#ctx = ctx
-    const repository = ctx.cache.store()
-    // The same namespaced store as the app's cache, so the same tag generations and entries.
-    this.#quiet = createCache({
-      default: repository.storeName,
-      stores: { [repository.storeName]: repository.gateway.store },
-    })
   }
 
   /** The current state; a cache that does not answer marks the backend down instead of failing. */
@@ -73,6 +81,16 @@ export class SnapshotReader {
       ...keys,
       lists,
       history: stats.history.slice(-HISTORY_SENT),
+      orders: this.#ctx.orders.stats(),
+      limiter: {
+        policy: 'search',
+        limit: this.#ctx.limiter.limit,
+        windowMs: this.#ctx.limiter.windowMs,
+      },
+      notices:
+        this.#ctx.notices === undefined
+          ? null
+          : { count: this.#ctx.notices.count, last: this.#ctx.notices.received.slice(-5) },
     }
   }
 
@@ -104,12 +122,14 @@ export class SnapshotReader {
   }
 
   async #lists(): Promise<ListRow[]> {
-    const keys = Object.values(LISTS)
-    try {
-      const found = await this.#quiet.tags([LIST_TAG]).many(keys)
-      return keys.map((key) => ({ key, tag: LIST_TAG, cached: found[key] !== undefined }))
-    } catch {
-      return keys.map((key) => ({ key, tag: LIST_TAG, cached: null }))
-    }
+    return Promise.all(
+      WATCHED_LISTS.map(async ({ key, filters }) => {
+        try {
+          return { key, cached: await this.#ctx.catalog.listCached(filters) }
+        } catch {
+          return { key, cached: null }
+        }
+      }),
+    )
   }
 }

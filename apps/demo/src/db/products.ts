@@ -1,78 +1,101 @@
 import type { Knex } from 'knex'
 
-/** A product as the API returns it (and as it is cached). */
+/** A product as the API returns it. */
 export interface Product {
   id: number
+  categoryId: number
   name: string
   priceCents: number
   stock: number
   updatedAt: string
 }
 
-/** The fields an update may change. */
-export type ProductPatch = Partial<Pick<Product, 'name' | 'priceCents' | 'stock'>>
+/** A product page: the product and its category's name, read in one query. */
+export interface ProductPage extends Product {
+  categoryName: string
+}
 
-interface ProductRow {
+/** The fields an update may change. */
+export type ProductPatch = Partial<Pick<Product, 'name' | 'priceCents' | 'stock' | 'categoryId'>>
+
+/** A product row as the catalogue's repository reads it (`in_stock` is computed: 1 or 0). */
+export interface ProductRow {
   id: number
+  category_id: number
   name: string
   price_cents: number
   stock: number
+  in_stock: number
   updated_at: string
 }
 
-const toProduct = (row: ProductRow): Product => ({
-  id: row.id,
+export const toProduct = (row: Omit<ProductRow, 'in_stock'>): Product => ({
+  id: Number(row.id),
+  categoryId: Number(row.category_id),
   name: row.name,
-  priceCents: row.price_cents,
-  stock: row.stock,
+  priceCents: Number(row.price_cents),
+  stock: Number(row.stock),
   updatedAt: row.updated_at,
 })
 
-/** The source of truth for products: plain SQL through knex, no caching here. */
+/** Counts the product reads that reached the database, wherever they came from. */
+export class QueryCounter {
+  #count = 0
+
+  /** Queries counted so far. */
+  get count(): number {
+    return this.#count
+  }
+
+  /** Counts one more. */
+  add(): void {
+    this.#count++
+  }
+}
+
+/**
+ * The products as plain SQL through knex, no caching here: the product page (product and
+ * category in one query) and the stock report. Catalogue reads and writes go through the
+ * repositories in `catalog.ts`; every read is counted in the same `QueryCounter`.
+ */
 export class ProductTable {
   readonly #db: Knex
-  #queries = 0
+  readonly #counter: QueryCounter
 
-  constructor(db: Knex) {
+  constructor(db: Knex, counter: QueryCounter = new QueryCounter()) {
     this.#db = db
+    this.#counter = counter
   }
 
-  /** How many product reads (`find`, `list`) reached the database since start. */
+  /** How many product reads (pages and catalogue loads) reached the database since start. */
   get queries(): number {
-    return this.#queries
+    return this.#counter.count
   }
 
-  /** Resolves the product, or `undefined` when no row has this id. */
-  async find(id: number): Promise<Product | undefined> {
-    this.#queries++
-    const row = await this.#db<ProductRow>('products').where({ id }).first()
-    return row === undefined ? undefined : toProduct(row)
+  /** The counter shared with the catalogue's repositories. */
+  get counter(): QueryCounter {
+    return this.#counter
   }
 
-  /** Every product, by id. */
-  async list(): Promise<Product[]> {
-    this.#queries++
-    const rows = await this.#db<ProductRow>('products').orderBy('id')
+  /** The product with its category's name, or `undefined` when no row has this id. */
+  async page(id: number): Promise<ProductPage | undefined> {
+    this.#counter.add()
+    const row = await this.#db('products')
+      .leftJoin('categories', 'categories.id', 'products.category_id')
+      .where('products.id', id)
+      .first('products.*', 'categories.name as category_name')
+    if (row === undefined) return undefined
+    return { ...toProduct(row), categoryName: row.category_name ?? '' }
+  }
+
+  /** Products whose name contains `text` (any case), by id. */
+  async search(text: string): Promise<Product[]> {
+    this.#counter.add()
+    const pattern = `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+    const rows = await this.#db('products')
+      .whereRaw("lower(name) like ? escape '\\'", [pattern])
+      .orderBy('id')
     return rows.map(toProduct)
-  }
-
-  /** The products with stock left, by id. */
-  async listInStock(): Promise<Product[]> {
-    this.#queries++
-    const rows = await this.#db<ProductRow>('products').where('stock', '>', 0).orderBy('id')
-    return rows.map(toProduct)
-  }
-
-  /** Applies `patch` and resolves the updated product, or `undefined` when no row has this id. */
-  async update(id: number, patch: ProductPatch): Promise<Product | undefined> {
-    const changes: Partial<ProductRow> = { updated_at: new Date().toISOString() }
-    if (patch.name !== undefined) changes.name = patch.name
-    if (patch.priceCents !== undefined) changes.price_cents = patch.priceCents
-    if (patch.stock !== undefined) changes.stock = patch.stock
-    const updated = await this.#db<ProductRow>('products').where({ id }).update(changes)
-    if (updated === 0) return undefined
-    const row = await this.#db<ProductRow>('products').where({ id }).first()
-    return row === undefined ? undefined : toProduct(row)
   }
 
   /** How many products there are and what the stock is worth, in cents. */
@@ -82,7 +105,7 @@ export class ProductTable {
     )
       .select(
         this.#db.raw('count(*) as products'),
-        this.#db.raw('coalesce(sum(price_cents * stock), 0) as stockValueCents'),
+        this.#db.raw('coalesce(sum(price_cents * stock), 0) as "stockValueCents"'),
       )
       .first()
     return {
