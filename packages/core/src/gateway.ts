@@ -1,7 +1,8 @@
-import { type DecodedEntry, type EntryMeta, ValueCodec } from './codec.js'
+import { type EntryMeta, ValueCodec } from './codec.js'
 import type { Ttl } from './duration.js'
-import { CellarError, SchemaError, UnsupportedError } from './errors.js'
+import { CellarError, UnsupportedError } from './errors.js'
 import type { CacheEvent, CacheEventListener, CacheOperation } from './events.js'
+import { GatewayEvents, type Read, readStored } from './gateway-read.js'
 import type { Lock, LockOptions } from './lock.js'
 import { MsgpackSerializer, type Serializer } from './serializer.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
@@ -32,8 +33,6 @@ export interface GatewayEntry<T> {
   readonly meta: EntryMeta | undefined
 }
 
-type Read = 'value' | 'entry'
-
 /**
  * Typed values over any store, through core's `ValueCodec` (counters stay native decimal, so
  * `incr` is the store's own atomic counter and reads back as a number). Closing the gateway
@@ -44,8 +43,10 @@ export class CacheGateway implements AsyncDisposable {
   readonly codec: ValueCodec
   readonly #root: Store<unknown>
   readonly #store: Store<unknown>
-  readonly #listeners: CacheEventListener[] = []
-  readonly #getSync: ((key: string) => unknown) | undefined
+  readonly #events: GatewayEvents
+  readonly #listeners: CacheEventListener[]
+  // The store when it declares synchronous reads (and writes, where it has `setSync`).
+  readonly #sync: Store<unknown> | undefined
   readonly #name: string
 
   constructor(store: Store<Uint8Array> | Store<unknown>, options: CacheGatewayOptions = {}) {
@@ -56,11 +57,12 @@ export class CacheGateway implements AsyncDisposable {
       store.capabilities.raw,
     )
     this.#name = this.#store.name
+    this.#events = new GatewayEvents(this.#name)
+    this.#listeners = this.#events.listeners
     if (options.onEvent !== undefined) this.#listeners.push(options.onEvent)
-    const { getSync } = this.#store
-    this.#getSync =
-      this.#store.capabilities.synchronous === true && getSync !== undefined
-        ? getSync.bind(this.#store)
+    this.#sync =
+      this.#store.capabilities.synchronous === true && this.#store.getSync !== undefined
+        ? this.#store
         : undefined
   }
 
@@ -85,19 +87,22 @@ export class CacheGateway implements AsyncDisposable {
   ): Promise<StandardSchemaV1.InferOutput<S> | undefined>
   getValue<T = unknown>(key: string, options?: GetValueOptions): Promise<T | undefined>
   getValue(key: string, options?: GetValueOptions): Promise<unknown> {
-    // An in-process store answers synchronously: one settled promise instead of two.
-    const getSync = this.#getSync
-    if (getSync !== undefined && !isTracing()) {
-      try {
-        const value = this.#read(key, getSync(key), options?.schema, 'value', 'get')
-        return value instanceof Promise ? value : Promise.resolve(value)
-      } catch (error) {
-        if (error instanceof CellarError) this.#fail('get', key, error)
-        return Promise.reject(error)
-      }
+    // An in-process store answers synchronously: one settled promise instead of two. No closure
+    // in this method: V8 would allocate their shared context on every call, fast path included.
+    const sync = this.#sync
+    if (sync === undefined || isTracing()) return this.#getAsync(key, options)
+    try {
+      const value = this.#read(key, sync.getSync!(key), options?.schema, 'value')
+      return value instanceof Promise ? value : Promise.resolve(value)
+    } catch (error) {
+      if (error instanceof CellarError) this.#fail('get', key, error)
+      return Promise.reject(error)
     }
+  }
+
+  #getAsync(key: string, options: GetValueOptions | undefined): Promise<unknown> {
     return this.#call('get', key, undefined, () => this.#store.get(key)).then((stored) =>
-      this.#read(key, stored, options?.schema, 'value', 'get'),
+      this.#read(key, stored, options?.schema, 'value'),
     )
   }
 
@@ -112,7 +117,7 @@ export class CacheGateway implements AsyncDisposable {
   ): Promise<GatewayEntry<T> | undefined>
   getEntry(key: string, options?: GetValueOptions): Promise<unknown> {
     return this.#call('get', key, undefined, () => this.#store.get(key)).then((stored) =>
-      this.#read(key, stored, options?.schema, 'entry', 'get'),
+      this.#read(key, stored, options?.schema, 'entry'),
     )
   }
 
@@ -126,13 +131,13 @@ export class CacheGateway implements AsyncDisposable {
   ): StandardSchemaV1.InferOutput<S> | undefined
   getValueSync<T = unknown>(key: string, options?: GetValueOptions): T | undefined
   getValueSync(key: string, options?: GetValueOptions): unknown {
-    const getSync = this.#getSync
-    if (getSync === undefined) {
-      throw new UnsupportedError(`[cellar] store "${this.#store.name}" has no synchronous reads`, {
+    const sync = this.#sync
+    if (sync === undefined) {
+      throw new UnsupportedError(`[cellar] store "${this.#name}" has no synchronous reads`, {
         key,
       })
     }
-    const value = this.#read(key, getSync(key), options?.schema, 'value', 'get')
+    const value = this.#read(key, sync.getSync!(key), options?.schema, 'value')
     if (value instanceof Promise) {
       throw new UnsupportedError(
         `[cellar] getValueSync needs a synchronous schema; key "${key}" has an async one`,
@@ -157,7 +162,15 @@ export class CacheGateway implements AsyncDisposable {
     const values: unknown[] = new Array(keys.length)
     let pending = false
     for (let i = 0; i < keys.length; i++) {
-      values[i] = this.#read(keys[i]!, stored[i], schema, 'value', 'getMany')
+      values[i] = readStored(
+        this.#events,
+        this.codec,
+        keys[i]!,
+        stored[i],
+        schema,
+        'value',
+        'getMany',
+      )
       if (values[i] instanceof Promise) pending = true
     }
     return pending ? Promise.all(values) : values
@@ -174,11 +187,45 @@ export class CacheGateway implements AsyncDisposable {
     } catch (error) {
       return Promise.reject(error)
     }
-    const written = this.#call('set', key, undefined, () => this.#store.set(key, encoded, ttl))
+    if (this.#listeners.length !== 0 || isTracing()) return this.#setObserved(key, encoded, ttl)
+    // The store's own promise (already settled on an in-process store), nothing around it, and
+    // no closure in this method (see getValue).
+    try {
+      return this.#store.set(key, encoded, ttl)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  #setObserved(key: string, encoded: unknown, ttl: Ttl | undefined): Promise<void> {
+    const written = this.#observed('set', key, undefined, () => this.#store.set(key, encoded, ttl))
     if (this.#listeners.length === 0) return written
     return written.then(() =>
       this.#emit({ type: 'write', key, operation: 'set', store: this.#name }),
     )
+  }
+
+  /**
+   * `setValue` without a promise, for in-process stores that declare `capabilities.synchronous`
+   * and write synchronously (`setSync`; throws `E_UNSUPPORTED` otherwise): the entry is written
+   * when it returns, and bad input or a store error throws. Not traced, like `getValueSync`.
+   */
+  setValueSync(key: string, value: unknown, ttl?: Ttl, meta?: EntryMeta): void {
+    const store = this.#sync
+    if (store?.setSync === undefined) {
+      throw new UnsupportedError(`[cellar] store "${this.#name}" has no synchronous writes`, {
+        key,
+      })
+    }
+    const encoded = this.codec.encode(key, value, meta)
+    try {
+      store.setSync(key, encoded, ttl)
+    } catch (error) {
+      if (error instanceof CellarError) this.#fail('set', key, error)
+      throw error
+    }
+    if (this.#listeners.length !== 0)
+      this.#emit({ type: 'write', key, operation: 'set', store: this.#name })
   }
 
   /** Writes every entry with one TTL; nothing is written if any value fails to encode. */
@@ -296,64 +343,8 @@ export class CacheGateway implements AsyncDisposable {
     await this.close()
   }
 
-  // The one read path of every typed read: a miss, a value, an entry, or (async schema) a
-  // promise of one. Decoding and schema failures are misses plus an error event.
-  #read(
-    key: string,
-    stored: unknown,
-    schema: StandardSchemaV1 | undefined,
-    read: Read,
-    operation: CacheOperation,
-  ): unknown {
-    if (stored === undefined) {
-      if (this.#listeners.length !== 0)
-        this.#emit({ type: 'miss', key, operation, store: this.#name })
-      return undefined
-    }
-    let entry: DecodedEntry | undefined
-    let value: unknown
-    try {
-      if (read === 'entry') {
-        entry = this.codec.decodeEntry(key, stored)
-        value = entry.value
-      } else {
-        value = this.codec.decode(key, stored)
-      }
-    } catch (error) {
-      this.#fail(operation, key, error as CellarError)
-      return undefined
-    }
-    if (schema === undefined) {
-      if (this.#listeners.length !== 0)
-        this.#emit({ type: 'hit', key, operation, store: this.#name })
-      return entry ?? value
-    }
-    const result = schema['~standard'].validate(value)
-    return result instanceof Promise
-      ? result.then((settled) => this.#checked(key, settled, entry, operation))
-      : this.#checked(key, result, entry, operation)
-  }
-
-  #checked(
-    key: string,
-    result: StandardSchemaV1.Result<unknown>,
-    entry: DecodedEntry | undefined,
-    operation: CacheOperation,
-  ): unknown {
-    if (result.issues !== undefined) {
-      const issues = result.issues.map((issue) => issue.message)
-      this.#fail(
-        operation,
-        key,
-        new SchemaError(`[cellar] value for key "${key}" failed its schema: ${issues.join('; ')}`, {
-          key,
-          issues,
-        }),
-      )
-      return undefined
-    }
-    this.#emit({ type: 'hit', key, operation, store: this.#name })
-    return entry === undefined ? result.value : { value: result.value, meta: entry.meta }
+  #read(key: string, stored: unknown, schema: StandardSchemaV1 | undefined, read: Read): unknown {
+    return readStored(this.#events, this.codec, key, stored, schema, read, 'get')
   }
 
   // Not async itself: with no listener and no tracer the store's own promise is returned.
@@ -390,16 +381,10 @@ export class CacheGateway implements AsyncDisposable {
   }
 
   #emit(event: CacheEvent): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(event)
-      } catch {
-        // A listener must not break the cache operation it observes.
-      }
-    }
+    this.#events.emit(event)
   }
 
   #fail(operation: CacheOperation, key: string | undefined, error: CellarError): void {
-    this.#emit({ type: 'error', key, error, operation, store: this.#name })
+    this.#events.fail(operation, key, error)
   }
 }

@@ -27,7 +27,10 @@ export interface StoreCapabilities {
   readonly maxValueSize: number
   /** Smallest TTL step the backend honours, in milliseconds (1, or 1000 for memcached). */
   readonly ttlPrecision: number
-  /** `getSync` is available: the store answers in-process, without a promise. */
+  /**
+   * `getSync` is available: the store answers in-process, without a promise (and where it also
+   * has `setSync`, writes that way too).
+   */
   readonly synchronous?: boolean
   /**
    * `ttl(key)` reports the remaining lifetime. False where the backend cannot tell (memcached):
@@ -121,6 +124,11 @@ export interface Store<V = Uint8Array> {
   keys?(): AsyncIterable<string>
   /** `get` without a promise; present when `capabilities.synchronous` is true. */
   getSync?(key: string): V | undefined
+  /**
+   * `set` without a promise: written when it returns, bad input throws; optional on a store whose
+   * `capabilities.synchronous` is true (the gateway's `setValueSync` needs it).
+   */
+  setSync?(key: string, value: V, ttl?: Ttl): void
   /** A lock on this backend; present when `capabilities.locks` is true. */
   lock?(name: string, options?: LockOptions): Lock
   /** The store's native rate-limit step; present when `capabilities.rateLimits` is true. */

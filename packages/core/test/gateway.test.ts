@@ -7,6 +7,7 @@ import {
   JsonSerializer,
   NullStore,
   SERIALIZED_TAG,
+  UnsupportedError,
 } from '../src/index.js'
 import { mapStore } from './map-store.js'
 
@@ -117,10 +118,101 @@ describe('a store that throws instead of rejecting', () => {
     const boom = () => {
       throw new Error('sync failure')
     }
-    const broken = { ...store, get: boom, has: boom, getMany: boom }
+    const broken = { ...store, get: boom, has: boom, getMany: boom, set: boom }
     const gateway = new CacheGateway(broken as typeof store)
     await expect(gateway.getValue('k')).rejects.toThrow('sync failure')
+    await expect(gateway.setValue('k', 1)).rejects.toThrow('sync failure')
     await expect(gateway.exists('k')).rejects.toThrow('sync failure')
     await expect(gateway.multiGetValues(['k'])).rejects.toThrow('sync failure')
+  })
+})
+
+/** `mapStore` declaring synchronous reads (and writes, unless `writes` is false). */
+function syncMapStore(writes = true) {
+  const store = mapStore()
+  const map = new Map<string, Uint8Array>()
+  return {
+    ...store,
+    capabilities: { ...store.capabilities, synchronous: true },
+    get: async (key: string) => map.get(key),
+    set: async (key: string, value: Uint8Array) => {
+      map.set(key, value)
+    },
+    getSync: (key: string) => map.get(key),
+    ...(writes && {
+      setSync: (key: string, value: Uint8Array) => {
+        if (key === 'refused') throw new UnsupportedError('[test] refused', { key })
+        map.set(key, value)
+      },
+    }),
+  }
+}
+
+describe('synchronous stores', () => {
+  const schema = z.number()
+  // What a listener sees for: a hit, a miss, a schema failure, a write.
+  async function observe(gateway: CacheGateway, events: CacheEvent[]) {
+    await gateway.setValue('n', 1)
+    await gateway.setValue('s', 'text')
+    events.length = 0
+    const read = [
+      await gateway.getValue('n'),
+      await gateway.getValue('missing'),
+      await gateway.getValue('s', { schema }),
+    ]
+    return { read, events: events.map((event) => [event.type, event.key, event.operation]) }
+  }
+
+  test('getValue reads through getSync with the values and events of the promise path', async () => {
+    const seen: CacheEvent[] = []
+    const viaSync = await observe(
+      new CacheGateway(syncMapStore(), { onEvent: (e) => seen.push(e) }),
+      seen,
+    )
+    const seenAsync: CacheEvent[] = []
+    const viaPromise = await observe(
+      new CacheGateway(mapStore(), { onEvent: (e) => seenAsync.push(e) }),
+      seenAsync,
+    )
+    expect(viaSync).toEqual(viaPromise)
+    expect(viaSync.read).toEqual([1, undefined, undefined])
+    expect(viaSync.events).toEqual([
+      ['hit', 'n', 'get'],
+      ['miss', 'missing', 'get'],
+      ['error', 's', 'get'],
+    ])
+  })
+
+  test('setValueSync writes at once, emits a write event and throws store errors as events', () => {
+    const events: CacheEvent[] = []
+    const gateway = new CacheGateway(syncMapStore(), { onEvent: (event) => events.push(event) })
+    gateway.setValueSync('k', { id: 1 })
+    expect(gateway.getValueSync('k')).toEqual({ id: 1 })
+    expect(() => gateway.setValueSync('refused', 1)).toThrow(
+      expect.objectContaining({ code: 'E_UNSUPPORTED', key: 'refused' }),
+    )
+    expect(() => gateway.setValueSync('k', undefined)).toThrow(
+      expect.objectContaining({ code: 'E_INVALID_ARGUMENT' }),
+    )
+    expect(events.map((event) => [event.type, event.key, event.operation])).toEqual([
+      ['write', 'k', 'set'],
+      ['hit', 'k', 'get'],
+      ['error', 'refused', 'set'],
+    ])
+  })
+
+  test('synchronous calls on a store without them throw E_UNSUPPORTED', () => {
+    const plain = new CacheGateway(mapStore())
+    expect(() => plain.getValueSync('k')).toThrow(
+      expect.objectContaining({ code: 'E_UNSUPPORTED' }),
+    )
+    expect(() => plain.setValueSync('k', 1)).toThrow(
+      expect.objectContaining({ code: 'E_UNSUPPORTED' }),
+    )
+    const readsOnly = new CacheGateway(syncMapStore(false))
+    expect(readsOnly.getValueSync('k')).toBeUndefined()
+    expect(() => readsOnly.setValueSync('k', 1)).toThrow(
+      expect.objectContaining({ code: 'E_UNSUPPORTED', key: 'k' }),
+    )
   })
 })

@@ -98,13 +98,18 @@ export class MemoryStore<V> implements MemoryStoreType<V> {
 
   set(key: string, value: V, ttl?: Ttl): Promise<void> {
     try {
-      this.#check(key)
-      const stored = this.#in(key, value)
-      this.#write(scopedKey(this.#prefix, key), stored, resolveTtl(ttl, this.#root.defaultTtl, key))
+      this.setSync(key, value, ttl)
       return RESOLVED
     } catch (error) {
       return Promise.reject(error)
     }
+  }
+
+  /** `set` without a promise: written when it returns; bad input throws, writing nothing. */
+  setSync(key: string, value: V, ttl?: Ttl): void {
+    this.#check(key)
+    const stored = this.#in(key, value)
+    this.#write(scopedKey(this.#prefix, key), stored, resolveTtl(ttl, this.#root.defaultTtl, key))
   }
 
   async setMany(entries: ReadonlyArray<readonly [string, V]>, ttl?: Ttl): Promise<void> {

@@ -52,11 +52,14 @@ export interface MemoryStoreOptions {
 
 /**
  * An in-process LRU store: a `Store<Uint8Array>` in byte mode (the default), a `Store<unknown>`
- * in raw mode. Answers reads synchronously too (`getSync`) and lists its keys.
+ * in raw mode. Answers reads and writes synchronously too (`getSync`, `setSync`) and lists its
+ * keys.
  */
 export interface MemoryStore<V = Uint8Array> extends Store<V>, AsyncDisposable {
   /** `get` without a promise: the value, or `undefined` on a miss or an expired entry. */
   getSync(key: string): V | undefined
+  /** `set` without a promise: written when it returns; bad input throws, writing nothing. */
+  setSync(key: string, value: V, ttl?: Ttl): void
   /** The live keys of this namespace (not of nested namespaces), unscoped. */
   keys(): AsyncIterable<string>
   /** A process-local lock; names are scoped to this namespace. */

@@ -172,3 +172,78 @@ describe('synchronous reads', () => {
     )
   })
 })
+
+describe('synchronous writes', () => {
+  test('setValueSync writes through the gateway without a promise, in both modes', async () => {
+    for (const raw of [false, true]) {
+      const gateway = new CacheGateway(new MemoryStore({ raw, pruneInterval: false }))
+      expect(gateway.setValueSync('user', { id: 1 })).toBeUndefined()
+      expect(gateway.getValueSync('user')).toEqual({ id: 1 })
+      expect(await gateway.getValue('user')).toEqual({ id: 1 })
+      gateway.setValueSync('n', 7)
+      expect(await gateway.incr('n', 1)).toBe(8)
+      gateway.setValueSync('nothing', null)
+      expect(gateway.getValueSync('nothing')).toBeNull()
+      gateway.setValueSync('user', { id: 1 }, 0)
+      expect(await gateway.exists('user')).toBe(false)
+      const entry = { expiresAt: 2_000_000_000_000 }
+      gateway.setValueSync('meta', 'v', undefined, entry)
+      expect(await gateway.getEntry('meta')).toEqual({ value: 'v', meta: entry })
+    }
+  })
+
+  test('setValueSync takes the TTL to the millisecond on the injected clock', () => {
+    const time = clock()
+    const store = new MemoryStore({ raw: true, now: time.now, pruneInterval: false })
+    const gateway = new CacheGateway(store)
+    gateway.setValueSync('k', 'v', 100)
+    gateway.setValueSync('forever', 'v', null)
+    time.advance(100)
+    expect(gateway.getValueSync('k')).toBe('v')
+    time.advance(1)
+    expect(gateway.getValueSync('k')).toBeUndefined()
+    expect(gateway.getValueSync('forever')).toBe('v')
+  })
+
+  test('setValueSync throws bad input at once, writing nothing, and reports store errors as events', () => {
+    const events: Array<{ type: string; code?: string }> = []
+    const store = new MemoryStore({ maxBytes: 1024, maxValueSize: 8, pruneInterval: false })
+    const gateway = new CacheGateway(store, {
+      onEvent: (event) =>
+        events.push(
+          event.type === 'error' ? { type: 'error', code: event.error.code } : { type: event.type },
+        ),
+    })
+    gateway.setValueSync('k', 'old')
+    const refused: Array<[() => void, string]> = [
+      [() => gateway.setValueSync('', 'v'), 'E_INVALID_KEY'],
+      [() => gateway.setValueSync('k', undefined), 'E_INVALID_ARGUMENT'],
+      [() => gateway.setValueSync('k', 'v', Number.NaN), 'E_INVALID_ARGUMENT'],
+      [() => gateway.setValueSync('k', 'v', 'soon'), 'E_INVALID_ARGUMENT'],
+      [() => gateway.setValueSync('k', 'a value longer than eight bytes'), 'E_VALUE_TOO_LARGE'],
+    ]
+    for (const [write, code] of refused) {
+      expect(write).toThrow(expect.objectContaining({ code }))
+    }
+    expect(gateway.getValueSync('k')).toBe('old')
+    // One write event for the good write; the store's refusals are error events (bad values
+    // are refused by the codec before the store is asked, as with setValue).
+    expect(events[0]).toEqual({ type: 'write' })
+    expect(events.filter((event) => event.type === 'write')).toHaveLength(1)
+    expect(events.filter((event) => event.type === 'error').map((event) => event.code)).toEqual([
+      'E_INVALID_KEY',
+      'E_INVALID_ARGUMENT',
+      'E_INVALID_ARGUMENT',
+      'E_VALUE_TOO_LARGE',
+    ])
+  })
+
+  test('setValueSync on a closed store throws E_STORE_CLOSED', async () => {
+    const store = new MemoryStore({ pruneInterval: false })
+    const gateway = new CacheGateway(store)
+    await store.close()
+    expect(() => gateway.setValueSync('k', 'v')).toThrow(
+      expect.objectContaining({ code: 'E_STORE_CLOSED' }),
+    )
+  })
+})
