@@ -8,7 +8,7 @@ import {
 import { EntityEntries } from './entity-entries.js'
 import { generationalError } from './errors.js'
 import type { RepositoryEvent, RepositoryEventListener, RepositoryReadKind } from './events.js'
-import { stableHash } from './hash.js'
+import { canonical, rememberedHash, stableHash } from './hash.js'
 import { entityKey, listKey, queryKey } from './keys.js'
 import { RecentFingerprints } from './recent.js'
 import type {
@@ -101,6 +101,8 @@ export class CachedRepository<
   readonly #listTtl: Ttl
   readonly #entities: EntityEntries<T, Id>
   readonly #recent = new RecentFingerprints(RECENT_BASES)
+  // Guess fingerprints only where a data read costs a round trip (not an in-process store).
+  readonly #speculate: boolean
   readonly #flight = new SingleFlight()
   readonly #listeners: RepositoryEventListener[] = []
   readonly #pending = new Set<Promise<void>>()
@@ -119,6 +121,7 @@ export class CachedRepository<
     this.#bindGroup = options.bindGroup ?? 'default'
     this.#ttl = options.ttl
     this.#listTtl = options.listTtl === undefined ? options.ttl : options.listTtl
+    this.#speculate = options.data.store.capabilities.synchronous !== true
     this.#entities = new EntityEntries({
       repository,
       data: options.data,
@@ -183,18 +186,22 @@ export class CachedRepository<
       this.#emit({ type: 'bypass', kind: 'list', reason: 'only the first cursor page is cached' })
       return this.#inner.list(page, filters)
     }
-    const filterHash = stableHash(filters ?? null)
-    const pageHash = stableHash({ filters: filters ?? null, page })
-    if (filterHash === undefined || pageHash === undefined) {
+    const filterText = canonical(filters ?? null)
+    const pageText = canonical(page)
+    if (filterText === undefined || pageText === undefined) {
       this.#uncacheable('list', 'the filters have no stable hash')
       return this.#inner.list(page, filters)
     }
+    const filterHash = rememberedHash(filterText)
+    // stableHash({ filters, page }) without encoding the filters twice.
+    const pageHash = rememberedHash(`{"filters":${filterText},"page":${pageText}}`)
     const tags = this.listTags(filterHash)
     const bind = this.#bind(options)
     const base = listKey(this.entity, bind, pageHash, '')
     const { key, fingerprint, value: index } = await this.#read<ListIndex>(base, tags)
     if (index !== undefined && Array.isArray(index.ids)) {
-      const items = await this.#entities.read(index.ids as Id[], bind, index.fingerprints)
+      const guesses = this.#speculate ? index.fingerprints : undefined
+      const items = await this.#entities.read(index.ids as Id[], bind, guesses)
       if (items !== undefined) {
         this.#emit({ type: 'hit', kind: 'list', key })
         return pageOf(items, index)
@@ -291,6 +298,11 @@ export class CachedRepository<
     base: string,
     tags: readonly string[],
   ): Promise<{ key: string; fingerprint: string; value: V | undefined }> {
+    if (!this.#speculate) {
+      const fingerprint = await this.#resolver.fingerprint(tags)
+      const key = base + fingerprint
+      return { key, fingerprint, value: await this.#data.getValue<V>(key) }
+    }
     const guess = this.#recent.get(base)
     const [fingerprint, guessed] = await Promise.all([
       this.#resolver.fingerprint(tags),
@@ -319,7 +331,7 @@ export class CachedRepository<
     ])
     if (again !== fingerprint) return result
     await this.#entities.write(result.items, ids, bind, fingerprints)
-    const index: ListIndex = { ids, fingerprints }
+    const index: ListIndex = this.#speculate ? { ids, fingerprints } : { ids }
     if (result.total !== undefined) index.total = result.total
     if (result.nextCursor !== undefined) index.nextCursor = result.nextCursor
     await this.#data.setValue(key, index, this.#listTtl)

@@ -1,5 +1,5 @@
 import type { CacheGateway, Ttl } from '@cellar/core'
-import { entityKey } from './keys.js'
+import { entityKeyIn, entityKeyPrefix } from './keys.js'
 import type { EntityId, Repository } from './repository.js'
 import type { DependencyResolver } from './resolver.js'
 import { type DependencySpec, dependencyEntityTags, entityTags } from './tags.js'
@@ -50,20 +50,20 @@ export class EntityEntries<T, Id extends EntityId> {
   ): Promise<T[] | undefined> {
     if (ids.length === 0) return []
     const { repository, data } = this.#options
-    const entity = repository.entity
+    const prefix = entityKeyPrefix(repository.entity, bind)
     const guess = cached !== undefined && cached.length === ids.length ? cached : undefined
     const [fingerprints, prefetched] = await Promise.all([
       this.fingerprints(ids),
       guess === undefined
         ? undefined
-        : data.multiGetValues<T>(ids.map((id, i) => entityKey(entity, bind, id, String(guess[i])))),
+        : data.multiGetValues<T>(ids.map((id, i) => entityKeyIn(prefix, id, String(guess[i])))),
     ])
     const values = new Array<T | undefined>(ids.length)
     const keys = new Array<string>(ids.length)
     const moved: number[] = []
     const missing: number[] = []
     for (let i = 0; i < ids.length; i++) {
-      keys[i] = entityKey(entity, bind, ids[i]!, fingerprints[i]!)
+      keys[i] = entityKeyIn(prefix, ids[i]!, fingerprints[i]!)
       if (prefetched === undefined || fingerprints[i] !== guess![i]) {
         moved.push(i)
         continue
@@ -100,9 +100,9 @@ export class EntityEntries<T, Id extends EntityId> {
     fingerprints: readonly string[],
   ) {
     if (items.length === 0) return
-    const entity = this.#options.repository.entity
+    const prefix = entityKeyPrefix(this.#options.repository.entity, bind)
     await this.#options.data.multiSetValues(
-      items.map((item, i) => [entityKey(entity, bind, ids[i]!, fingerprints[i]!), item]),
+      items.map((item, i) => [entityKeyIn(prefix, ids[i]!, fingerprints[i]!), item]),
       this.#options.ttl,
     )
   }

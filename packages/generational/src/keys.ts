@@ -11,7 +11,17 @@ function idPart(id: EntityId): string {
 
 /** `e:<entity>:<bind group>:<id>:<fingerprint>` — one entity by id. */
 export function entityKey(entity: string, bindGroup: string, id: EntityId, fingerprint: string) {
-  return `e:${part(entity)}:${part(bindGroup)}:${idPart(id)}:${fingerprint}`
+  return entityKeyIn(entityKeyPrefix(entity, bindGroup), id, fingerprint)
+}
+
+/** The part of `entityKey` shared by every entity of one bind group (internal). */
+export function entityKeyPrefix(entity: string, bindGroup: string): string {
+  return `e:${part(entity)}:${part(bindGroup)}:`
+}
+
+/** `entityKey` from its shared prefix (internal). */
+export function entityKeyIn(prefix: string, id: EntityId, fingerprint: string): string {
+  return `${prefix}${idPart(id)}:${fingerprint}`
 }
 
 /** `l:<entity>:<bind group>:<hash of filters and page>:<fingerprint>` — a list page's ids. */

@@ -89,19 +89,10 @@ export class GenerationalResolver implements DependencyResolver {
   }
 
   async fingerprintMany(groups: ReadonlyArray<readonly string[]>): Promise<string[]> {
-    const distinct = [...new Set(groups.flat())]
-    if (distinct.length === 0) return groups.map(() => NO_TAGS_FINGERPRINT)
-    const [epoch, values] = await this.#read(distinct)
-    const byTag = new Map(distinct.map((tag, i) => [tag, values[i]!]))
-    return groups.map((group) =>
-      group.length === 0
-        ? NO_TAGS_FINGERPRINT
-        : compose(
-            epoch,
-            group,
-            group.map((tag) => byTag.get(tag)!),
-          ),
-    )
+    const at = distinctTags(groups)
+    if (at.size === 0) return groups.map(() => NO_TAGS_FINGERPRINT)
+    const [epoch, values] = await this.#read([...at.keys()])
+    return composeGroups(epoch, groups, at, values)
   }
 
   async bump(tags: readonly string[]): Promise<void> {
@@ -162,4 +153,34 @@ export function compose(
   for (let i = 0; i < tags.length; i++) text += `\n${tags[i]}=${values[i]}`
   // Only the hashing is remembered (a list hit hashes one text per entity), never a counter.
   return rememberedHash(text)
+}
+
+/** Each distinct tag of `groups`, numbered in order of first appearance. */
+export function distinctTags(groups: ReadonlyArray<readonly string[]>): Map<string, number> {
+  const at = new Map<string, number>()
+  for (const group of groups) {
+    for (const tag of group) if (!at.has(tag)) at.set(tag, at.size)
+  }
+  return at
+}
+
+/** `compose` of each group, where tag `t` has `values[at.get(t)]`; no tags → `'0'`. */
+export function composeGroups(
+  epoch: number | string,
+  groups: ReadonlyArray<readonly string[]>,
+  at: ReadonlyMap<string, number>,
+  values: ReadonlyArray<number | string>,
+): string[] {
+  const fingerprints = new Array<string>(groups.length)
+  for (let g = 0; g < groups.length; g++) {
+    const group = groups[g]!
+    if (group.length === 0) {
+      fingerprints[g] = NO_TAGS_FINGERPRINT
+      continue
+    }
+    let text = String(epoch)
+    for (const tag of group) text += `\n${tag}=${values[at.get(tag)!]}`
+    fingerprints[g] = rememberedHash(text)
+  }
+  return fingerprints
 }

@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { type CacheGateway, type Duration, InvalidArgumentError, parseDuration } from '@cellar/core'
-import { compose, type DependencyResolver, NO_TAGS_FINGERPRINT } from './resolver.js'
+import {
+  compose,
+  composeGroups,
+  type DependencyResolver,
+  distinctTags,
+  NO_TAGS_FINGERPRINT,
+} from './resolver.js'
 
 /** Options of `new VersionTokenResolver(tokens, options)`. */
 export interface VersionTokenResolverOptions {
@@ -50,19 +56,13 @@ export class VersionTokenResolver implements DependencyResolver {
   }
 
   async fingerprintMany(groups: ReadonlyArray<readonly string[]>): Promise<string[]> {
-    const distinct = [...new Set(groups.flat())]
-    if (distinct.length === 0) return groups.map(() => NO_TAGS_FINGERPRINT)
-    const tokens = await this.#read([EPOCH_KEY, ...distinct.map((tag) => TOKEN_KEY_PREFIX + tag)])
-    const byTag = new Map(distinct.map((tag, i) => [tag, tokens[i + 1]!]))
-    return groups.map((group) =>
-      group.length === 0
-        ? NO_TAGS_FINGERPRINT
-        : compose(
-            tokens[0]!,
-            group,
-            group.map((tag) => byTag.get(tag)!),
-          ),
-    )
+    const at = distinctTags(groups)
+    if (at.size === 0) return groups.map(() => NO_TAGS_FINGERPRINT)
+    const tokens = await this.#read([
+      EPOCH_KEY,
+      ...[...at.keys()].map((tag) => TOKEN_KEY_PREFIX + tag),
+    ])
+    return composeGroups(tokens[0]!, groups, at, tokens.slice(1))
   }
 
   async bump(tags: readonly string[]): Promise<void> {
