@@ -1,162 +1,127 @@
-// CachedRepository vs the SQL it replaces, interleaved in rounds in one process (the machine may
-// be loaded: compare ratios, not absolute numbers). Usage: pnpm bench [rounds] [opsPerRound]
+// CachedRepository vs the SQL it replaces, paired call by call in one process (the machine may
+// be loaded: compare the paired ratios, not absolute numbers).
+// Usage: [BENCH_ITERATIONS=1000] [BENCH_BEFORE=/path/to/dist/index.js] pnpm bench
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
-import { loadavg } from 'node:os'
-import { CacheGateway, type StoreTraceContext } from '@cellar/core'
-import { CachedRepository, GenerationalResolver, writeTags } from '@cellar/generational'
-import { KnexRepository } from '@cellar/knex'
-import { MemoryStore } from '@cellar/memory'
-import { RedisStore } from '@cellar/redis'
-import { uniquePrefix, usePostgres, useRedis } from '@cellar/test-servers'
-import createKnex, { type Knex } from 'knex'
-import { CATEGORIES, type Product, ROWS, seed } from './seed.js'
+import type { StoreTraceContext } from '@cellar/core'
+import { writeTags } from '@cellar/generational'
+import { compare, contender, load, measure, table } from './paired.js'
+import { CATEGORIES, ROWS } from './seed.js'
+import { loadBefore, memorySqlite, type Pair, redisPostgres } from './setup.js'
 
-const ROUNDS = Number(process.argv[2] ?? 15)
-const OPS = Number(process.argv[3] ?? 200)
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 1000)
+const WRITES = Math.max(50, Math.ceil(ITERATIONS / 4))
+const LIST_TARGET = 3
+const ENTITY_TARGET = 1.5
 
-interface Contender {
-  readonly name: string
-  readonly op: (i: number) => Promise<unknown>
-  readonly samples: number[]
-}
-
-function repository(knex: Knex): KnexRepository<Product> {
-  return new KnexRepository<Product>(knex, {
-    table: 'bench_products',
-    entity: 'product',
-    select: (db) =>
-      db('bench_products')
-        .join('bench_categories', 'bench_categories.id', 'bench_products.category_id')
-        .select('bench_products.*', 'bench_categories.name as category_name'),
-    filters: { category_id: 'bench_products.category_id' },
-  })
-}
-
-// The same 20 list pages and 200 ids in every round, so cached contenders hit after round one.
+// The same 20 list pages (5 pages × 4 categories) and 200 ids again and again: cached
+// contenders measure hits (every page and id is read once before measuring).
 const page = (i: number) => ({ page: 1 + (i % 5), limit: 20 })
 const filters = (i: number) => ({ category_id: 1 + (i % 4) })
 const id = (i: number) => 1 + ((i * 7919) % 200)
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]!
+const out: string[] = []
+const summary: string[] = []
+const print = (text: string) => {
+  console.log(text)
+  out.push(text)
 }
 
-async function measure(label: string, contenders: Contender[]): Promise<void> {
-  for (const c of contenders) for (let i = 0; i < OPS; i++) await c.op(i) // warm
-  for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? contenders : [...contenders].reverse()
-    for (const c of order) {
-      const start = process.hrtime.bigint()
-      for (let i = 0; i < OPS; i++) await c.op(i)
-      c.samples.push(Number(process.hrtime.bigint() - start) / OPS / 1000)
-    }
+async function suite(pair: Pair): Promise<void> {
+  const { label, sql, cached, before, resolver } = pair
+  const misses = { now: 0, before: 0 }
+  cached.on((event) => {
+    if (event.type === 'miss') misses.now++
+  })
+  before?.on((event) => {
+    if (event.type === 'miss') misses.before++
+  })
+  for (let i = 0; i < 200; i++) {
+    await cached.list(page(i), filters(i))
+    await cached.getById(id(i))
+    await before?.list(page(i), filters(i))
+    await before?.getById(id(i))
   }
-  console.log(`\n${label} — median µs/op over ${ROUNDS} rounds of ${OPS} (min–max of rounds)`)
-  for (const c of contenders) {
-    const m = median(c.samples)
-    console.log(
-      `  ${c.name.padEnd(44)} ${m.toFixed(1).padStart(9)}  (${Math.min(...c.samples).toFixed(1)}–${Math.max(...c.samples).toFixed(1)})`,
+  misses.now = 0
+  misses.before = 0
+
+  const listSql = contender('SQL: list page (20 rows, join, count)', (i) =>
+    sql.list(page(i), filters(i)),
+  )
+  const list = [
+    listSql,
+    contender('CachedRepository: list hit', (i) => cached.list(page(i), filters(i))),
+  ]
+  if (before)
+    list.push(
+      contender('CachedRepository before: list hit', (i) => before.list(page(i), filters(i))),
+    )
+  let start = load()
+  await measure(list, ITERATIONS)
+  print(table(`${label}: list page`, start, listSql, list, LIST_TARGET))
+
+  const byIdSql = contender('SQL: entity by id (join)', (i) => sql.getById(id(i)))
+  const byId = [byIdSql, contender('CachedRepository: entity hit', (i) => cached.getById(id(i)))]
+  if (before)
+    byId.push(contender('CachedRepository before: entity hit', (i) => before.getById(id(i))))
+  start = load()
+  await measure(byId, ITERATIONS)
+  print(table(`${label}: entity by id`, start, byIdSql, byId, ENTITY_TARGET))
+  print(`\nmisses while measuring: ${misses.now}${before ? ` (before: ${misses.before})` : ''}`)
+
+  const update = contender('SQL: update one row', (i) => sql.update(id(i), { stock: i % 97 }))
+  const writes = [
+    update,
+    contender('CachedRepository: update + bump (3 tags)', (i) =>
+      cached.update(id(i), { stock: i % 97 }),
+    ),
+    contender('bump alone (3 tags)', (i) => resolver.bump(writeTags('product', [id(i)]))),
+  ]
+  start = load()
+  await measure(writes, WRITES, 10)
+  print(table(`${label}: a write's invalidation`, start, update, writes))
+
+  const reads: string[] = []
+  for (const tags of [1, 10, 100, 1000]) {
+    let count = 0
+    const onStart = (message: unknown) => {
+      if ((message as StoreTraceContext).operation === 'getMany') count++
+    }
+    subscribe('tracing:cellar:store:start', onStart)
+    await resolver.fingerprint(Array.from({ length: tags }, (_, i) => `t${i}`))
+    unsubscribe('tracing:cellar:store:start', onStart)
+    reads.push(`${tags} tags → ${count} getMany`)
+  }
+  print(`\nfingerprint reads: ${reads.join(', ')}`)
+
+  const k = compare(listSql, list[1]!, LIST_TARGET)
+  const e = compare(byIdSql, byId[1]!, ENTITY_TARGET)
+  const verdict = (median: number, target: number) => (median >= target ? 'met' : 'NOT met')
+  summary.push(
+    `${label}: list hit ${k.median.toFixed(2)}× its SQL (p25–p75 ${k.p25.toFixed(2)}–${k.p75.toFixed(2)}, ≥${LIST_TARGET}× in ${(k.atTarget * 100).toFixed(0)}% of iterations): target ${verdict(k.median, LIST_TARGET)}`,
+    `${label}: entity hit ${e.median.toFixed(2)}× its SQL (p25–p75 ${e.p25.toFixed(2)}–${e.p75.toFixed(2)}): 1.5× target ${verdict(e.median, ENTITY_TARGET)}`,
+  )
+  if (before) {
+    const b = compare(list[2]!, list[1]!, 1)
+    const be = compare(byId[2]!, byId[1]!, 1)
+    summary.push(
+      `${label}: this build vs before, paired: list hit ${b.median.toFixed(2)}× (p25–p75 ${b.p25.toFixed(2)}–${b.p75.toFixed(2)}), entity hit ${be.median.toFixed(2)}×`,
     )
   }
 }
 
-function ratio(slow: Contender, fast: Contender): string {
-  return `${(median(slow.samples) / median(fast.samples)).toFixed(2)}×`
-}
-
-async function suite(
-  label: string,
-  knex: Knex,
-  data: CacheGateway,
-  counters: CacheGateway,
-  allowEvictingStore: boolean,
-): Promise<string[]> {
-  await seed(knex)
-  const sql = repository(knex)
-  const resolver = new GenerationalResolver(counters, { allowEvictingStore })
-  const cached = new CachedRepository(sql, { data, resolver, ttl: '1h' })
-  // Create every counter once, so an evicting-store run does not move its epoch mid-benchmark.
-  await resolver.bump(
-    writeTags(
-      'product',
-      Array.from({ length: 200 }, (_, i) => i + 1),
-    ),
-  )
-  const c = (name: string, op: (i: number) => Promise<unknown>): Contender => ({
-    name,
-    op,
-    samples: [],
-  })
-  const listSql = c('list page (20 rows, join, count): SQL', (i) => sql.list(page(i), filters(i)))
-  const listCached = c('list page: CachedRepository hit', (i) => cached.list(page(i), filters(i)))
-  const byIdSql = c('entity by id (join): SQL', (i) => sql.getById(id(i)))
-  const byIdCached = c('entity by id: CachedRepository hit', (i) => cached.getById(id(i)))
-  await measure(`${label}: list page`, [listSql, listCached])
-  await measure(`${label}: entity by id`, [byIdSql, byIdCached])
-  const updateSql = c('update one row: SQL', (i) => sql.update(id(i), { stock: i % 97 }))
-  const updateCached = c('update one row + bump (3 tags): CachedRepository', (i) =>
-    cached.update(id(i), { stock: i % 97 }),
-  )
-  const bump = c('bump alone (3 tags)', (i) => resolver.bump(writeTags('product', [id(i)])))
-  await measure(`${label}: a write's invalidation`, [updateSql, updateCached, bump])
-  const fingerprints: string[] = []
-  for (const tags of [1, 10, 100, 1000]) {
-    let reads = 0
-    const count = (message: unknown) => {
-      if ((message as StoreTraceContext).operation === 'getMany') reads++
-    }
-    subscribe('tracing:cellar:store:start', count)
-    await resolver.fingerprint(Array.from({ length: tags }, (_, i) => `t${i}`))
-    unsubscribe('tracing:cellar:store:start', count)
-    fingerprints.push(`${tags} tags → ${reads} getMany`)
-  }
-  return [
-    `${label}: cached list page ${ratio(listSql, listCached)} faster than its SQL`,
-    `${label}: cached entity ${ratio(byIdSql, byIdCached)} faster than its SQL`,
-    `${label}: a write through CachedRepository costs ${ratio(updateCached, updateSql)} the plain update (bump alone ${median(bump.samples).toFixed(1)} µs)`,
-    `${label}: fingerprint reads — ${fingerprints.join(', ')}`,
-  ]
-}
-
-const summary: string[] = []
-console.log(
-  `node ${process.version}, ${ROWS} rows, ${CATEGORIES} categories; load average at start ${loadavg()
-    .map((n) => n.toFixed(2))
-    .join(' ')}`,
+const before = await loadBefore()
+print(
+  `node ${process.version}, ${ROWS} rows, ${CATEGORIES} categories, ${ITERATIONS} iterations (${WRITES} for writes)${before ? `, before = ${process.env.BENCH_BEFORE}` : ''}; load average at start ${load()}`,
 )
-const pg = await usePostgres()
-const redis = await useRedis()
-if (pg && redis) {
-  const knex = createKnex({
-    client: 'pg',
-    connection: { ...pg.connection },
-    pool: { min: 1, max: 4 },
-  })
-  const data = new CacheGateway(
-    new RedisStore({ connection: redis.url, prefix: uniquePrefix('bench-gen-data') }),
-  )
-  const counters = new CacheGateway(
-    new RedisStore({ connection: redis.url, prefix: uniquePrefix('bench-gen-counters') }),
-  )
-  summary.push(...(await suite('Redis cache vs PostgreSQL', knex, data, counters, false)))
-  await Promise.all([data.close(), counters.close(), knex.destroy()])
-  await pg.dispose()
+const pg = await redisPostgres(before)
+if (pg !== undefined) {
+  await suite(pg)
+  await pg.close()
+} else {
+  print('\nRedis or PostgreSQL missing: the Redis vs PostgreSQL pair is skipped')
 }
-{
-  const knex = createKnex({
-    client: 'better-sqlite3',
-    connection: { filename: ':memory:' },
-    useNullAsDefault: true,
-  })
-  const data = new CacheGateway(new MemoryStore({ maxEntries: 100_000 }))
-  const counters = new CacheGateway(new MemoryStore({ maxEntries: 100_000 }))
-  summary.push(...(await suite('memory cache vs SQLite', knex, data, counters, true)))
-  await Promise.all([data.close(), counters.close(), knex.destroy()])
-}
-console.log(
-  `\nload average at end ${loadavg()
-    .map((n) => n.toFixed(2))
-    .join(' ')}`,
-)
-for (const line of summary) console.log(`- ${line}`)
+const sqlite = await memorySqlite(before)
+await suite(sqlite)
+await sqlite.close()
+print(`\nload average at end ${load()}\n`)
+for (const line of summary) print(`- ${line}`)
