@@ -32,6 +32,8 @@ export interface DemoCache {
   readonly counters: CacheGateway
   /** Where the generation counters live, for the dashboard. */
   readonly countersLabel: string
+  /** The Redis URL (`REDIS_URL`, `CACHE_URL` or the default), for `CACHE_STORE=redis|tiered`. */
+  readonly redisUrl: string
   /** The invalidation bus between instances (`CACHE_STORE=tiered` only). */
   readonly bus: Bus | undefined
   /** Closes the cache, the counter store and the bus. */
@@ -123,6 +125,7 @@ export function openCache(env: DriverEnv, db: Knex): DemoCache {
     limiterStore: parts.l2?.namespace(prefix) ?? store,
     counters,
     countersLabel: counterStore === undefined ? 'the cache store' : 'KnexStore (the demo database)',
+    redisUrl: env.REDIS_URL || env.CACHE_URL || 'redis://127.0.0.1:6379',
     bus: parts.bus,
     async close() {
       await cache.close()

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import type { DbAccess } from '@cellar/core'
+import type { DbAccess, RecordScorer, StorageTable } from '@cellar/core'
 import { KnexAccess, type KnexRecordsQuery } from '@cellar/knex'
 import {
   CachedTable,
@@ -27,8 +27,22 @@ export interface OrdersStats {
   readonly storage: string
 }
 
+/** Where the cached rows live: a storage table over the orders' indexes, and its name. */
+export interface OrdersStorage {
+  create(scorer: RecordScorer<OrderRow>): StorageTable<OrderRow>
+  readonly label: string
+}
+
+/** In process: `LocalStorageTable`. */
+export const localOrdersStorage: OrdersStorage = {
+  create: (scorer) => new LocalStorageTable(scorer, { name: 'orders' }),
+  label: 'LocalStorageTable (in process)',
+}
+
 /** Options of `RecentOrders`. */
 export interface RecentOrdersOptions {
+  /** @default localOrdersStorage */
+  readonly storage?: OrdersStorage
   /** How far back the cached window reaches. @default 7 days */
   readonly windowMs?: number
   /** How often the window moves forward (an `adjust`). @default 1 hour */
@@ -37,7 +51,7 @@ export interface RecentOrdersOptions {
 
 /**
  * Recent orders from a `CachedTable` over the `orders` table, indexed by `created_at`
- * (`timeRangeIndexes`), stored in process by `LocalStorageTable`, read from the database through
+ * (`timeRangeIndexes`), stored by `LocalStorageTable` (or Redis's `RedisStorageTable`), read from the database through
  * `KnexAccess`. A read inside the window is served from storage; one reaching outside it goes
  * wholly to the database. A new order invalidates its instant of the index, so the next read
  * refreshes that range from the database first: the order shows at once.
@@ -53,6 +67,8 @@ export class RecentOrders {
   #queries = 0
   #refreshed = 0
   #timer: NodeJS.Timeout | undefined
+  readonly #storage: StorageTable<OrderRow>
+  readonly #storageLabel: string
 
   constructor(db: Knex, options: RecentOrdersOptions = {}) {
     this.#db = db
@@ -79,7 +95,10 @@ export class RecentOrders {
         return knexAccess.getRecords(spec)
       },
     }
-    this.#table = new CachedTable(this.#indexes, access, new LocalStorageTable(this.#indexes), {
+    const storage = options.storage ?? localOrdersStorage
+    this.#storageLabel = storage.label
+    this.#storage = storage.create(this.#indexes)
+    this.#table = new CachedTable(this.#indexes, access, this.#storage, {
       metrics: {
         read: (kind) => {
           this.#reads[kind]++
@@ -102,9 +121,10 @@ export class RecentOrders {
     this.#timer.unref()
   }
 
-  /** Stops moving the window. */
-  close(): void {
+  /** Stops moving the window and empties the storage (a table's state is its process's). */
+  async close(): Promise<void> {
     clearInterval(this.#timer)
+    await this.#storage.clear().catch(() => undefined)
   }
 
   /** Orders created in `[since, until)`, newest first, and how the read was served. */
@@ -158,7 +178,7 @@ export class RecentOrders {
       reads: { ...this.#reads },
       queries: this.#queries,
       refreshedRecords: this.#refreshed,
-      storage: 'LocalStorageTable (in process)',
+      storage: this.#storageLabel,
     }
   }
 

@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { CacheGateway, type DriverEnv, type Duration } from '@cellar/core'
 import { RateLimiter } from '@cellar/rate-limiter'
+import { RedisStorageTable } from '@cellar/redis'
 import { createAdaptorServer } from '@hono/node-server'
+import { Redis } from 'ioredis'
 import { createApp } from './app.js'
 import { DEFAULT_CACHE_PREFIX, openCache } from './cache.js'
 import { Catalog } from './catalog.js'
@@ -79,13 +82,32 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const { cache, storeName, bus } = opened
   const products = new ProductTable(db)
   const stats = new CacheStats(cache, storeName)
-  const orders = new RecentOrders(db)
+  // On CACHE_STORE=redis the cached orders live in Redis too: sorted sets, one table per process.
+  const tableClient = storeName === 'redis' ? new Redis(opened.redisUrl) : undefined
+  tableClient?.on('error', () => {})
+  const orders = new RecentOrders(
+    db,
+    tableClient === undefined
+      ? {}
+      : {
+          storage: {
+            label: 'RedisStorageTable (Redis sorted sets)',
+            create: (scorer) =>
+              new RedisStorageTable(scorer, {
+                connection: tableClient,
+                name: `orders-${process.pid}-${randomUUID().slice(0, 8)}`,
+                prefix: `${cacheEnv.CACHE_PREFIX || DEFAULT_CACHE_PREFIX}:table:`,
+              }),
+          },
+        },
+  )
   const notices =
     bus === undefined
       ? undefined
       : new WriteNotices(bus, `${cacheEnv.CACHE_PREFIX || DEFAULT_CACHE_PREFIX}:writes`)
   const release = async () => {
-    orders.close()
+    await orders.close()
+    tableClient?.disconnect()
     stats.close()
     await notices?.close()
     await opened.close()

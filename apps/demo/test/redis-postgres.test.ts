@@ -102,10 +102,22 @@ describe.runIf(redis !== undefined && pg !== undefined)('the demo on Redis and P
     expect(result.outcomes.miss).toBe(1)
   })
 
-  test('recent orders from the table cache, and the rate limit on Redis', async () => {
+  test('recent orders from a RedisStorageTable, and the rate limit on Redis', async () => {
     const recent = await get('/orders/recent?hours=25')
     expect(recent.headers.get('x-table-cache')).toBe('hit')
     expect(((await recent.json()) as { count: number }).count).toBe(12)
+    const created = await fetch(`${demo.url}/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ productId: 3, quantity: 2 }),
+    })
+    const { order } = (await created.json()) as { order: { id: number } }
+    const next = await get('/orders/recent?hours=25')
+    expect(next.headers.get('x-table-cache')).toBe('hitWithRefresh')
+    const body = (await next.json()) as { count: number; orders: Array<{ id: number }> }
+    expect(body.count).toBe(13)
+    expect(body.orders[0]?.id).toBe(order.id)
+    expect((await state()).orders.storage).toBe('RedisStorageTable (Redis sorted sets)')
     const statuses: number[] = []
     for (let i = 0; i < 6; i++) {
       const response = await fetch(`${demo.url}/search?q=a`, { headers: { 'x-client-id': 'pg' } })
