@@ -16,6 +16,11 @@ export interface StorageRecordsSpec<R> {
   readonly scoreIntervals: readonly Interval[]
   /** Returns false for a candidate whose score matched but which is not part of the request. */
   readonly recheck?: (record: R) => boolean
+  /**
+   * Optional hint: only records with these primary keys can match (a request by key). A storage
+   * may look them up directly instead of walking the intervals; the result must be the same.
+   */
+  readonly primaryKeys?: readonly string[]
 }
 
 /** A query against the source of truth, in the terms the `DbAccess` understands. */

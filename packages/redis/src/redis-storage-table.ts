@@ -7,6 +7,7 @@ import {
 import type { ChainableCommander } from 'ioredis'
 import { pipelineError, toCellarError } from './errors.js'
 import { msgpackRowCodec, type RowCodec, StorageRowCodec } from './storage-table-codec.js'
+import { member, parseMember, VersionBook } from './storage-table-versions.js'
 import type { RedisClient } from './types.js'
 
 /** Options of `new RedisStorageTable(scorer, options)`. */
@@ -36,15 +37,6 @@ export interface RedisStorageTableOptions<R> {
 const PUT_BATCH = 512
 // Removals of dead versions go out in commands of at most this many members.
 const REMOVE_CHUNK = 1_000
-
-/** A stored version of a row: its hash field and sorted-set member, `<generation base 36>:<pk>`. */
-const member = (generation: number, primaryKey: string) =>
-  `${generation.toString(36)}:${primaryKey}`
-
-function parseMember(text: string): [generation: number, primaryKey: string] {
-  const colon = text.indexOf(':')
-  return [Number.parseInt(text.slice(0, colon), 36), text.slice(colon + 1)]
-}
 
 const lowBound = (ge: number) => (ge === Number.NEGATIVE_INFINITY ? '-inf' : String(ge))
 const highBound = (lt: number) => (lt === Number.POSITIVE_INFINITY ? '+inf' : `(${lt}`)
@@ -77,12 +69,7 @@ export class RedisStorageTable<R> implements StorageTable<R> {
   readonly #codec: StorageRowCodec<R>
   readonly #rowsKey: string
   readonly #indexKeys: ReadonlyMap<string, string>
-  #generation = 1
-  readonly #live = new Map<string, number>()
-  readonly #dead = new Map<string, number>()
-  readonly #readers = new Map<number, number>()
-  readonly #stagedPuts = new Set<string>()
-  readonly #stagedDiscards = new Set<string>()
+  readonly #book = new VersionBook()
   #queue: ChainableCommander | undefined
   #queued = 0
   #collecting: Promise<void> | undefined
@@ -118,33 +105,28 @@ export class RedisStorageTable<R> implements StorageTable<R> {
   async clear(): Promise<void> {
     this.#queue = undefined
     this.#queued = 0
-    this.#stagedPuts.clear()
-    this.#stagedDiscards.clear()
-    this.#live.clear()
-    this.#dead.clear()
-    // Versions written before now must never count as visible again.
-    this.#generation += 2
+    this.#book.reset()
     await this.#run('clear', () => this.#client.del(...this.keys))
   }
 
   /** Stores (or replaces) a record at once, in one MULTI; not atomic with concurrent reads. */
   async putRecord(record: R): Promise<void> {
     const [primaryKey, scores, bytes] = this.#prepare(record)
-    const generation = this.#generation
-    const previous = this.#live.get(primaryKey)
+    const generation = this.#book.generation
+    const previous = this.#book.live.get(primaryKey)
     const transaction = this.#client.multi()
     if (previous !== undefined && previous !== generation) {
       this.#removeMembers(transaction, [member(previous, primaryKey)])
     }
     this.#addVersion(transaction, member(generation, primaryKey), scores, bytes)
     await this.#exec('putRecord', transaction)
-    this.#live.set(primaryKey, generation)
+    this.#book.live.set(primaryKey, generation)
   }
 
   /** Resolves the visible record with this primary key, or undefined. */
   getRecord(primaryKey: string): Promise<R | undefined> {
-    const generation = this.#enter()
-    const version = this.#live.get(primaryKey)
+    const generation = this.#book.enter()
+    const version = this.#book.live.get(primaryKey)
     if (version === undefined) {
       this.#leave(generation)
       return Promise.resolve(undefined)
@@ -160,7 +142,7 @@ export class RedisStorageTable<R> implements StorageTable<R> {
     let generation: number
     try {
       this.#indexKey(spec.indexName)
-      generation = this.#enter()
+      generation = this.#book.enter()
     } catch (error) {
       return Promise.reject(error)
     }
@@ -171,7 +153,7 @@ export class RedisStorageTable<R> implements StorageTable<R> {
 
   /** Removes exactly the records `getRecords(spec)` would resolve, at once; resolves how many. */
   async deleteRecords(spec: StorageRecordsSpec<R>): Promise<number> {
-    const found = await this.#select(spec, this.#generation, false)
+    const found = await this.#select(spec, this.#book.generation, false)
     if (found.length === 0) return 0
     const pipeline = this.#client.pipeline()
     this.#removeMembers(
@@ -181,8 +163,8 @@ export class RedisStorageTable<R> implements StorageTable<R> {
     await this.#exec('deleteRecords', pipeline)
     // At the current generation only live versions are visible, so these were all live.
     for (const { primaryKey } of found) {
-      this.#live.delete(primaryKey)
-      this.#stagedDiscards.delete(primaryKey)
+      this.#book.live.delete(primaryKey)
+      this.#book.stagedDiscards.delete(primaryKey)
     }
     return found.length
   }
@@ -191,28 +173,28 @@ export class RedisStorageTable<R> implements StorageTable<R> {
   async scratchPutRecord(record: R): Promise<void> {
     const [primaryKey, scores, bytes] = this.#prepare(record)
     this.#queue ??= this.#client.pipeline()
-    this.#addVersion(this.#queue, member(this.#generation + 1, primaryKey), scores, bytes)
-    this.#stagedDiscards.delete(primaryKey)
-    this.#stagedPuts.add(primaryKey)
+    this.#addVersion(this.#queue, member(this.#book.staging, primaryKey), scores, bytes)
+    this.#book.stagedDiscards.delete(primaryKey)
+    this.#book.stagedPuts.add(primaryKey)
     if (++this.#queued >= PUT_BATCH) await this.#flush()
   }
 
   /** Stages the removal of visible and staged records the spec selects; resolves how many. */
   async scratchDiscardRecords(spec: StorageRecordsSpec<R>): Promise<number> {
     await this.#flush()
-    const found = await this.#select(spec, this.#generation, true)
+    const found = await this.#select(spec, this.#book.generation, true)
     let count = 0
     const dropped: string[] = []
     for (const candidate of found) {
       if (candidate.staged) continue
-      if (!this.#stagedDiscards.has(candidate.primaryKey)) count++
-      this.#stagedDiscards.add(candidate.primaryKey)
+      if (!this.#book.stagedDiscards.has(candidate.primaryKey)) count++
+      this.#book.stagedDiscards.add(candidate.primaryKey)
     }
     for (const candidate of found) {
       if (!candidate.staged) continue
       dropped.push(candidate.member)
-      this.#stagedPuts.delete(candidate.primaryKey)
-      if (!this.#stagedDiscards.has(candidate.primaryKey)) count++
+      this.#book.stagedPuts.delete(candidate.primaryKey)
+      if (!this.#book.stagedDiscards.has(candidate.primaryKey)) count++
     }
     if (dropped.length > 0) {
       const pipeline = this.#client.pipeline()
@@ -233,23 +215,11 @@ export class RedisStorageTable<R> implements StorageTable<R> {
       this.#abandonScratch()
       throw error
     }
-    if (this.#stagedPuts.size === 0 && this.#stagedDiscards.size === 0) {
+    if (this.#book.nothingStaged) {
       onVisible?.()
       return
     }
-    const next = this.#generation + 1
-    for (const keys of [this.#stagedDiscards, this.#stagedPuts]) {
-      for (const primaryKey of keys) {
-        const previous = this.#live.get(primaryKey)
-        if (previous === undefined || previous === next) continue
-        this.#dead.set(member(previous, primaryKey), next)
-        this.#live.delete(primaryKey)
-      }
-    }
-    for (const primaryKey of this.#stagedPuts) this.#live.set(primaryKey, next)
-    this.#generation = next
-    this.#stagedPuts.clear()
-    this.#stagedDiscards.clear()
+    this.#book.merge()
     onVisible?.()
     // A failed removal keeps its versions listed (invisible) for the next attempt.
     this.#collect().catch(() => undefined)
@@ -300,6 +270,21 @@ export class RedisStorageTable<R> implements StorageTable<R> {
     const key = this.#indexKey(spec.indexName)
     const intervals = spec.scoreIntervals.filter(({ ge, lt }) => ge < lt)
     if (intervals.length === 0) return []
+    // A request by key needs no range read: the live versions are known here (and this runs
+    // synchronously in the call, so they are the pinned generation's).
+    if (spec.primaryKeys !== undefined && !scratch) {
+      const byKey: Candidate<R>[] = []
+      for (const primaryKey of spec.primaryKeys) {
+        const version = this.#book.live.get(primaryKey)
+        if (version !== undefined)
+          byKey.push({ member: member(version, primaryKey), primaryKey, staged: false })
+      }
+      const found = await this.#rows(byKey, spec)
+      return found.filter((c) => {
+        const score = this.#scorer.score(spec.indexName, c.record as R)
+        return intervals.some(({ ge, lt }) => ge <= score && score < lt)
+      })
+    }
     const pipeline = this.#client.pipeline()
     for (const { ge, lt } of intervals) pipeline.zrangebyscore(key, lowBound(ge), highBound(lt))
     const replies = await this.#exec('getRecords', pipeline)
@@ -307,13 +292,18 @@ export class RedisStorageTable<R> implements StorageTable<R> {
     for (const [, reply] of replies) {
       for (const text of reply as string[]) {
         const [version, primaryKey] = parseMember(text)
-        if (this.#visible(text, version, primaryKey, generation)) {
+        if (this.#book.visible(text, version, primaryKey, generation)) {
           candidates.push({ member: text, primaryKey, staged: false })
-        } else if (scratch && version === generation + 1 && this.#stagedPuts.has(primaryKey)) {
+        } else if (scratch && version === generation + 1 && this.#book.stagedPuts.has(primaryKey)) {
           candidates.push({ member: text, primaryKey, staged: true })
         }
       }
     }
+    return this.#rows(candidates, spec)
+  }
+
+  // Reads the candidates' rows in one HMGET; keeps those still there that pass the recheck.
+  async #rows(candidates: Candidate<R>[], spec: StorageRecordsSpec<R>): Promise<Candidate<R>[]> {
     if (candidates.length === 0) return candidates
     const rows = await this.#run('getRecords', () =>
       this.#client.hmgetBuffer(this.#rowsKey, ...candidates.map((c) => c.member)),
@@ -332,15 +322,6 @@ export class RedisStorageTable<R> implements StorageTable<R> {
     return out
   }
 
-  // A version is visible at `generation` when it is no newer and is either the live version or
-  // one a later merge superseded (still kept for reads pinned before that merge).
-  #visible(text: string, version: number, primaryKey: string, generation: number): boolean {
-    if (version > generation) return false
-    if (this.#live.get(primaryKey) === version) return true
-    const death = this.#dead.get(text)
-    return death !== undefined && death > generation
-  }
-
   #indexKey(indexName: string): string {
     const key = this.#indexKeys.get(indexName)
     if (key === undefined) {
@@ -351,17 +332,8 @@ export class RedisStorageTable<R> implements StorageTable<R> {
     return key
   }
 
-  #enter(): number {
-    const generation = this.#generation
-    this.#readers.set(generation, (this.#readers.get(generation) ?? 0) + 1)
-    return generation
-  }
-
   #leave(generation: number): void {
-    const count = (this.#readers.get(generation) ?? 1) - 1
-    if (count > 0) this.#readers.set(generation, count)
-    else this.#readers.delete(generation)
-    if (count <= 0 && this.#dead.size > 0) this.#collect().catch(() => undefined)
+    if (this.#book.leave(generation)) this.#collect().catch(() => undefined)
   }
 
   // Removes superseded versions no running read can still see; a failure keeps them for later.
@@ -373,14 +345,12 @@ export class RedisStorageTable<R> implements StorageTable<R> {
     this.#collecting = (async () => {
       do {
         this.#collectAgain = false
-        const oldest = Math.min(...this.#readers.keys())
-        const doomed: string[] = []
-        for (const [text, death] of this.#dead) if (death <= oldest) doomed.push(text)
+        const doomed = this.#book.collectable()
         if (doomed.length === 0) continue
         const pipeline = this.#client.pipeline()
         this.#removeMembers(pipeline, doomed)
         await this.#exec('scratchMerge', pipeline)
-        for (const text of doomed) this.#dead.delete(text)
+        for (const text of doomed) this.#book.dead.delete(text)
       } while (this.#collectAgain)
     })().finally(() => {
       this.#collecting = undefined
@@ -401,17 +371,10 @@ export class RedisStorageTable<R> implements StorageTable<R> {
     }
   }
 
-  // After a failed staged write nobody knows which staged versions landed: they are marked dead
-  // from the start (so no generation ever shows them) and the next generation is skipped.
   #abandonScratch(): void {
-    for (const primaryKey of this.#stagedPuts) {
-      this.#dead.set(member(this.#generation + 1, primaryKey), 0)
-    }
-    this.#stagedPuts.clear()
-    this.#stagedDiscards.clear()
+    this.#book.abandon()
     this.#queue = undefined
     this.#queued = 0
-    this.#generation += 1
   }
 
   async #exec(

@@ -92,7 +92,7 @@ export class LocalStorageTable<R> implements StorageTable<R> {
   /** The records the spec selects, collected synchronously when called. */
   getRecords(spec: StorageRecordsSpecShape<R>): Promise<R[]> {
     try {
-      return Promise.resolve(matching(this.#tree(this.#current, spec.indexName), spec))
+      return Promise.resolve(matching(this.#current, this.#at(spec.indexName), spec))
     } catch (error) {
       return Promise.reject(error)
     }
@@ -101,7 +101,7 @@ export class LocalStorageTable<R> implements StorageTable<R> {
   /** Removes exactly the records `getRecords(spec)` would resolve; resolves how many. */
   async deleteRecords(spec: StorageRecordsSpecShape<R>): Promise<number> {
     await this.#merging
-    const doomed = matching(this.#tree(this.#current, spec.indexName), spec)
+    const doomed = matching(this.#current, this.#at(spec.indexName), spec)
     for (const record of doomed) this.#remove(this.#current, this.#scorer.primaryKey(record))
     return doomed.length
   }
@@ -116,7 +116,7 @@ export class LocalStorageTable<R> implements StorageTable<R> {
   /** Stages the removal of stored and staged records the spec selects; resolves how many. */
   async scratchDiscardRecords(spec: StorageRecordsSpecShape<R>): Promise<number> {
     let count = 0
-    for (const record of matching(this.#tree(this.#current, spec.indexName), spec)) {
+    for (const record of matching(this.#current, this.#at(spec.indexName), spec)) {
       const key = this.#scorer.primaryKey(record)
       if (this.#scratchDiscards.has(key)) continue
       this.#scratchDiscards.add(key)
@@ -173,7 +173,7 @@ export class LocalStorageTable<R> implements StorageTable<R> {
     }
   }
 
-  #tree(version: Version<R>, indexName: string): BTreeModule<IndexKey, R> {
+  #at(indexName: string): number {
     const at = this.#byName.get(indexName)
     if (at === undefined) {
       throw tableCacheError(
@@ -181,7 +181,7 @@ export class LocalStorageTable<R> implements StorageTable<R> {
         `storage table '${this.name}' has no index '${indexName}'`,
       )
     }
-    return version.indexes[at] as BTreeModule<IndexKey, R>
+    return at
   }
 
   #put(version: Version<R>, record: R): void {
@@ -207,7 +207,9 @@ export class LocalStorageTable<R> implements StorageTable<R> {
 // A key below every primary key of its score: the low end of a range walk.
 const LOWEST = ''
 
-function matching<R>(tree: BTreeModule<IndexKey, R>, spec: StorageRecordsSpecShape<R>): R[] {
+function matching<R>(version: Version<R>, at: number, spec: StorageRecordsSpecShape<R>): R[] {
+  if (spec.primaryKeys !== undefined) return byKeys(version, at, spec, spec.primaryKeys)
+  const tree = version.indexes[at] as BTreeModule<IndexKey, R>
   const out: R[] = []
   const recheck = spec.recheck
   const collect =
@@ -222,6 +224,39 @@ function matching<R>(tree: BTreeModule<IndexKey, R>, spec: StorageRecordsSpecSha
     if (ge < lt) tree.forRange([ge, LOWEST], [lt, LOWEST], false, collect)
   }
   return out
+}
+
+// A request by key: one lookup per key instead of one tree walk per (tiny) interval.
+function byKeys<R>(
+  version: Version<R>,
+  at: number,
+  spec: StorageRecordsSpecShape<R>,
+  keys: readonly string[],
+): R[] {
+  const out: R[] = []
+  const recheck = spec.recheck
+  const intervals = [...spec.scoreIntervals].sort((a, b) => a.ge - b.ge)
+  for (const key of keys) {
+    const entry = version.rows.get(key)
+    if (entry === undefined) continue
+    if (!inside(intervals, entry.scores[at] as number)) continue
+    if (recheck === undefined || recheck(entry.record)) out.push(entry.record)
+  }
+  return out
+}
+
+// Binary search in intervals sorted by `ge` (they do not overlap).
+function inside(intervals: readonly { ge: number; lt: number }[], score: number): boolean {
+  let lo = 0
+  let hi = intervals.length - 1
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1
+    const { ge, lt } = intervals[mid] as { ge: number; lt: number }
+    if (score < ge) hi = mid - 1
+    else if (score >= lt) lo = mid + 1
+    else return true
+  }
+  return false
 }
 
 function specMatches<R>(

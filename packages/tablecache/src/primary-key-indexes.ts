@@ -40,8 +40,11 @@ export function keysStorageSpec<R>(keys: readonly string[], primaryKey: (record:
     keys.map((key) => Interval.onlyContaining(primaryKeyHash(key))),
   )
   // The recheck drops records whose key merely collides with a wanted hash.
-  return new StorageRecordsSpec<R>(PRIMARY_KEY_INDEX, intervals, (record) =>
-    wanted.has(primaryKey(record)),
+  return new StorageRecordsSpec<R>(
+    PRIMARY_KEY_INDEX,
+    intervals,
+    (record) => wanted.has(primaryKey(record)),
+    [...wanted],
   )
 }
 

@@ -15,12 +15,17 @@ export class StorageRecordsSpec<R> implements StorageRecordsSpecShape<R> {
   readonly indexName: string
   readonly scoreIntervals: readonly Interval[]
   readonly recheck: (record: R) => boolean
+  readonly primaryKeys: readonly string[] | undefined
 
-  /** Throws `E_INVALID_SPEC` when two intervals overlap or the index name is empty. */
+  /**
+   * Throws `E_INVALID_SPEC` when two intervals overlap or the index name is empty. `primaryKeys`
+   * (optional) says only records with those keys can match, so a storage may look them up.
+   */
   constructor(
     indexName: string,
     scoreIntervals: readonly IntervalShape[],
     recheck: (record: R) => boolean = always,
+    primaryKeys?: readonly string[],
   ) {
     if (typeof indexName !== 'string' || indexName.length === 0) {
       throw tableCacheError('E_INVALID_SPEC', 'a records spec needs an index name')
@@ -40,6 +45,7 @@ export class StorageRecordsSpec<R> implements StorageRecordsSpecShape<R> {
     this.indexName = indexName
     this.scoreIntervals = Object.freeze(intervals)
     this.recheck = recheck
+    this.primaryKeys = primaryKeys
     Object.freeze(this)
   }
 
@@ -47,7 +53,12 @@ export class StorageRecordsSpec<R> implements StorageRecordsSpecShape<R> {
   static from<R>(shape: StorageRecordsSpecShape<R>): StorageRecordsSpec<R> {
     return shape instanceof StorageRecordsSpec
       ? shape
-      : new StorageRecordsSpec(shape.indexName, shape.scoreIntervals, shape.recheck)
+      : new StorageRecordsSpec(
+          shape.indexName,
+          shape.scoreIntervals,
+          shape.recheck,
+          shape.primaryKeys,
+        )
   }
 
   /** A spec for every record (no recheck). */

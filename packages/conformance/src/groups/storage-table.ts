@@ -100,6 +100,27 @@ export function describeStorageTable(runner: TestRunner, factory: StorageTableFa
       )
     })
 
+    test('a primaryKeys hint gives the same records as the interval walk', async () => {
+      const table = await make()
+      for (const r of [row('k1', 1), row('k2', 2), row('k3', 3), row('k4', 40)])
+        await table.putRecord(r)
+      const scoreIntervals = [
+        { ge: 0, lt: 3 },
+        { ge: 3, lt: 10 },
+      ]
+      const recheck = (r: StorageTableRow) => r.id !== 'k3'
+      const walked = await table.getRecords({ indexName: 'a', scoreIntervals, recheck })
+      const hinted = await table.getRecords({
+        indexName: 'a',
+        scoreIntervals,
+        recheck,
+        // k4 lies outside the intervals, k3 fails the recheck, k9 is not stored.
+        primaryKeys: ['k1', 'k2', 'k3', 'k4', 'k9'],
+      })
+      assert.deepEqual(walked.map((r) => r.id).sort(), ['k1', 'k2'])
+      assert.deepEqual(hinted.map((r) => r.id).sort(), ['k1', 'k2'])
+    })
+
     test('deleteRecords deletes exactly what getRecords returns', async () => {
       const table = await make()
       for (const r of [row('a1', 1), row('a2', 2), row('a3', 2), row('a4', 9)])

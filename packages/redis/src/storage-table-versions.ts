@@ -1,0 +1,109 @@
+/** A stored version of a row: its hash field and sorted-set member, `<generation base 36>:<pk>`. */
+export const member = (generation: number, primaryKey: string): string =>
+  `${generation.toString(36)}:${primaryKey}`
+
+/** The generation and primary key of a member written by `member`. */
+export function parseMember(text: string): [generation: number, primaryKey: string] {
+  const colon = text.indexOf(':')
+  return [Number.parseInt(text.slice(0, colon), 36), text.slice(colon + 1)]
+}
+
+/**
+ * What the owner process knows about a `RedisStorageTable`'s versions: the visible generation,
+ * each primary key's live version, superseded versions with the generation that retired them,
+ * reads running per generation, and what the scratch space has staged for the next generation.
+ */
+export class VersionBook {
+  /** The generation reads start at. */
+  generation = 1
+  /** Primary key → generation of its visible version. */
+  readonly live = new Map<string, number>()
+  /** Member of a superseded version → the first generation that no longer shows it. */
+  readonly dead = new Map<string, number>()
+  /** Primary keys with a version staged for the next generation. */
+  readonly stagedPuts = new Set<string>()
+  /** Primary keys whose visible version the next generation drops. */
+  readonly stagedDiscards = new Set<string>()
+  readonly #readers = new Map<number, number>()
+
+  /** The generation staged versions are written for. */
+  get staging(): number {
+    return this.generation + 1
+  }
+
+  /** True when nothing is staged. */
+  get nothingStaged(): boolean {
+    return this.stagedPuts.size === 0 && this.stagedDiscards.size === 0
+  }
+
+  /** Registers a read of the current generation; returns that generation. */
+  enter(): number {
+    const generation = this.generation
+    this.#readers.set(generation, (this.#readers.get(generation) ?? 0) + 1)
+    return generation
+  }
+
+  /** Ends a read; true when it was the last of its generation and versions wait for removal. */
+  leave(generation: number): boolean {
+    const count = (this.#readers.get(generation) ?? 1) - 1
+    if (count > 0) this.#readers.set(generation, count)
+    else this.#readers.delete(generation)
+    return count <= 0 && this.dead.size > 0
+  }
+
+  /**
+   * True when the version `text` (of `primaryKey`, written for `version`) shows at `generation`:
+   * it is no newer, and it is the live version or one a later merge retired.
+   */
+  visible(text: string, version: number, primaryKey: string, generation: number): boolean {
+    if (version > generation) return false
+    if (this.live.get(primaryKey) === version) return true
+    const retired = this.dead.get(text)
+    return retired !== undefined && retired > generation
+  }
+
+  /** Moves to the next generation: staged versions become live, the ones they replace retire. */
+  merge(): void {
+    const next = this.staging
+    for (const keys of [this.stagedDiscards, this.stagedPuts]) {
+      for (const primaryKey of keys) {
+        const previous = this.live.get(primaryKey)
+        if (previous === undefined || previous === next) continue
+        this.dead.set(member(previous, primaryKey), next)
+        this.live.delete(primaryKey)
+      }
+    }
+    for (const primaryKey of this.stagedPuts) this.live.set(primaryKey, next)
+    this.generation = next
+    this.stagedPuts.clear()
+    this.stagedDiscards.clear()
+  }
+
+  /**
+   * Drops the scratch space after a failed staged write: staged versions (which may or may not
+   * have landed) are retired from the start and their generation is skipped.
+   */
+  abandon(): void {
+    for (const primaryKey of this.stagedPuts) this.dead.set(member(this.staging, primaryKey), 0)
+    this.stagedPuts.clear()
+    this.stagedDiscards.clear()
+    this.generation += 1
+  }
+
+  /** Forgets every version (the keys were deleted); later versions never reuse a generation. */
+  reset(): void {
+    this.stagedPuts.clear()
+    this.stagedDiscards.clear()
+    this.live.clear()
+    this.dead.clear()
+    this.generation += 2
+  }
+
+  /** Retired versions no running read can still see. */
+  collectable(): string[] {
+    const oldest = Math.min(...this.#readers.keys())
+    const doomed: string[] = []
+    for (const [text, retired] of this.dead) if (retired <= oldest) doomed.push(text)
+    return doomed
+  }
+}
