@@ -25,6 +25,8 @@ export interface OrdersStats {
   /** Records the refreshes after writes reloaded. */
   readonly refreshedRecords: number
   readonly storage: string
+  /** Times the table cache was rebuilt because its storage lost its state. */
+  readonly reloads: number
 }
 
 /** Where the cached rows live: a storage table over the orders' indexes, and its name. */
@@ -56,25 +58,73 @@ export interface RecentOrdersOptions {
  * wholly to the database. A new order invalidates its instant of the index, so the next read
  * refreshes that range from the database first: the order shows at once.
  */
+interface Parts {
+  readonly indexes: RangeIndexes<OrderRow, KnexRecordsQuery>
+  readonly storage: StorageTable<OrderRow>
+  readonly table: CachedTable<OrderRow, KnexRecordsQuery>
+}
+
 export class RecentOrders {
   readonly #db: Knex
-  readonly #indexes: RangeIndexes<OrderRow, KnexRecordsQuery>
-  readonly #table: CachedTable<OrderRow, KnexRecordsQuery>
+  readonly #access: DbAccess<OrderRow, KnexRecordsQuery>
+  readonly #storageOption: OrdersStorage
   readonly #windowMs: number
   readonly #adjustEveryMs: number
   readonly #served = new AsyncLocalStorage<{ kind?: ReadKind }>()
   readonly #reads: Record<ReadKind, number> = { hit: 0, hitWithRefresh: 0, miss: 0 }
+  #parts: Parts
   #queries = 0
   #refreshed = 0
+  #reloads = 0
   #timer: NodeJS.Timeout | undefined
-  readonly #storage: StorageTable<OrderRow>
-  readonly #storageLabel: string
 
   constructor(db: Knex, options: RecentOrdersOptions = {}) {
     this.#db = db
     this.#windowMs = options.windowMs ?? 7 * DAY
     this.#adjustEveryMs = options.adjustEveryMs ?? HOUR
-    this.#indexes = timeRangeIndexes<OrderRow, KnexRecordsQuery>({
+    this.#storageOption = options.storage ?? localOrdersStorage
+    const knexAccess = new KnexAccess<OrderRow>(db)
+    // Counts every query the table cache sends, so a test can tell storage from database.
+    this.#access = {
+      getRecords: (spec) => {
+        this.#queries++
+        return knexAccess.getRecords(spec)
+      },
+    }
+    this.#parts = this.#build()
+  }
+
+  /** Loads the window `[now − window, now + 1 day)` and moves it forward every hour. */
+  async start(): Promise<void> {
+    await this.#parts.table.load(this.#target())
+    this.#timer = setInterval(() => {
+      this.#parts.table.adjust(this.#target()).catch((error: unknown) => console.error(error))
+    }, this.#adjustEveryMs)
+    this.#timer.unref()
+  }
+
+  /**
+   * Loads a fresh table cache and switches reads to it once loaded: for a storage that lost
+   * its state under the table (a Redis restarted without persistence).
+   */
+  async reload(): Promise<void> {
+    const fresh = this.#build()
+    await fresh.storage.clear()
+    await fresh.table.load(this.#target())
+    const old = this.#parts
+    this.#parts = fresh
+    this.#reloads++
+    await old.storage.clear().catch(() => undefined)
+  }
+
+  /** Stops moving the window and empties the storage (a table's state is its process's). */
+  async close(): Promise<void> {
+    clearInterval(this.#timer)
+    await this.#parts.storage.clear().catch(() => undefined)
+  }
+
+  #build(): Parts {
+    const indexes = timeRangeIndexes<OrderRow, KnexRecordsQuery>({
       timestamp: (order) => Number(order.created_at),
       primaryKey: (order) => Number(order.id),
       queryIntervals: (intervals) => (k) =>
@@ -87,18 +137,8 @@ export class RecentOrders {
         }),
       queryKeys: (keys) => (k) => k('orders').whereIn('id', keys.map(Number)),
     })
-    const knexAccess = new KnexAccess<OrderRow>(db)
-    // Counts every query the table cache sends, so a test can tell storage from database.
-    const access: DbAccess<OrderRow, KnexRecordsQuery> = {
-      getRecords: (spec) => {
-        this.#queries++
-        return knexAccess.getRecords(spec)
-      },
-    }
-    const storage = options.storage ?? localOrdersStorage
-    this.#storageLabel = storage.label
-    this.#storage = storage.create(this.#indexes)
-    this.#table = new CachedTable(this.#indexes, access, this.#storage, {
+    const storage = this.#storageOption.create(indexes)
+    const table = new CachedTable(indexes, this.#access, storage, {
       metrics: {
         read: (kind) => {
           this.#reads[kind]++
@@ -110,21 +150,7 @@ export class RecentOrders {
         },
       },
     })
-  }
-
-  /** Loads the window `[now − window, now + 1 day)` and moves it forward every hour. */
-  async start(): Promise<void> {
-    await this.#table.load(this.#target())
-    this.#timer = setInterval(() => {
-      this.#table.adjust(this.#target()).catch((error: unknown) => console.error(error))
-    }, this.#adjustEveryMs)
-    this.#timer.unref()
-  }
-
-  /** Stops moving the window and empties the storage (a table's state is its process's). */
-  async close(): Promise<void> {
-    clearInterval(this.#timer)
-    await this.#storage.clear().catch(() => undefined)
+    return { indexes, storage, table }
   }
 
   /** Orders created in `[since, until)`, newest first, and how the read was served. */
@@ -132,7 +158,8 @@ export class RecentOrders {
     const slot: { kind?: ReadKind } = {}
     const rows = await this.#served.run(slot, async () => {
       const found: OrderRow[] = []
-      for await (const row of this.#table.getRecords({ indexName: 'time', ge: since, lt: until })) {
+      const { table } = this.#parts
+      for await (const row of table.getRecords({ indexName: 'time', ge: since, lt: until })) {
         found.push(row)
       }
       return found
@@ -163,22 +190,24 @@ export class RecentOrders {
       return { id: Number(id), ...values } satisfies OrderRow
     })
     if (row === undefined) return undefined
-    if (createdAt + 1 > this.#indexes.loadedInterval.lt) await this.#table.adjust(this.#target())
+    const { indexes, table } = this.#parts
+    if (createdAt + 1 > indexes.loadedInterval.lt) await table.adjust(this.#target())
     // A new row: it was nowhere before and is at this instant now.
     const instant = { indexName: 'time', ge: createdAt, lt: createdAt + 1 }
-    this.#table.invalidateRecords([instant], [instant])
+    table.invalidateRecords([instant], [instant])
     return toOrder(row)
   }
 
   /** The window and the counts so far. */
   stats(): OrdersStats {
-    const { ge, lt } = this.#indexes.loadedInterval
+    const { ge, lt } = this.#parts.indexes.loadedInterval
     return {
       window: { ge: new Date(ge).toISOString(), lt: new Date(lt).toISOString() },
       reads: { ...this.#reads },
       queries: this.#queries,
       refreshedRecords: this.#refreshed,
-      storage: this.#storageLabel,
+      storage: this.#storageOption.label,
+      reloads: this.#reloads,
     }
   }
 

@@ -85,6 +85,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   // On CACHE_STORE=redis the cached orders live in Redis too: sorted sets, one table per process.
   const tableClient = storeName === 'redis' ? new Redis(opened.redisUrl) : undefined
   tableClient?.on('error', () => {})
+  // A reconnect may be to a restarted, empty Redis: rebuild the orders' table from the database.
+  let tableReady = 0
+  tableClient?.on('ready', () => {
+    if (tableReady++ > 0) orders.reload().catch((error: unknown) => console.error(error))
+  })
   const orders = new RecentOrders(
     db,
     tableClient === undefined

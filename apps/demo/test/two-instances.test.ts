@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { uniquePrefix, useRedis } from '@cellar/test-servers'
+import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { Snapshot } from '../src/index.js'
 import { type Instance, startInstance } from '../src/instances.js'
@@ -12,6 +13,7 @@ import { type Instance, startInstance } from '../src/instances.js'
 const redis = await useRedis()
 
 let dir: string
+let prefix: string
 let a: Instance
 let b: Instance
 const output: string[] = []
@@ -35,12 +37,13 @@ interface Stampede {
 describe.runIf(redis !== undefined)('two instances behind one Redis', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'cellar-demo-two-'))
+    prefix = uniquePrefix('demo-two')
     const env = {
       ...process.env,
       PORT: '0',
       CACHE_STORE: 'tiered',
       REDIS_URL: redis!.url,
-      CACHE_PREFIX: uniquePrefix('demo-two'),
+      CACHE_PREFIX: prefix,
       SQLITE_FILE: join(dir, 'demo.sqlite'),
     }
     const log = (line: string) => output.push(line)
@@ -52,6 +55,19 @@ describe.runIf(redis !== undefined)('two instances behind one Redis', () => {
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()])
     if (dir !== undefined) await rm(dir, { recursive: true, force: true })
+    // Generation counters have no TTL: remove every key the two instances left under the prefix.
+    if (redis !== undefined && prefix !== undefined) {
+      const client = new Redis(redis.url)
+      try {
+        const keys: string[] = []
+        for await (const batch of client.scanStream({ match: `*${prefix}*`, count: 500 })) {
+          keys.push(...(batch as string[]))
+        }
+        if (keys.length > 0) await client.del(...keys)
+      } finally {
+        client.disconnect()
+      }
+    }
   })
 
   test('both run the tiered store, each under its own name', async () => {
