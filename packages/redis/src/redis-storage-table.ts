@@ -37,6 +37,8 @@ export interface RedisStorageTableOptions<R> {
 const PUT_BATCH = 512
 // Removals of dead versions go out in commands of at most this many members.
 const REMOVE_CHUNK = 1_000
+// Rows are read in HMGETs of at most this many fields.
+const ROW_CHUNK = 1_000
 
 const lowBound = (ge: number) => (ge === Number.NEGATIVE_INFINITY ? '-inf' : String(ge))
 const highBound = (lt: number) => (lt === Number.POSITIVE_INFINITY ? '+inf' : `(${lt}`)
@@ -299,15 +301,36 @@ export class RedisStorageTable<R> implements StorageTable<R> {
         }
       }
     }
-    return this.#rows(candidates, spec)
+    return this.#rows(candidates, spec, !scratch)
   }
 
   // Reads the candidates' rows in one HMGET; keeps those still there that pass the recheck.
-  async #rows(candidates: Candidate<R>[], spec: StorageRecordsSpec<R>): Promise<Candidate<R>[]> {
+  async #rows(
+    candidates: Candidate<R>[],
+    spec: StorageRecordsSpec<R>,
+    needRecords = true,
+  ): Promise<Candidate<R>[]> {
     if (candidates.length === 0) return candidates
-    const rows = await this.#run('getRecords', () =>
-      this.#client.hmgetBuffer(this.#rowsKey, ...candidates.map((c) => c.member)),
-    )
+    // The scratch space's own bookkeeping needs no rows when there is nothing to recheck.
+    if (!needRecords && spec.recheck === undefined) return candidates
+    let rows: Array<Buffer | null>
+    if (candidates.length <= ROW_CHUNK) {
+      rows = await this.#run('getRecords', () =>
+        this.#client.hmgetBuffer(this.#rowsKey, ...candidates.map((c) => c.member)),
+      )
+    } else {
+      // Big reads go in several HMGETs, so other clients' commands run in between.
+      const pipeline = this.#client.pipeline()
+      for (let i = 0; i < candidates.length; i += ROW_CHUNK) {
+        pipeline.hmgetBuffer(
+          this.#rowsKey,
+          ...candidates.slice(i, i + ROW_CHUNK).map((c) => c.member),
+        )
+      }
+      rows = (await this.#exec('getRecords', pipeline)).flatMap(
+        ([, reply]) => reply as Array<Buffer | null>,
+      )
+    }
     const out: Candidate<R>[] = []
     const recheck = spec.recheck
     candidates.forEach((candidate, i) => {

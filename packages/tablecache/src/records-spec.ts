@@ -5,8 +5,6 @@ import type {
 import { tableCacheError } from './errors.js'
 import { Interval } from './interval.js'
 
-const always = (): boolean => true
-
 /**
  * Which stored records a request covers on one index: non-overlapping score intervals (adjacent
  * is fine) plus a recheck that drops candidates whose score matched by accident.
@@ -14,7 +12,8 @@ const always = (): boolean => true
 export class StorageRecordsSpec<R> implements StorageRecordsSpecShape<R> {
   readonly indexName: string
   readonly scoreIntervals: readonly Interval[]
-  readonly recheck: (record: R) => boolean
+  /** Undefined when there is none: every candidate in the intervals matches. */
+  readonly recheck: ((record: R) => boolean) | undefined
   readonly primaryKeys: readonly string[] | undefined
 
   /**
@@ -24,7 +23,7 @@ export class StorageRecordsSpec<R> implements StorageRecordsSpecShape<R> {
   constructor(
     indexName: string,
     scoreIntervals: readonly IntervalShape[],
-    recheck: (record: R) => boolean = always,
+    recheck?: (record: R) => boolean,
     primaryKeys?: readonly string[],
   ) {
     if (typeof indexName !== 'string' || indexName.length === 0) {
@@ -68,6 +67,9 @@ export class StorageRecordsSpec<R> implements StorageRecordsSpecShape<R> {
 
   /** True when the score lies in one of the intervals and the record passes the recheck. */
   matches(score: number, record: R): boolean {
-    return this.scoreIntervals.some((interval) => interval.contains(score)) && this.recheck(record)
+    return (
+      this.scoreIntervals.some((interval) => interval.contains(score)) &&
+      (this.recheck === undefined || this.recheck(record))
+    )
   }
 }
