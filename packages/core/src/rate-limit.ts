@@ -50,6 +50,16 @@ export interface RateLimitBackend {
   tokenBucket(key: string, request: RateLimitRequest): Promise<RateLimitDecision>
   /** Forgets the state and block of `key`. */
   reset(key: string): Promise<void>
+  /**
+   * Optional, on stores whose `capabilities.synchronous` is true: the same decision as the
+   * method of `algorithm`, made and returned in process without a promise (throws instead of
+   * rejecting). Lets a limiter answer with one settled promise, or synchronously.
+   */
+  decideSync?(
+    algorithm: RateLimitAlgorithm,
+    key: string,
+    request: RateLimitRequest,
+  ): RateLimitDecision
 }
 
 /**

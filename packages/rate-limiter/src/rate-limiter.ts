@@ -6,6 +6,7 @@ import {
   type RateLimitBackend,
   type RateLimitDecision,
   type RateLimitRequest,
+  UnsupportedError,
 } from '@cellar/core'
 import {
   chooseBackend,
@@ -22,6 +23,9 @@ interface Policy {
 }
 
 const BLOCK_CACHE_MAX = 10_000
+
+type Step = (key: string, request: RateLimitRequest) => Promise<RateLimitDecision>
+type SyncStep = (key: string, request: RateLimitRequest) => RateLimitDecision
 
 /**
  * A rate limiter over any store: the store's native atomic step where it has one, else its
@@ -41,6 +45,13 @@ export class RateLimiter {
   readonly #insurance: RateLimiterOptions['insurance']
   readonly #whenStoreFails: NonNullable<RateLimiterOptions['whenStoreFails']>
   readonly #blocks: Map<string, number> | undefined
+  readonly #storeName: string
+  // The backend's method of this algorithm, chosen once; the in-process one where the store
+  // decides synchronously (then a consume is one settled promise, or no promise at all).
+  readonly #step: Step
+  readonly #syncStep: SyncStep | undefined
+  // The request of a 1-point consume under the limiter's own policy, shared by every such call.
+  readonly #one: RateLimitRequest
 
   constructor(options: RateLimiterOptions) {
     this.algorithm = options.algorithm ?? 'fixed-window'
@@ -55,7 +66,19 @@ export class RateLimiter {
     this.#whenStoreFails = options.whenStoreFails ?? 'throw'
     this.#blocks = (options.blockCache ?? true) && this.#blockMs > 0 ? new Map() : undefined
     const store = options.store.namespace(options.name ?? 'rate-limiter')
-    this.#backend = chooseBackend(store, this.algorithm, options.accept ?? [])
+    const backend = chooseBackend(store, this.algorithm, options.accept ?? [])
+    this.#backend = backend
+    this.#storeName = store.name
+    const algorithm = this.algorithm
+    if (algorithm === 'fixed-window') this.#step = (k, r) => backend.fixedWindow(k, r)
+    else if (algorithm === 'sliding-window') this.#step = (k, r) => backend.slidingWindow(k, r)
+    else this.#step = (k, r) => backend.tokenBucket(k, r)
+    const decideSync = backend.decideSync
+    this.#syncStep =
+      store.capabilities.synchronous === true && decideSync !== undefined
+        ? (k, r) => decideSync.call(backend, algorithm, k, r)
+        : undefined
+    this.#one = Object.freeze(this.#request(this, 1, false))
   }
 
   /** Takes `points` (a positive whole number) from `key`'s allowance, atomically. */
@@ -69,7 +92,42 @@ export class RateLimiter {
     }
     const cached = this.#blocks === undefined ? undefined : this.#cachedBlock(key)
     if (cached !== undefined) return Promise.resolve(cached)
-    return this.#decide(key, points, false, this)
+    const syncStep = this.#syncStep
+    if (syncStep === undefined) return this.#decide(key, points, false, this)
+    const request = points === 1 ? this.#one : this.#request(this, points, false)
+    let decision: RateLimitDecision
+    try {
+      decision = syncStep(key, request)
+    } catch (error) {
+      return this.#failed(key, points, this, error)
+    }
+    return Promise.resolve(this.#settle(key, points, this, decision))
+  }
+
+  /**
+   * `consume` answered synchronously, on a store that decides in process (`MemoryStore`:
+   * `capabilities.synchronous`); throws `E_UNSUPPORTED` on any other store, and throws where
+   * `consume` rejects. An insurance limiter can't answer here (it resolves a promise).
+   */
+  consumeSync(key: string, points = 1): RateLimitResult {
+    const syncStep = this.#syncStep
+    if (syncStep === undefined) {
+      throw new UnsupportedError(
+        `[cellar:rate-limiter] consumeSync needs a store that decides in process (capabilities.synchronous); "${this.#storeName}" answers with promises, use consume`,
+      )
+    }
+    assertKey(key)
+    positiveInteger(points, 'points', key)
+    const cached = this.#blocks === undefined ? undefined : this.#cachedBlock(key)
+    if (cached !== undefined) return cached
+    const request = points === 1 ? this.#one : this.#request(this, points, false)
+    try {
+      return this.#settle(key, points, this, syncStep(key, request))
+    } catch (error) {
+      const open = this.#whenStoreFails
+      if (!isCellarError(error, 'E_BACKEND_UNAVAILABLE') || open === 'throw') throw error
+      return this.#failedResult(this, open === 'open')
+    }
   }
 
   /** Reads `key`'s state without taking anything (`allowed`: would 1 point pass now). */
@@ -160,14 +218,8 @@ export class RateLimiter {
     return this.clear(key)
   }
 
-  #decide(
-    key: string,
-    points: number,
-    force: boolean,
-    policy: Policy,
-    onUsed?: (used: number) => void,
-  ): Promise<RateLimitResult> {
-    const request: RateLimitRequest = {
+  #request(policy: Policy, points: number, force: boolean): RateLimitRequest {
+    return {
       limit: policy.limit,
       windowMs: policy.windowMs,
       points,
@@ -175,36 +227,59 @@ export class RateLimiter {
       aligned: this.#aligned,
       blockMs: this.#blockMs,
     }
-    const failed = (error: unknown): Promise<RateLimitResult> =>
-      isCellarError(error, 'E_BACKEND_UNAVAILABLE')
-        ? this.#storeFailed(key, points, policy, error)
-        : Promise.reject(error)
+  }
+
+  #decide(
+    key: string,
+    points: number,
+    force: boolean,
+    policy: Policy,
+    onUsed?: (used: number) => void,
+  ): Promise<RateLimitResult> {
+    const request =
+      points === 1 && !force && policy === this ? this.#one : this.#request(policy, points, force)
     let pending: Promise<RateLimitDecision>
     try {
       pending = this.#step(key, request)
     } catch (error) {
-      return failed(error)
+      return this.#failed(key, points, policy, error)
     }
-    return pending.then((decision) => {
-      onUsed?.(decision.used)
-      const result = {
-        allowed: decision.allowed,
-        limit: policy.limit,
-        remaining: Math.max(0, Math.min(policy.limit, decision.remaining)),
-        resetMs: Math.max(0, decision.resetMs),
-        retryAfterMs: decision.allowed ? 0 : Math.max(1, decision.retryAfterMs),
-      }
-      if (!result.allowed && points > 0 && this.#blocks !== undefined) {
-        this.#remember(key, result.retryAfterMs)
-      }
-      return result
-    }, failed)
+    return pending.then(
+      (decision) => {
+        onUsed?.(decision.used)
+        return this.#settle(key, points, policy, decision)
+      },
+      (error: unknown) => this.#failed(key, points, policy, error),
+    )
   }
 
-  #step(key: string, request: RateLimitRequest): Promise<RateLimitDecision> {
-    if (this.algorithm === 'fixed-window') return this.#backend.fixedWindow(key, request)
-    if (this.algorithm === 'sliding-window') return this.#backend.slidingWindow(key, request)
-    return this.#backend.tokenBucket(key, request)
+  // The result of a decision under `policy`; a refused consume is remembered in the block cache.
+  #settle(
+    key: string,
+    points: number,
+    policy: Policy,
+    decision: RateLimitDecision,
+  ): RateLimitResult {
+    const { limit } = policy
+    const allowed = decision.allowed
+    const remaining = decision.remaining
+    const result: RateLimitResult = {
+      allowed,
+      limit,
+      remaining: Math.max(0, Math.min(limit, remaining)),
+      resetMs: Math.max(0, decision.resetMs),
+      retryAfterMs: allowed ? 0 : Math.max(1, decision.retryAfterMs),
+    }
+    if (!allowed && points > 0 && this.#blocks !== undefined) {
+      this.#remember(key, result.retryAfterMs)
+    }
+    return result
+  }
+
+  #failed(key: string, points: number, policy: Policy, error: unknown): Promise<RateLimitResult> {
+    return isCellarError(error, 'E_BACKEND_UNAVAILABLE')
+      ? this.#storeFailed(key, points, policy, error)
+      : Promise.reject(error)
   }
 
   async #storeFailed(
@@ -217,7 +292,10 @@ export class RateLimiter {
       return this.#insurance.consume(key, points)
     }
     if (this.#whenStoreFails === 'throw') throw error
-    const open = this.#whenStoreFails === 'open'
+    return this.#failedResult(policy, this.#whenStoreFails === 'open')
+  }
+
+  #failedResult(policy: Policy, open: boolean): RateLimitResult {
     return {
       allowed: open,
       limit: policy.limit,
