@@ -7,29 +7,69 @@ import {
   type RateLimitRequest,
   scopedKey,
 } from '@cellar/core'
-import { type LuaScript, runScript } from './scripts.js'
+import type { LuaScript } from './scripts.js'
 import type { RedisClient } from './types.js'
 
 // One script per algorithm: a line-by-line port of core's reference steps (rate-limit.ts), on
 // the server's clock (TIME), over one hash per key (a, b, w: the algorithm's state; k: the end
 // of a block) whose expiry is set in the same script. KEYS[1] state; ARGV limit, windowMs,
-// points, force (1/0), aligned (1/0), blockMs. Replies allowed, used, remaining, resetMs,
-// retryAfterMs. A read (0 points) writes nothing and answers for a 1-point consume.
-const PRELUDE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+// points, flags (1: force, 2: aligned), blockMs. An allowed decision replies { used, resetMs }
+// (remaining is limit - used), a refused one { used, resetMs, retryAfterMs, remaining }. A read
+// (0 points) writes nothing and answers for a 1-point consume. Only the fields that changed are
+// written, and the expiry only when it moved; the fixed window's common consume doesn't read
+// the clock (see FIXED_FAST).
+const ARGS = `
 local limit = tonumber(ARGV[1])
 local W = tonumber(ARGV[2])
 local points = tonumber(ARGV[3])
-local force = tonumber(ARGV[4]) == 1
-local aligned = tonumber(ARGV[5]) == 1
-local blockMs = tonumber(ARGV[6])
+local flags = tonumber(ARGV[4])
+local force = flags % 2 == 1
+local aligned = flags >= 2
+local blockMs = tonumber(ARGV[5])
 local s = redis.call('HMGET', KEYS[1], 'a', 'b', 'w', 'k')
 local has = s[1] ~= false
+`
+
+const CLOCK = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local sa, sb, sw, sk = tonumber(s[1]) or 0, tonumber(s[2]) or 0, tonumber(s[3]) or 0, tonumber(s[4]) or 0
 local function n(x) return string.format('%.0f', x) end
 `
 
+// The fixed window's common consume without the clock: with no block stored (k absent or 0),
+// the key's expiry is the window's end (set with it, never moved), so an existing key is a live
+// window and PTTL is the time left. A window this path opens stores no end (w): the full step
+// reads it back as now + PTTL. Anything else (a block, aligned windows, force, reads, a first
+// consume over the limit) goes on to the full step.
+const FIXED_FAST = `
+if points > 0 and not force and not aligned and (s[4] == false or s[4] == '0') then
+  if not has then
+    if points <= limit then
+      redis.call('HSET', KEYS[1], 'a', ARGV[3])
+      redis.call('PEXPIRE', KEYS[1], ARGV[2])
+      return { points, W }
+    end
+  else
+    local ttl = redis.call('PTTL', KEYS[1])
+    if ttl > 0 then
+      local count = tonumber(s[1])
+      if count + points <= limit then
+        return { redis.call('HINCRBY', KEYS[1], 'a', ARGV[3]), ttl }
+      elseif blockMs == 0 then
+        return { count, ttl, ttl, math.max(0, limit - count) }
+      end
+    end
+  end
+end
+`
+
+// A window opened by the fast path has no stored end: it is the key's expiry.
+const FIXED_END = `
+if has and s[3] == false then sw = now + math.max(0, redis.call('PTTL', KEYS[1])) end
+`
+
+// st = { a, b, w, k, expiry, expiry may have moved }
 const EPILOGUE = `
 local r = step(points, force, blockMs)
 if points == 0 then
@@ -42,12 +82,16 @@ else
   local st = r[6]
   if st == nil then
     if has then redis.call('DEL', KEYS[1]) end
+  elseif has and st[2] == sb and st[3] == sw and st[4] == sk then
+    if st[1] ~= sa then redis.call('HSET', KEYS[1], 'a', n(st[1])) end
+    if st[6] then redis.call('PEXPIRE', KEYS[1], n(st[5] - now)) end
   else
     redis.call('HSET', KEYS[1], 'a', n(st[1]), 'b', n(st[2]), 'w', n(st[3]), 'k', n(st[4]))
     redis.call('PEXPIRE', KEYS[1], n(st[5] - now))
   end
 end
-return { r[1], r[2], r[3], r[4], r[5] }
+if r[1] == 1 then return { r[2], r[4] } end
+return { r[2], r[4], r[5], r[3] }
 `
 
 const FIXED = `
@@ -60,7 +104,7 @@ local function step(p, f, bms)
   if (not live) and blocked == 0 and p == 0 then return { 1, 0, limit, 0, 0, nil } end
   if blocked > 0 and p > 0 and not f then
     local exp = math.max(fin, blocked)
-    return { 0, count, 0, exp - now, blocked - now, { count, 0, fin, blocked, exp } }
+    return { 0, count, 0, exp - now, blocked - now, { count, 0, fin, blocked, exp, exp ~= math.max(sw, sk) } }
   end
   local nxt = math.max(0, count + p)
   local allowed = p <= 0 or nxt <= limit
@@ -72,7 +116,7 @@ local function step(p, f, bms)
   if not allowed then
     if block > now then retry = block - now else retry = fin - now end
   end
-  return { allowed and 1 or 0, count, math.max(0, limit - count), exp - now, retry, { count, 0, fin, block, exp } }
+  return { allowed and 1 or 0, count, math.max(0, limit - count), exp - now, retry, { count, 0, fin, block, exp, exp ~= math.max(sw, sk) } }
 end
 `
 
@@ -97,7 +141,7 @@ local function step(p, f, bms)
   if blocked > 0 and p > 0 and not f then
     local used = wt(prev) + cur
     local exp = math.max(fin, blocked)
-    return { 0, used, math.max(0, limit - used), exp - now, blocked - now, { cur, prev, start, blocked, exp } }
+    return { 0, used, math.max(0, limit - used), exp - now, blocked - now, { cur, prev, start, blocked, exp, true } }
   end
   local allowed = p <= 0 or wt(prev) + cur + p <= limit
   if allowed or f then cur = math.max(0, cur + p) end
@@ -123,7 +167,8 @@ local function step(p, f, bms)
   local send = start + W
   if cur > 0 then send = fin end
   local exp = math.max(send, block)
-  return { allowed and 1 or 0, used, math.max(0, limit - used), math.max(0, exp - now), retry, { cur, prev, start, block, exp } }
+  local moved = exp ~= math.max(sw + (sa > 0 and 2 * W or W), sk)
+  return { allowed and 1 or 0, used, math.max(0, limit - used), math.max(0, exp - now), retry, { cur, prev, start, block, exp, moved } }
 end
 `
 
@@ -143,7 +188,7 @@ local function step(p, f, bms)
   if blocked > 0 and p > 0 and not f then
     local left = tokens(a, b)
     local exp = math.max(te(a, b), blocked)
-    return { 0, limit - left, left, exp - now, blocked - now, { a, b, 0, blocked, exp } }
+    return { 0, limit - left, left, exp - now, blocked - now, { a, b, 0, blocked, exp, true } }
   end
   local nb = b + p * W
   local na = a + math.floor(nb / limit)
@@ -166,20 +211,20 @@ local function step(p, f, bms)
   local left = tokens(a, b)
   local exp = math.max(te(a, b), block)
   local st = nil
-  if exp > now then st = { a, b, 0, block, exp } end
+  if exp > now then st = { a, b, 0, block, exp, true } end
   return { allowed and 1 or 0, limit - left, left, math.max(0, exp - now), retry, st }
 end
 `
 
 /** The fixed-window, sliding-window and token-bucket scripts (see `redis-rate-limit.ts`). */
 export const RATE_LIMIT_SCRIPTS = {
-  fixed: script(FIXED),
-  sliding: script(SLIDING),
-  bucket: script(BUCKET),
+  fixed: script(ARGS, FIXED_FAST, CLOCK, FIXED_END, FIXED),
+  sliding: script(ARGS, CLOCK, SLIDING),
+  bucket: script(ARGS, CLOCK, BUCKET),
 } as const
 
-function script(step: string): LuaScript {
-  const lua = `${PRELUDE}${step}${EPILOGUE}`.trim()
+function script(...parts: string[]): LuaScript {
+  const lua = `${parts.join('')}${EPILOGUE}`.trim()
   return { lua, sha: createHash('sha1').update(lua).digest('hex') }
 }
 
@@ -220,31 +265,37 @@ export class RedisRateLimitBackend implements RateLimitBackend {
     }
   }
 
-  async #run(script: LuaScript, key: string, r: RateLimitRequest): Promise<RateLimitDecision> {
-    this.#open()
-    assertKey(key)
-    const args = [
-      scopedKey(this.#prefix, key),
-      String(r.limit),
-      String(r.windowMs),
-      String(r.points),
-      r.force ? '1' : '0',
-      r.aligned ? '1' : '0',
-      String(r.blockMs),
-    ]
-    let reply: number[]
+  #run(script: LuaScript, key: string, r: RateLimitRequest): Promise<RateLimitDecision> {
+    let args: Array<string | number>
     try {
-      reply = (await runScript(this.#client, script, 1, args)) as number[]
+      this.#open()
+      assertKey(key)
+      const flags = (r.force ? 1 : 0) + (r.aligned ? 2 : 0)
+      args = [scopedKey(this.#prefix, key), r.limit, r.windowMs, r.points, flags, r.blockMs]
     } catch (error) {
-      throw backendError(error, { source: 'redis', operation: 'rate limit', key })
+      return Promise.reject(error)
     }
-    const [allowed, used, remaining, resetMs, retryAfterMs] = reply as [
-      number,
-      number,
-      number,
-      number,
-      number,
-    ]
-    return { allowed: allowed === 1, used, remaining, resetMs, retryAfterMs }
+    const decode = (reply: unknown) => decision(reply as number[], r.limit)
+    return this.#client.evalsha(script.sha, 1, ...args).then(decode, (error: unknown) => {
+      // NOSCRIPT: the server has not cached the script yet (first use, restart, SCRIPT FLUSH).
+      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
+        return this.#client.eval(script.lua, 1, ...args).then(decode, (again: unknown) => {
+          throw backendError(again, { source: 'redis', operation: 'rate limit', key })
+        })
+      }
+      throw backendError(error, { source: 'redis', operation: 'rate limit', key })
+    })
   }
+}
+
+// The script's reply: { used, resetMs } when allowed, { used, resetMs, retryAfterMs,
+// remaining } when refused.
+function decision(reply: number[], limit: number): RateLimitDecision {
+  const used = reply[0] as number
+  const resetMs = reply[1] as number
+  if (reply.length === 2) {
+    return { allowed: true, used, remaining: Math.max(0, limit - used), resetMs, retryAfterMs: 0 }
+  }
+  const retryAfterMs = reply[2] as number
+  return { allowed: false, used, remaining: reply[3] as number, resetMs, retryAfterMs }
 }
