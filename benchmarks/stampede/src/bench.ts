@@ -16,7 +16,7 @@ if (!redis) throw new Error('the stampede benchmark needs Redis')
 console.log(
   `# stampede benchmark, ${new Date().toISOString()}, Node ${process.version}, ${cpus().length} CPUs, load average ${load()}`,
 )
-if (run('stampede')) await stampedeSection(redis.url, 7)
+if (run('stampede')) await stampedeSection(redis.url, Number(process.env.STAMPEDE_ROUNDS ?? 9))
 if (run('processes')) await processesSection(redis.url, 5)
 if (run('l1')) await l1Section(redis.url, 7)
 if (run('invalidation')) await invalidationSection(redis.url, 2_000)

@@ -1,11 +1,10 @@
 // A forked child of the 4-process variant: 100 concurrent callers of `remember` with a lock,
 // polling only or woken through a RedisBus. Reports its loader calls and when its last caller
 // was served (hrtime is the machine's monotonic clock, comparable across processes).
-import { createCache } from '@cellar/cache'
-import { RedisBus, RedisStore } from '@cellar/redis'
+import { RedisBus } from '@cellar/redis'
 import { LOADER_MS, sleep } from './common.js'
 
-export type Mode = 'poll-5' | 'poll-25' | 'bus'
+export type Mode = 'poll-5' | 'poll-25' | 'bus' | 'before-poll-25'
 export interface ChildReport {
   readonly loads: number
   readonly doneAt: string
@@ -18,6 +17,14 @@ const lock = {
   ...(mode === 'poll-5' && { retryInterval: 5 }),
   ...(bus && { bus, channel: `${prefix}remember` }),
 }
+// The `before-…` modes load another build (`BENCH_BEFORE`: the root of a built checkout).
+const root = mode.startsWith('before-') ? `${process.env.BENCH_BEFORE}/packages` : undefined
+const { createCache } = (await import(
+  root === undefined ? '@cellar/cache' : `${root}/cache/dist/index.js`
+)) as typeof import('@cellar/cache')
+const { RedisStore } = (await import(
+  root === undefined ? '@cellar/redis' : `${root}/redis/dist/index.js`
+)) as typeof import('@cellar/redis')
 const cache = createCache({
   default: 'r',
   stores: { r: new RedisStore({ connection: url, prefix }) },

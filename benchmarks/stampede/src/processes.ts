@@ -9,6 +9,11 @@ const MODES: Array<[Mode, string]> = [
   ['poll-5', '`lock: { retryInterval: 5 }` (poll every 5–10 ms)'],
   ['poll-25', '`lock: true` (poll every 25–50 ms, the default)'],
   ['bus', '`lock: { bus }` (woken by a RedisBus message; poll as fallback)'],
+  ...(process.env.BENCH_BEFORE === undefined
+    ? []
+    : ([['before-poll-25', 'before: `lock: true` (poll every 25–50 ms)']] as Array<
+        [Mode, string]
+      >)),
 ]
 
 /** `rounds` rounds per mode, interleaved; each round a fresh key for the same 4 children. */

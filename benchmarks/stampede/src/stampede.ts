@@ -52,6 +52,7 @@ export async function stampedeSection(redisUrl: string, rounds: number): Promise
     prefix: `bench-bento-${randomUUID()}`,
     stores: { main: bentostore().useL2Layer(redisDriver({ connection })) },
   })
+  const before = await beforeBuild(redisUrl)
   const contenders: Array<[string, Remember]> = [
     ['cellar memory (`remember`)', (k, l) => memory.remember(k, '1m', l)],
     ['cellar Redis (`remember`)', (k, l) => onRedis.remember(k, '1m', l)],
@@ -67,6 +68,7 @@ export async function stampedeSection(redisUrl: string, rounds: number): Promise
       'BentoCache, Redis L2 only (`getOrSet`)',
       (k, l) => bentoRedis.getOrSet({ key: k, factory: l, ttl: '1m' }),
     ],
+    ...before.contenders,
   ]
   // Warm-up: connections, scripts (EVALSHA), JIT; not reported.
   for (const [, remember] of contenders) await round(remember)
@@ -75,7 +77,9 @@ export async function stampedeSection(redisUrl: string, rounds: number): Promise
   )
   const results = new Map<string, Round[]>()
   for (let r = 0; r < rounds; r++) {
-    for (const [name, remember] of contenders) {
+    // Each round starts with the next contender, so none always follows the same one.
+    const order = contenders.map((_, i) => contenders[(i + r) % contenders.length]!)
+    for (const [name, remember] of order) {
       const list = results.get(name) ?? []
       list.push(await round(remember))
       results.set(name, list)
@@ -93,6 +97,35 @@ export async function stampedeSection(redisUrl: string, rounds: number): Promise
     )
   }
   console.log(`\nload average at the end of the section: ${load()}`)
-  await Promise.all([memory.close(), onRedis.close()])
+  await Promise.all([memory.close(), onRedis.close(), before.close()])
   await Promise.all([bentoMemory.disconnect(), bentoRedis.disconnect()])
+}
+
+/**
+ * The same cellar contenders on another build (`BENCH_BEFORE`: the root of a built checkout),
+ * interleaved with this one's in the same rounds; none without it.
+ */
+async function beforeBuild(redisUrl: string) {
+  const root = process.env.BENCH_BEFORE
+  if (root === undefined) return { contenders: [], close: async () => {} }
+  const cache = (await import(
+    `${root}/packages/cache/dist/index.js`
+  )) as typeof import('@cellar/cache')
+  const redis = (await import(
+    `${root}/packages/redis/dist/index.js`
+  )) as typeof import('@cellar/redis')
+  const onRedis = cache.createCache({
+    default: 'r',
+    stores: {
+      r: new redis.RedisStore({ connection: redisUrl, prefix: `bench-before-${randomUUID()}:` }),
+    },
+  })
+  const contenders: Array<[string, Remember]> = [
+    ['before: cellar Redis (`remember`)', (k, l) => onRedis.remember(k, '1m', l)],
+    [
+      'before: cellar Redis (`remember`, `lock: true`)',
+      (k, l) => onRedis.remember(k, '1m', l, { lock: true }),
+    ],
+  ]
+  return { contenders, close: () => onRedis.close() }
 }
