@@ -64,17 +64,14 @@ export interface ReadOptions {
   readonly bindGroup?: string
 }
 
-// A cached page: its ids, the fingerprints its entities were cached under (so a hit can fetch
-// them together with their counters), and its total or next cursor.
+// A cached page; `fingerprints` (of its entities) lets a hit fetch them with their counters.
 interface ListIndex {
   ids: EntityId[]
   fingerprints?: string[]
   total?: number
   nextCursor?: string | null
 }
-
-// Key bases whose last fingerprint a repository remembers, as guesses (see RecentFingerprints).
-const RECENT_BASES = 10_000
+const RECENT_BASES = 10_000 // key bases whose last fingerprint is kept as a guess
 
 function isCursorPage(page: OffsetPage | CursorPage): page is CursorPage {
   return 'cursor' in page || !('page' in page)
