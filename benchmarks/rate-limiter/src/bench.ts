@@ -1,36 +1,66 @@
 import { loadavg } from 'node:os'
+import { KnexStore } from '@cellar/knex'
+import { MemcachedStore } from '@cellar/memcached'
 import { MemoryStore } from '@cellar/memory'
 import { RedisStore } from '@cellar/redis'
-import { findRedis } from '@cellar/test-servers'
+import { findMemcached, findPostgres, findRedis } from '@cellar/test-servers'
 import { Redis } from 'ioredis'
+import knexFactory from 'knex'
+import memjs from 'memjs'
+import pg from 'pg'
 import {
+  asyncMap,
   type Contender,
   cellar,
+  cellarSync,
   flexibleMemory,
   flexibleRedis,
   rawLua,
   rawMap,
 } from './contenders.js'
+import { flexibleMemcache, flexiblePostgres, rawIncrement, rawUpsert } from './contenders-stores.js'
 
+const { Pool: pgPool } = pg
 const CONCURRENCY = 64
 const KEYS = 1024
-const OPS = Number(process.env.BENCH_OPS ?? 20_000)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7)
+const ROWS = (process.env.BENCH_ROWS ?? 'memory,redis,postgres,memcached').split(',')
+// Ops per round, per row: the network rows are slower, so their rounds are shorter.
+const OPS: Record<string, number> = {
+  memory: Number(process.env.BENCH_OPS ?? 20_000) * 5,
+  redis: Number(process.env.BENCH_OPS ?? 20_000),
+  postgres: Number(process.env.BENCH_OPS_SQL ?? 3_000),
+  memcached: Number(process.env.BENCH_OPS ?? 20_000) / 2,
+}
 
 const keys = Array.from({ length: KEYS }, (_, i) => `user:${i}`)
 
-/** Ops per second of `OPS` consumes by 64 concurrent callers over 1,024 keys. */
-async function round(contender: Contender): Promise<number> {
+// Each round is timed by the wall clock and by this process's CPU time. In process (memory),
+// every contender's whole work is CPU time here, which other jobs on the machine inflate far
+// less than the wall clock: those rows also report ops per CPU-second. Over the network the
+// server's share counts too, so those rows report the wall clock only.
+interface Rate {
+  readonly wall: number
+  readonly cpu: number
+}
+
+/** Ops per second of `ops` consumes by 64 concurrent callers over 1,024 keys. */
+async function round(contender: Contender, ops: number): Promise<Rate> {
   let next = 0
   const worker = async () => {
-    while (next < OPS) {
+    while (next < ops) {
       const i = next++
       await contender.consume(keys[(i * 7919) % KEYS] as string)
     }
   }
   const start = performance.now()
+  const cpu = process.cpuUsage()
   await Promise.all(Array.from({ length: CONCURRENCY }, worker))
-  return OPS / ((performance.now() - start) / 1000)
+  const used = process.cpuUsage(cpu)
+  return {
+    wall: ops / ((performance.now() - start) / 1000),
+    cpu: ops / ((used.user + used.system) / 1e6),
+  }
 }
 
 const median = (values: number[]) => {
@@ -38,21 +68,71 @@ const median = (values: number[]) => {
   return sorted[Math.floor(sorted.length / 2)] as number
 }
 
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')
+
 // Contenders take turns, round after round, in a rotating order, so a change of load on the
-// machine falls on all of them alike; the median of each contender's rounds is reported.
-async function compare(title: string, baseline: Contender, others: Contender[]): Promise<void> {
+// machine falls on all of them alike; the median of each contender's rounds is reported, as a
+// ratio to the baseline (and, by CPU time, to `also`, a second reference, when given).
+async function compare(
+  title: string,
+  ops: number,
+  baseline: Contender,
+  others: Contender[],
+  options: { cpu?: boolean; also?: Contender } = {},
+): Promise<void> {
   const all = [baseline, ...others]
-  for (const contender of all) await round(contender) // warm-up: scripts cached, JIT warm
+  console.log(`\n### ${title} (${ops} ops × ${ROUNDS} rounds; load at start: ${load()})\n`)
+  for (const contender of all) await round(contender, ops) // warm-up: scripts cached, JIT warm
+  const rates = new Map<string, Rate[]>(all.map((c) => [c.name, []]))
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let i = 0; i < all.length; i++) {
+      const contender = all[(i + r) % all.length] as Contender
+      rates.get(contender.name)?.push(await round(contender, ops))
+    }
+  }
+  const rate = (c: Contender, by: keyof Rate) =>
+    median((rates.get(c.name) as Rate[]).map((one) => one[by]))
+  const { also, cpu = false } = options
+  let head = '| contender | ops/s (median) | × baseline |'
+  if (cpu) head += ' ops per CPU-second (median) | × baseline, CPU |'
+  if (cpu && also !== undefined) head += ` × ${also.name}, CPU |`
+  console.log(head)
+  console.log(`|${' --- |'.repeat(head.split('|').length - 2)}`)
+  for (const contender of all) {
+    const wall = rate(contender, 'wall')
+    let line = `| ${contender.name} | ${Math.round(wall)} | ${(wall / rate(baseline, 'wall')).toFixed(2)} |`
+    if (cpu) {
+      const time = rate(contender, 'cpu')
+      line += ` ${Math.round(time)} | ${(time / rate(baseline, 'cpu')).toFixed(2)} |`
+      if (also !== undefined) line += ` ${(time / rate(also, 'cpu')).toFixed(2)} |`
+    }
+    console.log(line)
+  }
+}
+
+// Synchronous callers (no await at all): a plain loop, timed by CPU, interleaved the same way.
+function compareSync(title: string, ops: number, baseline: Contender, others: Contender[]): void {
+  const all = [baseline, ...others]
+  const loop = (contender: Contender) => {
+    const cpu = process.cpuUsage()
+    for (let i = 0; i < ops; i++) contender.consume(keys[(i * 7919) % KEYS] as string)
+    const used = process.cpuUsage(cpu)
+    return ops / ((used.user + used.system) / 1e6)
+  }
+  for (const contender of all) loop(contender)
   const rates = new Map<string, number[]>(all.map((c) => [c.name, []]))
   for (let r = 0; r < ROUNDS; r++) {
     for (let i = 0; i < all.length; i++) {
       const contender = all[(i + r) % all.length] as Contender
-      rates.get(contender.name)?.push(await round(contender))
+      rates.get(contender.name)?.push(loop(contender))
     }
   }
   const base = median(rates.get(baseline.name) as number[])
-  console.log(`\n### ${title}\n`)
-  console.log('| contender | ops/s (median) | × baseline |')
+  console.log(`\n### ${title} (${ops} calls × ${ROUNDS} rounds; load at start: ${load()})\n`)
+  console.log('| contender | calls per CPU-second (median) | × baseline |')
   console.log('| --- | ---: | ---: |')
   for (const contender of all) {
     const rate = median(rates.get(contender.name) as number[])
@@ -60,38 +140,106 @@ async function compare(title: string, baseline: Contender, others: Contender[]):
   }
 }
 
-const load = () =>
-  loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ')
-console.log(
-  `Node ${process.version}, c=${CONCURRENCY}, ${KEYS} keys, ${OPS} ops × ${ROUNDS} rounds`,
-)
+console.log(`Node ${process.version}, c=${CONCURRENCY}, ${KEYS} keys, rows: ${ROWS.join(', ')}`)
 console.log(`load average at start: ${load()}`)
 
-const memory = new MemoryStore()
-await compare('memory', rawMap(), [
-  cellar(memory, 'fixed-window', 'fixed'),
-  cellar(memory, 'sliding-window', 'sliding'),
-  cellar(memory, 'token-bucket', 'bucket'),
-  flexibleMemory(),
-])
-await memory.close()
-
-const server = await findRedis()
-if (server === undefined) {
-  console.log('\nRedis not found: skipped')
-} else {
-  const client = new Redis(server.url)
-  const store = new RedisStore({ connection: server.url, prefix: 'bench:cellar:' })
-  await compare('Redis', rawLua(client), [
-    cellar(store, 'fixed-window', 'fixed'),
-    cellar(store, 'sliding-window', 'sliding'),
-    cellar(store, 'token-bucket', 'bucket'),
-    flexibleRedis(client),
+if (ROWS.includes('memory')) {
+  const memory = new MemoryStore()
+  const floor = asyncMap()
+  await compare(
+    'memory',
+    OPS.memory as number,
+    rawMap(),
+    [
+      floor,
+      cellar(memory, 'fixed-window', 'fixed'),
+      cellar(memory, 'sliding-window', 'sliding'),
+      cellar(memory, 'token-bucket', 'bucket'),
+      cellarSync(memory, 'fixed-window', 'fixed-sync'),
+      flexibleMemory(),
+    ],
+    { cpu: true, also: floor },
+  )
+  compareSync('memory, synchronous callers', OPS.memory as number, rawMap(), [
+    cellarSync(memory, 'fixed-window', 'fixed-sync'),
+    cellarSync(memory, 'sliding-window', 'sliding-sync'),
+    cellarSync(memory, 'token-bucket', 'bucket-sync'),
   ])
-  await store.close()
-  client.disconnect()
-  if (server.source === 'spawned') await server.stop()
+  await memory.close()
+}
+
+if (ROWS.includes('redis')) {
+  const server = await findRedis()
+  if (server === undefined) console.log('\nRedis not found: skipped')
+  else {
+    const client = new Redis(server.url)
+    const store = new RedisStore({ connection: server.url, prefix: 'bench:cellar:' })
+    await compare('Redis', OPS.redis as number, rawLua(client), [
+      cellar(store, 'fixed-window', 'fixed'),
+      cellar(store, 'sliding-window', 'sliding'),
+      cellar(store, 'token-bucket', 'bucket'),
+      flexibleRedis(client),
+    ])
+    await store.close()
+    client.disconnect()
+    if (server.source === 'spawned') await server.stop()
+  }
+}
+
+if (ROWS.includes('postgres')) {
+  const database = await findPostgres()
+  if (database === undefined) console.log('\nPostgreSQL not found: skipped')
+  else {
+    const knex = knexFactory({
+      client: 'pg',
+      connection: database.connection as never,
+      pool: { max: 10 },
+    })
+    const pool = new pgPool({ ...database.connection, max: 10 })
+    const store = new KnexStore({
+      knex,
+      prefix: 'bench:',
+      pruneInterval: false,
+      preparedStatements: true,
+    })
+    const contenders = [
+      cellar(store, 'fixed-window', 'bench-fixed'),
+      cellar(store, 'sliding-window', 'bench-sliding'),
+    ]
+    if (store.capabilities.rateLimits === true) {
+      contenders.push(cellar(store, 'token-bucket', 'bench-bucket'))
+    }
+    contenders.push(await flexiblePostgres(knex))
+    await compare('PostgreSQL', OPS.postgres as number, await rawUpsert(pool), contenders)
+    await store.close()
+    await knex.destroy()
+    await pool.end()
+    await database.dispose()
+  }
+}
+
+if (ROWS.includes('memcached')) {
+  const server = await findMemcached()
+  if (server === undefined) console.log('\nmemcached not found: skipped')
+  else {
+    // A loaded machine can hold a reply past memjs's 0.5 s default: 10 s for every client.
+    const client = memjs.Client.create(server.servers, { timeout: 10, logger: { log: () => {} } })
+    const store = new MemcachedStore({ servers: server.servers, prefix: 'bench:', timeout: 10_000 })
+    const flexible = flexibleMemcache(server.servers)
+    const evicting: Array<'evicting'> = ['evicting']
+    const contenders = [
+      cellar(store, 'fixed-window', 'fixed', evicting),
+      cellar(store, 'sliding-window', 'sliding', evicting),
+    ]
+    if (store.capabilities.rateLimits === true) {
+      contenders.push(cellar(store, 'token-bucket', 'bucket', evicting))
+    }
+    contenders.push(flexible.contender)
+    await compare('memcached', OPS.memcached as number, rawIncrement(client), contenders)
+    await store.close()
+    flexible.close()
+    client.close()
+    if (server.source === 'spawned') await server.stop()
+  }
 }
 console.log(`\nload average at end: ${load()}`)

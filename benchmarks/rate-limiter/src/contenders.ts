@@ -3,16 +3,19 @@ import { RateLimiter } from '@cellar/rate-limiter'
 import type { Redis } from 'ioredis'
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible'
 
-/** One contender: a consume of one key, resolving whether it was allowed. */
+/**
+ * One contender: a consume of one key. The harness awaits whatever it returns (a promise, or a
+ * plain value for a synchronous contender), so no contender pays for a wrapper of ours.
+ */
 export interface Contender {
   readonly name: string
-  readonly consume: (key: string) => Promise<boolean>
+  readonly consume: (key: string) => unknown
 }
 
 // Every contender allows everything here (the common case: a request under its limit), so each
 // call does the full work of a decision and a write.
-const LIMIT = 1_000_000_000
-const WINDOW_MS = 60_000
+export const LIMIT = 1_000_000_000
+export const WINDOW_MS = 60_000
 
 /** The ceiling on Redis: one EVALSHA doing INCR, then PEXPIRE on the first hit. */
 export function rawLua(redis: Redis): Contender {
@@ -25,43 +28,65 @@ return n`
   }
   return {
     name: 'raw Lua INCR+PEXPIRE',
-    consume: async (key) => (await call.benchIncr(`bench:raw:${key}`, WINDOW_MS)) <= LIMIT,
+    consume: (key) => call.benchIncr(`bench:raw:${key}`, WINDOW_MS),
   }
 }
 
-/** The ceiling in memory: a Map of counters with an expiry, behind a promise like the others. */
-export function rawMap(): Contender {
+/** A Map of counters with an expiry: the whole work of a fixed window, nothing else. */
+function mapCounter(): (key: string) => boolean {
   const counters = new Map<string, { count: number; end: number }>()
-  return {
-    name: 'raw Map counter',
-    consume: async (key) => {
-      const now = Date.now()
-      let entry = counters.get(key)
-      if (entry === undefined || entry.end <= now) {
-        entry = { count: 0, end: now + WINDOW_MS }
-        counters.set(key, entry)
-      }
-      entry.count += 1
-      return entry.count <= LIMIT
-    },
+  return (key) => {
+    const now = Date.now()
+    let entry = counters.get(key)
+    if (entry === undefined || entry.end <= now) {
+      entry = { count: 0, end: now + WINDOW_MS }
+      counters.set(key, entry)
+    }
+    entry.count += 1
+    return entry.count <= LIMIT
   }
 }
+
+/** The ceiling in memory: a synchronous Map counter (the harness still awaits its value). */
+export function rawMap(): Contender {
+  return { name: 'raw Map counter (sync)', consume: mapCounter() }
+}
+
+/** The floor of any promise-returning API: the same Map counter inside an `async` function. */
+export function asyncMap(): Contender {
+  const count = mapCounter()
+  return { name: 'raw Map counter (async)', consume: async (key) => count(key) }
+}
+
+type Algorithm = 'fixed-window' | 'sliding-window' | 'token-bucket'
 
 /** cellar's RateLimiter with one algorithm. */
 export function cellar(
   store: Store<unknown>,
-  algorithm: 'fixed-window' | 'sliding-window' | 'token-bucket',
+  algorithm: Algorithm,
   name: string,
+  accept: Array<'evicting'> = [],
 ): Contender {
-  const limiter = new RateLimiter({ store, algorithm, limit: LIMIT, window: WINDOW_MS, name })
-  return {
-    name: `cellar ${algorithm}`,
-    consume: async (key) => (await limiter.consume(key)).allowed,
-  }
+  const limiter = new RateLimiter({
+    store,
+    algorithm,
+    limit: LIMIT,
+    window: WINDOW_MS,
+    name,
+    accept,
+  })
+  return { name: `cellar ${algorithm}`, consume: (key) => limiter.consume(key) }
 }
 
-// rate-limiter-flexible counts in whole points per `duration` seconds and rejects when limited.
-const rlfOptions = { points: LIMIT, duration: WINDOW_MS / 1000 }
+/** cellar's RateLimiter, answered synchronously by `consumeSync` (stores that decide in process). */
+export function cellarSync(store: Store<unknown>, algorithm: Algorithm, name: string): Contender {
+  const limiter = new RateLimiter({ store, algorithm, limit: LIMIT, window: WINDOW_MS, name })
+  return { name: `cellar ${algorithm} consumeSync`, consume: (key) => limiter.consumeSync(key) }
+}
+
+// rate-limiter-flexible counts in whole points per `duration` seconds and rejects when limited
+// (never here: the limit is out of reach, so a rejection would be an error and stop the run).
+export const rlfOptions = { points: LIMIT, duration: WINDOW_MS / 1000 }
 
 /** rate-limiter-flexible's RateLimiterRedis (its own Lua on the given ioredis client). */
 export function flexibleRedis(redis: Redis): Contender {
@@ -70,24 +95,11 @@ export function flexibleRedis(redis: Redis): Contender {
     storeClient: redis,
     keyPrefix: 'bench:rlf',
   })
-  return { name: 'rate-limiter-flexible Redis', consume: flexible(limiter) }
+  return { name: 'rate-limiter-flexible Redis', consume: (key) => limiter.consume(key) }
 }
 
 /** rate-limiter-flexible's RateLimiterMemory. */
 export function flexibleMemory(): Contender {
-  return {
-    name: 'rate-limiter-flexible Memory',
-    consume: flexible(new RateLimiterMemory(rlfOptions)),
-  }
-}
-
-function flexible(limiter: { consume(key: string): Promise<unknown> }) {
-  return (key: string) =>
-    limiter.consume(key).then(
-      () => true,
-      (rejection: unknown) => {
-        if (rejection instanceof Error) throw rejection
-        return false
-      },
-    )
+  const limiter = new RateLimiterMemory(rlfOptions)
+  return { name: 'rate-limiter-flexible Memory', consume: (key) => limiter.consume(key) }
 }
