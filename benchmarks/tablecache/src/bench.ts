@@ -1,16 +1,25 @@
-// CachedTable (LocalStorageTable) against the SQL it replaces, on a seeded PostgreSQL table.
-// The machine may be loaded: compare ratios, not absolute numbers.
-// Usage: pnpm bench [rows] [opsPerContender]
-import { loadavg } from 'node:os'
+// CachedTable on LocalStorageTable and on RedisStorageTable against the SQL it replaces, on a
+// seeded PostgreSQL table, paired call by call in one process (the machine may be loaded:
+// compare the paired ratios, not absolute numbers).
+// Usage: pnpm bench [rows=1000000] [iterations=1000]
+import { cpus } from 'node:os'
 import { performance } from 'node:perf_hooks'
-import { setImmediate } from 'node:timers'
+import { setImmediate } from 'node:timers/promises'
 import { KnexAccess, type KnexRecordsQuery } from '@cellar/knex'
-import { CachedTable, LocalStorageTable, primaryKeyRangeIndexes } from '@cellar/tablecache'
-import { usePostgres } from '@cellar/test-servers'
+import { RedisStorageTable } from '@cellar/redis'
+import {
+  CachedTable,
+  LocalStorageTable,
+  primaryKeyRangeIndexes,
+  type RangeIndexes,
+} from '@cellar/tablecache'
+import { usePostgres, useRedis } from '@cellar/test-servers'
+import { Redis } from 'ioredis'
 import createKnex, { type Knex } from 'knex'
+import { type Contender, contender, load, measure, spread, table } from './paired.js'
 
 const ROWS = Number(process.argv[2] ?? 1_000_000)
-const OPS = Number(process.argv[3] ?? 2_000)
+const ITERATIONS = Number(process.argv[3] ?? 1_000)
 
 interface Row {
   id: number
@@ -19,37 +28,16 @@ interface Row {
   note: string
 }
 
-const pct = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0
-const fmt = (ms: number) => `${(ms * 1000).toFixed(0)} µs`
-
-async function time(ops: number, op: (i: number) => Promise<unknown>): Promise<number[]> {
-  const samples: number[] = []
-  for (let i = 0; i < ops; i++) {
-    const start = performance.now()
-    await op(i)
-    samples.push(performance.now() - start)
-  }
-  return samples.sort((a, b) => a - b)
-}
-
 async function drain(iterable: AsyncIterable<unknown>): Promise<number> {
   let n = 0
   for await (const _ of iterable) n++
   return n
 }
 
-function report(name: string, samples: number[]): { name: string; p50: number; p99: number } {
-  const p50 = pct(samples, 0.5)
-  const p99 = pct(samples, 0.99)
-  console.log(`${name.padEnd(34)} p50 ${fmt(p50).padStart(10)}  p99 ${fmt(p99).padStart(10)}`)
-  return { name, p50, p99 }
-}
-
 async function seed(knex: Knex): Promise<void> {
   await knex.schema.dropTableIfExists('bench_orders')
   await knex.raw(
-    `create table bench_orders (id integer primary key, ts bigint not null, amount integer not null, note text not null)`,
+    'create table bench_orders (id integer primary key, ts bigint not null, amount integer not null, note text not null)',
   )
   await knex.raw(
     `insert into bench_orders select g, g::bigint * 10, (g::bigint * 7919) % 1000, 'order ' || g from generate_series(1, ?) g`,
@@ -59,113 +47,146 @@ async function seed(knex: Knex): Promise<void> {
 }
 
 const pg = await usePostgres()
-if (pg === undefined) throw new Error('PostgreSQL is needed')
+const redisServer = await useRedis()
+if (pg === undefined || redisServer === undefined)
+  throw new Error('PostgreSQL and Redis are needed')
 const knex = createKnex({
   client: 'pg',
   connection: { ...pg.connection },
   pool: { min: 1, max: 4 },
 })
-try {
-  console.log(
-    `rows ${ROWS}, ops ${OPS}, load average before ${loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')}`,
-  )
-  let start = performance.now()
-  await seed(knex)
-  console.log(`seed ${((performance.now() - start) / 1000).toFixed(1)} s`)
-
-  const where =
-    (intervals: readonly { ge: number; lt: number }[]): KnexRecordsQuery =>
-    (k) =>
-      k('bench_orders').where((q) => {
-        for (const { ge, lt } of intervals)
-          q.orWhere((w) => w.where('id', '>=', ge).where('id', '<', lt))
-      })
-  const indexes = primaryKeyRangeIndexes<Row, KnexRecordsQuery>({
+const redis = new Redis(redisServer.url)
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
+const where =
+  (intervals: readonly { ge: number; lt: number }[]): KnexRecordsQuery =>
+  (k) =>
+    k('bench_orders').where((q) => {
+      for (const { ge, lt } of intervals)
+        q.orWhere((w) => w.where('id', '>=', ge).where('id', '<', lt))
+    })
+const makeIndexes = (): RangeIndexes<Row, KnexRecordsQuery> =>
+  primaryKeyRangeIndexes<Row, KnexRecordsQuery>({
     primaryKey: (r) => r.id,
     queryIntervals: where,
     queryKeys: (keys) => (k) => k('bench_orders').whereIn('id', keys.map(Number)),
   })
-  const table = new CachedTable(
-    indexes,
-    new KnexAccess<Row>(knex, { batchSize: 5_000 }),
-    new LocalStorageTable(indexes),
+const access = new KnexAccess<Row>(knex, { batchSize: 5_000 })
+const half = Math.floor(ROWS / 2)
+const shift = Math.floor(ROWS / 10)
+const out: string[] = []
+const say = (line: string) => {
+  console.log(line)
+  out.push(line)
+}
+
+try {
+  const cpu = cpus()
+  say(
+    `## Results (${new Date().toISOString().slice(0, 16)}Z, Node ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? 'CPU'}; ${ROWS} rows, window ${half}; load average at start ${load()})\n`,
   )
-  const half = Math.floor(ROWS / 2)
-  start = performance.now()
-  await table.load({ indexName: 'primaryKeyRange', ge: 1, lt: half + 1 })
-  const loadMs = performance.now() - start
-  console.log(`load of ${half} rows (half the table) ${(loadMs / 1000).toFixed(1)} s`)
+  let start = performance.now()
+  await seed(knex)
+  say(`- seed: ${seconds(performance.now() - start)}`)
+
+  const localIndexes = makeIndexes()
+  const local = new CachedTable(localIndexes, access, new LocalStorageTable(localIndexes))
+  const redisIndexes = makeIndexes()
+  const storage = new RedisStorageTable<Row>(redisIndexes, { connection: redis, name: 'bench' })
+  const onRedis = new CachedTable(redisIndexes, access, storage)
+  const window = { indexName: 'primaryKeyRange', ge: 1, lt: half + 1 }
+  for (const [name, cached] of [
+    ['LocalStorageTable', local],
+    ['RedisStorageTable', onRedis],
+  ] as const) {
+    const loadAt = load()
+    start = performance.now()
+    await cached.load(window)
+    say(
+      `- \`load\` of ${half} rows into ${name}: ${seconds(performance.now() - start)} (load average ${loadAt})`,
+    )
+  }
 
   const rangeStart = (i: number) => 1 + ((i * 7_919) % (half - 200))
+  const range = (i: number) => ({
+    indexName: 'primaryKeyRange',
+    ge: rangeStart(i),
+    lt: rangeStart(i) + 100,
+  })
   const keys = (i: number) =>
     Array.from({ length: 50 }, (_, j) => 1 + (((i * 50 + j) * 104_729) % half))
-  const results = [
-    report(
-      'range 100, LocalStorageTable',
-      await time(OPS, (i) =>
-        drain(
-          table.getRecords({
-            indexName: 'primaryKeyRange',
-            ge: rangeStart(i),
-            lt: rangeStart(i) + 100,
-          }),
-        ),
-      ),
+  const byKey = (i: number) => ({ indexName: 'primaryKey', keys: keys(i) })
+  const expect = (n: number) => (count: number) => {
+    if (count !== n) throw new Error(`a read returned ${count} records, not ${n}`)
+  }
+  const contenders = (
+    sql: (i: number) => Promise<unknown[]>,
+    spec: (i: number) => { indexName: string; [k: string]: unknown },
+    n: number,
+  ): Contender[] => [
+    contender('SQL (knex)', async (i) => expect(n)((await sql(i)).length)),
+    contender('local, for await', async (i) => expect(n)(await drain(local.getRecords(spec(i))))),
+    contender('local, collectRecords', async (i) =>
+      expect(n)((await local.collectRecords(spec(i))).length),
     ),
-    report(
-      'range 100, SQL (knex)',
-      await time(OPS, (i) =>
-        knex('bench_orders')
-          .where('id', '>=', rangeStart(i))
-          .where('id', '<', rangeStart(i) + 100),
-      ),
-    ),
-    report(
-      '50 keys, LocalStorageTable',
-      await time(OPS, (i) => drain(table.getRecords({ indexName: 'primaryKey', keys: keys(i) }))),
-    ),
-    report(
-      '50 keys, SQL (knex)',
-      await time(OPS, (i) => knex('bench_orders').whereIn('id', keys(i))),
-    ),
+    contender('Redis, for await', async (i) => expect(n)(await drain(onRedis.getRecords(spec(i))))),
   ]
-  const ratio = (a: number, b: number) =>
-    ((results[b]?.p50 ?? 0) / (results[a]?.p50 ?? 1)).toFixed(0)
-  console.log(`p50 speed-up: range ${ratio(0, 1)}×, keys ${ratio(2, 3)}×`)
+  for (const [title, list] of [
+    [
+      '100-record range',
+      contenders(
+        (i) =>
+          knex('bench_orders')
+            .where('id', '>=', rangeStart(i))
+            .where('id', '<', rangeStart(i) + 100),
+        range,
+        100,
+      ),
+    ],
+    [
+      '50 records by primary key',
+      contenders((i) => knex('bench_orders').whereIn('id', keys(i)), byKey, 50),
+    ],
+  ] as const) {
+    const startLoad = load()
+    await measure(list, ITERATIONS)
+    say(table(title, startLoad, list[0] as Contender, list))
+  }
 
-  // Shift the window by 10% of the table while one reader loops over a range both windows hold.
-  const shift = Math.floor(ROWS / 10)
-  const during: number[] = []
-  let adjusting = true
-  const reader = (async () => {
-    let i = 0
-    while (adjusting) {
-      const ge = shift + 1 + ((i++ * 7_919) % (half - shift - 200))
-      const t0 = performance.now()
-      const n = await drain(table.getRecords({ indexName: 'primaryKeyRange', ge, lt: ge + 100 }))
-      during.push(performance.now() - t0)
-      if (n !== 100) throw new Error(`a read during adjust returned ${n} records`)
-      // Local reads settle in microtasks only; a real reader is driven by I/O and so yields.
-      await new Promise((resolve) => setImmediate(resolve))
-    }
-  })()
-  start = performance.now()
-  await table.adjust({ indexName: 'primaryKeyRange', ge: shift + 1, lt: half + shift + 1 })
-  const adjustMs = performance.now() - start
-  adjusting = false
-  await reader
-  during.sort((a, b) => a - b)
-  console.log(`adjust (10% shift: ${shift} out, ${shift} in) ${(adjustMs / 1000).toFixed(1)} s`)
-  report(`range 100 during adjust (${during.length} reads)`, during)
-  console.log(`max read during adjust ${fmt(during.at(-1) ?? 0)}`)
-  console.log(
-    `load average after ${loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')}`,
-  )
+  // Shift each window by 10% of the table while a reader loops over ranges both windows hold.
+  say('\n### `adjust`: window shifted by 10% of the table, one reader looping meanwhile\n')
+  say('| storage | adjust | reads during it | read p50 / p99 / max |')
+  say('| --- | ---: | ---: | --- |')
+  for (const [name, cached] of [
+    ['LocalStorageTable', local],
+    ['RedisStorageTable', onRedis],
+  ] as const) {
+    const during: number[] = []
+    let adjusting = true
+    const reader = (async () => {
+      let i = 0
+      while (adjusting) {
+        const ge = shift + 1 + ((i++ * 7_919) % (half - shift - 200))
+        const t0 = performance.now()
+        expect(100)(
+          await drain(cached.getRecords({ indexName: 'primaryKeyRange', ge, lt: ge + 100 })),
+        )
+        during.push(performance.now() - t0)
+        // Local reads settle in promise jobs only; a real reader is driven by I/O and so yields.
+        await setImmediate()
+      }
+    })()
+    const startLoad = load()
+    start = performance.now()
+    await cached.adjust({ indexName: 'primaryKeyRange', ge: shift + 1, lt: half + shift + 1 })
+    const took = performance.now() - start
+    adjusting = false
+    await reader
+    say(`| ${name} (load ${startLoad}) | ${seconds(took)} | ${during.length} | ${spread(during)} |`)
+  }
+  say(`\nload average at end ${load()}`)
+  await storage.clear()
 } finally {
   await knex.destroy()
+  await redis.quit()
   await pg.dispose()
 }

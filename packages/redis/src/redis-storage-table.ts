@@ -6,7 +6,12 @@ import {
 } from '@cellar/core'
 import type { ChainableCommander } from 'ioredis'
 import { pipelineError, toCellarError } from './errors.js'
-import { msgpackRowCodec, type RowCodec, StorageRowCodec } from './storage-table-codec.js'
+import {
+  msgpackRowCodec,
+  prepareRow,
+  type RowCodec,
+  StorageRowCodec,
+} from './storage-table-codec.js'
 import { member, parseMember, VersionBook } from './storage-table-versions.js'
 import type { RedisClient } from './types.js'
 
@@ -34,9 +39,11 @@ export interface RedisStorageTableOptions<R> {
 }
 
 // Staged puts travel in pipelines of this many records; each full pipeline is awaited.
-const PUT_BATCH = 512
-// Removals of dead versions go out in commands of at most this many members.
-const REMOVE_CHUNK = 1_000
+// Small pipelines keep a read on the same connection from waiting long behind the bulk work.
+const PUT_BATCH = 128
+// Removals go out in commands of at most this many members, and pipelines of REMOVE_BATCH.
+const REMOVE_CHUNK = 250
+const REMOVE_BATCH = 1_000
 // Rows are read in HMGETs of at most this many fields.
 const ROW_CHUNK = 1_000
 
@@ -229,23 +236,7 @@ export class RedisStorageTable<R> implements StorageTable<R> {
 
   // Validates and encodes before anything is written: bad input writes nothing.
   #prepare(record: R): [string, number[], Buffer] {
-    const primaryKey = this.#scorer.primaryKey(record)
-    if (typeof primaryKey !== 'string') {
-      throw new InvalidArgumentError(
-        `[cellar:redis] table '${this.name}': primary keys must be strings, got ${typeof primaryKey}`,
-      )
-    }
-    const scores = this.#scorer.indexNames.map((index) => {
-      const score = this.#scorer.score(index, record)
-      if (typeof score !== 'number' || Number.isNaN(score)) {
-        throw new InvalidArgumentError(
-          `[cellar:redis] table '${this.name}': row "${primaryKey}" scores ${String(score)} on index '${index}' (scores must be numbers, not NaN)`,
-          { key: primaryKey },
-        )
-      }
-      return score
-    })
-    return [primaryKey, scores, this.#codec.encode(primaryKey, record)]
+    return prepareRow(this.#scorer, this.#codec, this.name, record)
   }
 
   #addVersion(commands: ChainableCommander, field: string, scores: number[], bytes: Buffer): void {
@@ -369,11 +360,13 @@ export class RedisStorageTable<R> implements StorageTable<R> {
       do {
         this.#collectAgain = false
         const doomed = this.#book.collectable()
-        if (doomed.length === 0) continue
-        const pipeline = this.#client.pipeline()
-        this.#removeMembers(pipeline, doomed)
-        await this.#exec('scratchMerge', pipeline)
-        for (const text of doomed) this.#book.dead.delete(text)
+        for (let i = 0; i < doomed.length; i += REMOVE_BATCH) {
+          const batch = doomed.slice(i, i + REMOVE_BATCH)
+          const pipeline = this.#client.pipeline()
+          this.#removeMembers(pipeline, batch)
+          await this.#exec('scratchMerge', pipeline)
+          for (const text of batch) this.#book.dead.delete(text)
+        }
       } while (this.#collectAgain)
     })().finally(() => {
       this.#collecting = undefined

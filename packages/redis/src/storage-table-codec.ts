@@ -1,4 +1,9 @@
-import { InvalidArgumentError, MsgpackSerializer, SerializationError } from '@cellar/core'
+import {
+  InvalidArgumentError,
+  MsgpackSerializer,
+  type RecordScorer,
+  SerializationError,
+} from '@cellar/core'
 
 /** Turns a table row into bytes and back; `decode(encode(r))` must equal `r`. */
 export interface RowCodec<R> {
@@ -87,4 +92,33 @@ export class StorageRowCodec<R> {
       { key: primaryKey, cause },
     )
   }
+}
+
+/**
+ * A record's primary key, its score on every index and its stored bytes; throws (before anything
+ * is written) on a non-string key, a score that is not a number or NaN, or a row the codec refuses.
+ */
+export function prepareRow<R>(
+  scorer: RecordScorer<R>,
+  codec: StorageRowCodec<R>,
+  table: string,
+  record: R,
+): [primaryKey: string, scores: number[], bytes: Buffer] {
+  const primaryKey = scorer.primaryKey(record)
+  if (typeof primaryKey !== 'string') {
+    throw new InvalidArgumentError(
+      `[cellar:redis] table '${table}': primary keys must be strings, got ${typeof primaryKey}`,
+    )
+  }
+  const scores = scorer.indexNames.map((index) => {
+    const score = scorer.score(index, record)
+    if (typeof score !== 'number' || Number.isNaN(score)) {
+      throw new InvalidArgumentError(
+        `[cellar:redis] table '${table}': row "${primaryKey}" scores ${String(score)} on index '${index}' (scores must be numbers, not NaN)`,
+        { key: primaryKey },
+      )
+    }
+    return score
+  })
+  return [primaryKey, scores, codec.encode(primaryKey, record)]
 }

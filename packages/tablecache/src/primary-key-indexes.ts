@@ -1,6 +1,6 @@
 import type { Adjustment, DbRecordsSpec, Indexes, IndexSpec } from '@cellar/core'
 import { tableCacheError } from './errors.js'
-import { Interval, normalizeIntervals } from './interval.js'
+import { Interval } from './interval.js'
 import { StorageRecordsSpec } from './records-spec.js'
 
 /** A primary key as a record holds it. */
@@ -36,9 +36,10 @@ export function requestedKeys(spec: IndexSpec): string[] | undefined {
 /** The storage spec of some keys on the hashed index: one tiny interval per hash, plus a recheck. */
 export function keysStorageSpec<R>(keys: readonly string[], primaryKey: (record: R) => string) {
   const wanted = new Set(keys)
-  const intervals = normalizeIntervals(
-    keys.map((key) => Interval.onlyContaining(primaryKeyHash(key))),
-  )
+  // Hash scores are integers, so [h, h + 1) holds exactly the score h; distinct sorted hashes
+  // give intervals that never overlap, with no normalizing needed.
+  const hashes = [...new Set([...wanted].map(primaryKeyHash))].sort((a, b) => a - b)
+  const intervals = hashes.map((hash) => new Interval(hash, hash + 1))
   // The recheck drops records whose key merely collides with a wanted hash.
   return new StorageRecordsSpec<R>(
     PRIMARY_KEY_INDEX,
