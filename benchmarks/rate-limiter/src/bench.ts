@@ -45,7 +45,7 @@ interface Rate {
 }
 
 /** Ops per second of `ops` consumes by 64 concurrent callers over 1,024 keys. */
-async function round(contender: Contender, ops: number): Promise<Rate> {
+async function round(contender: Contender, ops: number, server?: ServerCpu): Promise<Rate> {
   let next = 0
   const worker = async () => {
     while (next < ops) {
@@ -53,15 +53,18 @@ async function round(contender: Contender, ops: number): Promise<Rate> {
       await contender.consume(keys[(i * 7919) % KEYS] as string)
     }
   }
+  const serverBefore = server === undefined ? 0 : await server()
   const start = performance.now()
   const cpu = process.cpuUsage()
   await Promise.all(Array.from({ length: CONCURRENCY }, worker))
   const used = process.cpuUsage(cpu)
-  return {
-    wall: ops / ((performance.now() - start) / 1000),
-    cpu: ops / ((used.user + used.system) / 1e6),
-  }
+  const wall = ops / ((performance.now() - start) / 1000)
+  const serverSeconds = server === undefined ? 0 : (await server()) - serverBefore
+  return { wall, cpu: ops / ((used.user + used.system) / 1e6 + serverSeconds) }
 }
+
+/** CPU seconds a private server has used so far (Redis INFO cpu, memcached stats rusage). */
+type ServerCpu = () => Promise<number>
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b)
@@ -81,23 +84,24 @@ async function compare(
   ops: number,
   baseline: Contender,
   others: Contender[],
-  options: { cpu?: boolean; also?: Contender } = {},
+  options: { cpu?: boolean; also?: Contender; server?: ServerCpu } = {},
 ): Promise<void> {
   const all = [baseline, ...others]
   console.log(`\n### ${title} (${ops} ops × ${ROUNDS} rounds; load at start: ${load()})\n`)
-  for (const contender of all) await round(contender, ops) // warm-up: scripts cached, JIT warm
+  for (const contender of all) await round(contender, ops, options.server) // warm-up: scripts cached, JIT warm
   const rates = new Map<string, Rate[]>(all.map((c) => [c.name, []]))
   for (let r = 0; r < ROUNDS; r++) {
     for (let i = 0; i < all.length; i++) {
       const contender = all[(i + r) % all.length] as Contender
-      rates.get(contender.name)?.push(await round(contender, ops))
+      rates.get(contender.name)?.push(await round(contender, ops, options.server))
     }
   }
   const rate = (c: Contender, by: keyof Rate) =>
     median((rates.get(c.name) as Rate[]).map((one) => one[by]))
   const { also, cpu = false } = options
   let head = '| contender | ops/s (median) | × baseline |'
-  if (cpu) head += ' ops per CPU-second (median) | × baseline, CPU |'
+  const whose = options.server === undefined ? '' : ', client + server'
+  if (cpu) head += ` ops per CPU-second${whose} (median) | × baseline, CPU |`
   if (cpu && also !== undefined) head += ` × ${also.name}, CPU |`
   console.log(head)
   console.log(`|${' --- |'.repeat(head.split('|').length - 2)}`)
@@ -169,20 +173,36 @@ if (ROWS.includes('memory')) {
 }
 
 if (ROWS.includes('redis')) {
-  const server = await findRedis()
-  if (server === undefined) console.log('\nRedis not found: skipped')
+  const found = await findRedis()
+  if (found === undefined) console.log('\nRedis not found: skipped')
   else {
-    const client = new Redis(server.url)
-    const store = new RedisStore({ connection: server.url, prefix: 'bench:cellar:' })
-    await compare('Redis', OPS.redis as number, rawLua(client), [
-      cellar(store, 'fixed-window', 'fixed'),
-      cellar(store, 'sliding-window', 'sliding'),
-      cellar(store, 'token-bucket', 'bucket'),
-      flexibleRedis(client),
-    ])
+    const client = new Redis(found.url)
+    const store = new RedisStore({ connection: found.url, prefix: 'bench:cellar:' })
+    const cpuOf = (info: string, field: string) =>
+      Number(new RegExp(`${field}:([\\d.]+)`).exec(info)?.[1] ?? Number.NaN)
+    // Only a server spawned for this run is ours alone; a shared one's CPU isn't attributable.
+    const server =
+      found.source === 'spawned'
+        ? async () => {
+            const info = await client.info('cpu')
+            return cpuOf(info, 'used_cpu_user') + cpuOf(info, 'used_cpu_sys')
+          }
+        : undefined
+    await compare(
+      'Redis',
+      OPS.redis as number,
+      rawLua(client),
+      [
+        cellar(store, 'fixed-window', 'fixed'),
+        cellar(store, 'sliding-window', 'sliding'),
+        cellar(store, 'token-bucket', 'bucket'),
+        flexibleRedis(client),
+      ],
+      { cpu: server !== undefined, server },
+    )
     await store.close()
     client.disconnect()
-    if (server.source === 'spawned') await server.stop()
+    if (found.source === 'spawned') await found.stop()
   }
 }
 
@@ -235,7 +255,19 @@ if (ROWS.includes('memcached')) {
       contenders.push(cellar(store, 'token-bucket', 'bucket', evicting))
     }
     contenders.push(flexible.contender)
-    await compare('memcached', OPS.memcached as number, rawIncrement(client), contenders)
+    // memcached's own rusage, when the server was spawned for this run (ours alone).
+    const rusage = (): Promise<number> =>
+      new Promise((resolve, reject) => {
+        client.stats((error, _server, stats) => {
+          if (error) reject(error)
+          else resolve(Number(stats?.rusage_user) + Number(stats?.rusage_system))
+        })
+      })
+    const serverCpu = server.source === 'spawned' ? rusage : undefined
+    await compare('memcached', OPS.memcached as number, rawIncrement(client), contenders, {
+      cpu: serverCpu !== undefined,
+      server: serverCpu,
+    })
     await store.close()
     flexible.close()
     client.close()
