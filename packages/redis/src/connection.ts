@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net'
 import { InvalidArgumentError } from '@cellar/core'
 import { Cluster, Redis, type RedisOptions } from 'ioredis'
+import { watchCommands } from './command-watchdog.js'
 import type { RedisClient, RedisStoreOptions } from './types.js'
 
 /** The client and its lifecycle, shared by a store and every namespace made from it. */
@@ -33,6 +34,8 @@ export interface Connection {
    * every command until then, which would fail a store used right after construction.
    */
   warming: Promise<void> | undefined
+  /** The `commandTimeout` watchdog of a created client (see `command-watchdog.ts`). */
+  watchdog: NodeJS.Timeout | undefined
 }
 
 const CLIENT_OPTIONS = [
@@ -93,6 +96,7 @@ export function openConnection(options: RedisStoreOptions): Connection {
       bursting: false,
       closed: false,
       warming: undefined,
+      watchdog: undefined,
     }
   }
   if (
@@ -112,8 +116,8 @@ export function openConnection(options: RedisStoreOptions): Connection {
   const settings: RedisOptions = {
     ...base,
     enableOfflineQueue: offlineQueue,
-    // ioredis treats any number as a timeout, 0 included; 0 here means "no timeout".
-    commandTimeout: commandTimeout > 0 ? commandTimeout : undefined,
+    // The store's watchdog times commands out (no timer per command), so ioredis's own is off.
+    commandTimeout: undefined,
     maxRetriesPerRequest:
       options.maxRetriesPerRequest !== undefined
         ? options.maxRetriesPerRequest
@@ -139,6 +143,8 @@ export function openConnection(options: RedisStoreOptions): Connection {
     bursting: false,
     closed: false,
     warming: undefined,
+    // 0 means "no timeout".
+    watchdog: commandTimeout > 0 ? watchCommands(client, commandTimeout) : undefined,
   }
   if (!offlineQueue) {
     opened.warming = new Promise<void>((resolve) => {
@@ -195,7 +201,16 @@ export async function closeConnection(connection: Connection): Promise<void> {
   if (connection.closed) return
   connection.closed = true
   if (!connection.owned) return
-  const { client } = connection
+  try {
+    await quitClient(connection.client)
+  } finally {
+    // Only now: the watchdog also times out the QUIT of a server that stopped answering.
+    clearInterval(connection.watchdog)
+    connection.watchdog = undefined
+  }
+}
+
+async function quitClient(client: RedisClient): Promise<void> {
   if (client.status === 'ready') {
     // Resolve once the socket is really gone, so a closed store leaves nothing holding the loop.
     const ended = new Promise<void>((resolve) => client.once('end', () => resolve()))

@@ -15,7 +15,7 @@ function isNil(reply: unknown): boolean {
 
 /**
  * Lock primitives on Redis: a holder key set with SET NX PX to the owner token, and a fencing
- * counter that never expires. Both keys of a name share a hash tag, so each script runs on one
+ * counter kept 30 days past the last acquire (see `ACQUIRE`). Both keys of a name share a hash tag, so each script runs on one
  * Cluster slot. Keys: `<lockPrefix>{<storePrefix><name>}` and the same with `:fence` appended.
  * Each primitive is one EVALSHA and no extra promise hop: the lock path is latency-bound.
  */

@@ -26,10 +26,9 @@ import { RedisLockBackend } from './redis-lock.js'
 import { RedisRateLimitBackend } from './redis-rate-limit.js'
 import { clearPrefix, listKeys } from './scan.js'
 import { INCREMENT, PERSIST, runScript } from './scripts.js'
+import { storeSettings } from './store-settings.js'
 import type { RedisClient, RedisStoreOptions } from './types.js'
-import { fromPttl, positive, toBuffer, toBytes, toPx } from './values.js'
-
-const REDIS_MAX_STRING = 512 * 1024 * 1024
+import { fromPttl, toBuffer, toBytes, toPx } from './values.js'
 
 /**
  * A store on Redis through ioredis (standalone, Sentinel or Cluster). Values are bytes
@@ -62,46 +61,20 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
     const shared = RedisStore.#handoff
     RedisStore.#handoff = undefined
     this.#options = options
-    const prefix = options.prefix ?? 'cellar:'
-    const lockPrefix = options.lockPrefix ?? 'cellar-lock:'
-    if (typeof prefix !== 'string') {
-      throw new InvalidArgumentError(`[cellar:redis] prefix must be a string, got ${typeof prefix}`)
-    }
-    if (typeof lockPrefix !== 'string' || lockPrefix.length === 0) {
-      throw new InvalidArgumentError('[cellar:redis] lockPrefix must be a non-empty string')
-    }
-    this.prefix = prefix
-    this.#defaultTtl = options.defaultTtl ?? null
-    resolveTtl(this.#defaultTtl) // refuse a bad default up front
-    this.#maxKeyLength = positive('maxKeyLength', options.maxKeyLength ?? Number.POSITIVE_INFINITY)
-    this.#maxValueSize = positive('maxValueSize', options.maxValueSize ?? REDIS_MAX_STRING)
-    this.capabilities = Object.freeze({
-      atomicCounters: true,
-      atomicAdd: true,
-      locks: true,
-      sharedAcrossProcesses: true,
-      persistent: options.persistent ?? false,
-      retainsValues: true,
-      raw: false,
-      maxKeyLength: this.#maxKeyLength,
-      maxValueSize: this.#maxValueSize,
-      ttlPrecision: 1,
-      readsTtl: true,
-      listsKeys: true,
-      evicts: options.evicts ?? false,
-      rateLimits: true,
-    })
-    if (prefix.startsWith(lockPrefix)) {
-      throw new InvalidArgumentError(
-        `[cellar:redis] prefix "${prefix}" lies inside lockPrefix "${lockPrefix}": cache keys and lock keys would mix`,
-      )
-    }
-    this.#spare = lockPrefix.startsWith(prefix) ? Buffer.from(lockPrefix) : undefined
+    const settings = storeSettings(options)
+    this.prefix = settings.prefix
+    this.capabilities = settings.capabilities
+    this.#defaultTtl = settings.defaultTtl
+    this.#maxKeyLength = settings.maxKeyLength
+    this.#maxValueSize = settings.maxValueSize
+    this.#spare = settings.spare
     this.#ownsLifecycle = shared === undefined
     this.#connection = shared ?? openConnection(options)
     this.#client = this.#connection.client
-    this.#locks = new RedisLockBackend(this.#connection, `${lockPrefix}{${prefix}`, () =>
-      this.#open(),
+    this.#locks = new RedisLockBackend(
+      this.#connection,
+      `${settings.lockPrefix}{${settings.prefix}`,
+      () => this.#open(),
     )
   }
 

@@ -12,13 +12,19 @@ function lua(source: string): LuaScript {
   return { lua: text, sha: createHash('sha1').update(text).digest('hex') }
 }
 
+/** How long a fencing counter outlives the last acquire of its lock name: 30 days. */
+export const FENCE_TTL_MS = 30 * 24 * 60 * 60 * 1000
+
 /**
  * KEYS[1] holder, KEYS[2] fencing counter; ARGV[1] owner, ARGV[2] ttl in ms ('' = none).
  * Resolves the token, or nil when the lock is held. Takes the lock with SET NX and hands out
  * the next fencing token in the same script, so a token exists only for a successful acquire.
- * A missing counter (first use, eviction, flush, restart without persistence) restarts at the
- * server clock in microseconds rather than at 1: the next token still exceeds every token
- * handed out before, as long as fewer than one acquire per microsecond were made.
+ * A missing counter (first use, expiry, eviction, flush, restart without persistence) restarts
+ * at the server clock in microseconds rather than at 1: the next token still exceeds every
+ * token handed out before, as long as fewer than one acquire per microsecond were made. The
+ * counter lives `FENCE_TTL_MS` past its last acquire, so idle lock names do not pile up; it can
+ * only expire after that long without an acquire, so tokens stay increasing unless the server
+ * clock also stepped back by more than `FENCE_TTL_MS`.
  */
 export const ACQUIRE = lua(`
 local held
@@ -32,7 +38,9 @@ local token = redis.call('INCR', KEYS[2])
 if token == 1 then
   local now = redis.call('TIME')
   token = tonumber(now[1]) * 1000000 + tonumber(now[2])
-  redis.call('SET', KEYS[2], string.format('%.0f', token))
+  redis.call('SET', KEYS[2], string.format('%.0f', token), 'PX', '${FENCE_TTL_MS}')
+else
+  redis.call('PEXPIRE', KEYS[2], '${FENCE_TTL_MS}')
 end
 return token
 `)

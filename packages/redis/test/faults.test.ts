@@ -1,3 +1,4 @@
+import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type CellarError, isCellarError } from '@cellar/core'
 import {
@@ -48,6 +49,8 @@ describe.skipIf(!canStart)('RedisStore when the server goes away', () => {
 
   test('offline queue on: commands time out with E_BACKEND_UNAVAILABLE, then work again', async () => {
     const store = open({ commandTimeout: 300 })
+    // Connected first: on a loaded machine the handshake alone can outlast the 300 ms.
+    if (store.client.status !== 'ready') await once(store.client, 'ready')
     await store.set('k', bytes('before'))
     await server.stop()
     const lock = store.lock('job')

@@ -3,6 +3,7 @@ import { uniquePrefix, useRedis } from '@cellar/test-servers'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { RedisStore } from '../src/index.js'
+import { FENCE_TTL_MS } from '../src/scripts.js'
 
 const redis = await useRedis()
 
@@ -33,9 +34,27 @@ describe.skipIf(!redis)('RedisStore locks', () => {
     expect(await raw.get(`${lockPrefix}{app:job}`)).toBe(lock.owner)
     expect(await raw.pttl(`${lockPrefix}{app:job}`)).toBeGreaterThan(0)
     expect(await raw.get(`${lockPrefix}{app:job}:fence`)).toBe(String(token))
-    expect(await raw.pttl(`${lockPrefix}{app:job}:fence`)).toBe(-1)
+    // The counter outlives its lock by FENCE_TTL_MS (30 days) past the last acquire.
+    const fenceTtl = await raw.pttl(`${lockPrefix}{app:job}:fence`)
+    expect(fenceTtl).toBeGreaterThan(FENCE_TTL_MS - 60_000)
+    expect(fenceTtl).toBeLessThanOrEqual(FENCE_TTL_MS)
     await lock.release()
     expect(await raw.exists(`${lockPrefix}{app:job}`)).toBe(0)
+  })
+
+  test('every acquire refreshes the expiry of the fencing counter; a refused one does not', async () => {
+    const store = open('app:')
+    const fence = `${lockPrefix}{app:refresh}:fence`
+    const first = store.lock('refresh', { ttl: 10_000 })
+    const token = (await first.acquire()) as number
+    await raw.pexpire(fence, 5_000)
+    expect(await store.lock('refresh').acquire()).toBe(false)
+    expect(await raw.pttl(fence)).toBeLessThanOrEqual(5_000)
+    await first.release()
+    const second = store.lock('refresh', { ttl: 10_000 })
+    expect(await second.acquire()).toBe(token + 1)
+    expect(await raw.pttl(fence)).toBeGreaterThan(FENCE_TTL_MS - 60_000)
+    await second.release()
   })
 
   test('fencing tokens strictly increase, across owners, clear() and a lost counter', async () => {
