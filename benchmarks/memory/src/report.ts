@@ -87,6 +87,7 @@ export function targetReport(results: Results): string {
       '≥ 0.35×',
     ],
     ['raw `setValue`', 'set', 'cellar raw (gateway)', '≥ 0.6×'],
+    ['raw `setValueSync`', 'set', 'cellar raw (gateway, getValueSync)', '≥ 0.6×'],
     ['raw `getValue` get-hit, not awaited', 'get-hit', 'cellar raw (gateway, not awaited)', '—'],
     [
       'raw settled read get-hit, not awaited',
@@ -103,14 +104,22 @@ export function targetReport(results: Results): string {
     ],
   ]
   const lines = [
-    '| cell | ÷ lru-cache | ÷ lru-cache (async wrapper) | target (÷ lru-cache) |',
-    '| --- | ---: | ---: | --- |',
+    '| cell | ÷ lru-cache | ÷ lru-cache (async wrapper) | ÷ lru-cache (async wrapper, resolves the value) | target (÷ lru-cache) |',
+    '| --- | ---: | ---: | ---: | --- |',
   ]
   for (const [label, op, name, target] of cells) {
     const value = ops(op, name)
     if (value === undefined) continue
     const floor = ratio(value, ops(op, 'lru-cache (async wrapper)'))
-    lines.push(`| ${label} | ${ratio(value, ops(op, 'lru-cache'))} | ${floor} | ${target} |`)
+    const valueFloor = ratio(value, ops(op, 'lru-cache (async wrapper, resolves the value)'))
+    lines.push(
+      `| ${label} | ${ratio(value, ops(op, 'lru-cache'))} | ${floor} | ${valueFloor} | ${target} |`,
+    )
   }
+  lines.push(
+    '',
+    'Not awaited: the promise is dropped, so the row is the call itself without the microtask turn',
+    'every awaited promise API pays. The `getValueSync` row writes with `setValueSync`.',
+  )
   return lines.join('\n')
 }

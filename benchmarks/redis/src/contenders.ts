@@ -211,11 +211,34 @@ export async function createContenders(
 /** Lock contenders: cellar (and its pre-change build), the raw floor, verrou and redlock. */
 export async function createLockContenders(url: string): Promise<LockContender[]> {
   const before = await loadBefore()
-  const store = (build: CellarBuild, name: string) =>
-    new build.RedisStore({ connection: url, prefix: `bench:${name}:`, lockPrefix: `bench-lock:` })
+  const store = (build: CellarBuild, name: string, options: object = {}) =>
+    new build.RedisStore({
+      connection: url,
+      prefix: `bench:${name}:`,
+      lockPrefix: `bench-lock:`,
+      ...options,
+    })
+  const current = { RedisStore, CacheGateway }
+  // BENCH_LOCK_VARIANTS=1: the store's connection defaults switched off one at a time, to see
+  // what each costs a latency-bound acquire + release.
+  const variants =
+    process.env.BENCH_LOCK_VARIANTS === '1'
+      ? [
+          cellarLock(
+            'cellar, commandTimeout: 0',
+            store(current, 'no-timeout', { commandTimeout: 0 }),
+          ),
+          cellarLock('cellar, cork: false', store(current, 'no-cork', { cork: false })),
+          cellarLock(
+            'cellar, commandTimeout: 0, cork: false',
+            store(current, 'bare', { commandTimeout: 0, cork: false }),
+          ),
+        ]
+      : []
   return [
-    cellarLock('cellar', store({ RedisStore, CacheGateway }, 'cellar')),
+    cellarLock('cellar', store(current, 'cellar')),
     ...(before === undefined ? [] : [cellarLock('cellar before', store(before, 'before'))]),
+    ...variants,
     await rawLock(url),
     await rawFencedLock(url),
     verrouLock(url),
