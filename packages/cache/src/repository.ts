@@ -52,6 +52,7 @@ function isReadOptions(value: unknown): value is ReadOptions {
 }
 
 const yes = (): true => true
+const WRITTEN: Promise<boolean> = Promise.resolve(true)
 
 async function fallback<D>(value: D | (() => D | Promise<D>)): Promise<D> {
   return typeof value === 'function' ? await (value as () => D | Promise<D>)() : value
@@ -69,8 +70,9 @@ export class Repository {
   readonly #flights = new SingleFlight()
   readonly #stampede: Stampede
   readonly #flexible: Flexible
-  // `remember` hits are read without a promise when the store answers in-process.
+  // `remember` hits are read (and `put` writes) without a promise when the store answers in-process.
   readonly #synchronous: boolean
+  readonly #writesInProcess: boolean
   #refreshGuards: CacheGateway | undefined
   #tagged: TaggedCaches | undefined
   #observing = false
@@ -100,6 +102,7 @@ export class Repository {
     })
     const store = gateway.store
     this.#synchronous = store.capabilities.synchronous === true && store.getSync !== undefined
+    this.#writesInProcess = this.#synchronous && store.setSync !== undefined
   }
 
   /** The configured name of the store this repository writes to. */
@@ -165,7 +168,17 @@ export class Repository {
 
   /** Writes a value; resolves true. Omitted TTL → the cache's `ttl`; `<= 0` removes the key. */
   put(key: string, value: unknown, ttl?: Ttl): Promise<boolean> {
-    return this.gateway.setValue(key, value, ttl === undefined ? this.#context.ttl : ttl).then(yes)
+    const effective = ttl === undefined ? this.#context.ttl : ttl
+    if (this.#writesInProcess && !isTracing()) {
+      // Written when `setValueSync` returns: one settled promise, no reaction job.
+      try {
+        this.gateway.setValueSync(key, value, effective)
+      } catch (error) {
+        return Promise.reject(error)
+      }
+      return WRITTEN
+    }
+    return this.gateway.setValue(key, value, effective).then(yes)
   }
 
   /** `put`, by its PSR-16 name. */
