@@ -12,6 +12,7 @@ import {
   type RowCodec,
   StorageRowCodec,
 } from './storage-table-codec.js'
+import { rangeWithRows } from './storage-table-script.js'
 import { member, parseMember, VersionBook } from './storage-table-versions.js'
 import type { RedisClient } from './types.js'
 
@@ -278,20 +279,22 @@ export class RedisStorageTable<R> implements StorageTable<R> {
         return intervals.some(({ ge, lt }) => ge <= score && score < lt)
       })
     }
-    const pipeline = this.#client.pipeline()
-    for (const { ge, lt } of intervals) pipeline.zrangebyscore(key, lowBound(ge), highBound(lt))
-    const replies = await this.#exec('getRecords', pipeline)
+    const bounds = intervals.flatMap(({ ge, lt }) => [lowBound(ge), highBound(lt)])
+    const read = await this.#run('getRecords', () =>
+      rangeWithRows(this.#client, key, this.#rowsKey, bounds, scratch ? 0 : ROW_CHUNK),
+    )
     const candidates: Candidate<R>[] = []
-    for (const [, reply] of replies) {
-      for (const text of reply as string[]) {
-        const [version, primaryKey] = parseMember(text)
-        if (this.#book.visible(text, version, primaryKey, generation)) {
-          candidates.push({ member: text, primaryKey, staged: false })
-        } else if (scratch && version === generation + 1 && this.#book.stagedPuts.has(primaryKey)) {
-          candidates.push({ member: text, primaryKey, staged: true })
-        }
-      }
-    }
+    const rows: Array<Buffer | null> = []
+    read.members.forEach((text, i) => {
+      const [version, primaryKey] = parseMember(text)
+      if (this.#book.visible(text, version, primaryKey, generation)) {
+        candidates.push({ member: text, primaryKey, staged: false })
+      } else if (scratch && version === generation + 1 && this.#book.stagedPuts.has(primaryKey)) {
+        candidates.push({ member: text, primaryKey, staged: true })
+      } else return
+      if (read.rows !== undefined) rows.push(read.rows[i] ?? null)
+    })
+    if (read.rows !== undefined) return this.#decode(candidates, rows, spec)
     return this.#rows(candidates, spec, !scratch)
   }
 
@@ -322,6 +325,15 @@ export class RedisStorageTable<R> implements StorageTable<R> {
         ([, reply]) => reply as Array<Buffer | null>,
       )
     }
+    return this.#decode(candidates, rows, spec)
+  }
+
+  // Pairs candidates with their rows; keeps those still there that pass the recheck.
+  #decode(
+    candidates: Candidate<R>[],
+    rows: ReadonlyArray<Buffer | null | undefined>,
+    spec: StorageRecordsSpec<R>,
+  ): Candidate<R>[] {
     const out: Candidate<R>[] = []
     const recheck = spec.recheck
     candidates.forEach((candidate, i) => {

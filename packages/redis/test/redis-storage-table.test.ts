@@ -95,10 +95,12 @@ describe.skipIf(!redis)('RedisStorageTable (standalone)', () => {
     expect((await table.getRecords(everything)).map((r) => [r.a, r.b])).toEqual([[4, 9]])
   })
 
-  test('a read costs one pipelined round trip for its intervals and one HMGET', async () => {
+  test('a read is one round trip (ranges and rows in one script); a big one reads rows in chunks', async () => {
     const table = open()
     await table.clear()
-    for (let i = 0; i < 20; i++) await table.putRecord({ id: `k${i}`, a: i, b: 0 })
+    for (let i = 0; i < 1_200; i++) await table.scratchPutRecord({ id: `k${i}`, a: i, b: 0 })
+    await table.scratchMerge()
+    const scripts = vi.spyOn(client, 'callBuffer')
     const pipelines = vi.spyOn(client, 'pipeline')
     const hmgets = vi.spyOn(client, 'hmgetBuffer')
     try {
@@ -110,10 +112,16 @@ describe.skipIf(!redis)('RedisStorageTable (standalone)', () => {
           { ge: 15, lt: 16 },
         ],
       })
-      expect(found).toHaveLength(6)
+      expect(ids(found)).toEqual(['k0', 'k1', 'k10', 'k11', 'k15', 'k2'])
+      expect(scripts).toHaveBeenCalledTimes(1)
+      expect(pipelines).not.toHaveBeenCalled()
+      expect(hmgets).not.toHaveBeenCalled()
+      // Over 1,000 rows: the script returns the members only; rows follow in one pipeline.
+      expect(await table.getRecords(everything)).toHaveLength(1_200)
+      expect(scripts).toHaveBeenCalledTimes(2)
       expect(pipelines).toHaveBeenCalledTimes(1)
-      expect(hmgets).toHaveBeenCalledTimes(1)
     } finally {
+      scripts.mockRestore()
       pipelines.mockRestore()
       hmgets.mockRestore()
     }
