@@ -7,12 +7,13 @@ import {
 import type { ChainableCommander } from 'ioredis'
 import { pipelineError, toCellarError } from './errors.js'
 import {
+  checkOptions,
   msgpackRowCodec,
   prepareRow,
   type RowCodec,
   StorageRowCodec,
 } from './storage-table-codec.js'
-import { rangeWithRows } from './storage-table-script.js'
+import { rangeWithRows, scoreBounds } from './storage-table-script.js'
 import { member, parseMember, VersionBook } from './storage-table-versions.js'
 import type { RedisClient } from './types.js'
 
@@ -47,9 +48,6 @@ const REMOVE_CHUNK = 250
 const REMOVE_BATCH = 1_000
 // Rows are read in HMGETs of at most this many fields.
 const ROW_CHUNK = 1_000
-
-const lowBound = (ge: number) => (ge === Number.NEGATIVE_INFINITY ? '-inf' : String(ge))
-const highBound = (lt: number) => (lt === Number.POSITIVE_INFINITY ? '+inf' : `(${lt}`)
 
 interface Candidate<R> {
   readonly member: string
@@ -89,18 +87,7 @@ export class RedisStorageTable<R> implements StorageTable<R> {
     const { connection, name } = options
     const prefix = options.prefix ?? 'cellar-table:'
     const maxRowBytes = options.maxRowBytes ?? 16 * 1024 * 1024
-    const refuse = (message: string) => {
-      throw new InvalidArgumentError(`[cellar:redis] RedisStorageTable ${message}`)
-    }
-    if (typeof connection?.pipeline !== 'function') refuse('needs an ioredis Redis or Cluster')
-    if (typeof name !== 'string' || name.length === 0) refuse('needs a non-empty name')
-    if (/[{}]/.test(name) || /[{}]/.test(prefix)) {
-      refuse(`name and prefix must not contain '{' or '}' (the name is the Cluster hash tag)`)
-    }
-    if (!Number.isSafeInteger(maxRowBytes) || maxRowBytes < 2) {
-      refuse('maxRowBytes must be an integer of at least 2')
-    }
-    if (scorer.indexNames.length === 0) refuse('needs at least one index')
+    checkOptions(scorer as RecordScorer<unknown>, name, prefix, maxRowBytes, connection)
     this.name = name
     this.#client = connection
     this.#scorer = scorer
@@ -279,7 +266,7 @@ export class RedisStorageTable<R> implements StorageTable<R> {
         return intervals.some(({ ge, lt }) => ge <= score && score < lt)
       })
     }
-    const bounds = intervals.flatMap(({ ge, lt }) => [lowBound(ge), highBound(lt)])
+    const bounds = scoreBounds(intervals)
     const read = await this.#run('getRecords', () =>
       rangeWithRows(this.#client, key, this.#rowsKey, bounds, scratch ? 0 : ROW_CHUNK),
     )

@@ -122,3 +122,27 @@ export function prepareRow<R>(
   })
   return [primaryKey, scores, codec.encode(primaryKey, record)]
 }
+
+/** Throws `E_INVALID_ARGUMENT` for `RedisStorageTable` options that cannot work. */
+export function checkOptions(
+  scorer: RecordScorer<unknown>,
+  name: string,
+  prefix: string,
+  maxRowBytes: number,
+  connection: unknown,
+): void {
+  const refuse = (message: string) => {
+    throw new InvalidArgumentError(`[cellar:redis] RedisStorageTable ${message}`)
+  }
+  if (typeof (connection as { pipeline?: unknown } | undefined)?.pipeline !== 'function') {
+    refuse('needs an ioredis Redis or Cluster')
+  }
+  if (typeof name !== 'string' || name.length === 0) refuse('needs a non-empty name')
+  if (/[{}]/.test(name) || /[{}]/.test(prefix)) {
+    refuse(`name and prefix must not contain '{' or '}' (the name is the Cluster hash tag)`)
+  }
+  if (!Number.isSafeInteger(maxRowBytes) || maxRowBytes < 2) {
+    refuse('maxRowBytes must be an integer of at least 2')
+  }
+  if (scorer.indexNames.length === 0) refuse('needs at least one index')
+}

@@ -48,3 +48,11 @@ export async function rangeWithRows(
     rows: complete === 1 ? (rows ?? []) : undefined,
   }
 }
+
+/** ZRANGEBYSCORE bounds of half-open intervals: `[ge, lt)` becomes `ge` and `(lt`. */
+export function scoreBounds(intervals: ReadonlyArray<{ ge: number; lt: number }>): string[] {
+  return intervals.flatMap(({ ge, lt }) => [
+    ge === Number.NEGATIVE_INFINITY ? '-inf' : String(ge),
+    lt === Number.POSITIVE_INFINITY ? '+inf' : `(${lt}`,
+  ])
+}
