@@ -8,6 +8,7 @@ import {
   type Lock,
   type LockOptions,
   parseDuration,
+  type RateLimitBackend,
   resolveTtl,
   type Store,
   type StoreCapabilities,
@@ -105,6 +106,8 @@ export class TieredStore implements Store<Uint8Array>, AsyncDisposable {
       synchronous: false,
       maxKeyLength: Math.min(l1Caps.maxKeyLength, this.#l2.capabilities.maxKeyLength),
       maxValueSize: this.#l2.capabilities.maxValueSize,
+      // Limits are shared state: decided by L2 alone, and only where L2 can decide them.
+      rateLimits: this.#l2.capabilities.rateLimits === true && this.#l2.rateLimiter !== undefined,
     }
   }
 
@@ -261,6 +264,14 @@ export class TieredStore implements Store<Uint8Array>, AsyncDisposable {
       throw new UnsupportedError(`[cellar:tiered] ${this.#l2.name} has no locks`, { key: name })
     }
     return this.#l2.lock(name, options)
+  }
+
+  /** L2's native rate limiter: a limit is shared by every instance, so L1 never decides one. */
+  rateLimiter(): RateLimitBackend {
+    if (this.#l2.rateLimiter === undefined || !this.capabilities.rateLimits) {
+      throw new UnsupportedError(`[cellar:tiered] ${this.#l2.name} does not decide rate limits`)
+    }
+    return this.#l2.rateLimiter()
   }
 
   /** The root closes both tiers and leaves the bus (it may be shared); a namespace closes its own handles. */

@@ -115,3 +115,34 @@ describe.skipIf(!redis)('TieredStore: two instances over Redis', () => {
     expect(remaining).toBeGreaterThan(0)
   })
 })
+
+describe.skipIf(!redis)('TieredStore: rate limits are decided by L2', () => {
+  let all: Instance[] = []
+  afterEach(async () => {
+    await Promise.all(all.map((instance) => instance.close()))
+    all = []
+  })
+
+  test('two instances share one limit: 3 allowed in total, whichever instance asks', async () => {
+    all = await instances(redis!.url, 2)
+    const [a, b] = all as [Instance, Instance]
+    expect(a.store.capabilities.rateLimits).toBe(true)
+    const request = {
+      limit: 3,
+      windowMs: 60_000,
+      points: 1,
+      force: false,
+      aligned: false,
+      blockMs: 0,
+    }
+    const decisions = await Promise.all(
+      [a, b, a, b, a, b].map((instance) =>
+        instance.store.rateLimiter().fixedWindow('login', request),
+      ),
+    )
+    expect(decisions.filter((d) => d.allowed)).toHaveLength(3)
+    expect(decisions.filter((d) => !d.allowed).every((d) => d.retryAfterMs > 0)).toBe(true)
+    await a.store.rateLimiter().reset('login')
+    expect((await b.store.rateLimiter().fixedWindow('login', request)).allowed).toBe(true)
+  })
+})
