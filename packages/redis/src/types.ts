@@ -61,7 +61,8 @@ export interface RedisStoreOptions {
   offlineQueue?: boolean
   /**
    * Created clients only: a command that has no reply after this many milliseconds fails with
-   * `E_BACKEND_UNAVAILABLE` (ioredis `commandTimeout`); `0` waits forever.
+   * `E_BACKEND_UNAVAILABLE`; `0` waits forever. Enforced by one watchdog timer per client
+   * (not ioredis's per-command timer), so a command fails between this and about a fifth later.
    * @default 5_000
    */
   commandTimeout?: number
