@@ -133,6 +133,13 @@ export interface Store<V = Uint8Array> {
   lock?(name: string, options?: LockOptions): Lock
   /** The store's native rate-limit step; present when `capabilities.rateLimits` is true. */
   rateLimiter?(): RateLimitBackend
+  /**
+   * Asks the backend whether it may evict entries before their TTL, where that is a server
+   * setting the store's options can't know (Redis: a `maxmemory` limit with a policy other than
+   * `noeviction`). `capabilities.evicts` stays as declared; layers that must not lose a key
+   * (generation counters) read this once and refuse an evicting backend.
+   */
+  evictionPolicy?(): Promise<{ readonly evicts: boolean }>
 }
 
 /** Closing a store through `await using`. */

@@ -1,5 +1,10 @@
 import { randomInt } from 'node:crypto'
-import { type CacheGateway, InvalidArgumentError, UnsupportedError } from '@cellar/core'
+import {
+  type CacheGateway,
+  CellarError,
+  InvalidArgumentError,
+  UnsupportedError,
+} from '@cellar/core'
 import { generationalError } from './errors.js'
 import { rememberedHash } from './hash.js'
 
@@ -50,7 +55,11 @@ export function counterKey(tag: string): string {
  */
 export class GenerationalResolver implements DependencyResolver {
   readonly #counters: CacheGateway
-  readonly #evicts: boolean
+  readonly #allowEvicting: boolean
+  #evicts: boolean
+  // The backend's own eviction setting has been read (or can't be); until then every call reads it.
+  #checked: boolean
+  #checking: Promise<void> | undefined
   readonly #batchSize: number
 
   constructor(counters: CacheGateway, options: GenerationalResolverOptions = {}) {
@@ -73,7 +82,9 @@ export class GenerationalResolver implements DependencyResolver {
       )
     }
     this.#counters = counters
+    this.#allowEvicting = options.allowEvictingStore === true
     this.#evicts = capabilities.evicts
+    this.#checked = capabilities.evicts || counters.store.evictionPolicy === undefined
     this.#batchSize = batchSize
   }
 
@@ -84,6 +95,7 @@ export class GenerationalResolver implements DependencyResolver {
 
   async fingerprint(tags: readonly string[]): Promise<string> {
     if (tags.length === 0) return NO_TAGS_FINGERPRINT
+    if (!this.#checked) await this.#checkEviction()
     const [epoch, values] = await this.#read(tags)
     return compose(epoch, tags, values)
   }
@@ -91,11 +103,13 @@ export class GenerationalResolver implements DependencyResolver {
   async fingerprintMany(groups: ReadonlyArray<readonly string[]>): Promise<string[]> {
     const at = distinctTags(groups)
     if (at.size === 0) return groups.map(() => NO_TAGS_FINGERPRINT)
+    if (!this.#checked) await this.#checkEviction()
     const [epoch, values] = await this.#read([...at.keys()])
     return composeGroups(epoch, groups, at, values)
   }
 
   async bump(tags: readonly string[]): Promise<void> {
+    if (!this.#checked) await this.#checkEviction()
     const distinct = [...new Set(tags)]
     const values = await Promise.all(
       distinct.map((tag) => this.#counters.incr(counterKey(tag), 1, { ttl: null })),
@@ -106,6 +120,38 @@ export class GenerationalResolver implements DependencyResolver {
       await this.#counters.addValue(EPOCH_KEY, randomInt(1, EPOCH_START_MAX), null)
       await this.#counters.incr(EPOCH_KEY, randomInt(1, EPOCH_STEP_MAX), { ttl: null })
     }
+  }
+
+  // A server setting (Redis's maxmemory-policy) can make a store evict that was declared
+  // otherwise: read it once, shared by concurrent callers, before the first counter is used.
+  #checkEviction(): Promise<void> {
+    this.#checking ??= this.#readEviction().finally(() => {
+      this.#checking = undefined
+    })
+    return this.#checking
+  }
+
+  async #readEviction(): Promise<void> {
+    const store = this.#counters.store
+    let evicts: boolean
+    try {
+      evicts = (await store.evictionPolicy!()).evicts
+    } catch (error) {
+      // Unreachable: the caller's call fails and the next one asks again. A server that won't
+      // say (CONFIG disabled, as on some managed Redis) leaves the declaration in charge.
+      if (error instanceof CellarError && error.code === 'E_BACKEND_UNAVAILABLE') throw error
+      this.#checked = true
+      return
+    }
+    if (evicts && !this.#allowEvicting) {
+      // Not remembered: every call refuses until the server's setting changes.
+      throw generationalError(
+        'E_EVICTING_COUNTER_STORE',
+        `store "${store.name}" was declared non-evicting, but its server may evict keys (a memory limit with an evicting maxmemory-policy), and an evicted generation counter would bring old entries back; set maxmemory-policy noeviction, or declare evicts: true and pass allowEvictingStore: true`,
+      )
+    }
+    if (evicts) this.#evicts = true
+    this.#checked = true
   }
 
   /** The current epoch and the counters of `tags` (0 when missing), in one read per batch. */

@@ -1,7 +1,7 @@
 import { CacheGateway, NullStore } from '@cellar/core'
 import { MemoryStore } from '@cellar/memory'
 import { RedisStore } from '@cellar/redis'
-import { uniquePrefix, useRedis } from '@cellar/test-servers'
+import { canStartRedis, startRedis, uniquePrefix, useRedis } from '@cellar/test-servers'
 import { afterAll, describe, expect, test } from 'vitest'
 import {
   counterKey,
@@ -133,6 +133,43 @@ describe('GenerationalResolver eviction safety', () => {
     )
   })
 
+  test.skipIf(!canStartRedis())(
+    'reads the server: a Redis declared non-evicting whose maxmemory-policy evicts is refused on first use',
+    async () => {
+      // A private server: CONFIG SET on the shared one would change every other test's Redis.
+      const server = await startRedis({ args: ['--maxmemory', '64mb'] })
+      const store = new RedisStore({ connection: server.url, prefix: uniquePrefix('g') })
+      const counters = new CacheGateway(store)
+      try {
+        const resolver = new GenerationalResolver(counters) // the declaration says no eviction
+        const opted = new GenerationalResolver(counters, { allowEvictingStore: true })
+        // noeviction (the server default): accepted, and nothing is refused.
+        await resolver.bump(['t'])
+        expect(await resolver.fingerprint(['t'])).toMatch(/\S/)
+        const evicting = new GenerationalResolver(counters)
+        await setPolicy(server.url, 'allkeys-lru')
+        for (const call of [
+          () => evicting.fingerprint(['t']),
+          () => evicting.fingerprintMany([['t'], ['u']]),
+          () => evicting.bump(['t']),
+        ]) {
+          await expect(call()).rejects.toMatchObject({ code: 'E_EVICTING_COUNTER_STORE' })
+        }
+        expect(await counters.getValue(counterKey('t'))).toBe(1) // the refused bump wrote nothing
+        // Opted in: accepted, and run as on an evicting store (a created counter moves the epoch).
+        const before = await opted.fingerprint(['t', 'fresh'])
+        await opted.bump(['fresh'])
+        expect(await opted.fingerprint(['t', 'fresh'])).not.toBe(before)
+        // Back to noeviction: the next call asks again and goes through.
+        await setPolicy(server.url, 'noeviction')
+        await expect(evicting.bump(['t'])).resolves.toBeUndefined()
+      } finally {
+        await counters.close()
+        await server.stop()
+      }
+    },
+  )
+
   test('refuses a store without atomic counters', () => {
     expect(() => new GenerationalResolver(new CacheGateway(new NullStore()))).toThrow(
       expect.objectContaining({ code: 'E_UNSUPPORTED' }),
@@ -157,3 +194,13 @@ describe('GenerationalResolver eviction safety', () => {
     expect(seen.has(await resolver.fingerprint(['e', 'other']))).toBe(false)
   })
 })
+
+async function setPolicy(url: string, policy: string): Promise<void> {
+  const { Redis } = await import('ioredis')
+  const client = new Redis(url)
+  try {
+    await client.config('SET', 'maxmemory-policy', policy)
+  } finally {
+    client.disconnect()
+  }
+}
