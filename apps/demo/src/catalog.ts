@@ -34,6 +34,9 @@ import {
 /** Cache key of a product page (the facade's `remember`, with a lock across processes). */
 export const pageKey = (id: number): string => `product-page:${id}`
 
+/** The tag of cached search results (`GET /search`); a product write flushes it. */
+export const SEARCH_TAG = 'product-search'
+
 /**
  * How a read was answered: from the cache (`hit`), by running the query (`miss`), by waiting
  * on another request's query for the same key (`shared`: single-flight), or from the database
@@ -312,6 +315,7 @@ export class Catalog {
     try {
       await this.products.invalidate(tags)
       await this.#cache.forget(pageKey(id))
+      await this.#cache.tags([SEARCH_TAG]).flush()
       return { product, invalidated: true, bumpedTags: tags, categories }
     } catch (error) {
       if (!unavailable(error)) throw error

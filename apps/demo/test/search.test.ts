@@ -73,3 +73,31 @@ describe('a rate-limited endpoint', () => {
     expect(statuses.filter((status) => status === 429)).toHaveLength(17)
   })
 })
+
+describe('search results are cached under a tag', () => {
+  test('a repeated search is a hit; a product write flushes the tag and the next search sees it', async () => {
+    let client = 0
+    const find = async (q: string) => {
+      const response = await fetch(`${demo.url}/search?q=${q}`, {
+        headers: { [CLIENT_HEADER]: `tagged-${client++}` },
+      })
+      expect(response.status).toBe(200)
+      return ((await response.json()) as { products: Array<{ id: number; name: string }> }).products
+    }
+    const first = await find('decaf')
+    expect(first.map((product) => product.name)).toEqual(['Decaf beans, 500 g'])
+    const queries = demo.context.products.queries
+    expect(await find('decaf')).toEqual(first)
+    expect(await find('DECAF')).toEqual(first) // one entry per lower-cased query
+    expect(demo.context.products.queries).toBe(queries) // both hits: no query
+    const id = first[0]!.id
+    const patched = await fetch(`${demo.url}/products/${id}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Decaf beans, 750 g' }),
+    })
+    expect(patched.status).toBe(200)
+    expect((await find('decaf')).map((product) => product.name)).toEqual(['Decaf beans, 750 g'])
+    expect(demo.context.products.queries).toBe(queries + 1) // the flushed tag: one new query
+  })
+})

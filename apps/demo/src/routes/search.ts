@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import { honoRateLimit } from '@cellar/rate-limiter'
 import { type Context, Hono } from 'hono'
+import { SEARCH_TAG } from '../catalog.js'
 import type { AppContext } from '../context.js'
 import { badRequest } from '../http-errors.js'
 
@@ -16,7 +17,7 @@ function clientKey(c: Context): string {
 }
 
 /**
- * `GET /search?q=` — product search behind `@cellar/rate-limiter`'s Hono middleware: every
+ * `GET /search?q=` — product search, cached under a tag, behind `@cellar/rate-limiter`'s Hono middleware: every
  * response carries the IETF `RateLimit-Policy` and `RateLimit` fields; past the limit the
  * answer is a 429 with `Retry-After`, and the search does not run.
  */
@@ -26,7 +27,11 @@ export function searchRoutes(ctx: AppContext): Hono {
   routes.get('/', async (c) => {
     const q = c.req.query('q') ?? ''
     if (q.length > 100) throw badRequest('q must be at most 100 characters')
-    const products = await ctx.products.search(q)
+    // Cached under the `product-search` tag: any product write flushes every cached search at
+    // once (one counter bump, whatever the number of cached queries).
+    const products = await ctx.cache
+      .tags([SEARCH_TAG])
+      .remember(`search:${q.toLowerCase()}`, '1m', () => ctx.products.search(q))
     return c.json({ q, products })
   })
   return routes
