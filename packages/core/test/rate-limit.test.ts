@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'vitest'
 import {
+  decodeRateLimitState,
+  encodeRateLimitState,
   type RateLimitAlgorithm,
   type RateLimitRequest,
   type RateLimitState,
@@ -91,6 +93,33 @@ describe('reference steps', () => {
       const blocked = rateLimitStep(algorithm, full.state, t + 4, read).decision
       expect(blocked.allowed).toBe(false)
       expect(blocked.retryAfterMs).toBeGreaterThan(0)
+    }
+  })
+})
+
+describe('the stored text form of a limiter state', () => {
+  test('round-trips every field, negative and large safe integers included', () => {
+    const state = { a: 3, b: -2, w: 1_764_000_000_123, blockedUntil: Number.MAX_SAFE_INTEGER }
+    const bytes = encodeRateLimitState(state)
+    expect(new TextDecoder().decode(bytes)).toBe(`r1:3:-2:1764000000123:${Number.MAX_SAFE_INTEGER}`)
+    expect(decodeRateLimitState(bytes)).toEqual(state)
+  })
+
+  test('anything else reads as no state', () => {
+    const bytes = (text: string) => new TextEncoder().encode(text)
+    for (const value of [
+      undefined,
+      null,
+      'r1:1:2:3:4', // a string, not bytes
+      bytes(''),
+      bytes('1'), // a counter stored under the key
+      bytes('r1:1:2:3'), // a field missing
+      bytes('r1:1:2:3:4:5'),
+      bytes('r1:1:x:3:4'),
+      bytes('r1:1.5:2:3:4'),
+      bytes('r2:1:2:3:4'),
+    ]) {
+      expect(decodeRateLimitState(value)).toBeUndefined()
     }
   })
 })

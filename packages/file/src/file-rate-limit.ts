@@ -1,5 +1,7 @@
 import {
   assertKey,
+  decodeRateLimitState,
+  encodeRateLimitState,
   type RateLimitAlgorithm,
   type RateLimitBackend,
   type RateLimitDecision,
@@ -13,25 +15,12 @@ import { keyPath, readIfExists, removeIfExists, withMutex, writeAtomic } from '.
 import { decodeFile, encodeFile, Kind } from './format.js'
 import type { Root } from './root.js'
 
-// A state file is an ordinary entry whose value is `r1:a:b:w:blockedUntil` in ASCII, with the
+// A state file is an ordinary entry whose value is core's `r1:a:b:w:blockedUntil` text, with the
 // state's end as its expiry (so ttl(), keys() and the sweep treat it like any entry). A file
 // that does not hold such a value reads as no state.
-const TAG = 'r1:'
-
-function encodeState(state: RateLimitState): Buffer {
-  return Buffer.from(`${TAG}${state.a}:${state.b}:${state.w}:${state.blockedUntil}`)
-}
-
 function decodeState(file: Buffer | undefined, full: Buffer): RateLimitState | undefined {
   const decoded = file === undefined ? undefined : decodeFile(file, Kind.entry, full)
-  if (decoded === undefined) return undefined
-  const { value } = decoded
-  const text = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1')
-  if (!text.startsWith(TAG)) return undefined
-  const parts = text.slice(TAG.length).split(':').map(Number)
-  if (parts.length !== 4 || !parts.every(Number.isSafeInteger)) return undefined
-  const [a, b, w, blockedUntil] = parts as [number, number, number, number]
-  return { a, b, w, blockedUntil }
+  return decoded === undefined ? undefined : decodeRateLimitState(decoded.value)
 }
 
 /**
@@ -93,7 +82,12 @@ export class FileRateLimitBackend implements RateLimitBackend {
         const at = now()
         const outcome = rateLimitStep(algorithm, decodeState(file, full), at, request)
         if (outcome.state !== undefined && outcome.expiresAt > at) {
-          const bytes = encodeFile(Kind.entry, full, encodeState(outcome.state), outcome.expiresAt)
+          const bytes = encodeFile(
+            Kind.entry,
+            full,
+            encodeRateLimitState(outcome.state),
+            outcome.expiresAt,
+          )
           await writeAtomic(path, bytes)
         } else if (file !== undefined) {
           await removeIfExists(path)

@@ -1,10 +1,11 @@
 import {
   assertKey,
+  decodeRateLimitState,
+  encodeRateLimitState,
   type RateLimitAlgorithm,
   type RateLimitBackend,
   type RateLimitDecision,
   type RateLimitRequest,
-  type RateLimitState,
   rateLimitStep,
   scopedKey,
 } from '@cellar/core'
@@ -32,22 +33,7 @@ function retryable(error: unknown): boolean {
   return typeof code === 'string' && (RETRYABLE.has(code) || code.startsWith('SQLITE_BUSY'))
 }
 
-// A state row's value: `r1:a:b:w:blockedUntil` in ASCII; anything else reads as no state.
-const TAG = 'r1:'
-
-export function encodeState(state: RateLimitState): Buffer {
-  return Buffer.from(`${TAG}${state.a}:${state.b}:${state.w}:${state.blockedUntil}`)
-}
-
-export function decodeState(value: unknown): RateLimitState | undefined {
-  if (!(value instanceof Uint8Array)) return undefined
-  const text = Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1')
-  if (!text.startsWith(TAG)) return undefined
-  const parts = text.slice(TAG.length).split(':').map(Number)
-  if (parts.length !== 4 || !parts.every(Number.isSafeInteger)) return undefined
-  const [a, b, w, blockedUntil] = parts as [number, number, number, number]
-  return { a, b, w, blockedUntil }
-}
+// A state row's value is core's `r1:a:b:w:blockedUntil` text; anything else reads as no state.
 
 interface Statements {
   /** Makes the row exist and locks it (PostgreSQL, SQLite: and reads it with the clock). */
@@ -142,7 +128,7 @@ export class KnexRateLimitBackend implements RateLimitBackend {
       if (request.points === 0) {
         const row = dialect.rows(await exec(this.#sql.peek, [stored]))[0]
         const now = toNumber(row?.now) as number
-        return rateLimitStep(algorithm, decodeState(row?.value), now, request).decision
+        return rateLimitStep(algorithm, decodeRateLimitState(row?.value), now, request).decision
       }
       for (let attempt = 1; ; attempt++) {
         try {
@@ -173,11 +159,11 @@ export class KnexRateLimitBackend implements RateLimitBackend {
     }
     const row = dialect.rows(result)[0]
     const now = toNumber(row?.now) as number
-    const outcome = rateLimitStep(algorithm, decodeState(row?.value), now, request)
+    const outcome = rateLimitStep(algorithm, decodeRateLimitState(row?.value), now, request)
     if (outcome.state !== undefined && outcome.expiresAt > now) {
       // The sweep and ttl() run on the store's clock: the row ends as long after its reading.
       const expiresAt = Math.ceil(this.#ctx.now()) + (outcome.expiresAt - now)
-      await exec(sql.write, [encodeState(outcome.state), expiresAt, stored])
+      await exec(sql.write, [encodeRateLimitState(outcome.state), expiresAt, stored])
     } else {
       await exec(sql.remove, [stored])
     }

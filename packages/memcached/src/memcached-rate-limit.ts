@@ -1,10 +1,11 @@
 import {
   assertKey,
+  decodeRateLimitState,
+  encodeRateLimitState,
   type RateLimitAlgorithm,
   type RateLimitBackend,
   type RateLimitDecision,
   type RateLimitRequest,
-  type RateLimitState,
   rateLimitStep,
 } from '@cellar/core'
 import type { Response } from 'memjs'
@@ -16,21 +17,7 @@ import { ONCE, Op, Status, storeExtras, unavailable, unexpected, type Wire } fro
 // Callers in this process take turns per key, so only other processes' writes cost a round.
 const ATTEMPTS = 64
 
-// A state item's value: `r1:a:b:w:blockedUntil` in ASCII; anything else reads as no state.
-const TAG = 'r1:'
-
-function encodeState(state: RateLimitState): Buffer {
-  return Buffer.from(`${TAG}${state.a}:${state.b}:${state.w}:${state.blockedUntil}`)
-}
-
-function decodeState(value: Buffer): RateLimitState | undefined {
-  const text = value.toString('latin1')
-  if (!text.startsWith(TAG)) return undefined
-  const parts = text.slice(TAG.length).split(':').map(Number)
-  if (parts.length !== 4 || !parts.every(Number.isSafeInteger)) return undefined
-  const [a, b, w, blockedUntil] = parts as [number, number, number, number]
-  return { a, b, w, blockedUntil }
-}
+// A state item's value is core's `r1:a:b:w:blockedUntil` text; anything else reads as no state.
 
 // A write lost to another client's (the item changed, appeared or went): read again.
 function lostRace(response: Response): boolean {
@@ -107,7 +94,7 @@ export class MemcachedRateLimitBackend implements RateLimitBackend {
     request: RateLimitRequest,
   ): Promise<RateLimitDecision> {
     const read = await this.#read(item, key)
-    const state = read === undefined ? undefined : decodeState(read.val)
+    const state = read === undefined ? undefined : decodeRateLimitState(read.val)
     return rateLimitStep(algorithm, state, Date.now(), request).decision
   }
 
@@ -122,14 +109,14 @@ export class MemcachedRateLimitBackend implements RateLimitBackend {
       if (attempt >= 3) await pause(Math.random() * Math.min(2 ** (attempt - 3), 16))
       const read = await this.#read(item, key)
       const now = Date.now()
-      const state = read === undefined ? undefined : decodeState(read.val)
+      const state = read === undefined ? undefined : decodeRateLimitState(read.val)
       const outcome = rateLimitStep(algorithm, state, now, request)
       const cas = read?.header.cas
       let written: Response
       if (outcome.state !== undefined && outcome.expiresAt > now) {
         const { flags, exptime } = toExpiry(outcome.expiresAt - now, now)
         const extras = storeExtras(flags, exptime)
-        const value = encodeState(outcome.state)
+        const value = encodeRateLimitState(outcome.state)
         written =
           read === undefined
             ? await this.#wire.send(Op.ADD, item, key, extras, value, undefined, ONCE)
