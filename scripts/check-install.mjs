@@ -77,6 +77,16 @@ for (const pkg of chosen) {
 if (wanted.has('@cellar/conformance')) {
   for (const name of STAND_IN_PACKAGES) wanted.add(name)
 }
+// And what those depend on (the cache facade needs the rate limiter): npm would fetch these
+// from the registry; here each scratch project gets them from tarballs through `overrides`.
+for (const name of wanted) {
+  const pkg = all.find((candidate) => candidate.name === name)
+  if (pkg === undefined) continue
+  const manifest = JSON.parse(readFileSync(join(pkg.dir, 'package.json'), 'utf8'))
+  for (const dependency of Object.keys(manifest.dependencies ?? {})) {
+    if (dependency.startsWith('@cellar/')) wanted.add(dependency) // visited later in this loop
+  }
+}
 const toPack = all.filter((pkg) => wanted.has(pkg.name))
 say(`packing ${toPack.map((pkg) => pkg.short).join(', ')} into ${tarballDir}`)
 const tarballs = new Map()

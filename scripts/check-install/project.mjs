@@ -50,9 +50,19 @@ export async function checkPackage(pkg, context) {
   if (!sample) return fail(`${readmeName}: no \`\`\`ts sample`)
 
   const dir = mkdtempSync(join(context.tmp, `${pkg.name.replace(/^@cellar\//, '')}-`))
+  // A @cellar/* package the install lines don't name but one of them depends on comes from its
+  // tarball, as the registry would serve it (an override on a named one would conflict with it).
+  const named = new Set(
+    lines.flatMap(({ command }) => installArgs(command).map(argName).filter(Boolean)),
+  )
+  const overrides = Object.fromEntries(
+    [...context.tarballs]
+      .filter(([name]) => !named.has(name))
+      .map(([name, tarball]) => [name, `file:${tarball}`]),
+  )
   writeFileSync(
     join(dir, 'package.json'),
-    `${JSON.stringify({ name: 'scratch', private: true, type: 'module', allowScripts: deniedScripts() }, null, 2)}\n`,
+    `${JSON.stringify({ name: 'scratch', private: true, type: 'module', allowScripts: deniedScripts(), overrides }, null, 2)}\n`,
   )
 
   for (const { line, command } of lines) {
