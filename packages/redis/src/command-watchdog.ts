@@ -59,3 +59,20 @@ export function watchCommands(client: Redis, timeoutMs: number): NodeJS.Timeout 
   timer.unref()
   return timer
 }
+
+/**
+ * The watchdog where the client has the queues it reads; otherwise (a future ioredis that moved
+ * them) ioredis's own per-command timer, so a timeout is never silently lost. ioredis reads
+ * `options.commandTimeout` on every command, so setting it after construction takes effect.
+ */
+export function timeCommands(client: Redis, timeoutMs: number): NodeJS.Timeout | undefined {
+  const queues = client as unknown as Queues
+  if (
+    typeof queues.commandQueue?.peekAt !== 'function' ||
+    typeof queues.offlineQueue?.peekAt !== 'function'
+  ) {
+    client.options.commandTimeout = timeoutMs
+    return undefined
+  }
+  return watchCommands(client, timeoutMs)
+}

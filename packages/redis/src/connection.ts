@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net'
 import { InvalidArgumentError } from '@cellar/core'
 import { Cluster, Redis, type RedisOptions } from 'ioredis'
-import { watchCommands } from './command-watchdog.js'
+import { timeCommands } from './command-watchdog.js'
 import type { RedisClient, RedisStoreOptions } from './types.js'
 
 /** The client and its lifecycle, shared by a store and every namespace made from it. */
@@ -144,7 +144,7 @@ export function openConnection(options: RedisStoreOptions): Connection {
     closed: false,
     warming: undefined,
     // 0 means "no timeout".
-    watchdog: commandTimeout > 0 ? watchCommands(client, commandTimeout) : undefined,
+    watchdog: commandTimeout > 0 ? timeCommands(client, commandTimeout) : undefined,
   }
   if (!offlineQueue) {
     opened.warming = new Promise<void>((resolve) => {

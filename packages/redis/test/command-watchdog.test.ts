@@ -10,7 +10,7 @@ import {
 } from '@cellar/test-servers'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { watchdogPeriod } from '../src/command-watchdog.js'
+import { timeCommands, watchdogPeriod } from '../src/command-watchdog.js'
 import { RedisStore, type RedisStoreOptions } from '../src/index.js'
 
 const canStart = canStartRedis()
@@ -84,6 +84,24 @@ describe.skipIf(!canStart)('commandTimeout without a timer per command', () => {
     await new Promise((resolve) => setTimeout(resolve, 10 * watchdogPeriod(1)))
     expect(settled).toBe(false)
     expect(await read).toEqual(new Uint8Array([2]))
+  })
+
+  test('a client without the queues the watchdog reads gets ioredis’s own per-command timer', () => {
+    const client = new Redis(server.url, { lazyConnect: true })
+    try {
+      const moved = Object.create(client, {
+        commandQueue: { value: undefined },
+        options: { value: { ...client.options } },
+      }) as Redis
+      expect(timeCommands(moved, 750)).toBeUndefined()
+      expect(moved.options.commandTimeout).toBe(750)
+      const watched = timeCommands(client, 750)
+      expect(watched).toBeDefined()
+      clearInterval(watched)
+      expect(client.options.commandTimeout).toBeUndefined()
+    } finally {
+      client.disconnect()
+    }
   })
 
   test('the watchdog looks a tenth of the timeout apart, between 5 and 500 ms', () => {
