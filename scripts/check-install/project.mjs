@@ -11,6 +11,7 @@ import {
   checkTestSample,
   isTestSample,
   RUNNER_PACKAGES,
+  STAND_IN_PACKAGES,
   testSampleTooling,
 } from './test-sample.mjs'
 import { compilerOptions, tscCommand } from './typescript.mjs'
@@ -52,9 +53,11 @@ export async function checkPackage(pkg, context) {
   const dir = mkdtempSync(join(context.tmp, `${pkg.name.replace(/^@cellar\//, '')}-`))
   // A @cellar/* package the install lines don't name but one of them depends on comes from its
   // tarball, as the registry would serve it (an override on a named one would conflict with it).
-  const named = new Set(
-    lines.flatMap(({ command }) => installArgs(command).map(argName).filter(Boolean)),
-  )
+  const named = new Set([
+    ...lines.flatMap(({ command }) => installArgs(command).map(argName).filter(Boolean)),
+    // A test-file sample's tooling installs the stand-in adapter's packages by tarball too.
+    ...(isTestSample(sample) ? STAND_IN_PACKAGES : []),
+  ])
   const overrides = Object.fromEntries(
     [...context.tarballs]
       .filter(([name]) => !named.has(name))
