@@ -10,35 +10,12 @@ import {
   checkOptions,
   msgpackRowCodec,
   prepareRow,
-  type RowCodec,
+  type RedisStorageTableOptions,
   StorageRowCodec,
 } from './storage-table-codec.js'
 import { rangeWithRows, scoreBounds } from './storage-table-script.js'
 import { member, parseMember, VersionBook } from './storage-table-versions.js'
 import type { RedisClient } from './types.js'
-
-/** Options of `new RedisStorageTable(scorer, options)`. */
-export interface RedisStorageTableOptions<R> {
-  /** An ioredis `Redis` or `Cluster` instance; the table never closes it. */
-  connection: RedisClient
-  /** The table's name, unique among the tables on this Redis; no `{` or `}`. */
-  name: string
-  /**
-   * Every key starts with this prefix, then `{name}` (a Cluster hash tag: one slot per table).
-   * @default 'cellar-table:'
-   */
-  prefix?: string
-  /**
-   * How rows become bytes.
-   * @default msgpackRowCodec()
-   */
-  codec?: RowCodec<R>
-  /**
-   * Largest encoded row accepted, in bytes; larger puts throw `E_VALUE_TOO_LARGE`.
-   * @default 16_777_216 (16 MiB)
-   */
-  maxRowBytes?: number
-}
 
 // Staged puts travel in pipelines of this many records; each full pipeline is awaited.
 // Small pipelines keep a read on the same connection from waiting long behind the bulk work.

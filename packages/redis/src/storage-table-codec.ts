@@ -4,6 +4,7 @@ import {
   type RecordScorer,
   SerializationError,
 } from '@cellar/core'
+import type { RedisClient } from './types.js'
 
 /** Turns a table row into bytes and back; `decode(encode(r))` must equal `r`. */
 export interface RowCodec<R> {
@@ -121,6 +122,29 @@ export function prepareRow<R>(
     return score
   })
   return [primaryKey, scores, codec.encode(primaryKey, record)]
+}
+
+/** Options of `new RedisStorageTable(scorer, options)`. */
+export interface RedisStorageTableOptions<R> {
+  /** An ioredis `Redis` or `Cluster` instance; the table never closes it. */
+  connection: RedisClient
+  /** The table's name, unique among the tables on this Redis; no `{` or `}`. */
+  name: string
+  /**
+   * Every key starts with this prefix, then `{name}` (a Cluster hash tag: one slot per table).
+   * @default 'cellar-table:'
+   */
+  prefix?: string
+  /**
+   * How rows become bytes.
+   * @default msgpackRowCodec()
+   */
+  codec?: RowCodec<R>
+  /**
+   * Largest encoded row accepted, in bytes; larger puts throw `E_VALUE_TOO_LARGE`.
+   * @default 16_777_216 (16 MiB)
+   */
+  maxRowBytes?: number
 }
 
 /** Throws `E_INVALID_ARGUMENT` for `RedisStorageTable` options that cannot work. */
