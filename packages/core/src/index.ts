@@ -80,6 +80,7 @@ export {
   slidingWindowStep,
   tokenBucketStep,
 } from './rate-limit.js'
+export { SteppedRateLimitBackend } from './rate-limit-backend.js'
 export { decodeRateLimitState, encodeRateLimitState } from './rate-limit-state.js'
 export type { Serializer } from './serializer.js'
 export { JsonSerializer, MsgpackSerializer } from './serializer.js'

@@ -3,11 +3,11 @@ import {
   decodeRateLimitState,
   encodeRateLimitState,
   type RateLimitAlgorithm,
-  type RateLimitBackend,
   type RateLimitDecision,
   type RateLimitRequest,
   type RateLimitState,
   rateLimitStep,
+  SteppedRateLimitBackend,
   scopedKey,
 } from '@cellar/core'
 import { fileError } from './errors.js'
@@ -29,27 +29,16 @@ function decodeState(file: Buffer | undefined, full: Buffer): RateLimitState | u
  * wall clock by default) and write the new state atomically (or remove it). A read (0 points)
  * takes no mutex and writes nothing: it sees the last state written whole.
  */
-export class FileRateLimitBackend implements RateLimitBackend {
+export class FileRateLimitBackend extends SteppedRateLimitBackend {
   readonly #root: Root
   readonly #prefix: string
   readonly #open: () => void
 
   constructor(root: Root, prefix: string, open: () => void) {
+    super()
     this.#root = root
     this.#prefix = prefix
     this.#open = open
-  }
-
-  fixedWindow(key: string, request: RateLimitRequest): Promise<RateLimitDecision> {
-    return this.#step('fixed-window', key, request)
-  }
-
-  slidingWindow(key: string, request: RateLimitRequest): Promise<RateLimitDecision> {
-    return this.#step('sliding-window', key, request)
-  }
-
-  tokenBucket(key: string, request: RateLimitRequest): Promise<RateLimitDecision> {
-    return this.#step('token-bucket', key, request)
   }
 
   async reset(key: string): Promise<void> {
@@ -61,7 +50,7 @@ export class FileRateLimitBackend implements RateLimitBackend {
     )
   }
 
-  async #step(
+  protected async decide(
     algorithm: RateLimitAlgorithm,
     key: string,
     request: RateLimitRequest,

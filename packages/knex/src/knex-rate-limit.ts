@@ -3,10 +3,10 @@ import {
   decodeRateLimitState,
   encodeRateLimitState,
   type RateLimitAlgorithm,
-  type RateLimitBackend,
   type RateLimitDecision,
   type RateLimitRequest,
   rateLimitStep,
+  SteppedRateLimitBackend,
   scopedKey,
 } from '@cellar/core'
 import type { Context } from './context.js'
@@ -84,29 +84,18 @@ function statementsFor(ctx: Context): Statements {
  * table under the store's prefix; its `expires_at` is the state's end translated to the store's
  * clock, so the store's sweep removes it.
  */
-export class KnexRateLimitBackend implements RateLimitBackend {
+export class KnexRateLimitBackend extends SteppedRateLimitBackend {
   readonly #ctx: Context
   readonly #prefix: string
   readonly #open: () => void
   readonly #sql: Statements
 
   constructor(ctx: Context, prefix: string, open: () => void) {
+    super()
     this.#ctx = ctx
     this.#prefix = prefix
     this.#open = open
     this.#sql = statementsFor(ctx)
-  }
-
-  fixedWindow(key: string, request: RateLimitRequest): Promise<RateLimitDecision> {
-    return this.#step('fixed-window', key, request)
-  }
-
-  slidingWindow(key: string, request: RateLimitRequest): Promise<RateLimitDecision> {
-    return this.#step('sliding-window', key, request)
-  }
-
-  tokenBucket(key: string, request: RateLimitRequest): Promise<RateLimitDecision> {
-    return this.#step('token-bucket', key, request)
   }
 
   async reset(key: string): Promise<void> {
@@ -116,7 +105,7 @@ export class KnexRateLimitBackend implements RateLimitBackend {
     await this.#ctx.run('rate limit reset', key, (exec) => exec(this.#sql.remove, [stored]))
   }
 
-  async #step(
+  protected async decide(
     algorithm: RateLimitAlgorithm,
     key: string,
     request: RateLimitRequest,

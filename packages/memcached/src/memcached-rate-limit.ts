@@ -3,10 +3,10 @@ import {
   decodeRateLimitState,
   encodeRateLimitState,
   type RateLimitAlgorithm,
-  type RateLimitBackend,
   type RateLimitDecision,
   type RateLimitRequest,
   rateLimitStep,
+  SteppedRateLimitBackend,
 } from '@cellar/core'
 import type { Response } from 'memjs'
 import { toExpiry } from './expiry.js'
@@ -38,7 +38,7 @@ export type HeadRunner = <T>(op: (head: Head) => Promise<T>) => Promise<T>
  * reads again, up to 64 rounds. Application servers must keep their clocks in sync: a skewed one
  * moves window boundaries and block ends by its skew. A read (0 points) writes nothing.
  */
-export class MemcachedRateLimitBackend implements RateLimitBackend {
+export class MemcachedRateLimitBackend extends SteppedRateLimitBackend {
   readonly #wire: Wire
   readonly #run: HeadRunner
   readonly #open: () => void
@@ -46,21 +46,10 @@ export class MemcachedRateLimitBackend implements RateLimitBackend {
   readonly #turns = new Map<string, Promise<unknown>>()
 
   constructor(wire: Wire, run: HeadRunner, open: () => void) {
+    super()
     this.#wire = wire
     this.#run = run
     this.#open = open
-  }
-
-  fixedWindow(key: string, request: RateLimitRequest): Promise<RateLimitDecision> {
-    return this.#step('fixed-window', key, request)
-  }
-
-  slidingWindow(key: string, request: RateLimitRequest): Promise<RateLimitDecision> {
-    return this.#step('sliding-window', key, request)
-  }
-
-  tokenBucket(key: string, request: RateLimitRequest): Promise<RateLimitDecision> {
-    return this.#step('token-bucket', key, request)
   }
 
   async reset(key: string): Promise<void> {
@@ -73,7 +62,7 @@ export class MemcachedRateLimitBackend implements RateLimitBackend {
     })
   }
 
-  async #step(
+  protected async decide(
     algorithm: RateLimitAlgorithm,
     key: string,
     request: RateLimitRequest,

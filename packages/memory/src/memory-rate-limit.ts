@@ -1,11 +1,11 @@
 import {
   assertKey,
   type RateLimitAlgorithm,
-  type RateLimitBackend,
   type RateLimitDecision,
   type RateLimitRequest,
   type RateLimitState,
   rateLimitStep,
+  SteppedRateLimitBackend,
 } from '@cellar/core'
 
 // Mutable: a step on a stored key rewrites its entry in place (no new object, no re-insert).
@@ -111,27 +111,16 @@ export class MemoryRateLimits {
 }
 
 /** One store's view of the limiter state: keys scoped under its prefix, refused once closed. */
-export class ScopedRateLimitBackend implements RateLimitBackend {
+export class ScopedRateLimitBackend extends SteppedRateLimitBackend {
   readonly #limits: MemoryRateLimits
   readonly #scope: RateLimitScope
   readonly #open: () => void
 
   constructor(limits: MemoryRateLimits, prefix: string, open: () => void) {
+    super()
     this.#limits = limits
     this.#scope = limits.scope(prefix)
     this.#open = open
-  }
-
-  fixedWindow(key: string, request: RateLimitRequest): Promise<RateLimitDecision> {
-    return this.#step('fixed-window', key, request)
-  }
-
-  slidingWindow(key: string, request: RateLimitRequest): Promise<RateLimitDecision> {
-    return this.#step('sliding-window', key, request)
-  }
-
-  tokenBucket(key: string, request: RateLimitRequest): Promise<RateLimitDecision> {
-    return this.#step('token-bucket', key, request)
   }
 
   async reset(key: string): Promise<void> {
@@ -151,7 +140,7 @@ export class ScopedRateLimitBackend implements RateLimitBackend {
     return this.#limits.step(algorithm, this.#scope, key, request)
   }
 
-  #step(
+  protected decide(
     algorithm: RateLimitAlgorithm,
     key: string,
     request: RateLimitRequest,
