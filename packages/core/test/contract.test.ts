@@ -1,6 +1,8 @@
 import { describe, expect, test } from 'vitest'
 import {
   addToCounter,
+  assertBytes,
+  assertDelta,
   assertKey,
   backendError,
   CellarError,
@@ -8,6 +10,8 @@ import {
   ENVELOPE_TAG,
   isCellarError,
   JsonSerializer,
+  Lock,
+  type LockBackend,
   MsgpackSerializer,
   namespacePrefix,
   parseDuration,
@@ -182,8 +186,72 @@ describe('errors', () => {
   })
 
   test('core messages carry the [cellar] prefix', () => {
-    for (const fail of [() => parseDuration('soon'), () => parseDuration(Number.NaN)]) {
+    const codec = new ValueCodec(new MsgpackSerializer(), false)
+    const failures = [
+      () => parseDuration('soon'),
+      () => parseDuration(Number.NaN),
+      () => resolveTtl({} as never, null, 'k'),
+      () => assertKey(''),
+      () => assertKey('\uD800'),
+      () => assertBytes('text' as never, 'k'),
+      () => assertDelta(1.5, 'k'),
+      () => addToCounter(Number.MAX_SAFE_INTEGER, 1, 'k'),
+      () => codec.encode('k', undefined),
+      () => codec.decode('k', ascii('007')),
+      () => namespacePrefix('', ''),
+    ]
+    for (const fail of failures) {
+      expect(fail).toThrow(CellarError)
       expect(fail).toThrow(/^\[cellar\]/)
+    }
+  })
+
+  test("core's lock messages carry the [cellar] prefix, with their codes", async () => {
+    // One holder per name, no expiry: enough to drive every refusal of Lock itself.
+    const holders = new Map<string, string>()
+    const backend: LockBackend = {
+      acquire: async (name, owner) => {
+        if (holders.has(name)) return false
+        holders.set(name, owner)
+        return 1
+      },
+      release: async (name, owner) => holders.get(name) === owner && holders.delete(name),
+      forceRelease: async (name) => {
+        holders.delete(name)
+      },
+      extend: async (name, owner) => holders.get(name) === owner,
+      inspect: async (name) => {
+        const owner = holders.get(name)
+        return owner === undefined ? undefined : { owner, remainingMs: null }
+      },
+    }
+    const refusals: Array<[() => unknown, string]> = [
+      [() => new Lock(backend, 'job', { ttl: 0 }), 'E_INVALID_ARGUMENT'],
+      [() => new Lock(backend, 'job', { ttl: 'soon' }), 'E_INVALID_ARGUMENT'],
+      [() => new Lock(backend, 'job', { owner: '' }), 'E_INVALID_ARGUMENT'],
+      [() => new Lock(backend, '', {}), 'E_INVALID_KEY'],
+    ]
+    for (const [fail, code] of refusals) {
+      expect(fail).toThrow(/^\[cellar\]/)
+      expect(fail).toThrow(expect.objectContaining({ code }))
+    }
+    const holder = new Lock(backend, 'job')
+    expect(await holder.acquire()).toBe(1)
+    const other = new Lock(backend, 'job')
+    const rejections: Array<[() => Promise<unknown>, string]> = [
+      [() => other.block(20), 'E_LOCK_TIMEOUT'],
+      [() => other.release(), 'E_LOCK_NOT_OWNED'],
+      [() => other.extend(1000), 'E_LOCK_NOT_OWNED'],
+      [() => other.extend(0), 'E_INVALID_ARGUMENT'],
+      [() => new Lock(backend, 'forever', { ttl: null }).extend(), 'E_INVALID_ARGUMENT'],
+    ]
+    for (const [call, code] of rejections) {
+      const error = await call().then(
+        () => expect.fail(`expected a rejection with ${code}`),
+        (reason: unknown) => reason,
+      )
+      expect(error).toMatchObject({ code, key: expect.any(String) })
+      expect((error as Error).message).toMatch(/^\[cellar\]/)
     }
   })
 })

@@ -123,6 +123,93 @@ describe('tracing channel', () => {
   })
 })
 
+describe('tracing every gateway store call', () => {
+  function subscribed(): { seen: string[]; stop: () => void } {
+    const seen: string[] = []
+    const channel = tracingChannel<unknown, StoreTraceContext>(STORE_TRACING_CHANNEL)
+    const about = (context: StoreTraceContext) =>
+      `${context.operation} ${context.store} ${context.key ?? context.keys?.join(',')}`
+    const handlers = {
+      start: (context: StoreTraceContext) => seen.push(`start ${about(context)}`),
+      end: () => {},
+      asyncStart: () => {},
+      asyncEnd: (context: StoreTraceContext) => seen.push(`end ${about(context)}`),
+      error: (context: StoreTraceContext) =>
+        seen.push(`error ${about(context)} ${(context.error as { code?: string }).code}`),
+    }
+    channel.subscribe(handlers)
+    return { seen, stop: () => channel.unsubscribe(handlers) }
+  }
+
+  test('start and end name the operation, the store and the key(s) of every call', async () => {
+    const { seen, stop } = subscribed()
+    try {
+      const gateway = new CacheGateway(mapStore())
+      await gateway.setValue('k', 1)
+      await gateway.getValue('k')
+      await gateway.getEntry('k')
+      await gateway.multiSetValues([['m', 2]])
+      await gateway.multiGetValues(['k', 'm'])
+      await gateway.addValue('a', 1)
+      await gateway.exists('a')
+      await gateway.incr('n', 2)
+      await gateway.decr('n')
+      await gateway.touch('a', '1m')
+      await gateway.ttl('a')
+      await gateway.delete('a')
+      await gateway.deleteMany(['m'])
+      await gateway.clear()
+    } finally {
+      stop()
+    }
+    const calls = [
+      'set map k',
+      'get map k',
+      'get map k',
+      'setMany map m',
+      'getMany map k,m',
+      'add map a',
+      'exists map a',
+      'increment map n',
+      'increment map n',
+      'touch map a',
+      'ttl map a',
+      'delete map a',
+      'deleteMany map m',
+      'clear map undefined',
+    ]
+    expect(seen).toEqual(calls.flatMap((call) => [`start ${call}`, `end ${call}`]))
+  })
+
+  test('a failing store call publishes error with the key, the store and the cellar error', async () => {
+    const store = new NullStore()
+    const gateway = new CacheGateway(store)
+    await store.close()
+    const { seen, stop } = subscribed()
+    try {
+      await expect(gateway.getValue('k')).rejects.toMatchObject({ code: 'E_STORE_CLOSED' })
+      await expect(gateway.incr('n')).rejects.toMatchObject({ code: 'E_STORE_CLOSED' })
+    } finally {
+      stop()
+    }
+    expect(seen).toEqual([
+      'start get null k',
+      'error get null k E_STORE_CLOSED',
+      'end get null k',
+      'start increment null n',
+      'error increment null n E_STORE_CLOSED',
+      'end increment null n',
+    ])
+  })
+
+  test('with no subscriber and no listener, setValue hands back the store’s own promise', () => {
+    const store = mapStore()
+    const pending = Promise.resolve()
+    const gateway = new CacheGateway({ ...store, set: () => pending })
+    expect(gateway.setValue('k', 1)).toBe(pending)
+  })
+})
+
 describe('closing', () => {
   test('a gateway with a prefix closes the store it was built on', async () => {
     const root = new NullStore()
