@@ -52,6 +52,8 @@ export class MemoryStore<V> implements MemoryStoreType<V> {
   readonly #prefix: string
   readonly #ownsRoot: boolean
   readonly #scope: Scope
+  // A namespace's stored key per caller key (see #full); at most the LRU's size, then emptied.
+  readonly #fullKeys = new Map<string, string>()
   #locks: ScopedLockBackend | undefined
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -82,7 +84,7 @@ export class MemoryStore<V> implements MemoryStoreType<V> {
     // Only keys that passed assertKey are ever stored, and scopedKey keeps them apart, so a hit
     // proves the key valid: the full check runs on a miss (or a non-string), not on every hit.
     if (typeof key !== 'string') assertKey(key)
-    const value = this.#lru.get(scopedKey(this.#prefix, key))
+    const value = this.#lru.get(this.#full(key))
     if (value === undefined) {
       assertKey(key)
       return undefined
@@ -93,7 +95,7 @@ export class MemoryStore<V> implements MemoryStoreType<V> {
   async getMany(keys: readonly string[]): Promise<Array<V | undefined>> {
     this.#open()
     assertKeys(keys)
-    return keys.map((key) => this.#out(this.#lru.get(scopedKey(this.#prefix, key))))
+    return keys.map((key) => this.#out(this.#lru.get(this.#full(key))))
   }
 
   set(key: string, value: V, ttl?: Ttl): Promise<void> {
@@ -109,7 +111,7 @@ export class MemoryStore<V> implements MemoryStoreType<V> {
   setSync(key: string, value: V, ttl?: Ttl): void {
     this.#check(key)
     const stored = this.#in(key, value)
-    this.#write(scopedKey(this.#prefix, key), stored, resolveTtl(ttl, this.#root.defaultTtl, key))
+    this.#write(this.#full(key), stored, resolveTtl(ttl, this.#root.defaultTtl, key))
   }
 
   async setMany(entries: ReadonlyArray<readonly [string, V]>, ttl?: Ttl): Promise<void> {
@@ -118,7 +120,7 @@ export class MemoryStore<V> implements MemoryStoreType<V> {
     const ms = resolveTtl(ttl, this.#root.defaultTtl)
     const prepared = entries.map(([key, value]) => {
       assertKey(key)
-      return [scopedKey(this.#prefix, key), this.#in(key, value)] as const
+      return [this.#full(key), this.#in(key, value)] as const
     })
     for (const [full, value] of prepared) this.#write(full, value, ms)
   }
@@ -127,7 +129,7 @@ export class MemoryStore<V> implements MemoryStoreType<V> {
     this.#check(key)
     const stored = this.#in(key, value)
     const ms = resolveTtl(ttl, this.#root.defaultTtl, key)
-    const full = scopedKey(this.#prefix, key)
+    const full = this.#full(key)
     if (this.#live(full) !== undefined) return false
     this.#write(full, stored, ms)
     return ms === null || ms > 0
@@ -135,20 +137,20 @@ export class MemoryStore<V> implements MemoryStoreType<V> {
 
   async has(key: string): Promise<boolean> {
     this.#check(key)
-    return this.#lru.has(scopedKey(this.#prefix, key))
+    return this.#lru.has(this.#full(key))
   }
 
   /** Resolves true only if a live entry was removed (an expired one is dropped, false). */
   async delete(key: string): Promise<boolean> {
     this.#check(key)
-    return this.#remove(scopedKey(this.#prefix, key))
+    return this.#remove(this.#full(key))
   }
 
   async deleteMany(keys: readonly string[]): Promise<number> {
     this.#open()
     assertKeys(keys)
     let removed = 0
-    for (const key of keys) if (this.#remove(scopedKey(this.#prefix, key))) removed++
+    for (const key of keys) if (this.#remove(this.#full(key))) removed++
     return removed
   }
 
@@ -161,7 +163,7 @@ export class MemoryStore<V> implements MemoryStoreType<V> {
     this.#check(key)
     assertDelta(delta, key)
     const ms = resolveTtl(options?.ttl, this.#root.defaultTtl, key)
-    const full = scopedKey(this.#prefix, key)
+    const full = this.#full(key)
     const current = this.#live(full)
     if (current === undefined) {
       if (ms === null || ms > 0) this.#write(full, this.#counter(delta), ms)
@@ -177,7 +179,7 @@ export class MemoryStore<V> implements MemoryStoreType<V> {
   async touch(key: string, ttl: Ttl): Promise<boolean> {
     this.#check(key)
     const ms = resolveTtl(ttl, this.#root.defaultTtl, key)
-    const full = scopedKey(this.#prefix, key)
+    const full = this.#full(key)
     const entry = this.#live(full)
     if (entry === undefined) return false
     // A write with ttl <= 0 removes the entry; otherwise it sets the new expiry from now.
@@ -188,7 +190,7 @@ export class MemoryStore<V> implements MemoryStoreType<V> {
   /** Remaining milliseconds (rounded up), `null` without expiry, `undefined` when missing. */
   async ttl(key: string): Promise<number | null | undefined> {
     this.#check(key)
-    const entry = this.#live(scopedKey(this.#prefix, key))
+    const entry = this.#live(this.#full(key))
     if (entry === undefined) return undefined
     return entry.ttl === undefined ? null : Math.max(1, Math.ceil(entry.ttl))
   }
@@ -267,6 +269,21 @@ export class MemoryStore<V> implements MemoryStoreType<V> {
     if (entry?.ttl === undefined || entry.ttl >= 0) return entry
     this.#lru.delete(full)
     return undefined
+  }
+
+  // Where `key` is stored. A namespace builds `prefix + key` once per key and reuses it: a fresh
+  // concatenation on every call makes V8 allocate, flatten and hash a new string before each
+  // lookup, several times the cost of the lookup itself once the result is 13+ characters.
+  // The memo holds only what scopedKey returns for that key, so it can never be wrong.
+  #full(key: string): string {
+    if (this.#prefix === '') return scopedKey('', key)
+    let full = this.#fullKeys.get(key)
+    if (full === undefined) {
+      full = scopedKey(this.#prefix, key)
+      if (this.#fullKeys.size >= this.#lru.max) this.#fullKeys.clear()
+      this.#fullKeys.set(key, full)
+    }
+    return full
   }
 
   #remove(full: string): boolean {
