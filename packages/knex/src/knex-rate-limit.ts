@@ -10,6 +10,7 @@ import {
   scopedKey,
 } from '@cellar/core'
 import type { Context } from './context.js'
+import { allowedDecision, allowedStatement, hasAllowedStatement } from './rate-limit-sql.js'
 import { execOn, toNumber } from './sql.js'
 import type { DialectName, Exec } from './types.js'
 
@@ -44,6 +45,8 @@ interface Statements {
   readonly peek: string
   readonly write: string
   readonly remove: string
+  /** PostgreSQL, SQLite: per algorithm, the one-statement allowed path (rate-limit-sql.ts). */
+  readonly allowed: Readonly<Record<RateLimitAlgorithm, string>> | undefined
 }
 
 function statementsFor(ctx: Context): Statements {
@@ -55,6 +58,14 @@ function statementsFor(ctx: Context): Statements {
   const peek = `SELECT ${clock} AS ${q('now')}, (SELECT ${value} FROM ${table} WHERE ${key} = ?) AS ${value}`
   const write = `UPDATE ${table} SET ${value} = ?, ${expires} = ? WHERE ${key} = ?`
   const remove = `DELETE FROM ${table} WHERE ${key} = ?`
+  const columns = { table, key, value, expires }
+  const allowed = hasAllowedStatement(dialect.name)
+    ? {
+        'fixed-window': allowedStatement(dialect.name, 'fixed-window', columns),
+        'sliding-window': allowedStatement(dialect.name, 'sliding-window', columns),
+        'token-bucket': allowedStatement(dialect.name, 'token-bucket', columns),
+      }
+    : undefined
   if (dialect.name === 'mysql') {
     return {
       // ON DUPLICATE KEY UPDATE takes the row's exclusive lock at once (INSERT IGNORE would take
@@ -64,6 +75,7 @@ function statementsFor(ctx: Context): Statements {
       peek,
       write,
       remove,
+      allowed,
     }
   }
   return {
@@ -73,16 +85,20 @@ function statementsFor(ctx: Context): Statements {
     peek,
     write,
     remove,
+    allowed,
   }
 }
 
 /**
- * The SQL store's native limiter step: one short transaction per decision that makes the state
- * row exist and locks it, reads it with the database server's clock, runs core's reference step
- * and writes the result (or deletes the row): BEGIN, 2 statements (MySQL: 3), COMMIT. A read
- * (0 points) is one statement without a lock and writes nothing. The row lives in the cache
- * table under the store's prefix; its `expires_at` is the state's end translated to the store's
- * clock, so the store's sweep removes it.
+ * The SQL store's native limiter step. On PostgreSQL and SQLite a consume of at most `limit`
+ * points is first tried as ONE upsert that decides on the locked row in SQL and writes only when
+ * the consume is allowed (rate-limit-sql.ts); the decision is then core's read of the state it
+ * wrote. Everything else (a refusal, a block in force, negative points, every consume on
+ * MySQL/MariaDB) is one short transaction that makes the state row exist and locks it, reads it
+ * with the database server's clock, runs core's reference step and writes the result (or
+ * deletes the row): BEGIN, 2 statements (MySQL: 3), COMMIT. A read (0 points) is one statement
+ * without a lock and writes nothing. The row lives in the cache table under the store's prefix;
+ * its `expires_at` is the state's end translated to the store's clock, so the sweep removes it.
  */
 export class KnexRateLimitBackend extends SteppedRateLimitBackend {
   readonly #ctx: Context
@@ -119,6 +135,11 @@ export class KnexRateLimitBackend extends SteppedRateLimitBackend {
         const now = toNumber(row?.now) as number
         return rateLimitStep(algorithm, decodeRateLimitState(row?.value), now, request).decision
       }
+      const allowed = this.#sql.allowed
+      if (allowed !== undefined && request.points > 0 && request.points <= request.limit) {
+        const decided = await this.#allowed(exec, allowed[algorithm], algorithm, stored, request)
+        if (decided !== undefined) return decided
+      }
       for (let attempt = 1; ; attempt++) {
         try {
           return await this.#ctx.knex.transaction((trx) =>
@@ -129,6 +150,27 @@ export class KnexRateLimitBackend extends SteppedRateLimitBackend {
         }
       }
     })
+  }
+
+  /** The one-statement path: the allowed decision, or `undefined` when it wrote nothing. */
+  async #allowed(
+    exec: Exec,
+    sql: string,
+    algorithm: RateLimitAlgorithm,
+    stored: string,
+    request: RateLimitRequest,
+  ): Promise<RateLimitDecision | undefined> {
+    const { limit, windowMs, points, aligned } = request
+    const at = Math.ceil(this.#ctx.now())
+    const bindings = [limit, windowMs, points, aligned ? 1 : 0, at, stored]
+    const row = this.#ctx.dialect.rows(await exec(sql, bindings))[0]
+    if (row === undefined) return undefined
+    const state = decodeRateLimitState(row.value)
+    const now = toNumber(row.now)
+    if (state === undefined || now === null) {
+      throw new Error('[cellar:knex] the limiter statement wrote a state it cannot read back')
+    }
+    return allowedDecision(algorithm, state, now, request)
   }
 
   async #decide(

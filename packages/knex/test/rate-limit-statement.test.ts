@@ -1,0 +1,157 @@
+import {
+  decodeRateLimitState,
+  type RateLimitAlgorithm,
+  type RateLimitRequest,
+  type RateLimitState,
+  rateLimitStep,
+} from '@cellar/core'
+import { describe, expect, test } from 'vitest'
+import { KnexStore } from '../src/index.js'
+import { allowedDecision, allowedStatement, hasAllowedStatement } from '../src/rate-limit-sql.js'
+import { randomPrefix } from './helpers.js'
+import { useTargets } from './targets.js'
+
+// The one-statement allowed path against core's reference step, decision by decision: before
+// each statement the test reads the stored state; the statement returns the server clock it
+// decided on, so the reference step can be run on exactly the same input. Between statements,
+// the transaction path adds what the statement never writes (blocks, forced penalties), other
+// values land on the keys, and short windows run out.
+
+const { targets, open } = await useTargets()
+const ALGORITHMS: RateLimitAlgorithm[] = ['fixed-window', 'sliding-window', 'token-bucket']
+const METHOD = {
+  'fixed-window': 'fixedWindow',
+  'sliding-window': 'slidingWindow',
+  'token-bucket': 'tokenBucket',
+} as const
+
+/** A small deterministic generator (mulberry32), so a failure replays. */
+function random(seed: number): () => number {
+  let a = seed
+  return () => {
+    a = (a + 0x6d2b79f5) | 0
+    let t = Math.imul(a ^ (a >>> 15), 1 | a)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+for (const { name, target } of targets) {
+  const dialect = target?.kind === 'pg' ? 'pg' : 'sqlite'
+  const runs = target !== undefined && target.kind !== 'mysql' && hasAllowedStatement(dialect)
+  describe.skipIf(!runs)(`one-statement limiter step on ${name}`, () => {
+    test('agrees with core reference step on every decision', { timeout: 120_000 }, async () => {
+      if (target === undefined) return
+      const knex = open(target)
+      const prefix = randomPrefix('statement')
+      const store = new KnexStore({ knex, prefix, pruneInterval: false })
+      await store.has('created') // the tables exist from here on
+      const backend = store.rateLimiter()
+      const columns = {
+        table: '"cellar_cache"',
+        key: '"key"',
+        value: '"value"',
+        expires: '"expires_at"',
+      }
+      const rows = (result: unknown): Array<Record<string, unknown>> =>
+        Array.isArray(result) ? result : ((result as { rows: [] }).rows ?? [])
+      const stateOf = async (full: string) => {
+        const result = await knex.raw(
+          'SELECT "value", "expires_at" FROM "cellar_cache" WHERE "key" = ?',
+          [full],
+        )
+        const row = rows(result)[0]
+        return {
+          state: decodeRateLimitState(row?.value),
+          value: row?.value,
+          expires: row?.expires_at,
+        }
+      }
+      const clock =
+        dialect === 'pg'
+          ? 'SELECT floor(extract(epoch from clock_timestamp()) * 1000)::bigint AS now'
+          : "SELECT CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER) AS now"
+      const serverNow = async () => Number(rows(await knex.raw(clock))[0]?.now)
+      const rand = random(13)
+      const pick = <T>(items: readonly T[]) => items[Math.floor(rand() * items.length)] as T
+      const counts = { allowed: 0, refused: 0, transaction: 0, foreign: 0, waits: 0 }
+      for (let i = 0; i < 400; i++) {
+        const algorithm = pick(ALGORITHMS)
+        const key = `${algorithm}:${Math.floor(rand() * 3)}`
+        const full = `${prefix}${key}`
+        const limit = 1 + Math.floor(rand() * 4)
+        const request: RateLimitRequest = {
+          limit,
+          windowMs: pick([25, 60, 400]),
+          points: 1 + Math.floor(rand() * limit),
+          force: false,
+          aligned: rand() < 0.3,
+          blockMs: 0,
+        }
+        const roll = rand()
+        if (roll < 0.12) {
+          // The transaction path: forced hits and blocks, which the statement must respect.
+          counts.transaction++
+          await backend[METHOD[algorithm]](key, {
+            ...request,
+            points: request.points + (rand() < 0.5 ? limit : 0),
+            force: rand() < 0.4,
+            blockMs: rand() < 0.5 ? 40 : 0,
+          })
+          continue
+        }
+        if (roll < 0.15) {
+          counts.foreign++
+          await store.set(key, new TextEncoder().encode(pick(['r1:1:2:3', 'r1:01:0:5:0', 'plain'])))
+          continue
+        }
+        if (roll < 0.25) {
+          counts.waits++
+          await new Promise((resolve) => setTimeout(resolve, 5 + rand() * 40))
+        }
+        const before = await stateOf(full)
+        const earliest = await serverNow()
+        const at = Math.ceil(Date.now())
+        const sql = allowedStatement(dialect, algorithm, columns)
+        const bindings = [
+          limit,
+          request.windowMs,
+          request.points,
+          request.aligned ? 1 : 0,
+          at,
+          full,
+        ]
+        const row = rows(await knex.raw(sql, bindings))[0]
+        const after = await stateOf(full)
+        const latest = await serverNow()
+        const takes = (now: number) =>
+          rateLimitStep(algorithm, before.state, now, request).decision.allowed &&
+          (before.state === undefined || before.state.blockedUntil <= now)
+        if (row === undefined) {
+          // Refused or blocked: the statement wrote nothing, and the reference agrees at one
+          // end at least of the interval the statement's clock reading lies in.
+          counts.refused++
+          expect(takes(earliest) && takes(latest)).toBe(false)
+          expect(after.value).toEqual(before.value)
+          expect(after.expires).toEqual(before.expires)
+          continue
+        }
+        counts.allowed++
+        const now = Number(row.now)
+        expect(now).toBeGreaterThanOrEqual(earliest)
+        expect(now).toBeLessThanOrEqual(latest)
+        const reference = rateLimitStep(algorithm, before.state, now, request)
+        expect(takes(now)).toBe(true)
+        const written = decodeRateLimitState(row.value) as RateLimitState
+        expect(written).toEqual(reference.state)
+        expect(after.state).toEqual(reference.state)
+        expect(Number(after.expires)).toBe(at + reference.expiresAt - now)
+        expect(allowedDecision(algorithm, written, now, request)).toEqual(reference.decision)
+      }
+      // Every branch was exercised.
+      expect(counts.allowed).toBeGreaterThan(100)
+      expect(counts.refused).toBeGreaterThan(50)
+      await store.close()
+    })
+  })
+}
