@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { fileURLToPath } from 'node:url'
+import { StoreClosedError } from '@cellar/core'
 import { describe, expect, test } from 'vitest'
 import {
   assertSameBytes,
@@ -9,6 +10,7 @@ import {
   type DescribeSuite,
   describeBadInput,
   describeBatch,
+  describeClosing,
   describeExit,
   describeFaults,
   describeKeysListing,
@@ -144,6 +146,48 @@ describe('the exit check', () => {
     const result = await run('./exit-child-leaky.ts')
     expect(result.status).toBe('failed')
     expect(String(result.error)).toContain('closed its gateway but was still running')
+  })
+})
+
+describe('closing a synchronous store', () => {
+  // A reference store that also answers getSync/setSync (a Map of its own is enough: only the
+  // closing test runs); `leaky` leaves setSync working after close, as a forgotten check would.
+  function synchronous(leaky: boolean): ReferenceStore {
+    const store = new ReferenceStore()
+    const values = new Map<string, unknown>()
+    let closed = false
+    const refuse = () => {
+      throw new StoreClosedError('[cellar:reference] store is closed')
+    }
+    const close = store.close.bind(store)
+    return Object.assign(store, {
+      capabilities: Object.freeze({ ...store.capabilities, synchronous: true }),
+      getSync: (key: string) => (closed ? refuse() : values.get(key)),
+      setSync: (key: string, value: unknown) => {
+        if (closed && !leaky) refuse()
+        values.set(key, value)
+      },
+      close: async () => {
+        closed = true
+        await close()
+      },
+    })
+  }
+  const title = 'every method of a closed store rejects with E_STORE_CLOSED, never throws'
+  const run = async (leaky: boolean) => {
+    const recorder = createRecordingRunner()
+    describeClosing(recorder, () => synchronous(leaky))
+    const results = await recorder.run((recorded) => recorded.title === title)
+    assert.equal(results.length, 1)
+    return results[0]!
+  }
+
+  test('setSync on a closed store must throw E_STORE_CLOSED', async () => {
+    const control = await run(false)
+    expect(control.status, String(control.error)).toBe('passed')
+    const broken = await run(true)
+    expect(broken.status).toBe('failed')
+    expect(String(broken.error)).toContain('store.setSync()')
   })
 })
 

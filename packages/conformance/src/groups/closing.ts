@@ -57,6 +57,13 @@ async function assertClosed(store: Store<unknown>, who: string): Promise<void> {
   if (store.capabilities.synchronous === true && typeof store.getSync === 'function') {
     await assertRejectsWithCode(() => store.getSync?.('k'), 'E_STORE_CLOSED', `${who}.getSync()`)
   }
+  if (store.capabilities.synchronous === true && typeof store.setSync === 'function') {
+    await assertRejectsWithCode(
+      () => store.setSync?.('k', bytes('v')),
+      'E_STORE_CLOSED',
+      `${who}.setSync()`,
+    )
+  }
 }
 
 async function assertLockClosed(lock: Lock, who: string): Promise<void> {
