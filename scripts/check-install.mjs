@@ -1,7 +1,8 @@
 // Every README install line works in a fresh project: packs each published package, then for
 // each one installs the README's own `npm install` line into a scratch npm project (tarballs in
 // place of @cellar/* names, everything else from the registry), type-checks the README's first
-// sample and runs it as ES module and as CommonJS. Needs built packages (pnpm build).
+// sample and runs it as ES module and as CommonJS; each other way the README documents (a later
+// sh block starting with `# or …`) gets a scratch project of its own. Needs built packages.
 //
 //   node --import tsx scripts/check-install.mjs [core memory …] [--jobs 2] [--keep]
 //
@@ -11,7 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { checkPackage } from './check-install/project.mjs'
-import { argName, installArgs, installLines } from './check-install/readme.mjs'
+import { alternativeInstalls, argName, installArgs, installLines } from './check-install/readme.mjs'
 import { run, tail } from './check-install/run.mjs'
 import { stopServers } from './check-install/services.mjs'
 import { STAND_IN_PACKAGES } from './check-install/test-sample.mjs'
@@ -67,7 +68,9 @@ const npmEnv = {
 const wanted = new Set(chosen.map((pkg) => pkg.name))
 for (const pkg of chosen) {
   if (!existsSync(pkg.readme)) continue
-  for (const { command } of installLines(readFileSync(pkg.readme, 'utf8'))) {
+  const text = readFileSync(pkg.readme, 'utf8')
+  const commands = [installLines(text), ...alternativeInstalls(text).map((alt) => alt.lines)]
+  for (const { command } of commands.flat()) {
     for (const arg of installArgs(command)) {
       if (argName(arg)?.startsWith('@cellar/')) wanted.add(argName(arg))
     }
@@ -105,16 +108,28 @@ const packed = await pool(toPack, 2, async (pkg) => {
 for (const failure of packed.filter(Boolean)) say(`cannot pack ${failure}`)
 say(`packed in ${((performance.now() - started) / 1000).toFixed(1)}s`)
 
-const results = await pool(chosen, Number(values.jobs), async (pkg) => {
+// Each README's own install lines, then every other way it documents (`# or …` blocks), each
+// in a scratch project of its own.
+const jobs = chosen.flatMap((pkg) => [
+  { pkg, title: pkg.name },
+  ...(existsSync(pkg.readme) ? alternativeInstalls(readFileSync(pkg.readme, 'utf8')) : []).map(
+    (alternative) => ({
+      pkg,
+      alternative,
+      title: `${pkg.name} [${alternative.note}, README line ${alternative.line}]`,
+    }),
+  ),
+])
+const results = await pool(jobs, Number(values.jobs), async ({ pkg, alternative, title }) => {
   const began = performance.now()
   let result
   try {
-    result = await checkPackage(pkg, { root, tmp, tarballs, npmEnv })
+    result = await checkPackage(pkg, { root, tmp, tarballs, npmEnv }, alternative)
   } catch (error) {
     result = { status: 'fail', steps: [], problems: [`crashed: ${error?.stack ?? error}`] }
   }
   const seconds = (performance.now() - began) / 1000
-  const lines = [`${result.status.toUpperCase()} ${pkg.name} (${seconds.toFixed(1)}s)`]
+  const lines = [`${result.status.toUpperCase()} ${title} (${seconds.toFixed(1)}s)`]
   for (const s of result.steps) {
     const time = s.seconds > 0 ? ` ${s.seconds.toFixed(1)}s` : ''
     lines.push(`  ${s.name}${time}${s.detail ? `: ${s.detail}` : ''}`)

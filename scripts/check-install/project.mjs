@@ -29,9 +29,11 @@ const RUN_TIMEOUT_MS = 30_000
 
 /**
  * Checks one package. `pkg` has name, dir, readme (path); `context` has root, tmp, tarballs
- * (name → path) and npmEnv. Resolves { status: 'pass' | 'fail' | 'skipped-run', steps, problems }.
+ * (name → path) and npmEnv; `alternative` (from `alternativeInstalls`) replaces the README's
+ * install lines with another way it documents. Resolves
+ * { status: 'pass' | 'fail' | 'skipped-run', steps, problems }.
  */
-export async function checkPackage(pkg, context) {
+export async function checkPackage(pkg, context, alternative) {
   const steps = []
   const problems = []
   const readmeName = relative(context.root, pkg.readme)
@@ -45,12 +47,13 @@ export async function checkPackage(pkg, context) {
   const manifest = JSON.parse(readFileSync(join(context.root, 'package.json'), 'utf8'))
   if (!existsSync(pkg.readme)) return fail(`${readmeName}: missing (a published package needs one)`)
   const text = readFileSync(pkg.readme, 'utf8')
-  const lines = installLines(text)
+  const lines = alternative?.lines ?? installLines(text)
   const sample = firstSample(text)
   if (lines.length === 0) return fail(`${readmeName}: no \`npm install\` line in an sh block`)
   if (!sample) return fail(`${readmeName}: no \`\`\`ts sample`)
 
-  const dir = mkdtempSync(join(context.tmp, `${pkg.name.replace(/^@cellar\//, '')}-`))
+  const label = alternative === undefined ? '' : `alt${alternative.line}-`
+  const dir = mkdtempSync(join(context.tmp, `${pkg.name.replace(/^@cellar\//, '')}-${label}`))
   // A @cellar/* package the install lines don't name but one of them depends on comes from its
   // tarball, as the registry would serve it (an override on a named one would conflict with it).
   const named = new Set([
@@ -99,6 +102,18 @@ export async function checkPackage(pkg, context) {
       )
     }
   }
+
+  // Which versions the lines gave the registry packages they name (ioredis 6, or 5 on `ioredis@5`).
+  const versions = [...named]
+    .filter((name) => !name.startsWith('@cellar/'))
+    .map((name) => {
+      const manifest = join(dir, 'node_modules', name, 'package.json')
+      return existsSync(manifest)
+        ? `${name} ${JSON.parse(readFileSync(manifest, 'utf8')).version}`
+        : undefined
+    })
+    .filter(Boolean)
+  if (versions.length > 0) step('installed', 0, versions.join(', '))
 
   for (const note of await buildAddons(dir)) {
     if (!note.ok) return fail(`${readmeName}: ${note.text}`, note.output)

@@ -1,5 +1,6 @@
 // Reads what a new user copies from a package README: the install commands (every `npm install`
-// line of the first sh block that has one) and the first ```ts sample, split into its import
+// line of the first sh block that has one, and of each later block marked `# or …` as another
+// way to install) and the first ```ts sample, split into its import
 // declarations and the code after them, with README line numbers kept for error reports.
 import { builtinModules } from 'node:module'
 import ts from 'typescript'
@@ -27,7 +28,31 @@ export function installLines(text) {
   const block = blocks(text).find(
     (b) => ['sh', 'bash', 'shell', ''].includes(b.lang) && b.lines.some(isInstall),
   )
-  if (!block) return []
+  return block ? commands(block) : []
+}
+
+/**
+ * Alternative install commands: each later sh block whose first line is a comment starting with
+ * `# or` (say `# or, to stay on ioredis 5`) is another way to install the package. The check
+ * runs each one in a scratch project of its own with the same sample. One entry per block:
+ * `{ line, note, lines }` (the comment's README line and text, the block's install commands).
+ */
+export function alternativeInstalls(text) {
+  const shell = blocks(text).filter(
+    (b) => ['sh', 'bash', 'shell', ''].includes(b.lang) && b.lines.some(isInstall),
+  )
+  return shell
+    .slice(1)
+    .filter((b) => /^#\s*or\b/i.test(b.lines[0].trim()))
+    .map((b) => ({
+      line: b.start,
+      note: b.lines[0].trim().replace(/^#\s*/, ''),
+      lines: commands(b),
+    }))
+}
+
+/** A block's install commands, trailing comments stripped, with their README lines. */
+function commands(block) {
   return block.lines
     .map((line, i) => ({ line: block.start + i, command: line.replace(/\s+#.*$/, '').trim() }))
     .filter((entry) => isInstall(entry.command))

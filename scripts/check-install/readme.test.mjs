@@ -1,7 +1,15 @@
 // What the install check reads from a README, on small made-up READMEs (node --test).
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { argName, cjsSource, esmSource, firstSample, installArgs, installLines } from './readme.mjs'
+import {
+  alternativeInstalls,
+  argName,
+  cjsSource,
+  esmSource,
+  firstSample,
+  installArgs,
+  installLines,
+} from './readme.mjs'
 
 const FENCE = '```'
 const readme = [
@@ -68,4 +76,32 @@ test('the CommonJS form keeps every line where it was and wraps the code in a fu
 test('a README without a sample or an install line reads as such', () => {
   assert.equal(firstSample('# nothing here\n'), undefined)
   assert.deepEqual(installLines('# nothing here\n'), [])
+})
+
+test('a later sh block starting with "# or" is another way to install; others are not', () => {
+  const text = [
+    readme, // lines 1-23
+    '', // 24
+    `${FENCE}sh`, // 25
+    '# or, to stay on ioredis 5', // 26
+    'npm install @cellar/core @cellar/example ioredis@5   # the older major', // 27
+    FENCE, // 28
+    `${FENCE}sh`, // 29
+    'npm install something-else', // 30: a later block without the marker
+    FENCE, // 31
+    `${FENCE}sh`, // 32
+    '# or run it yourself', // 33: marked, but no install line
+    'pnpm demo', // 34
+    FENCE, // 35
+  ].join('\n')
+  assert.deepEqual(alternativeInstalls(text), [
+    {
+      line: 26,
+      note: 'or, to stay on ioredis 5',
+      lines: [{ line: 27, command: 'npm install @cellar/core @cellar/example ioredis@5' }],
+    },
+  ])
+  // The first block stays the README's own install lines.
+  assert.deepEqual(installLines(text), installLines(readme))
+  assert.deepEqual(alternativeInstalls(readme), [])
 })
