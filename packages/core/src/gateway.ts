@@ -47,6 +47,8 @@ export class CacheGateway implements AsyncDisposable {
   readonly #listeners: CacheEventListener[]
   // The store when it declares synchronous reads (and writes, where it has `setSync`).
   readonly #sync: Store<unknown> | undefined
+  // The store when it answers some hits in-process (`getLocal`) without being synchronous.
+  readonly #local: Store<unknown> | undefined
   readonly #name: string
 
   constructor(store: Store<Uint8Array> | Store<unknown>, options: CacheGatewayOptions = {}) {
@@ -64,6 +66,8 @@ export class CacheGateway implements AsyncDisposable {
       this.#store.capabilities.synchronous === true && this.#store.getSync !== undefined
         ? this.#store
         : undefined
+    this.#local =
+      this.#sync === undefined && this.#store.getLocal !== undefined ? this.#store : undefined
   }
 
   /** The store this gateway reads and writes (already namespaced by `prefix`). */
@@ -101,6 +105,17 @@ export class CacheGateway implements AsyncDisposable {
   }
 
   #getAsync(key: string, options: GetValueOptions | undefined): Promise<unknown> {
+    // A hit answered in-process (a two-tier store's trusted L1): one settled promise.
+    const local = this.#local
+    const stored = local === undefined || isTracing() ? undefined : local.getLocal!(key)
+    if (stored !== undefined) {
+      try {
+        const value = this.#read(key, stored, options?.schema, 'value')
+        return value instanceof Promise ? value : Promise.resolve(value)
+      } catch (error) {
+        return Promise.reject(error) // a schema that throws
+      }
+    }
     return this.#call('get', key, undefined, () => this.#store.get(key)).then((stored) =>
       this.#read(key, stored, options?.schema, 'value'),
     )

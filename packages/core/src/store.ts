@@ -125,6 +125,13 @@ export interface Store<V = Uint8Array> {
   /** `get` without a promise; present when `capabilities.synchronous` is true. */
   getSync?(key: string): V | undefined
   /**
+   * A hit answered in-process, without a promise, by a store that is not synchronous as a
+   * whole (a two-tier store whose L1 is trusted): the value, or `undefined` when it cannot tell
+   * without I/O — which is not a miss: the caller then asks `get`. Never throws (a key it
+   * cannot answer for is `undefined` too). The gateway's `getValue` uses it when present.
+   */
+  getLocal?(key: string): V | undefined
+  /**
    * `set` without a promise: written when it returns, bad input throws; optional on a store whose
    * `capabilities.synchronous` is true (the gateway's `setValueSync` needs it).
    */
