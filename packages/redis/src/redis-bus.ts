@@ -3,10 +3,12 @@ import {
   type BusListener,
   type BusStatus,
   InvalidArgumentError,
+  type Store,
   StoreClosedError,
 } from '@cellar/core'
 import { Cluster, Redis, type RedisOptions } from 'ioredis'
 import { toCellarError } from './errors.js'
+import { RedisStore } from './redis-store.js'
 import type { RedisClient } from './types.js'
 
 /** Options of `new RedisBus(options)`. */
@@ -132,6 +134,27 @@ export class RedisBus implements Bus {
       (error: unknown) => {
         throw toCellarError(error, 'publish', channel)
       },
+    )
+  }
+
+  /**
+   * True when `store` is a `RedisStore` on this bus's own publishing client, a standalone one
+   * (not a Cluster: a key's node and a channel's node differ) with its offline queue and without
+   * auto-pipelining. Its `set` (one SET), `delete` and `deleteMany` (one UNLINK) then send their
+   * command in the call's own tick, and a publish made after it goes out behind it on the same
+   * connection: Redis runs the write first, so no subscriber hears of it before it is visible.
+   * With the offline queue both wait in order while the client (re)connects; ioredis re-sends
+   * unanswered commands in order after a reconnect.
+   */
+  orderedWith(store: Store<unknown>): boolean {
+    const client = this.#publisher
+    return (
+      !this.#closed &&
+      client instanceof Redis &&
+      client.options.enableOfflineQueue !== false &&
+      client.options.enableAutoPipelining !== true &&
+      store instanceof RedisStore &&
+      store.client === client
     )
   }
 
