@@ -70,6 +70,19 @@ export class Coherence {
     return this.#epoch + this.#buckets[bucketOf(path, key)]!
   }
 
+  /**
+   * Moves the epochs of these keys (this instance changed them): a read already in flight may
+   * have fetched the old value, and must not put it into L1.
+   */
+  invalidate(path: readonly string[], keys: readonly string[]): void {
+    for (const key of keys) this.#buckets[bucketOf(path, key)]!++
+  }
+
+  /** `invalidate` for every key of every namespace (this instance cleared). */
+  invalidateAll(): void {
+    this.#epoch++
+  }
+
   /** True once `ready()` has resolved: hot reads then skip awaiting it. */
   get listening(): boolean {
     return this.#listening
@@ -78,6 +91,14 @@ export class Coherence {
   /** Resolves once the subscription is in place (or has failed, leaving L1 untrusted). */
   ready(): Promise<void> {
     return this.#ready
+  }
+
+  /**
+   * True when a message published right after a `set`/`delete`/`deleteMany` call on `store`
+   * cannot overtake that write (see `Bus.orderedWith`); false without a bus.
+   */
+  orderedWith(store: Store<Uint8Array>): boolean {
+    return this.#bus !== null && this.#bus.orderedWith?.(store) === true
   }
 
   /** Tells the other instances that these keys of namespace `path` changed. */

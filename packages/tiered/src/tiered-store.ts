@@ -119,15 +119,23 @@ export class TieredStore implements Store<Uint8Array>, AsyncDisposable {
   /** The value from L1 when it can be trusted, else from L2 (and then kept in L1). */
   get(key: string): Promise<Uint8Array | undefined> {
     // The hot path: an L1 hit resolves without an extra await.
-    if (this.#coherence.listening && this.#coherence.trusted) {
-      try {
-        const local = this.#l1.getSync!(key)
-        if (local !== undefined) return Promise.resolve(local)
-      } catch {
-        // A bad key: the slow path turns L1's refusal into a rejection.
-      }
+    const local = this.getLocal(key)
+    return local !== undefined ? Promise.resolve(local) : this.#getSlow(key)
+  }
+
+  /**
+   * An L1 hit without a promise, while L1 is trusted (the bus is up and subscribed); `undefined`
+   * means "ask `get`", not a miss. The gateway's `getValue` reads hits through it.
+   */
+  getLocal(key: string): Uint8Array | undefined {
+    const coherence = this.#coherence
+    if (!coherence.listening || !coherence.trusted) return undefined
+    try {
+      return this.#l1.getSync!(key)
+    } catch {
+      // A bad key: `get` turns L1's refusal into a rejection.
+      return undefined
     }
-    return this.#getSlow(key)
   }
 
   async #getSlow(key: string): Promise<Uint8Array | undefined> {
@@ -159,7 +167,14 @@ export class TieredStore implements Store<Uint8Array>, AsyncDisposable {
 
   /** Writes to L2, then L1, then tells the others; resolves once the message is accepted. */
   async set(key: string, value: Uint8Array, ttl?: Ttl): Promise<void> {
-    const epoch = this.#coherence.stamp(this.#path, key)
+    const epoch = this.#begin(key)
+    if (this.#coherence.orderedWith(this.#l2)) {
+      // One ordered connection: the message leaves behind the write and cannot overtake it.
+      const written = this.#l2.set(key, value, ttl)
+      const published = this.#coherence.publish(this.#path, [key])
+      await Promise.all([written.then(() => this.#keep(key, value, ttl, epoch)), published])
+      return
+    }
     await this.#l2.set(key, value, ttl)
     this.#keep(key, value, ttl, epoch)
     await this.#coherence.publish(this.#path, [key])
@@ -167,7 +182,7 @@ export class TieredStore implements Store<Uint8Array>, AsyncDisposable {
 
   /** `set` for many entries with one TTL; one message names every key. */
   async setMany(entries: ReadonlyArray<readonly [string, Uint8Array]>, ttl?: Ttl): Promise<void> {
-    const epochs = entries.map(([key]) => this.#coherence.stamp(this.#path, key))
+    const epochs = entries.map(([key]) => this.#begin(key))
     await this.#l2.setMany(entries, ttl)
     entries.forEach(([key, value], i) => {
       this.#keep(key, value, ttl, epochs[i]!)
@@ -180,7 +195,7 @@ export class TieredStore implements Store<Uint8Array>, AsyncDisposable {
 
   /** Writes only if L2 has no live entry (atomic where L2 is); true if it wrote. */
   async add(key: string, value: Uint8Array, ttl?: Ttl): Promise<boolean> {
-    const epoch = this.#coherence.stamp(this.#path, key)
+    const epoch = this.#begin(key)
     const wrote = await this.#l2.add(key, value, ttl)
     if (wrote) {
       this.#keep(key, value, ttl, epoch)
@@ -200,6 +215,10 @@ export class TieredStore implements Store<Uint8Array>, AsyncDisposable {
 
   /** Removes from L2 and L1 and tells the others; true if L2 had a live entry. */
   async delete(key: string): Promise<boolean> {
+    if (this.#coherence.orderedWith(this.#l2)) {
+      const [removed] = await Promise.all([this.#l2.delete(key), this.#dropAndPublish([key])])
+      return removed
+    }
     const removed = await this.#l2.delete(key)
     await this.#dropAndPublish([key])
     return removed
@@ -207,6 +226,10 @@ export class TieredStore implements Store<Uint8Array>, AsyncDisposable {
 
   /** `delete` for many keys; resolves how many live entries L2 removed. */
   async deleteMany(keys: readonly string[]): Promise<number> {
+    if (this.#coherence.orderedWith(this.#l2)) {
+      const [count] = await Promise.all([this.#l2.deleteMany(keys), this.#dropAndPublish(keys)])
+      return count
+    }
     const count = await this.#l2.deleteMany(keys)
     await this.#dropAndPublish(keys)
     return count
@@ -234,6 +257,7 @@ export class TieredStore implements Store<Uint8Array>, AsyncDisposable {
   /** Clears this namespace in L2 and in every instance's L1. */
   async clear(): Promise<void> {
     await this.#l2.clear()
+    this.#coherence.invalidateAll()
     await this.#l1.clear()
     await this.#coherence.publishClear(this.#path)
   }
@@ -291,6 +315,7 @@ export class TieredStore implements Store<Uint8Array>, AsyncDisposable {
   // This instance's L1 drops the keys (synchronous: done before the call returns) while the
   // message leaves in the same tick, not one L1 promise later.
   #dropAndPublish(keys: readonly string[]): Promise<unknown> {
+    this.#coherence.invalidate(this.#path, keys)
     return Promise.all([
       keys.length === 1 ? this.#l1.delete(keys[0]!) : this.#l1.deleteMany(keys),
       this.#coherence.publish(this.#path, keys),
@@ -317,6 +342,13 @@ export class TieredStore implements Store<Uint8Array>, AsyncDisposable {
       .catch(() => {})
   }
 
+  // A write starts by moving the key's epoch, so a read already in flight (which may bring back
+  // the old value) does not fill L1; the write compares the stamp it returns before keeping.
+  #begin(key: string): number {
+    this.#coherence.invalidate(this.#path, [key])
+    return this.#coherence.stamp(this.#path, key)
+  }
+
   // The writer's own L1 keeps what it wrote, unless another write may have landed since.
   #keep(key: string, value: Uint8Array, ttl: Ttl, epoch: number): void {
     const ms = ttl === undefined ? undefined : resolveTtl(ttl, null, key)
@@ -327,6 +359,8 @@ export class TieredStore implements Store<Uint8Array>, AsyncDisposable {
       this.#coherence.trusted &&
       this.#coherence.stamp(this.#path, key) === epoch &&
       decodeCounter(value) === undefined
+    // Reads that started while L2 was writing may have fetched the old value: none fills L1.
+    this.#coherence.invalidate(this.#path, [key])
     const done = keep
       ? this.#l1.set(key, value, ms === null ? this.#l1TtlMs : Math.min(ms, this.#l1TtlMs))
       : this.#l1.delete(key)

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Store } from '@cellar/core'
 import { MemoryStore } from '@cellar/memory'
 import { RedisBus, RedisStore } from '@cellar/redis'
+import { Redis } from 'ioredis'
 import { TieredStore } from '../src/index.js'
 
 /** One service instance: its own L1 and bus connections, the shared L2 prefix and channel. */
@@ -16,14 +17,24 @@ export interface Instance {
   readonly close: () => Promise<void>
 }
 
-/** Builds `count` instances sharing one Redis prefix and channel. */
-export async function instances(url: string, count: number, name = ''): Promise<Instance[]> {
+/**
+ * Builds `count` instances sharing one Redis prefix and channel. With `sharedClient` each
+ * instance's L2 and bus publish on one client (the bus then sends a write's message behind the
+ * write, without waiting for its acknowledgement); otherwise each has its own connections.
+ */
+export async function instances(
+  url: string,
+  count: number,
+  name = '',
+  sharedClient = false,
+): Promise<Instance[]> {
   const prefix = `tiered-${randomUUID()}:`
   const channel = `tiered-${randomUUID()}`
   const built: Instance[] = []
   for (let i = 0; i < count; i++) {
     const l1 = new MemoryStore({ pruneInterval: false })
-    const l2 = new RedisStore({ connection: url, prefix })
+    const client = sharedClient ? new Redis({ ...parse(url), connectionName: `${name}${i}` }) : null
+    const l2 = new RedisStore({ connection: client ?? url, prefix })
     let reads = 0
     const counted = new Proxy(l2, {
       get(target, property) {
@@ -39,7 +50,7 @@ export async function instances(url: string, count: number, name = ''): Promise<
       },
     })
     const bus = new RedisBus({
-      connection: { ...parse(url), connectionName: `${name}${i}-${randomUUID()}` },
+      connection: client ?? { ...parse(url), connectionName: `${name}${i}-${randomUUID()}` },
     })
     let received = 0
     const waiters: Array<{ at: number; resolve: () => void }> = []
@@ -64,6 +75,7 @@ export async function instances(url: string, count: number, name = ''): Promise<
       close: async () => {
         await store.close()
         await bus.close()
+        await client?.quit()
       },
     })
   }

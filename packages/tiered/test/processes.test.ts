@@ -54,7 +54,7 @@ function start(job: NodeJob): Node {
 const isReport = (message: unknown) =>
   typeof message === 'object' && message !== null && 'reads' in message
 
-async function run(killSecondReader: boolean) {
+async function run(killSecondReader: boolean, shared = false) {
   const url = new URL(redis!.url)
   const base = {
     host: url.hostname,
@@ -62,6 +62,7 @@ async function run(killSecondReader: boolean) {
     prefix: `tiered-${randomUUID()}:`,
     channel: `tiered-${randomUUID()}`,
     writes: WRITES,
+    shared,
   }
   const names = ['writer', 'reader-1', 'reader-2'].map((role) => `${role}-${randomUUID()}`)
   const writer = start({ ...base, role: 'writer', name: names[0]! })
@@ -90,6 +91,15 @@ async function run(killSecondReader: boolean) {
 describe.skipIf(!redis)('TieredStore across 3 processes on Redis', () => {
   test(`${WRITES} writes while 2 readers read in a loop: no stale read after delivery`, async () => {
     const [one, two] = await run(false)
+    for (const report of [one!, two!]) {
+      expect(report.wentDown).toBe(false)
+      expect(report.stale).toBe(0)
+      expect(report.reads).toBeGreaterThanOrEqual(1)
+    }
+  }, 180_000)
+
+  test(`${WRITES} writes, each instance's L2 and bus on one client (the message sent behind the write): no stale read after delivery`, async () => {
+    const [one, two] = await run(false, true)
     for (const report of [one!, two!]) {
       expect(report.wentDown).toBe(false)
       expect(report.stale).toBe(0)

@@ -4,6 +4,7 @@
 // read started (the writer's messages arrive in order, one per write).
 import { MemoryStore } from '@cellar/memory'
 import { RedisBus, RedisStore } from '@cellar/redis'
+import { Redis } from 'ioredis'
 import { TieredStore } from '../../src/index.js'
 
 export interface NodeJob {
@@ -14,6 +15,8 @@ export interface NodeJob {
   readonly channel: string
   readonly name: string
   readonly writes: number
+  /** L2 and bus on one client: a write's message leaves behind it, unacknowledged. */
+  readonly shared?: boolean
 }
 
 export interface ReaderReport {
@@ -30,8 +33,12 @@ export interface ReaderReport {
 
 const job = JSON.parse(process.argv[2] as string) as NodeJob
 const connection = { host: job.host, port: job.port, connectionName: job.name }
-const bus = new RedisBus({ connection })
-const l2 = new RedisStore({ connection: { host: job.host, port: job.port }, prefix: job.prefix })
+const client = job.shared === true ? new Redis(connection) : undefined
+const bus = new RedisBus({ connection: client ?? connection })
+const l2 = new RedisStore({
+  connection: client ?? { host: job.host, port: job.port },
+  prefix: job.prefix,
+})
 let l2Reads = 0
 const counted = new Proxy(l2, {
   get(target, property) {
@@ -97,4 +104,5 @@ if (job.role === 'writer') {
 }
 await store.close()
 await bus.close()
+await client?.quit()
 process.disconnect()
