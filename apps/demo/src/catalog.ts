@@ -8,6 +8,7 @@ import {
 } from '@cellar/core'
 import {
   CachedRepository,
+  entityKey,
   GenerationalResolver,
   listKey,
   type RepositoryEvent,
@@ -168,6 +169,8 @@ export class Catalog {
   readonly #onBypass: ((error: CellarError) => void) | undefined
   // Page loads per key, so a read that ran no query can tell a hit from joining a load.
   readonly #loads = new Map<string, number>()
+  // The tags of every list key base read so far (bounded), to tell a list key's generation.
+  readonly #listTags = new Map<string, string[]>()
   #reads = 0
 
   constructor(options: CatalogOptions) {
@@ -217,6 +220,7 @@ export class Catalog {
   /** A page of products matching `filters`, ordered by id. */
   list(filters: ProductFilters, page: PageRequest = DEFAULT_PAGE): Promise<Read<ProductList>> {
     const repoFilters = repositoryFilters(filters)
+    this.#rememberList(this.products, repoFilters, page)
     const pageOf = async (result: Promise<{ items: readonly ProductRow[]; total?: number }>) => {
       const { items, total } = await result
       return { products: items.map(toProduct), total: total ?? items.length, ...page }
@@ -244,6 +248,7 @@ export class Catalog {
     const load = async (result: Promise<{ items: readonly CategoryRow[] }>) =>
       (await result).items.map(toCategory)
     const page = { page: 1, limit: 100 }
+    this.#rememberList(this.categories, undefined, page)
     return this.#read(
       () => load(this.categories.list(page)),
       () => load(this.#categoryRows.list(page)),
@@ -333,6 +338,46 @@ export class Catalog {
     const pageHash = stableHash({ filters: repoFilters ?? null, page: { ...page } })!
     const fingerprint = await this.#resolver.fingerprint(this.products.listTags(filterHash))
     return this.#data.exists(listKey('product', 'default', pageHash, fingerprint))
+  }
+
+  /**
+   * For each key, whether it is the entry its product, category or list is read from now
+   * (`true`), or one a write's generation bump left behind (`false`: never read again, gone at
+   * its TTL); `undefined` for pages, searches and lists this process has not read.
+   */
+  async current(keys: readonly string[]): Promise<Array<boolean | undefined>> {
+    const wanted = keys.map((key) => this.#generationOf(key))
+    const known = wanted.filter((entry) => entry !== undefined)
+    const fingerprints = await this.#resolver.fingerprintMany(known.map((entry) => entry.tags))
+    let at = 0
+    return wanted.map((entry, i) =>
+      entry === undefined ? undefined : keys[i] === entry.base + fingerprints[at++],
+    )
+  }
+
+  #generationOf(key: string): { base: string; tags: string[] } | undefined {
+    const entity = /^e:([a-z]+):default:n(\d+):/.exec(key)
+    const repository = [this.products, this.categories].find((r) => r.entity === entity?.[1])
+    if (entity !== null && repository !== undefined) {
+      const id = Number(entity[2])
+      const base = entityKey(repository.entity, 'default', id, '')
+      return { base, tags: repository.entityTags(id) }
+    }
+    const base = key.startsWith('l:') ? key.slice(0, key.lastIndexOf(':') + 1) : ''
+    const tags = this.#listTags.get(base)
+    return tags === undefined ? undefined : { base, tags }
+  }
+
+  #rememberList(
+    repository: { entity: string; listTags(filterHash: string): string[] },
+    filters: Record<string, number> | undefined,
+    page: PageRequest,
+  ): void {
+    const pageHash = stableHash({ filters: filters ?? null, page: { ...page } })!
+    const base = listKey(repository.entity, 'default', pageHash, '')
+    if (this.#listTags.has(base)) return
+    if (this.#listTags.size >= 1000) this.#listTags.clear()
+    this.#listTags.set(base, repository.listTags(stableHash(filters ?? null)!))
   }
 
   async #read<T>(cached: () => Promise<T>, direct: () => Promise<T>): Promise<Read<T>> {

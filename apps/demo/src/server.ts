@@ -120,6 +120,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   }
   const ttl = options.productTtl ?? '5m'
   const search = options.searchLimit ?? { limit: 5, window: '1m' }
+  // The repositories' own gateway on the facade's store: their reads are counted from their
+  // events (below), not twice through the facade's; their writes from this gateway's events.
+  const data = new CacheGateway(opened.store)
+  data.on((event) => {
+    if (event.type === 'write') stats.record(storeName, 'writes')
+  })
   let context: AppContext
   try {
     context = {
@@ -127,9 +133,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       catalog: new Catalog({
         db,
         cache,
-        // Its own gateway on the facade's store: the repositories' reads are counted from their
-        // events (below), not twice through the facade's.
-        data: new CacheGateway(opened.store),
+        data,
         counters: opened.counters,
         table: products,
         ttl,

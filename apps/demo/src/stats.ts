@@ -89,10 +89,10 @@ export class CacheStats {
   }
 
   /**
-   * Counts a hit or a miss of a layer that reads the store through its own gateway (the
+   * Counts a hit, a miss or a write of a layer that uses the store through its own gateway (the
    * catalogue's repositories), so it shows beside the facade's own events.
    */
-  record(store: string, field: 'hits' | 'misses' | 'errors'): void {
+  record(store: string, field: 'hits' | 'misses' | 'writes' | 'errors'): void {
     this.#count(store, field, field !== 'errors')
   }
 

@@ -1,5 +1,13 @@
+import { stableHash } from '@cellar/generational'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { type Product, type RunningServer, type Snapshot, startServer } from '../src/index.js'
+import {
+  DEFAULT_PAGE,
+  type KeyRow,
+  type Product,
+  type RunningServer,
+  type Snapshot,
+  startServer,
+} from '../src/index.js'
 
 // The catalogue through @cellar/generational: a write bumps the generations of exactly what it
 // touched. Every read's `x-cache` comes from the repository's own hit/miss event; the database
@@ -129,5 +137,49 @@ describe('a write invalidates exactly what depends on it', () => {
     expect(lists.find((list) => list.key === 'category=3')?.cached).toBe(false)
     expect(lists.find((list) => list.key === 'category=1')?.cached).toBe(true)
     expect(lists.find((list) => list.key === 'category=2')?.cached).toBe(true)
+  })
+
+  test('the key list marks the keys a write left behind old, and only those', async () => {
+    // A server of its own, so the listing (at most 100 keys) holds only this test's keys.
+    const own = await startServer({ port: 0, databaseFile: ':memory:' })
+    try {
+      const read = (path: string) => fetch(`${own.url}${path}`).then((r) => r.arrayBuffer())
+      const keys = async (): Promise<readonly KeyRow[]> =>
+        ((await (await fetch(`${own.url}/dashboard/state`)).json()) as Snapshot).keys
+      const listOf = (category: number) =>
+        `l:product:default:${stableHash({ filters: { category }, page: { ...DEFAULT_PAGE } })}:`
+      const paths = ['/products?category=1', '/products?category=2', '/categories/1']
+      for (const path of [...paths, '/categories/2', '/products/8/page']) await read(path)
+      const before = await keys()
+      const find = (rows: readonly KeyRow[], start: string) =>
+        rows.filter((r) => r.key.startsWith(start))
+      // Product 6 is in category 1, product 8 in category 2.
+      const watched = [listOf(1), listOf(2), 'e:product:default:n6:', 'e:product:default:n8:']
+      const rows = [...watched, 'e:category:default:n1:', 'e:category:default:n2:'].map((start) =>
+        find(before, start),
+      )
+      for (const found of rows) expect(found.map((r) => r.current)).toEqual([true])
+      expect(before.find((r) => r.key === 'product-page:8')).toEqual({
+        key: 'product-page:8',
+        ttlMs: expect.any(Number),
+      })
+
+      const patched = await fetch(`${own.url}/products/6`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ priceCents: 1290 }),
+      })
+      expect(patched.status).toBe(200)
+      const after = new Map((await keys()).map((row) => [row.key, row.current]))
+      const [list1, list2, product6, product8, category1, category2] = rows.map((r) => r[0]!.key)
+      expect([list1, product6, category1].map((key) => after.get(key!))).toEqual([
+        false,
+        false,
+        false,
+      ])
+      expect([list2, product8, category2].map((key) => after.get(key!))).toEqual([true, true, true])
+    } finally {
+      await own.close()
+    }
   })
 })

@@ -12,7 +12,10 @@ let page: Page
 
 const text = async (selector: string): Promise<string> =>
   (await page.locator(selector).first().textContent())?.trim() ?? ''
-const hitsCell = '#stores tr[data-store="memory"] td:nth-child(2)'
+const storeCell = (column: number) => `#stores tr[data-store="memory"] td:nth-child(${column})`
+const hitsCell = storeCell(2)
+const writesCell = storeCell(4)
+const entityRow = '#keys tr[data-key^="e:product:default:n1:"]'
 const waitFor = (selector: string, hasText?: string | RegExp) =>
   page
     .locator(selector, hasText === undefined ? {} : { hasText })
@@ -26,7 +29,8 @@ describe.runIf(haveChromium())('the dashboard in a real browser', () => {
     demo = await startServer({ port: 0, databaseFile: ':memory:' })
     browser = await launchChromium()
     page = await browser.newPage({ viewport: { width: 1180, height: 1000 } })
-    page.setDefaultTimeout(30_000)
+    // Under the test timeout, so a wait that fails names its locator.
+    page.setDefaultTimeout(20_000)
     await page.goto(`${demo.url}/dashboard`)
     await waitFor('#connection', 'live')
   }, 120_000)
@@ -42,34 +46,44 @@ describe.runIf(haveChromium())('the dashboard in a real browser', () => {
     expect(await page.locator('#banner').isHidden()).toBe(true)
   })
 
-  test('load twice: a miss, then a hit; the hit counter moves and the key shows its TTL', async () => {
+  test('load twice: a miss, then a hit; the counters move and the key shows its TTL', async () => {
     await page.selectOption('#product', '1')
     await page.click('#load')
     await waitFor('#result', 'product 1: miss, then hit')
     await waitNumber(hitsCell, 1)
+    // The miss loaded the product and wrote its entry: one write.
+    await waitNumber(writesCell, 1)
     await page.click('#load')
     await waitFor('#result', 'product 1: hit, then hit')
     await waitNumber(hitsCell, 3)
-    const entity = '#keys tr[data-key^="e:product:default:n1:"]'
-    await waitFor(entity)
-    expect(await text(`${entity} td:nth-child(2)`)).toMatch(/^[45]m \d\ds$/)
+    expect(await text(writesCell)).toBe('1')
+    await waitFor(entityRow)
+    expect(await text(`${entityRow} td:nth-child(2)`)).toMatch(/^[45]m \d\ds$/)
+    expect(await text(`${entityRow} td:nth-child(3)`)).toBe('current')
   })
 
-  test("update: the lists of the product's category go, the other categories' stay", async () => {
-    await page.evaluate(() =>
-      Promise.all(
-        ['/products', '/products?category=1', '/products?category=2'].map((p) => fetch(p)),
-      ),
-    )
+  test("update: the product's page key goes, its entry turns old, its category's lists go", async () => {
+    const pages = ['/products', '/products?category=1', '/products?category=2', '/products/1/page']
+    await page.evaluate((paths) => Promise.all(paths.map((p) => fetch(p))), pages)
     await waitFor('#lists tr[data-list="all"]', /^all\s*cached$/)
     await waitFor('#lists tr[data-list="category=1"]', /cached$/)
     await waitFor('#lists tr[data-list="category=2"]', /cached$/)
+    const pageRow = '#keys tr[data-key="product-page:1"]'
+    await waitFor(pageRow)
+    const entityKey = await page.locator(entityRow).first().getAttribute('data-key')
+    expect(await text(`${entityRow} td:nth-child(3)`)).toBe('current')
 
     await page.click('#update')
     await waitFor('#result', /product 1 now \d+ cents: bumped \d+ generations \(category 1\)/)
+    await page.locator(pageRow).waitFor({ state: 'detached' })
+    await waitFor(`#keys tr[data-key="${entityKey}"]`, /old$/)
     await waitFor('#lists tr[data-list="category=1"]', 'not cached')
     await waitFor('#lists tr[data-list="all"]', 'not cached')
     expect(await text('#lists tr[data-list="category=2"] td:nth-child(2)')).toBe('cached')
+    // Product 2's entry was not touched by the write: still current.
+    expect(await text('#keys tr[data-key^="e:product:default:n2:"] td:nth-child(3)')).toBe(
+      'current',
+    )
   })
 
   test('search 7 times: 5 allowed, then 429s', async () => {

@@ -81,7 +81,12 @@ function render(snapshot) {
   $('saved').textContent = String(snapshot.database.saved)
 
   $('keys').replaceChildren(
-    ...snapshot.keys.map((k) => row([k.key, duration(k.ttlMs)], { 'data-key': k.key })),
+    ...snapshot.keys.map((k) => {
+      const generation = k.current === undefined ? '' : k.current ? 'current' : 'old'
+      const tr = row([k.key, duration(k.ttlMs), generation], { 'data-key': k.key })
+      if (k.current === false) tr.className = 'gone'
+      return tr
+    }),
   )
   $('keys-note').textContent = snapshot.keysError
     ? `Listing failed: ${snapshot.keysError}`

@@ -8,6 +8,12 @@ import type { BackendStatus, HistoryPoint, StoreCounts } from '../stats.js'
 export interface KeyRow {
   readonly key: string
   readonly ttlMs: number | null
+  /**
+   * For catalogue entries (products, categories, lists): whether the key is under the current
+   * generations (`true`) or one a write left behind (`false`: never read again, gone at its
+   * TTL). Absent for keys without generations (pages, searches).
+   */
+  readonly current?: boolean
 }
 
 /** A catalogue list (first page), and whether it is cached under its current fingerprint. */
@@ -55,7 +61,8 @@ const HISTORY_SENT = 300
 
 /**
  * Builds dashboard snapshots. Keys come from the store's own listing (`keys()`, this cache's
- * prefix only) with `ttl()` per key; whether each watched list is cached is asked by key
+ * prefix only) with `ttl()` per key and, for catalogue entries, whether they are under the
+ * current generations; whether each watched list is cached is asked by key
  * (`Catalog.listCached`), which reads no entry — looking must not count as a hit or a miss.
  */
 export class SnapshotReader {
@@ -103,12 +110,18 @@ export class SnapshotReader {
         if (names.length >= MAX_KEYS) break
       }
       names.sort()
-      const ttls = await Promise.all(names.map((key) => gateway.ttl(key)))
+      const [ttls, current] = await Promise.all([
+        Promise.all(names.map((key) => gateway.ttl(key))),
+        // Not knowing a generation must not hide the keys.
+        this.#ctx.catalog.current(names).catch(() => names.map(() => undefined)),
+      ])
       const keys: KeyRow[] = []
       names.forEach((key, i) => {
         const ttl = ttls[i]
+        const now = current[i]
         // Expired between the listing and the TTL read: leave it out.
-        if (ttl !== undefined) keys.push({ key, ttlMs: ttl })
+        if (ttl !== undefined)
+          keys.push({ key, ttlMs: ttl, ...(now !== undefined && { current: now }) })
       })
       this.#ctx.stats.up()
       return { keys }
