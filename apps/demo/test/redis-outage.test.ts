@@ -60,7 +60,18 @@ describe.runIf(canRun)('a Redis that goes away and comes back', () => {
   })
 
   test('Redis stops: the service answers from the database and the page shows a banner', async () => {
+    // The facade's own error events, as the dashboard's counters receive them.
+    const codes: string[] = []
+    const off = demo.context.cache.on('error', ({ error }) => {
+      codes.push((error as { code?: string }).code ?? 'none')
+    })
     await redis.stop()
+    // A product page goes through the facade (remember): an error event, then the database.
+    const pageRead = await get('/products/3/page')
+    off()
+    expect(pageRead.status).toBe(200)
+    expect(await pageRead.json()).toMatchObject({ page: { id: 3 }, cache: 'bypass' })
+    expect(codes).toContain('E_BACKEND_UNAVAILABLE')
     const response = await get('/products/1')
     expect(response.status).toBe(200)
     expect(response.headers.get('x-cache')).toBe('bypass')
