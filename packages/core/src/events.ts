@@ -13,6 +13,7 @@ export type CacheOperation =
   | 'increment'
   | 'touch'
   | 'ttl'
+  | 'keys'
   | 'clear'
 
 /** What every cache event carries. */

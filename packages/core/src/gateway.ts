@@ -2,36 +2,16 @@ import { type EntryMeta, ValueCodec } from './codec.js'
 import type { Ttl } from './duration.js'
 import { CellarError, UnsupportedError } from './errors.js'
 import type { CacheEvent, CacheEventListener, CacheOperation } from './events.js'
+import { observeIterable } from './gateway-iterate.js'
+import type { CacheGatewayOptions, GatewayEntry, GetValueOptions } from './gateway-options.js'
 import { GatewayEvents, type Read, readStored } from './gateway-read.js'
 import type { Lock, LockOptions } from './lock.js'
-import { MsgpackSerializer, type Serializer } from './serializer.js'
+import { MsgpackSerializer } from './serializer.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 import type { IncrementOptions, Store } from './store.js'
-import { isTracing, traceStoreCall } from './tracing.js'
+import { isTracing, traceStoreCall, traceStoreCallSync } from './tracing.js'
 
-export interface CacheGatewayOptions {
-  /**
-   * Turns values into bytes for byte stores; raw stores skip it.
-   * @default new MsgpackSerializer()
-   */
-  serializer?: Serializer
-  /** Keys live under this namespace of the store (`store.namespace(prefix)`). */
-  prefix?: string
-  /** Receives every event; more listeners can be added with `on()`. */
-  onEvent?: CacheEventListener
-}
-
-/** Options of the typed reads. */
-export interface GetValueOptions<S extends StandardSchemaV1 = StandardSchemaV1> {
-  /** Validates (and may convert) the value; one that fails is a miss plus an `E_SCHEMA` event. */
-  schema?: S
-}
-
-/** A value read back with the metadata it was written with. */
-export interface GatewayEntry<T> {
-  readonly value: T
-  readonly meta: EntryMeta | undefined
-}
+export type { CacheGatewayOptions, GatewayEntry, GetValueOptions } from './gateway-options.js'
 
 /**
  * Typed values over any store, through core's `ValueCodec` (counters stay native decimal, so
@@ -152,7 +132,10 @@ export class CacheGateway implements AsyncDisposable {
         key,
       })
     }
-    const value = this.#read(key, sync.getSync!(key), options?.schema, 'value')
+    const stored = isTracing()
+      ? traceStoreCallSync({ operation: 'get', store: this.#name, key }, () => sync.getSync!(key))
+      : sync.getSync!(key)
+    const value = this.#read(key, stored, options?.schema, 'value')
     if (value instanceof Promise) {
       throw new UnsupportedError(
         `[cellar] getValueSync needs a synchronous schema; key "${key}" has an async one`,
@@ -223,7 +206,7 @@ export class CacheGateway implements AsyncDisposable {
   /**
    * `setValue` without a promise, for in-process stores that declare `capabilities.synchronous`
    * and write synchronously (`setSync`; throws `E_UNSUPPORTED` otherwise): the entry is written
-   * when it returns, and bad input or a store error throws. Not traced, like `getValueSync`.
+   * when it returns, and bad input or a store error throws.
    */
   setValueSync(key: string, value: unknown, ttl?: Ttl, meta?: EntryMeta): void {
     const store = this.#sync
@@ -234,7 +217,10 @@ export class CacheGateway implements AsyncDisposable {
     }
     const encoded = this.codec.encode(key, value, meta)
     try {
-      store.setSync(key, encoded, ttl)
+      if (isTracing()) {
+        const context = { operation: 'set', store: this.#name, key } as const
+        traceStoreCallSync(context, () => store.setSync!(key, encoded, ttl))
+      } else store.setSync(key, encoded, ttl)
     } catch (error) {
       if (error instanceof CellarError) this.#fail('set', key, error)
       throw error
@@ -315,13 +301,20 @@ export class CacheGateway implements AsyncDisposable {
   /** Replaces the TTL of a live entry; resolves true if it did (`<= 0` removes it). */
   async touch(key: string, ttl: Ttl): Promise<boolean> {
     const touched = await this.#call('touch', key, undefined, () => this.#store.touch(key, ttl))
-    if (touched) this.#emit({ type: 'touch', key, operation: 'touch', store: this.#name })
+    // A key that was not there to touch is a miss.
+    this.#emit({ type: touched ? 'touch' : 'miss', key, operation: 'touch', store: this.#name })
     return touched
   }
 
   /** Remaining milliseconds: `null` without expiry, `undefined` when missing. */
   ttl(key: string): Promise<number | null | undefined> {
-    return this.#call('ttl', key, undefined, () => this.#store.ttl(key))
+    const remaining = this.#call('ttl', key, undefined, () => this.#store.ttl(key))
+    if (this.#listeners.length === 0) return remaining
+    return remaining.then((ms) => {
+      const type = ms === undefined ? 'miss' : 'hit'
+      this.#emit({ type, key, operation: 'ttl', store: this.#name })
+      return ms
+    })
   }
 
   /** The live keys of this gateway's namespace; throws `E_UNSUPPORTED` on stores that can't list. */
@@ -330,7 +323,10 @@ export class CacheGateway implements AsyncDisposable {
     if (!this.#store.capabilities.listsKeys || keys === undefined) {
       throw new UnsupportedError(`[cellar] store "${this.#store.name}" cannot list its keys`)
     }
-    return keys.call(this.#store)
+    // Each page the store fetches is traced (operation 'keys') and its errors reported.
+    return observeIterable(keys.call(this.#store), (next) =>
+      this.#call('keys', undefined, undefined, next),
+    )
   }
 
   /** Removes every entry of this gateway's namespace (never a lock). */

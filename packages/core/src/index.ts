@@ -91,5 +91,5 @@ export type {
   Store,
   StoreCapabilities,
 } from './store.js'
-export type { StoreTraceContext } from './tracing.js'
-export { isTracing, STORE_TRACING_CHANNEL } from './tracing.js'
+export type { LockOperation, LockTraceContext, StoreTraceContext } from './tracing.js'
+export { isTracing, LOCK_TRACING_CHANNEL, STORE_TRACING_CHANNEL } from './tracing.js'

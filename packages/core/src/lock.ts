@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { type Duration, parseDuration } from './duration.js'
 import { InvalidArgumentError, LockNotOwnedError, LockTimeoutError } from './errors.js'
 import { assertKey } from './keys.js'
+import { type LockOperation, traceLockCall } from './tracing.js'
 
 /** A strictly increasing number handed out by every successful acquire of one lock name. */
 export type FencingToken = number
@@ -92,7 +93,9 @@ export class Lock implements AsyncDisposable {
 
   /** Tries once; resolves the fencing token, or false if someone else holds the lock. */
   async acquire(): Promise<FencingToken | false> {
-    const token = await this.#backend.acquire(this.name, this.owner, this.#ttlMs)
+    const token = await this.#trace('acquire', () =>
+      this.#backend.acquire(this.name, this.owner, this.#ttlMs),
+    )
     if (token !== false) this.#token = token
     return token
   }
@@ -117,7 +120,7 @@ export class Lock implements AsyncDisposable {
 
   /** Releases the lock; throws `E_LOCK_NOT_OWNED` if this owner does not hold it. */
   async release(): Promise<void> {
-    if (!(await this.#backend.release(this.name, this.owner))) {
+    if (!(await this.#release())) {
       throw new LockNotOwnedError(`[cellar] lock "${this.name}" is not held by this owner`, {
         key: this.name,
       })
@@ -126,7 +129,7 @@ export class Lock implements AsyncDisposable {
 
   /** Releases the lock whoever holds it. */
   async forceRelease(): Promise<void> {
-    await this.#backend.forceRelease(this.name)
+    await this.#trace('forceRelease', () => this.#backend.forceRelease(this.name))
   }
 
   /**
@@ -152,7 +155,7 @@ export class Lock implements AsyncDisposable {
         key: this.name,
       })
     }
-    if (!(await this.#backend.extend(this.name, this.owner, ms))) {
+    if (!(await this.#trace('extend', () => this.#backend.extend(this.name, this.owner, ms)))) {
       throw new LockNotOwnedError(`[cellar] lock "${this.name}" is not held by this owner`, {
         key: this.name,
       })
@@ -161,17 +164,17 @@ export class Lock implements AsyncDisposable {
 
   /** Resolves true if anyone holds the lock. */
   async isLocked(): Promise<boolean> {
-    return (await this.#backend.inspect(this.name)) !== undefined
+    return (await this.#inspect()) !== undefined
   }
 
   /** Resolves true if this owner holds the lock. */
   async isOwned(): Promise<boolean> {
-    return (await this.#backend.inspect(this.name))?.owner === this.owner
+    return (await this.#inspect())?.owner === this.owner
   }
 
   /** Milliseconds until expiry: `undefined` when free, `null` when held without expiry. */
   async remainingTime(): Promise<number | null | undefined> {
-    const state = await this.#backend.inspect(this.name)
+    const state = await this.#inspect()
     return state === undefined ? undefined : state.remainingMs
   }
 
@@ -187,12 +190,25 @@ export class Lock implements AsyncDisposable {
     try {
       return await fn(token)
     } finally {
-      await this.#backend.release(this.name, this.owner)
+      await this.#release()
     }
   }
 
   /** Releases the lock if this owner still holds it; for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
-    await this.#backend.release(this.name, this.owner)
+    await this.#release()
+  }
+
+  #release(): Promise<boolean> {
+    return this.#trace('release', () => this.#backend.release(this.name, this.owner))
+  }
+
+  #inspect(): Promise<LockState | undefined> {
+    return this.#trace('inspect', () => this.#backend.inspect(this.name))
+  }
+
+  // Every backend call goes through the lock tracing channel (a no-op without subscribers).
+  #trace<T>(operation: LockOperation, call: () => Promise<T>): Promise<T> {
+    return traceLockCall({ operation, lock: this.name, owner: this.owner }, call)
   }
 }

@@ -43,3 +43,49 @@ export function isTracing(): boolean {
 export function traceStoreCall<T>(context: StoreTraceContext, call: () => Promise<T>): Promise<T> {
   return channel.tracePromise(call, context)
 }
+
+/** Runs a synchronous store call (`getSync`, `setSync`) inside the tracing channel. */
+export function traceStoreCallSync<T>(context: StoreTraceContext, call: () => T): T {
+  return channel.traceSync(call, context)
+}
+
+/**
+ * Name of the `node:diagnostics_channel` tracing channel around every call a `Lock` makes to its
+ * store's lock backend (`tracing:cellar:lock:start`, `:end`, `:asyncStart`, `:asyncEnd`, `:error`).
+ */
+export const LOCK_TRACING_CHANNEL = 'cellar:lock'
+
+/** The lock backend call a lock trace is about. */
+export type LockOperation = 'acquire' | 'release' | 'forceRelease' | 'extend' | 'inspect'
+
+/** The context object published on the lock tracing channel. */
+export interface LockTraceContext {
+  /** The backend call: `'acquire'` for each try, also inside `block` and `run`. */
+  readonly operation: LockOperation
+  /** The lock's name. */
+  readonly lock: string
+  /** The lock's owner token. */
+  readonly owner: string
+  /** Set by Node on `asyncEnd`: what the backend call resolved. */
+  result?: unknown
+  /** Set by Node on `error`: what the backend call rejected with. */
+  error?: unknown
+}
+
+const lockChannel: TracingChannel<unknown, LockTraceContext> = tracingChannel(LOCK_TRACING_CHANNEL)
+
+function lockTracing(): boolean {
+  if (hasAggregate) return lockChannel.hasSubscribers
+  return (
+    lockChannel.start.hasSubscribers ||
+    lockChannel.end.hasSubscribers ||
+    lockChannel.asyncStart.hasSubscribers ||
+    lockChannel.asyncEnd.hasSubscribers ||
+    lockChannel.error.hasSubscribers
+  )
+}
+
+/** Runs a lock backend call, inside the lock tracing channel when anyone subscribes to it. */
+export function traceLockCall<T>(context: LockTraceContext, call: () => Promise<T>): Promise<T> {
+  return lockTracing() ? lockChannel.tracePromise(call, context) : call()
+}
