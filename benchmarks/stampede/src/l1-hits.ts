@@ -17,7 +17,20 @@ import Keyv from 'keyv'
 import { LRUCache } from 'lru-cache'
 import { fmt, load, median, quantile } from './common.js'
 
-const VALUE = { id: 1, name: 'Ada Lovelace', roles: ['admin'] }
+// Two values: a tiny object, and the ~200-byte user of benchmarks/cache (its `USER`).
+const VALUES = {
+  tiny: { id: 1, name: 'Ada Lovelace', roles: ['admin'] },
+  '~200-byte': {
+    id: 48_213,
+    name: 'Ada Lovelace',
+    email: 'ada.lovelace@example.com',
+    roles: ['admin', 'editor'],
+    active: true,
+    score: 98.5,
+    createdAt: '2026-11-21T09:30:00.000Z',
+    address: { street: '12 St James Square', city: 'London', zip: 'SW1Y 4JH', country: 'GB' },
+  },
+} as const
 const READS = 50_000
 
 // CPU nanoseconds per read over `n` sequential awaited reads of one hot key.
@@ -29,61 +42,17 @@ async function perHit(read: () => unknown, n: number): Promise<number> {
 }
 
 /** Runs every reader `rounds` times, interleaved, and prints ns per hit and the paired ratios. */
-export async function l1Section(redisUrl: string, rounds: number): Promise<void> {
-  const url = new URL(redisUrl)
-  const connection = { host: url.hostname, port: Number(url.port || 6379) }
-  const bus = new RedisBus({ connection: redisUrl })
-  const tiered = new TieredStore({
-    l1: new MemoryStore(),
-    l2: new RedisStore({ connection: redisUrl, prefix: `bench-tiered-${randomUUID()}:` }),
-    bus,
-    channel: `bench-${randomUUID()}`,
-  })
-  await tiered.ready()
-  const facade = createCache({ default: 't', stores: { t: tiered } })
-  const gateway = new CacheGateway(tiered)
-  await facade.put('hot', VALUE, '10m')
-  const lru = new LRUCache<string, object>({ max: 10_000 })
-  lru.set('hot', VALUE)
-  const bento = new BentoCache({
-    default: 'main',
-    prefix: `bench-bento2-${randomUUID()}`,
-    stores: {
-      main: bentostore()
-        .useL1Layer(memoryDriver({ maxItems: 10_000 }))
-        .useL2Layer(redisDriver({ connection })),
-    },
-  })
-  await bento.set({ key: 'hot', value: VALUE, ttl: '10m' })
-  const cacheable = new Cacheable({
-    primary: new Keyv({ store: new CacheableMemory({ lruSize: 10_000 }) }),
-    secondary: new Keyv({
-      store: new KeyvRedis(redisUrl),
-      namespace: `bench-cacheable-${randomUUID()}`,
-    }),
-  })
-  await cacheable.set('hot', VALUE, '10m')
-  const manager = cacheManager({
-    stores: [
-      new Keyv({ store: new CacheableMemory({ lruSize: 10_000 }) }),
-      new Keyv({ store: new KeyvRedis(redisUrl), namespace: `bench-cm-${randomUUID()}` }),
-    ],
-  })
-  await manager.set('hot', VALUE, 600_000)
-  const readers: Array<[string, () => unknown]> = [
-    ['cellar `TieredStore` through the gateway (`getValue`)', () => gateway.getValue('hot')],
-    ['cellar `TieredStore` through the facade (`cache.get`)', () => facade.get('hot')],
-    ['lru-cache `get` (synchronous, awaited; no decoding)', () => lru.get('hot')],
-    ['BentoCache L1 memory + L2 Redis, `get`', () => bento.get({ key: 'hot' })],
-    ['cacheable, memory primary + Redis secondary, `get`', () => cacheable.get('hot')],
-    ['cache-manager 7, Keyv memory + Keyv Redis stores, `get`', () => manager.get('hot')],
-  ]
+async function measure(
+  label: string,
+  readers: Array<[string, () => unknown]>,
+  rounds: number,
+): Promise<void> {
   for (const [name, read] of readers) {
     if ((await read()) === undefined) throw new Error(`${name}: the hot key is not a hit`)
     await perHit(read, 5_000)
   }
   console.log(
-    `\n## L1 hit of one hot key, CPU ns per hit (${READS.toLocaleString('en-US')} reads per round, ${rounds} interleaved rounds; load average at start ${load()})\n`,
+    `\n## L1 hit of one hot key, ${label}: CPU ns per hit (${READS.toLocaleString('en-US')} reads per round, ${rounds} interleaved rounds; load average at start ${load()})\n`,
   )
   const results = new Map<string, number[]>()
   for (let r = 0; r < rounds; r++) {
@@ -105,6 +74,63 @@ export async function l1Section(redisUrl: string, rounds: number): Promise<void>
     console.log(
       `| ${name} | ${fmt(median(list))} (${fmt(Math.min(...list))}–${fmt(Math.max(...list))}) | ${fmt(median(g), 2)}× (${fmt(quantile(g, 0.25), 2)}–${fmt(quantile(g, 0.75), 2)}) | ${fmt(median(f), 2)}× |`,
     )
+  }
+}
+
+/** The L1 hit of every two-tier setup, for a tiny and a ~200-byte value. */
+export async function l1Section(redisUrl: string, rounds: number): Promise<void> {
+  const url = new URL(redisUrl)
+  const connection = { host: url.hostname, port: Number(url.port || 6379) }
+  const bus = new RedisBus({ connection: redisUrl })
+  const tiered = new TieredStore({
+    l1: new MemoryStore(),
+    l2: new RedisStore({ connection: redisUrl, prefix: `bench-tiered-${randomUUID()}:` }),
+    bus,
+    channel: `bench-${randomUUID()}`,
+  })
+  await tiered.ready()
+  const facade = createCache({ default: 't', stores: { t: tiered } })
+  const gateway = new CacheGateway(tiered)
+  const lru = new LRUCache<string, object>({ max: 10_000 })
+  const bento = new BentoCache({
+    default: 'main',
+    prefix: `bench-bento2-${randomUUID()}`,
+    stores: {
+      main: bentostore()
+        .useL1Layer(memoryDriver({ maxItems: 10_000 }))
+        .useL2Layer(redisDriver({ connection })),
+    },
+  })
+  const cacheable = new Cacheable({
+    primary: new Keyv({ store: new CacheableMemory({ lruSize: 10_000 }) }),
+    secondary: new Keyv({
+      store: new KeyvRedis(redisUrl),
+      namespace: `bench-cacheable-${randomUUID()}`,
+    }),
+  })
+  const manager = cacheManager({
+    stores: [
+      new Keyv({ store: new CacheableMemory({ lruSize: 10_000 }) }),
+      new Keyv({ store: new KeyvRedis(redisUrl), namespace: `bench-cm-${randomUUID()}` }),
+    ],
+  })
+  for (const [size, value] of Object.entries(VALUES)) {
+    // Short keys (under 13 characters: flat strings in V8), the same for every reader.
+    const key = size === 'tiny' ? 'hot-tiny' : 'hot-200b'
+    await facade.put(key, value, '10m')
+    lru.set(key, value)
+    await bento.set({ key, value, ttl: '10m' })
+    await cacheable.set(key, value, '10m')
+    await manager.set(key, value, 600_000)
+    const readers: Array<[string, () => unknown]> = [
+      ['cellar `TieredStore` through the gateway (`getValue`)', () => gateway.getValue(key)],
+      ['cellar `TieredStore` through the facade (`cache.get`)', () => facade.get(key)],
+      ['lru-cache `get` (synchronous, awaited; no decoding)', () => lru.get(key)],
+      ['BentoCache L1 memory + L2 Redis, `get`', () => bento.get({ key })],
+      ['cacheable, memory primary + Redis secondary, `get`', () => cacheable.get(key)],
+      ['cache-manager 7, Keyv memory + Keyv Redis stores, `get`', () => manager.get(key)],
+    ]
+    await measure(`${size} value`, readers, rounds)
   }
   console.log(`\nload average at the end of the section: ${load()}`)
   await facade.close()
