@@ -8,7 +8,7 @@ const runner = { describe, test, beforeEach, afterEach }
 describeConformance(runner, () => new ReferenceStore({ maxKeyLength: 200, maxValueSize: 65_536 }), {
   name: 'reference (bytes, limits)',
   sharedAcrossProcesses: true,
-  sibling: (store) => (store as ReferenceStore).sibling(),
+  sibling: (store) => store.sibling(),
 })
 
 // Raw mode, unbounded, from an async factory: the raw-only tests run, byte-only ones skip.
