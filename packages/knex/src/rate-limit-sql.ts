@@ -25,11 +25,13 @@ import type { DialectName } from './types.js'
 
 interface SqlFlavour {
   readonly clock: string
+  /** Keeps a subquery from being merged into its parent (which would copy its expressions). */
+  readonly fence: string
   readonly int: string
   readonly max: string
   readonly min: string
-  /** The level that parses a state value (`src`: an expression, or NULL) into sa, sb, sw, sk. */
-  parse(src: string | undefined): string
+  /** The level that parses a state value (`src`, an expression) into sa, sb, sw, sk. */
+  parse(src: string): string
   /** Text to the column's bytes. */
   bytes(text: string): string
 }
@@ -39,26 +41,24 @@ const PG_FIELDS = Array(4).fill('-{0,1}[0-9]{1,16}').join(':')
 const FLAVOURS: Partial<Record<DialectName, SqlFlavour>> = {
   pg: {
     clock: 'floor(extract(epoch from clock_timestamp()) * 1000)::bigint',
+    fence: ' OFFSET 0',
     int: 'bigint',
     max: 'GREATEST',
     min: 'LEAST',
     parse(src) {
-      if (src === undefined) {
-        return 'SELECT NULL::bigint AS sa, NULL::bigint AS sb, NULL::bigint AS sw, NULL::bigint AS sk'
-      }
       // Nested levels, not AND: the casts run only on text the pattern accepted.
       const field = (n: number) => `CASE WHEN ok THEN split_part(t, ':', ${n})::bigint END`
-      return `SELECT ${field(2)} AS sa, ${field(3)} AS sb, ${field(4)} AS sw, ${field(5)} AS sk FROM (SELECT t, octet_length(t) <= 80 AND t ~ '^r1:${PG_FIELDS}$' AS ok FROM (SELECT encode(${src}, 'escape') AS t) x0) x1`
+      return `SELECT ${field(2)} AS sa, ${field(3)} AS sb, ${field(4)} AS sw, ${field(5)} AS sk FROM (SELECT t, octet_length(t) <= 80 AND t ~ '^r1:${PG_FIELDS}$' AS ok FROM (SELECT encode(${src}, 'escape') AS t OFFSET 0) x0 OFFSET 0) x1`
     },
     bytes: (text) => `convert_to(${text}, 'UTF8')`,
   },
   sqlite: {
     clock: "CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER)",
+    fence: '',
     int: 'INTEGER',
     max: 'max',
     min: 'min',
     parse(src) {
-      if (src === undefined) return 'SELECT NULL AS sa, NULL AS sb, NULL AS sw, NULL AS sk'
       // Split on ':' with instr, then accept only what prints back to the same text (so no
       // stray characters, leading zeros or empty fields).
       const head = (r: string) => `substr(${r}, 1, instr(${r}, ':') - 1)`
@@ -81,21 +81,37 @@ function algorithmLevels(f: SqlFlavour, algorithm: RateLimitAlgorithm, s: string
   if (algorithm === 'fixed-window') {
     const fin = 'CASE WHEN sw > now THEN sw WHEN al = 1 THEN now - now % W + W ELSE now + W END'
     const nxt = `${f.max}(0, CASE WHEN sw > now THEN sa ELSE 0 END + p)`
-    return `SELECT 'r1:' || nxt || ':0:' || fin || ':0' AS v, fin AS x, ${unblocked} AND nxt <= L AS ok FROM (SELECT s.*, ${fin} AS fin, ${nxt} AS nxt FROM ${s}) f1`
+    return `SELECT 'r1:' || nxt || ':0:' || fin || ':0' AS v, fin AS x, ${unblocked} AND nxt <= L AS ok, now, sn FROM (SELECT s.*, ${fin} AS fin, ${nxt} AS nxt FROM ${s}${f.fence}) f1`
   }
   if (algorithm === 'sliding-window') {
     const level1 = `SELECT s.*, now - now % W AS st0 FROM ${s}`
-    const level2 = `SELECT f1.*, CASE WHEN sw >= st0 THEN sw ELSE st0 END AS start, CASE WHEN sw >= st0 THEN sa ELSE 0 END AS cur, CASE WHEN sw >= st0 THEN sb WHEN sw = st0 - W THEN sa ELSE 0 END AS prev FROM (${level1}) f1`
-    const level3 = `SELECT f2.*, ${f.min}(W, ${f.max}(0, now - start)) AS el FROM (${level2}) f2`
+    const level2 = `SELECT f1.*, CASE WHEN sw >= st0 THEN sw ELSE st0 END AS start, CASE WHEN sw >= st0 THEN sa ELSE 0 END AS cur, CASE WHEN sw >= st0 THEN sb WHEN sw = st0 - W THEN sa ELSE 0 END AS prev FROM (${level1}${f.fence}) f1`
+    const level3 = `SELECT f2.*, ${f.min}(W, ${f.max}(0, now - start)) AS el FROM (${level2}${f.fence}) f2`
     // ceil(prev * (W - el) / W) for a non-negative dividend.
     const weighted = '(prev * (W - el) + W - 1) / W'
-    return `SELECT 'r1:' || ${f.max}(0, cur + p) || ':' || prev || ':' || start || ':0' AS v, start + 2 * W AS x, ${unblocked} AND ${weighted} + cur + p <= L AS ok FROM (${level3}) f3`
+    return `SELECT 'r1:' || ${f.max}(0, cur + p) || ':' || prev || ':' || start || ':0' AS v, start + 2 * W AS x, ${unblocked} AND ${weighted} + cur + p <= L AS ok, now, sn FROM (${level3}${f.fence}) f3`
   }
   const live = 'sa > now OR (sa = now AND sb > 0)'
   const level1 = `SELECT s.*, CASE WHEN ${live} THEN sa ELSE now END AS ta, CASE WHEN ${live} THEN sb ELSE 0 END + p * W AS nb0 FROM ${s}`
-  const level2 = `SELECT f1.*, ta + nb0 / L AS na, nb0 % L AS nb FROM (${level1}) f1`
+  const level2 = `SELECT f1.*, ta + nb0 / L AS na, nb0 % L AS nb FROM (${level1}${f.fence}) f1`
   const ok = `${unblocked} AND (na < now + W OR (na = now + W AND nb = 0))`
-  return `SELECT 'r1:' || na || ':' || nb || ':0:0' AS v, na + CASE WHEN nb > 0 THEN 1 ELSE 0 END AS x, ${ok} AS ok FROM (${level2}) f2`
+  return `SELECT 'r1:' || na || ':' || nb || ':0:0' AS v, na + CASE WHEN nb > 0 THEN 1 ELSE 0 END AS x, ${ok} AS ok, now, sn FROM (${level2}${f.fence}) f2`
+}
+
+/**
+ * The state a consume of `p <= L` points writes on a key with no state (the INSERT branch): the
+ * same step with every state column NULL, folded by hand so the branch costs no subqueries.
+ */
+function freshLevel(algorithm: RateLimitAlgorithm): string {
+  if (algorithm === 'fixed-window') {
+    const fin = 'CASE WHEN al = 1 THEN now - now % W + W ELSE now + W END'
+    return `SELECT 'r1:' || p || ':0:' || fin || ':0' AS v, fin AS x, now, sn FROM (SELECT k.*, ${fin} AS fin FROM k) f1`
+  }
+  if (algorithm === 'sliding-window') {
+    return `SELECT 'r1:' || p || ':0:' || start || ':0' AS v, start + 2 * W AS x, now, sn FROM (SELECT k.*, now - now % W AS start FROM k) f1`
+  }
+  const x = 'na + CASE WHEN nb > 0 THEN 1 ELSE 0 END'
+  return `SELECT 'r1:' || na || ':' || nb || ':0:0' AS v, ${x} AS x, now, sn FROM (SELECT k.*, now + p * W / L AS na, p * W % L AS nb FROM k) f1`
 }
 
 /** Whether `dialect` has the one-statement allowed path. */
@@ -117,14 +133,14 @@ export function allowedStatement(
   if (f === undefined) throw new Error(`no one-statement limiter step on ${dialect}`)
   const cast = (name: string) => `CAST(? AS ${f.int}) AS ${name}`
   const k = `SELECT ${f.clock} AS now, ${['L', 'W', 'p', 'al', 'sn'].map(cast).join(', ')}`
-  const over = (src: string | undefined) => {
-    const s = `(SELECT k.*, q.* FROM k, (${f.parse(src)}) q) s`
-    return `(${algorithmLevels(f, algorithm, s)}) z`
+  const over = (src: string) => {
+    const s = `(SELECT k.*, q.* FROM k, (${f.parse(src)}${f.fence}) q${f.fence}) s`
+    return `(${algorithmLevels(f, algorithm, s)}${f.fence}) z`
   }
   const { table, key, value, expires } = names
   const row = `${f.bytes('v')}, sn + x - now`
   const current = `c.${value}`
-  return `WITH k AS (${k}) INSERT INTO ${table} AS c (${key}, ${value}, ${expires}) SELECT ?, ${row} FROM ${over(undefined)}, k WHERE true ON CONFLICT (${key}) DO UPDATE SET (${value}, ${expires}) = (SELECT ${row} FROM ${over(current)}, k) WHERE (SELECT ok FROM ${over(current)}) RETURNING ${value}, (SELECT now FROM k) AS now`
+  return `WITH k AS (${k}) INSERT INTO ${table} AS c (${key}, ${value}, ${expires}) SELECT ?, ${row} FROM (${freshLevel(algorithm)}) z WHERE true ON CONFLICT (${key}) DO UPDATE SET (${value}, ${expires}) = (SELECT ${row} FROM ${over(current)}) WHERE (SELECT ok FROM ${over(current)}) RETURNING ${value}, (SELECT now FROM k) AS now`
 }
 
 /**
