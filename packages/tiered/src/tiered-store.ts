@@ -1,4 +1,5 @@
 import {
+  assertBytes,
   assertKeys,
   type Bus,
   type Duration,
@@ -168,7 +169,7 @@ export class TieredStore implements Store<Uint8Array>, AsyncDisposable {
   /** Writes to L2, then L1, then tells the others; resolves once the message is accepted. */
   async set(key: string, value: Uint8Array, ttl?: Ttl): Promise<void> {
     const epoch = this.#begin(key)
-    if (this.#coherence.orderedWith(this.#l2)) {
+    if (this.#ordered([key], { value, ttl })) {
       // One ordered connection: the message leaves behind the write and cannot overtake it.
       const written = this.#l2.set(key, value, ttl)
       const published = this.#coherence.publish(this.#path, [key])
@@ -215,7 +216,7 @@ export class TieredStore implements Store<Uint8Array>, AsyncDisposable {
 
   /** Removes from L2 and L1 and tells the others; true if L2 had a live entry. */
   async delete(key: string): Promise<boolean> {
-    if (this.#coherence.orderedWith(this.#l2)) {
+    if (this.#ordered([key])) {
       const [removed] = await Promise.all([this.#l2.delete(key), this.#dropAndPublish([key])])
       return removed
     }
@@ -226,7 +227,7 @@ export class TieredStore implements Store<Uint8Array>, AsyncDisposable {
 
   /** `delete` for many keys; resolves how many live entries L2 removed. */
   async deleteMany(keys: readonly string[]): Promise<number> {
-    if (this.#coherence.orderedWith(this.#l2)) {
+    if (this.#ordered(keys)) {
       const [count] = await Promise.all([this.#l2.deleteMany(keys), this.#dropAndPublish(keys)])
       return count
     }
@@ -340,6 +341,23 @@ export class TieredStore implements Store<Uint8Array>, AsyncDisposable {
     this.#l1
       .set(key, value, ttl === null ? this.#l1TtlMs : Math.min(ttl, this.#l1TtlMs))
       .catch(() => {})
+  }
+
+  // Whether a write's message may leave with it (the bus is ordered with L2), for valid input
+  // only: a call L2 will refuse sends nothing, as on the acknowledged path.
+  #ordered(keys: readonly string[], write?: { value: unknown; ttl: Ttl | undefined }): boolean {
+    if (!this.#coherence.orderedWith(this.#l2)) return false
+    const { maxKeyLength, maxValueSize } = this.capabilities
+    try {
+      assertKeys(keys, maxKeyLength)
+      if (write !== undefined) {
+        assertBytes(write.value, keys[0]!, maxValueSize)
+        if (write.ttl !== undefined) resolveTtl(write.ttl, null, keys[0])
+      }
+      return true
+    } catch {
+      return false
+    }
   }
 
   // A write starts by moving the key's epoch, so a read already in flight (which may bring back

@@ -12,6 +12,8 @@ export interface Instance {
   readonly bus: RedisBus
   /** How many L2 reads this instance made. */
   readonly l2Reads: () => number
+  /** How many messages this instance's bus has delivered on the channel so far. */
+  readonly received: () => number
   /** Resolves once this instance's bus has delivered `count` more messages on the channel. */
   readonly delivered: (count?: number) => Promise<void>
   readonly close: () => Promise<void>
@@ -68,6 +70,7 @@ export async function instances(
       l1,
       bus,
       l2Reads: () => reads,
+      received: () => received,
       delivered: (more = 1) => {
         const at = received + more
         return new Promise((resolve) => waiters.push({ at, resolve }))

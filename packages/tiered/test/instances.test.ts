@@ -43,6 +43,30 @@ for (const shared of [false, true]) {
         expect(a.l2Reads()).toBe(readsA)
       })
 
+      test('a write or delete that L2 refuses sends no message', async () => {
+        all = await instances(redis!.url, 2, '', shared)
+        const [a, b] = all as [Instance, Instance]
+        const before = b.received()
+        await expect(a.store.set('k', bytes('v'), Number.NaN)).rejects.toMatchObject({
+          code: 'E_INVALID_ARGUMENT',
+        })
+        await expect(a.store.set('', bytes('v'), '1m')).rejects.toMatchObject({
+          code: 'E_INVALID_KEY',
+        })
+        await expect(a.store.set('k', 'text' as never, '1m')).rejects.toMatchObject({
+          code: 'E_INVALID_ARGUMENT',
+        })
+        await expect(a.store.delete('')).rejects.toMatchObject({ code: 'E_INVALID_KEY' })
+        await expect(a.store.deleteMany(['ok', ''])).rejects.toMatchObject({
+          code: 'E_INVALID_KEY',
+        })
+        // A message published after the refused calls arrives after any they had sent.
+        const seen = b.delivered()
+        await a.store.set('k', bytes('v'), '1m')
+        await seen
+        expect(b.received()).toBe(before + 1)
+      })
+
       test('delete, touch and clear on A reach B’s L1', async () => {
         all = await instances(redis!.url, 2, '', shared)
         const [a, b] = all as [Instance, Instance]
