@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { renameSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { describeLock, describeStore } from '@cellar/conformance'
+import { describeExpiryBoundary, describeLock, describeStore } from '@cellar/conformance'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, test } from 'vitest'
 import { FileStore } from '../src/index.js'
 import { removeTempDirs, tempDir } from './helpers.js'
@@ -16,8 +16,8 @@ const factory = () =>
     pruneInterval: false,
   })
 // A second FileStore instance over the same directory and prefix: what another process sees.
-const sibling = (store: unknown) =>
-  new FileStore({ directory, prefix: (store as FileStore).prefix, pruneInterval: false })
+const sibling = (store: FileStore) =>
+  new FileStore({ directory, prefix: store.prefix, pruneInterval: false })
 
 // Faults: the directory of the fault stores is swapped for a plain file (ENOTDIR on every
 // path under it, root or not), then put back.
@@ -47,5 +47,17 @@ const exit = {
 
 describeStore(runner, factory, { name: 'FileStore', sibling, faults, exit })
 describeLock(runner, factory, { name: 'FileStore locks', sibling })
+// The expiry boundary with a clock the test moves (from 0 and from Date.now()).
+describeExpiryBoundary(
+  runner,
+  (now) =>
+    new FileStore({
+      directory,
+      prefix: `cellar-test:file-clock:${randomBytes(6).toString('hex')}:`,
+      pruneInterval: false,
+      now,
+    }),
+  { name: 'FileStore (injected clock)' },
+)
 
 afterAll(removeTempDirs)

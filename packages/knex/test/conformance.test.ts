@@ -1,5 +1,11 @@
 import { fileURLToPath } from 'node:url'
-import { describeLock, describeStore, type ExitCheck, type FaultHook } from '@cellar/conformance'
+import {
+  describeExpiryBoundary,
+  describeLock,
+  describeStore,
+  type ExitCheck,
+  type FaultHook,
+} from '@cellar/conformance'
 import { useMysql, usePostgres } from '@cellar/test-servers'
 import type { Knex } from 'knex'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, test } from 'vitest'
@@ -99,6 +105,19 @@ for (const { name, target, shared, prepared } of targets) {
     const checks = prepared ? {} : { faults: proxyFaults(target), exit: exitCheck(target) }
     describeStore(runner, factory, { name: `KnexStore (${name})`, sibling, ...checks })
     describeLock(runner, factory, { name: `KnexStore locks (${name})`, sibling })
+    // The expiry boundary with a clock the test moves (the only clock the store consults).
+    describeExpiryBoundary(
+      runner,
+      (now) =>
+        new KnexStore({
+          knex,
+          prefix: randomPrefix(target.kind),
+          pruneInterval: false,
+          preparedStatements: prepared,
+          now,
+        }),
+      { name: `KnexStore (${name}, injected clock)` },
+    )
   })
 }
 

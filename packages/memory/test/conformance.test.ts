@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import { describeLock, describeStore } from '@cellar/conformance'
+import { describeExpiryBoundary, describeLock, describeStore } from '@cellar/conformance'
 import { afterEach, beforeEach, describe, test } from 'vitest'
 import { MemoryStore } from '../src/index.js'
 
@@ -26,4 +26,14 @@ describe('a namespace with size limits', () => {
   const factory = () =>
     new MemoryStore({ maxBytes: 1024 * 1024, maxValueSize: 64 * 1024 }).namespace('tenant')
   describeStore(runner, factory, { name: 'memory (namespaced, limited)' })
+})
+
+// The expiry boundary with a clock the test moves, from 0 (lru-cache reads a start time of 0 as
+// "no TTL") and from Date.now(), in both modes.
+describe('injected clock', () => {
+  for (const raw of [false, true]) {
+    describeExpiryBoundary(runner, (now) => new MemoryStore({ now, raw, pruneInterval: false }), {
+      name: `memory (${raw ? 'raw' : 'bytes'}, injected clock)`,
+    })
+  }
 })
