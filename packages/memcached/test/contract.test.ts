@@ -87,6 +87,21 @@ describe.skipIf(!memcached)('MemcachedStore, contract 2', () => {
       expect(await store.increment('kept', 1, { ttl: -1 })).toBe(2)
     })
 
+    test("zero durations as strings: generationTtl '0s' is 0, defaultTtl '0s' keeps nothing", async () => {
+      // generationTtl 0 (its default) checks the generation with every operation, so a clear
+      // through another client is seen by the very next read.
+      const store = open({ generationTtl: '0s' })
+      const other = open({ prefix: store.prefix, generationTtl: '0ms' })
+      await store.set('k', bytes('v'))
+      expect(text(await other.get('k'))).toBe('v')
+      await other.clear()
+      expect(await store.get('k')).toBeUndefined()
+      const gone = open({ defaultTtl: '0s' })
+      await gone.set('k', bytes('v'))
+      expect(await gone.increment('n', 5)).toBe(5)
+      expect(await gone.getMany(['k', 'n'])).toEqual([undefined, undefined])
+    })
+
     test('the default TTL applies when the option is omitted', async () => {
       const store = open({ defaultTtl: 60_000 })
       await store.increment('d')
