@@ -65,6 +65,12 @@ export class KnexStore implements Store<Uint8Array>, AsyncDisposable {
     if (typeof this.#prefix !== 'string') {
       throw new InvalidArgumentError('[cellar:knex] prefix must be a string')
     }
+    // A lone surrogate reaches the database as U+FFFD: two prefixes would share their rows.
+    if (!this.#prefix.isWellFormed()) {
+      throw new InvalidArgumentError(
+        `[cellar:knex] prefix ${JSON.stringify(this.#prefix)} has a lone UTF-16 surrogate; it must be well-formed text`,
+      )
+    }
     this.#defaultTtl = options.defaultTtl ?? null
     resolveTtl(this.#defaultTtl) // refuse a bad default up front
     this.#root = handed === undefined

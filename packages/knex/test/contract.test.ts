@@ -272,5 +272,14 @@ for (const { name, target } of targets) {
       expect(await all(store.keys())).toEqual([])
       await store.close()
     })
+
+    test('a prefix with a lone surrogate is refused in the constructor', () => {
+      // Both would reach the database as U+FFFD and share their rows.
+      for (const prefix of ['app\uD800', `app:${'🔒'.slice(1)}`]) {
+        expect(() => new KnexStore({ knex, prefix, pruneInterval: false })).toThrowError(
+          expect.objectContaining({ code: 'E_INVALID_ARGUMENT' }),
+        )
+      }
+    })
   })
 }

@@ -27,6 +27,17 @@ export function storeSettings(options: RedisStoreOptions): StoreSettings {
   if (typeof lockPrefix !== 'string' || lockPrefix.length === 0) {
     throw new InvalidArgumentError('[cellar:redis] lockPrefix must be a non-empty string')
   }
+  // A lone surrogate reaches Redis as U+FFFD, so 'a\uD800' and 'a\uDBFF' would share their keys.
+  for (const [what, value] of [
+    ['prefix', prefix],
+    ['lockPrefix', lockPrefix],
+  ] as const) {
+    if (!value.isWellFormed()) {
+      throw new InvalidArgumentError(
+        `[cellar:redis] ${what} ${JSON.stringify(value)} has a lone UTF-16 surrogate; it must be well-formed text`,
+      )
+    }
+  }
   const defaultTtl = options.defaultTtl ?? null
   resolveTtl(defaultTtl) // refuse a bad default up front
   const maxKeyLength = positive('maxKeyLength', options.maxKeyLength ?? Number.POSITIVE_INFINITY)

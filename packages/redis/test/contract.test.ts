@@ -180,6 +180,20 @@ describe.skipIf(!redis)('RedisStore contract 2 on Redis', () => {
     expect(await raw.keys(`${store.prefix}*`)).toEqual([])
   })
 
+  test('a prefix or lockPrefix with a lone surrogate is refused before a connection opens', () => {
+    // Both would reach Redis as U+FFFD: 'app\uD800' and 'app\uDBFF' would share every key.
+    expect(Buffer.from('app\uD800').equals(Buffer.from('app\uDBFF'))).toBe(true)
+    for (const options of [
+      { prefix: 'app\uD800' },
+      { prefix: `app:${'🔑'.slice(0, 1)}` },
+      { lockPrefix: `locks:${'🔒'.slice(1)}` },
+    ]) {
+      expect(() => new RedisStore({ connection: redis!.url, ...options })).toThrowError(
+        expect.objectContaining({ code: 'E_INVALID_ARGUMENT' }),
+      )
+    }
+  })
+
   test('evictionPolicy() reads maxmemory and maxmemory-policy', async () => {
     const store = open()
     const policy = await store.evictionPolicy()
