@@ -69,8 +69,8 @@ const FIXED_END = `
 if has and s[3] == false then sw = now + math.max(0, redis.call('PTTL', KEYS[1])) end
 `
 
-// st = { a, b, w, k, expiry, expiry may have moved }
-const EPILOGUE = `
+// st = { a, b, w, k, expiry, expiry may have moved }; `write` stores st (or deletes the key).
+const epilogue = (write: string) => `
 local r = step(points, force, blockMs)
 if points == 0 then
   if r[6] ~= nil then
@@ -82,17 +82,43 @@ else
   local st = r[6]
   if st == nil then
     if has then redis.call('DEL', KEYS[1]) end
-  elseif has and st[2] == sb and st[3] == sw and st[4] == sk then
-    if st[1] ~= sa then redis.call('HSET', KEYS[1], 'a', n(st[1])) end
-    if st[6] then redis.call('PEXPIRE', KEYS[1], n(st[5] - now)) end
-  else
-    redis.call('HSET', KEYS[1], 'a', n(st[1]), 'b', n(st[2]), 'w', n(st[3]), 'k', n(st[4]))
-    redis.call('PEXPIRE', KEYS[1], n(st[5] - now))
+  else${write}
   end
 end
 if r[1] == 1 then return { r[2], r[4] } end
 return { r[2], r[4], r[5], r[3] }
 `
+
+const WRITE = `
+    if has and st[2] == sb and st[3] == sw and st[4] == sk then
+      if st[1] ~= sa then redis.call('HSET', KEYS[1], 'a', n(st[1])) end
+      if st[6] then redis.call('PEXPIRE', KEYS[1], n(st[5] - now)) end
+    else
+      redis.call('HSET', KEYS[1], 'a', n(st[1]), 'b', n(st[2]), 'w', n(st[3]), 'k', n(st[4]))
+      redis.call('PEXPIRE', KEYS[1], n(st[5] - now))
+    end`
+
+// The token bucket's state ends at its theoretical arrival time, which every consume moves, so
+// an expiry kept equal to it would cost a PEXPIRE per call. Its key instead expires one window
+// past the state's end, recorded in field e, and the expiry moves only when the state would
+// outlive it (about once per limit consumes of a busy key). A state past its end decides as
+// no state, so the longer-lived key changes no decision; w is never used, so never written.
+const BUCKET_ARGS = ARGS.replace(`'w', 'k')`, `'w', 'k', 'e')`)
+const BUCKET_WRITE = `
+    local moved = (not has) or st[5] > (tonumber(s[5]) or 0)
+    if moved or st[1] ~= sa or st[2] ~= sb or st[4] ~= sk then
+      local f = { 'a', n(st[1]), 'b', n(st[2]) }
+      if (not has) or st[4] ~= sk then
+        f[5] = 'k'
+        f[6] = n(st[4])
+      end
+      if moved then
+        f[#f + 1] = 'e'
+        f[#f + 1] = n(st[5] + W)
+      end
+      redis.call('HSET', KEYS[1], unpack(f))
+      if moved then redis.call('PEXPIRE', KEYS[1], n(st[5] + W - now)) end
+    end`
 
 const FIXED = `
 local function step(p, f, bms)
@@ -218,13 +244,13 @@ end
 
 /** The fixed-window, sliding-window and token-bucket scripts (see `redis-rate-limit.ts`). */
 export const RATE_LIMIT_SCRIPTS = {
-  fixed: script(ARGS, FIXED_FAST, CLOCK, FIXED_END, FIXED),
-  sliding: script(ARGS, CLOCK, SLIDING),
-  bucket: script(ARGS, CLOCK, BUCKET),
+  fixed: script(ARGS, FIXED_FAST, CLOCK, FIXED_END, FIXED, epilogue(WRITE)),
+  sliding: script(ARGS, CLOCK, SLIDING, epilogue(WRITE)),
+  bucket: script(BUCKET_ARGS, CLOCK, BUCKET, epilogue(BUCKET_WRITE)),
 } as const
 
 function script(...parts: string[]): LuaScript {
-  const lua = `${parts.join('')}${EPILOGUE}`.trim()
+  const lua = parts.join('').trim()
   return { lua, sha: createHash('sha1').update(lua).digest('hex') }
 }
 
