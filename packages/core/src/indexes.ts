@@ -98,6 +98,16 @@ export interface StorageTable<R> {
    * one view pinned when the call is made: a merge that starts later is not seen, not even partly.
    */
   getRecords(spec: StorageRecordsSpec<R>): Promise<readonly R[]>
+  /**
+   * True when the table answers reads in-process and has `getRecordsSync`; declared, never
+   * sniffed.
+   */
+  readonly synchronous?: boolean
+  /**
+   * `getRecords` without a promise: the same records, from the view current at the call; present
+   * when `synchronous` is true.
+   */
+  getRecordsSync?(spec: StorageRecordsSpec<R>): readonly R[]
   /** Removes exactly the records `getRecords(spec)` would resolve; resolves how many. */
   deleteRecords(spec: StorageRecordsSpec<R>): Promise<number>
   /** Stages a put (undoing a staged discard of the same key), invisible until `scratchMerge`. */

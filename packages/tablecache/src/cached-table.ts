@@ -44,6 +44,8 @@ export class CachedTable<R, Q = unknown> {
   readonly #indexes: Indexes<R, Q>
   readonly #db: DbAccess<R, Q>
   readonly #storage: StorageTable<R>
+  // The storage's synchronous read, when it declares one.
+  readonly #readSync: ((spec: StorageRecordsSpec<R>) => readonly R[]) | undefined
   readonly #metrics: TableCacheMetrics
   readonly #loaded: Promise<void>
   #resolveLoaded!: () => void
@@ -65,6 +67,10 @@ export class CachedTable<R, Q = unknown> {
     this.#indexes = indexes
     this.#db = dbAccess
     this.#storage = storageTable
+    this.#readSync =
+      storageTable.synchronous === true && storageTable.getRecordsSync !== undefined
+        ? storageTable.getRecordsSync.bind(storageTable)
+        : undefined
     this.#metrics = options.metrics ?? {}
     this.#loaded = new Promise((resolve) => {
       this.#resolveLoaded = resolve
@@ -98,27 +104,67 @@ export class CachedTable<R, Q = unknown> {
    * invalid records first; otherwise every record from the DB, never a mix.
    */
   getRecords(spec: IndexSpec): AsyncIterable<R> {
-    return { [Symbol.asyncIterator]: () => new RecordsIterator(() => this.#read(spec)) }
+    return { [Symbol.asyncIterator]: () => new RecordsIterator(() => this.#start(spec)) }
   }
 
   /** Resolves every record `getRecords(spec)` streams, as one array (fewer promise hops). */
-  async collectRecords(spec: IndexSpec): Promise<R[]> {
-    const found = await this.#read(spec)
-    if (Array.isArray(found)) return found.slice()
-    const out: R[] = []
-    for await (const record of found as AsyncIterable<R>) out.push(record)
-    return out
+  collectRecords(spec: IndexSpec): Promise<R[]> {
+    let found: readonly R[] | Promise<readonly R[] | AsyncIterable<R>>
+    try {
+      found = this.#start(spec)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    if (Array.isArray(found)) return Promise.resolve(found.slice())
+    return (found as Promise<readonly R[] | AsyncIterable<R>>).then(async (result) => {
+      if (Array.isArray(result)) return result.slice()
+      const out: R[] = []
+      for await (const record of result as AsyncIterable<R>) out.push(record)
+      return out
+    })
+  }
+
+  /**
+   * The records `getRecords(spec)` would stream, without a promise, when storage answers
+   * synchronously (`LocalStorageTable`) and the read is a plain hit: loaded, covered, nothing it
+   * touches invalid. Otherwise undefined (nothing is read): then use `collectRecords` or
+   * `getRecords`, which refresh first or read the DB. Throws `E_INVALID_SPEC` on a bad spec. The
+   * records are the stored ones: don't mutate them.
+   */
+  peekRecords(spec: IndexSpec): readonly R[] | undefined {
+    return this.#isLoaded && this.#readSync !== undefined ? this.#hitSync(spec) : undefined
   }
 
   /** Resolves the first record `getRecords(spec)` streams; rejects with `E_RECORD_NOT_FOUND` if none. */
   async getFirstRecord(spec: IndexSpec): Promise<R> {
-    const found = await this.#read(spec)
+    const found = await this.#start(spec)
     if (Array.isArray(found)) {
       if (found.length > 0) return found[0] as R
     } else {
       for await (const record of found as AsyncIterable<R>) return record
     }
     throw new RecordNotFoundError(`no record matches ${JSON.stringify(spec)}`)
+  }
+
+  // A plain hit on synchronous storage is answered at once, as an array; anything else (not
+  // loaded yet, not covered, a refresh due, asynchronous storage) goes through `#read`.
+  #start(spec: IndexSpec): readonly R[] | Promise<readonly R[] | AsyncIterable<R>> {
+    if (this.#isLoaded && this.#readSync !== undefined) {
+      const records = this.#hitSync(spec)
+      if (records !== undefined) return records
+    }
+    return this.#read(spec)
+  }
+
+  // Coverage, the refresh check and the read happen in one synchronous step: no merge can come
+  // between them.
+  #hitSync(spec: IndexSpec): readonly R[] | undefined {
+    if (!this.#indexes.covers(spec)) return undefined
+    const storageSpec = this.#indexes.storageRecordsSpec(spec)
+    if (this.#needsRefresh(storageSpec)) return undefined
+    const records = (this.#readSync as (spec: StorageRecordsSpec<R>) => readonly R[])(storageSpec)
+    this.#metrics.read?.('hit', spec.indexName)
+    return records
   }
 
   // Storage hits resolve to the stored records; misses to the DB stream.

@@ -12,16 +12,27 @@ const BTree: typeof BTreeModule =
   (BTreeModule as unknown as { default?: typeof BTreeModule }).default ?? BTreeModule
 
 type IndexKey = readonly [score: number, primaryKey: string]
+type Index<R> = BTreeModule<IndexKey, R>
 
-interface Entry<R> {
-  readonly record: R
-  readonly scores: readonly number[]
+// A row's key in the row map: a primary key written as a plain non-negative integer becomes that
+// number (numbers hash and compare without reading a string), any other key stays a string.
+// Distinct primary keys keep distinct row keys, since only canonical digit strings convert.
+type RowKey = string | number
+
+function rowKey(key: string): RowKey {
+  const length = key.length
+  if (length === 0 || length > 15) return key
+  const first = key.charCodeAt(0)
+  if (first < 48 || first > 57 || (first === 48 && length > 1)) return key
+  for (let i = 1; i < length; i++) {
+    const c = key.charCodeAt(i)
+    if (c < 48 || c > 57) return key
+  }
+  return Number(key)
 }
 
-interface Version<R> {
-  readonly rows: BTreeModule<string, Entry<R>>
-  readonly indexes: readonly BTreeModule<IndexKey, R>[]
-}
+// Row changes by row key; `undefined` marks a removal.
+type Changes<R> = Map<RowKey, R | undefined>
 
 // A merge applies this many staged changes, then lets other work run before the next slice.
 const MERGE_SLICE = 1_000
@@ -41,18 +52,28 @@ export interface LocalStorageTableOptions {
 }
 
 /**
- * In-process `StorageTable`: one B+ tree (sorted-btree) per index keyed by (score, primary key).
- * Records are stored by reference — never mutate a record after handing it over. A read collects
- * its records in one synchronous walk. A merge applies the staged changes in slices to an O(1)
- * copy-on-write clone and then swaps it in, so reads keep running during a merge and see it
- * wholly or not at all; direct writes (`putRecord`, `deleteRecords`, `clear`) wait for it.
+ * In-process `StorageTable`: one B+ tree (sorted-btree) per index keyed by (score, primary key),
+ * and a hash map of records by primary key. Records are stored by reference — never mutate a record
+ * after handing it over. Reads are synchronous (`getRecordsSync`; `getRecords` resolves the same
+ * records), so a read never sees a merge half-done. A merge applies the staged changes in slices
+ * to O(1) copy-on-write clones of the index trees while the row changes collect aside, then swaps
+ * the trees in and lays the row changes over the map, in one step; the changes are folded into
+ * the map in slices afterwards. Reads keep running throughout. Direct writes (`putRecord`,
+ * `deleteRecords`, `clear`) wait for a merge and its fold.
  */
 export class LocalStorageTable<R> implements StorageTable<R> {
   readonly name: string
+  /** Reads are answered in-process: `getRecordsSync` is available. */
+  readonly synchronous = true
   readonly #scorer: RecordScorer<R>
   readonly #names: readonly string[]
   readonly #byName = new Map<string, number>()
-  #current: Version<R>
+  #indexes: readonly Index<R>[]
+  // Records by row key. Their index scores are not kept: a stored record never changes, so its
+  // scores are computed again when it is removed.
+  readonly #rows = new Map<RowKey, R>()
+  // Row changes of the visible version not yet folded into #rows; they take precedence.
+  #overlay: Changes<R> | undefined
   #merging: Promise<void> = Promise.resolve()
   readonly #scratchPuts = new Map<string, R>()
   readonly #scratchDiscards = new Set<string>()
@@ -67,42 +88,55 @@ export class LocalStorageTable<R> implements StorageTable<R> {
       this.#byName.set(name, i)
     })
     this.name = options.name ?? 'local'
-    this.#current = this.#empty()
+    this.#indexes = this.#emptyIndexes()
   }
 
   /** Removes every record and anything staged. */
   async clear(): Promise<void> {
-    await this.#merging
-    this.#current = this.#empty()
+    await this.#idle()
+    this.#indexes = this.#emptyIndexes()
+    this.#rows.clear()
     this.#scratchPuts.clear()
     this.#scratchDiscards.clear()
   }
 
   /** Stores (or replaces, by primary key) a record. */
   async putRecord(record: R): Promise<void> {
-    await this.#merging
-    this.#put(this.#current, record)
+    await this.#idle()
+    const changes: Changes<R> = new Map()
+    this.#put(this.#indexes, changes, record)
+    this.#apply(changes)
   }
 
   /** Resolves the record with this primary key, or undefined. */
   async getRecord(primaryKey: string): Promise<R | undefined> {
-    return this.#current.rows.get(primaryKey)?.record
+    return this.#entry(rowKey(primaryKey))
   }
 
   /** The records the spec selects, collected synchronously when called. */
   getRecords(spec: StorageRecordsSpecShape<R>): Promise<R[]> {
     try {
-      return Promise.resolve(matching(this.#current, this.#at(spec.indexName), spec))
+      return Promise.resolve(this.getRecordsSync(spec))
     } catch (error) {
       return Promise.reject(error)
     }
   }
 
+  /** `getRecords` without a promise: the records the spec selects in the visible version. */
+  getRecordsSync(spec: StorageRecordsSpecShape<R>): R[] {
+    const at = this.#at(spec.indexName)
+    if (spec.primaryKeys !== undefined) return this.#byKeys(at, spec, spec.primaryKeys)
+    return inRange(this.#indexes[at] as Index<R>, spec)
+  }
+
   /** Removes exactly the records `getRecords(spec)` would resolve; resolves how many. */
   async deleteRecords(spec: StorageRecordsSpecShape<R>): Promise<number> {
-    await this.#merging
-    const doomed = matching(this.#current, this.#at(spec.indexName), spec)
-    for (const record of doomed) this.#remove(this.#current, this.#scorer.primaryKey(record))
+    await this.#idle()
+    const doomed = this.getRecordsSync(spec)
+    const changes: Changes<R> = new Map()
+    for (const record of doomed)
+      this.#remove(this.#indexes, changes, this.#scorer.primaryKey(record))
+    this.#apply(changes)
     return doomed.length
   }
 
@@ -116,7 +150,7 @@ export class LocalStorageTable<R> implements StorageTable<R> {
   /** Stages the removal of stored and staged records the spec selects; resolves how many. */
   async scratchDiscardRecords(spec: StorageRecordsSpecShape<R>): Promise<number> {
     let count = 0
-    for (const record of matching(this.#current, this.#at(spec.indexName), spec)) {
+    for (const record of this.getRecordsSync(spec)) {
       const key = this.#scorer.primaryKey(record)
       if (this.#scratchDiscards.has(key)) continue
       this.#scratchDiscards.add(key)
@@ -131,46 +165,84 @@ export class LocalStorageTable<R> implements StorageTable<R> {
   }
 
   /**
-   * Applies staged discards, then staged puts, to a clone in slices; swaps it in at once and
-   * calls `onVisible` in that step.
+   * Applies staged discards, then staged puts, to clones in slices; swaps them in at once and
+   * calls `onVisible` in that step. Resolves then; the row map is tidied in the background.
    */
   scratchMerge(onVisible?: () => void): Promise<void> {
-    const run = this.#merging.then(() => this.#merge(onVisible))
-    this.#merging = run.catch(() => undefined)
+    let folded: Promise<void> = Promise.resolve()
+    const run = this.#merging.then(async () => {
+      ;({ folded } = await this.#merge(onVisible))
+    })
+    this.#merging = run.then(
+      () => folded,
+      () => undefined,
+    )
     return run
   }
 
-  async #merge(onVisible: (() => void) | undefined): Promise<void> {
+  // Resolves once the new version is visible, with the fold that follows (not awaited here).
+  async #merge(onVisible: (() => void) | undefined): Promise<{ folded: Promise<void> }> {
     if (this.#scratchPuts.size === 0 && this.#scratchDiscards.size === 0) {
       onVisible?.()
-      return
+      return { folded: Promise.resolve() }
     }
     const discards = [...this.#scratchDiscards]
     const puts = [...this.#scratchPuts.values()]
     this.#scratchDiscards.clear()
     this.#scratchPuts.clear()
-    const next: Version<R> = {
-      rows: this.#current.rows.clone(),
-      indexes: this.#current.indexes.map((tree) => tree.clone()),
-    }
+    const indexes = this.#indexes.map((tree) => tree.clone())
+    const changes: Changes<R> = new Map()
     let done = 0
     for (const key of discards) {
-      this.#remove(next, key)
+      this.#remove(indexes, changes, key)
       if (++done % MERGE_SLICE === 0) await nextTurn()
     }
     for (const record of puts) {
-      this.#put(next, record)
+      this.#put(indexes, changes, record)
       if (++done % MERGE_SLICE === 0) await nextTurn()
     }
-    this.#current = next
+    this.#indexes = indexes
+    this.#overlay = changes
     onVisible?.()
+    return { folded: this.#fold(changes) }
   }
 
-  #empty(): Version<R> {
-    return {
-      rows: new BTree<string, Entry<R>>(),
-      indexes: this.#names.map(() => new BTree<IndexKey, R>(undefined, compareKeys)),
+  // Moves the overlay's changes into the row map in slices; reads see the same rows throughout.
+  async #fold(changes: Changes<R>): Promise<void> {
+    let done = 0
+    for (const [key, record] of changes) {
+      if (record === undefined) this.#rows.delete(key)
+      else this.#rows.set(key, record)
+      changes.delete(key)
+      if (++done % MERGE_SLICE === 0) await nextTurn()
     }
+    if (this.#overlay === changes) this.#overlay = undefined
+  }
+
+  // Waits until no merge or fold runs (one may start while waiting for another).
+  async #idle(): Promise<void> {
+    let merging: Promise<void>
+    do {
+      merging = this.#merging
+      await merging
+    } while (merging !== this.#merging)
+  }
+
+  #entry(key: RowKey): R | undefined {
+    const overlay = this.#overlay
+    if (overlay?.has(key)) return overlay.get(key)
+    return this.#rows.get(key)
+  }
+
+  #apply(changes: Changes<R>): void {
+    for (const [key, record] of changes) {
+      if (record === undefined) this.#rows.delete(key)
+      else this.#rows.set(key, record)
+    }
+  }
+
+  #emptyIndexes(): Index<R>[] {
+    return this.#names.map(() => new BTree<IndexKey, R>(undefined, compareKeys))
   }
 
   #at(indexName: string): number {
@@ -184,32 +256,50 @@ export class LocalStorageTable<R> implements StorageTable<R> {
     return at
   }
 
-  #put(version: Version<R>, record: R): void {
+  #put(indexes: readonly Index<R>[], changes: Changes<R>, record: R): void {
     const key = this.#scorer.primaryKey(record)
-    this.#remove(version, key)
-    const scores = this.#names.map((name) => this.#scorer.score(name, record))
-    for (let i = 0; i < scores.length; i++) {
-      ;(version.indexes[i] as BTreeModule<IndexKey, R>).set([scores[i] as number, key], record)
+    const row = this.#remove(indexes, changes, key)
+    for (let i = 0; i < this.#names.length; i++) {
+      const score = this.#scorer.score(this.#names[i] as string, record)
+      ;(indexes[i] as Index<R>).set([score, key], record)
     }
-    version.rows.set(key, { record, scores })
+    changes.set(row, record)
   }
 
-  #remove(version: Version<R>, key: string): void {
-    const entry = version.rows.get(key)
-    if (entry === undefined) return
-    for (let i = 0; i < entry.scores.length; i++) {
-      ;(version.indexes[i] as BTreeModule<IndexKey, R>).delete([entry.scores[i] as number, key])
+  // Unindexes the current record of `key` (a change made in this pass first, then the visible
+  // rows) and records its removal; returns the row key.
+  #remove(indexes: readonly Index<R>[], changes: Changes<R>, key: string): RowKey {
+    const row = rowKey(key)
+    const record = changes.has(row) ? changes.get(row) : this.#entry(row)
+    if (record === undefined) return row
+    for (let i = 0; i < this.#names.length; i++) {
+      const score = this.#scorer.score(this.#names[i] as string, record)
+      ;(indexes[i] as Index<R>).delete([score, key])
     }
-    version.rows.delete(key)
+    changes.set(row, undefined)
+    return row
+  }
+
+  // A request by key: one hash lookup per key instead of one tree walk per (tiny) interval.
+  #byKeys(at: number, spec: StorageRecordsSpecShape<R>, keys: readonly string[]): R[] {
+    const out: R[] = []
+    const recheck = spec.recheck
+    const intervals = sortedIntervals(spec.scoreIntervals)
+    const name = this.#names[at] as string
+    for (const key of keys) {
+      const record = this.#entry(rowKey(key))
+      if (record === undefined) continue
+      if (recheck !== undefined && !recheck(record)) continue
+      if (inside(intervals, this.#scorer.score(name, record))) out.push(record)
+    }
+    return out
   }
 }
 
 // A key below every primary key of its score: the low end of a range walk.
 const LOWEST = ''
 
-function matching<R>(version: Version<R>, at: number, spec: StorageRecordsSpecShape<R>): R[] {
-  if (spec.primaryKeys !== undefined) return byKeys(version, at, spec, spec.primaryKeys)
-  const tree = version.indexes[at] as BTreeModule<IndexKey, R>
+function inRange<R>(tree: Index<R>, spec: StorageRecordsSpecShape<R>): R[] {
   const out: R[] = []
   const recheck = spec.recheck
   const collect =
@@ -226,32 +316,25 @@ function matching<R>(version: Version<R>, at: number, spec: StorageRecordsSpecSh
   return out
 }
 
-// A request by key: one lookup per key instead of one tree walk per (tiny) interval.
-function byKeys<R>(
-  version: Version<R>,
-  at: number,
-  spec: StorageRecordsSpecShape<R>,
-  keys: readonly string[],
-): R[] {
-  const out: R[] = []
-  const recheck = spec.recheck
-  const intervals = [...spec.scoreIntervals].sort((a, b) => a.ge - b.ge)
-  for (const key of keys) {
-    const entry = version.rows.get(key)
-    if (entry === undefined) continue
-    if (!inside(intervals, entry.scores[at] as number)) continue
-    if (recheck === undefined || recheck(entry.record)) out.push(entry.record)
+type Bounds = { readonly ge: number; readonly lt: number }
+
+// The intervals by `ge`, copied only when they are not in order already.
+function sortedIntervals(intervals: readonly Bounds[]): readonly Bounds[] {
+  for (let i = 1; i < intervals.length; i++) {
+    if ((intervals[i] as Bounds).ge < (intervals[i - 1] as Bounds).ge) {
+      return [...intervals].sort((a, b) => a.ge - b.ge)
+    }
   }
-  return out
+  return intervals
 }
 
 // Binary search in intervals sorted by `ge` (they do not overlap).
-function inside(intervals: readonly { ge: number; lt: number }[], score: number): boolean {
+function inside(intervals: readonly Bounds[], score: number): boolean {
   let lo = 0
   let hi = intervals.length - 1
   while (lo <= hi) {
     const mid = (lo + hi) >> 1
-    const { ge, lt } = intervals[mid] as { ge: number; lt: number }
+    const { ge, lt } = intervals[mid] as Bounds
     if (score < ge) hi = mid - 1
     else if (score >= lt) lo = mid + 1
     else return true

@@ -24,13 +24,21 @@ export function primaryKeyHash(key: PrimaryKey): number {
 export function requestedKeys(spec: IndexSpec): string[] | undefined {
   const keys = spec.keys
   if (keys === undefined) return undefined
-  if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string' && typeof k !== 'number')) {
-    throw tableCacheError(
-      'E_INVALID_SPEC',
-      `'${spec.indexName}' keys must be a list of strings or numbers`,
-    )
+  if (Array.isArray(keys)) {
+    const out = new Array<string>(keys.length)
+    let i = 0
+    for (; i < keys.length; i++) {
+      const key: unknown = keys[i]
+      if (typeof key === 'string') out[i] = key
+      else if (typeof key === 'number') out[i] = String(key)
+      else break
+    }
+    if (i === keys.length) return out
   }
-  return keys.map(String)
+  throw tableCacheError(
+    'E_INVALID_SPEC',
+    `'${spec.indexName}' keys must be a list of strings or numbers`,
+  )
 }
 
 /** The storage spec of some keys on the hashed index: one tiny interval per hash, plus a recheck. */
@@ -38,8 +46,14 @@ export function keysStorageSpec<R>(keys: readonly string[], primaryKey: (record:
   const wanted = new Set(keys)
   // Hash scores are integers, so [h, h + 1) holds exactly the score h; distinct sorted hashes
   // give intervals that never overlap, with no normalizing needed.
-  const hashes = [...new Set([...wanted].map(primaryKeyHash))].sort((a, b) => a - b)
-  const intervals = hashes.map((hash) => new Interval(hash, hash + 1))
+  const hashes: number[] = []
+  for (const key of wanted) hashes.push(primaryKeyHash(key))
+  hashes.sort((a, b) => a - b)
+  const intervals: Interval[] = []
+  for (let i = 0; i < hashes.length; i++) {
+    const hash = hashes[i] as number
+    if (i === 0 || hash !== hashes[i - 1]) intervals.push(new Interval(hash, hash + 1))
+  }
   // The recheck drops records whose key merely collides with a wanted hash.
   return new StorageRecordsSpec<R>(
     PRIMARY_KEY_INDEX,

@@ -4,19 +4,19 @@ const DONE: Promise<IteratorResult<never, undefined>> = Promise.resolve({
 })
 
 /**
- * Iterates a read that resolves to an array (a storage hit) or to a stream (the DB). The read
- * starts on the first `next()`; array records then cost one settled promise each, with no
- * generator machinery in between.
+ * Iterates a read that gives an array (a storage hit, at once or resolved) or resolves to a
+ * stream (the DB). The read starts on the first `next()`; array records then cost one settled
+ * promise each, with no generator machinery in between.
  */
 export class RecordsIterator<R> implements AsyncIterator<R, undefined> {
-  readonly #start: () => Promise<readonly R[] | AsyncIterable<R>>
+  readonly #start: () => readonly R[] | Promise<readonly R[] | AsyncIterable<R>>
   #pending: Promise<void> | undefined
   #array: readonly R[] | undefined
   #index = 0
   #stream: AsyncIterator<R> | undefined
   #finished = false
 
-  constructor(start: () => Promise<readonly R[] | AsyncIterable<R>>) {
+  constructor(start: () => readonly R[] | Promise<readonly R[] | AsyncIterable<R>>) {
     this.#start = start
   }
 
@@ -32,10 +32,23 @@ export class RecordsIterator<R> implements AsyncIterator<R, undefined> {
     if (this.#stream !== undefined)
       return this.#stream.next() as Promise<IteratorResult<R, undefined>>
     if (this.#finished) return DONE
-    this.#pending ??= this.#start().then((found) => {
-      if (Array.isArray(found)) this.#array = found
-      else this.#stream = (found as AsyncIterable<R>)[Symbol.asyncIterator]()
-    })
+    if (this.#pending === undefined) {
+      let started: readonly R[] | Promise<readonly R[] | AsyncIterable<R>>
+      try {
+        started = this.#start()
+      } catch (error) {
+        this.#finished = true
+        return Promise.reject(error)
+      }
+      if (Array.isArray(started)) {
+        this.#array = started
+        return this.next()
+      }
+      this.#pending = (started as Promise<readonly R[] | AsyncIterable<R>>).then((found) => {
+        if (Array.isArray(found)) this.#array = found
+        else this.#stream = (found as AsyncIterable<R>)[Symbol.asyncIterator]()
+      })
+    }
     return this.#pending.then(
       () => this.next(),
       (error: unknown) => {

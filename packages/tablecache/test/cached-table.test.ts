@@ -80,6 +80,38 @@ describe('CachedTable on a time window (range + primary key indexes)', () => {
     })
   })
 
+  test('peekRecords answers a plain hit at once, and undefined for anything else', async () => {
+    const { table, reads, knex } = await setup(timeIndexes())
+    expect(table.peekRecords(time(200, 300))).toBeUndefined()
+    await table.load(time(100, 500))
+    expect(ids([...(table.peekRecords(time(200, 300)) ?? [])])).toEqual(range(20, 30))
+    expect(ids(await table.collectRecords(time(200, 300)))).toEqual(range(20, 30))
+    // Not covered: undefined, and nothing is read (the DB read is collectRecords' to make).
+    expect(table.peekRecords(time(450, 600))).toBeUndefined()
+    expect(reads).toEqual(['hit', 'hit'])
+    // A read touching invalid records waits for a refresh; one beside them is still a hit.
+    await knex('orders').where('id', 25).update({ amount: 7 })
+    table.invalidateRecords([time(250, 251)], [time(250, 251)])
+    expect(table.peekRecords(time(200, 300))).toBeUndefined()
+    expect(table.peekRecords(time(300, 400))).toHaveLength(10)
+    expect((await table.collectRecords(time(200, 300))).find((o) => o.id === 25)?.amount).toBe(7)
+    expect(table.peekRecords(time(200, 300))?.find((o) => o.id === 25)?.amount).toBe(7)
+    expect(reads).toEqual(['hit', 'hit', 'hit', 'hitWithRefresh', 'hit'])
+    for (const bad of [
+      { indexName: 'nope' },
+      { indexName: 'primaryKey', keys: [1, {}] },
+      { indexName: 'primaryKey', keys: '1' },
+    ]) {
+      let failure: unknown
+      try {
+        table.peekRecords(bad)
+      } catch (error) {
+        failure = error
+      }
+      expect(failure).toMatchObject({ code: 'E_INVALID_SPEC' })
+    }
+  })
+
   test('invalidateRecords validates: loaded, non-empty, one spec per index, new specs covered', async () => {
     const { table } = await setup(timeIndexes())
     expect(() => table.invalidateRecords([time(100, 110)], [time(100, 110)])).toThrow(

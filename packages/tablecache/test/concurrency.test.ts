@@ -52,6 +52,34 @@ describe('concurrency', () => {
     expect(after.every((o) => o.version === 2)).toBe(true)
   })
 
+  test('synchronous readers (peekRecords) during adjust see all old or all new, never a mix', async () => {
+    const { table, knex } = await open(
+      new AllIndexes<Order, KnexRecordsQuery>({ primaryKey: (o) => o.id, ...orderQueries }),
+    )
+    await table.load({ indexName: 'all' })
+    await knex('orders').update({ version: 2 })
+    const adjusting = table.adjust({ indexName: 'all' })
+    const spec = { indexName: 'primaryKey', keys: Array.from({ length: 20 }, (_, i) => 1 + i * 15) }
+    let peeked = 0
+    const read = async () => {
+      // Yield to the adjustment, then read without a promise when storage can answer.
+      await Promise.resolve()
+      const view = table.peekRecords(spec)
+      if (view === undefined) return table.collectRecords(spec)
+      peeked++
+      return [...view]
+    }
+    const tallies = await Promise.all([1, 2, 3].map(() => readLoop(read, 20, adjusting)))
+    await adjusting
+    for (const tally of tallies) {
+      expect(tally).toMatchObject({ mixed: 0, incomplete: 0 })
+      expect(tally.readsBeforeDone).toBeGreaterThan(1)
+    }
+    // Every read during the adjustment was answered synchronously from storage.
+    expect(peeked).toBe(tallies.reduce((sum, tally) => sum + tally.reads, 0))
+    expect((await read()).every((o) => o.version === 2)).toBe(true)
+  })
+
   test('readers looping during a window shift always get the whole overlap', async () => {
     const { table } = await open(timeIndexes())
     await table.load({ indexName: 'time', ge: 10, lt: 2010 })

@@ -159,8 +159,12 @@ test('reads during a sliced merge see the old set until the new one is swapped i
     merged = true
   })
   const views: Array<{ version: Set<number>; size: number }> = []
+  expect(table.synchronous).toBe(true)
   while (!merged) {
+    // The synchronous read and the pinned asynchronous one, taken in the same step, agree.
+    const now = table.getRecordsSync(all)
     const view = await table.getRecords(all)
+    expect(now).toEqual(view)
     views.push({ version: new Set(view.map((r) => r.b)), size: view.length })
     await new Promise((resolve) => setImmediate(resolve))
   }

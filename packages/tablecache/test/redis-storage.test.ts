@@ -64,6 +64,8 @@ describe.skipIf(!redis || !pg)('CachedTable on RedisStorageTable and PostgreSQL'
     await table.load({ indexName: 'time', ge: 10, lt: 3010 })
     const window = await collect(table.getRecords({ indexName: 'time', ge: 1000, lt: 2000 }))
     expect(window.map((o) => o.id)).toEqual(Array.from({ length: 100 }, (_, i) => 100 + i))
+    // Redis storage answers with a promise only: nothing to peek.
+    expect(table.peekRecords({ indexName: 'time', ge: 1000, lt: 2000 })).toBeUndefined()
     expect(await table.getFirstRecord({ indexName: 'primaryKey', keys: [42] })).toMatchObject({
       id: 42,
       ts: 420,
