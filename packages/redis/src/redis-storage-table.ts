@@ -13,25 +13,18 @@ import {
   type RedisStorageTableOptions,
   StorageRowCodec,
 } from './storage-table-codec.js'
-import { rangeWithRows, scoreBounds } from './storage-table-script.js'
+import { StagedPuts } from './storage-table-puts.js'
+import { type Candidate, ROW_CHUNK, readRows } from './storage-table-rows.js'
+import { eachRow, rangeWithRows, scoreBounds } from './storage-table-script.js'
 import { member, parseMember, VersionBook } from './storage-table-versions.js'
 import type { RedisClient } from './types.js'
 
-// Staged puts travel in pipelines of this many records; each full pipeline is awaited.
-// Small pipelines keep a read on the same connection from waiting long behind the bulk work.
+// Staged puts travel this many records at a time (one HSET, one ZADD per index); each batch is
+// awaited. Small batches keep a read on the same connection from waiting long behind bulk work.
 const PUT_BATCH = 128
 // Removals go out in commands of at most this many members, and pipelines of REMOVE_BATCH.
 const REMOVE_CHUNK = 250
 const REMOVE_BATCH = 1_000
-// Rows are read in HMGETs of at most this many fields.
-const ROW_CHUNK = 1_000
-
-interface Candidate<R> {
-  readonly member: string
-  readonly primaryKey: string
-  readonly staged: boolean
-  record?: R
-}
 
 /**
  * `StorageTable` in Redis: rows in one hash, one sorted set per index (score = the record's
@@ -55,8 +48,7 @@ export class RedisStorageTable<R> implements StorageTable<R> {
   readonly #rowsKey: string
   readonly #indexKeys: ReadonlyMap<string, string>
   readonly #book = new VersionBook()
-  #queue: ChainableCommander | undefined
-  #queued = 0
+  readonly #staged: StagedPuts
   #collecting: Promise<void> | undefined
   #collectAgain = false
 
@@ -73,12 +65,12 @@ export class RedisStorageTable<R> implements StorageTable<R> {
     this.#rowsKey = `${base}:rows`
     this.#indexKeys = new Map(scorer.indexNames.map((index) => [index, `${base}:index:${index}`]))
     this.keys = [this.#rowsKey, ...this.#indexKeys.values()]
+    this.#staged = new StagedPuts(this.#indexKeys.size)
   }
 
   /** Removes every record and anything staged (deletes the table's keys). */
   async clear(): Promise<void> {
-    this.#queue = undefined
-    this.#queued = 0
+    this.#staged.clear()
     this.#book.reset()
     await this.#run('clear', () => this.#client.del(...this.keys))
   }
@@ -146,11 +138,10 @@ export class RedisStorageTable<R> implements StorageTable<R> {
   /** Stages a put as a version of the next generation (undoing a staged discard of its key). */
   async scratchPutRecord(record: R): Promise<void> {
     const [primaryKey, scores, bytes] = this.#prepare(record)
-    this.#queue ??= this.#client.pipeline()
-    this.#addVersion(this.#queue, member(this.#book.staging, primaryKey), scores, bytes)
+    this.#staged.add(member(this.#book.staging, primaryKey), scores, bytes)
     this.#book.stagedDiscards.delete(primaryKey)
     this.#book.stagedPuts.add(primaryKey)
-    if (++this.#queued >= PUT_BATCH) await this.#flush()
+    if (this.#staged.size >= PUT_BATCH) await this.#flush()
   }
 
   /** Stages the removal of visible and staged records the spec selects; resolves how many. */
@@ -243,26 +234,50 @@ export class RedisStorageTable<R> implements StorageTable<R> {
         return intervals.some(({ ge, lt }) => ge <= score && score < lt)
       })
     }
-    const bounds = scoreBounds(intervals)
     const read = await this.#run('getRecords', () =>
-      rangeWithRows(this.#client, key, this.#rowsKey, bounds, scratch ? 0 : ROW_CHUNK),
+      rangeWithRows(
+        this.#client,
+        key,
+        this.#rowsKey,
+        scoreBounds(intervals),
+        scratch ? 0 : ROW_CHUNK,
+      ),
     )
+    if (read.packed !== undefined) {
+      // The rows came along; versions this read can't see are skipped before decoding.
+      const out: Candidate<R>[] = []
+      const packed = read.packed
+      const recheck = spec.recheck
+      eachRow(packed, (text, start, end) => {
+        const staged = this.#stagedOrVisible(text, generation, scratch)
+        if (staged === undefined) return
+        const primaryKey = text.slice(text.indexOf(':') + 1)
+        const record = this.#codec.decodeAt(primaryKey, packed, start, end)
+        if (recheck === undefined || recheck(record)) {
+          out.push({ member: text, primaryKey, staged, record })
+        }
+      })
+      return out
+    }
     const candidates: Candidate<R>[] = []
-    const rows: Array<Buffer | null> = []
-    read.members.forEach((text, i) => {
-      const [version, primaryKey] = parseMember(text)
-      if (this.#book.visible(text, version, primaryKey, generation)) {
-        candidates.push({ member: text, primaryKey, staged: false })
-      } else if (scratch && version === generation + 1 && this.#book.stagedPuts.has(primaryKey)) {
-        candidates.push({ member: text, primaryKey, staged: true })
-      } else return
-      if (read.rows !== undefined) rows.push(read.rows[i] ?? null)
-    })
-    if (read.rows !== undefined) return this.#decode(candidates, rows, spec)
+    for (const text of read.members) {
+      const staged = this.#stagedOrVisible(text, generation, scratch)
+      if (staged === undefined) continue
+      candidates.push({ member: text, primaryKey: text.slice(text.indexOf(':') + 1), staged })
+    }
     return this.#rows(candidates, spec, !scratch)
   }
 
-  // Reads the candidates' rows in one HMGET; keeps those still there that pass the recheck.
+  // False when the version `text` shows at `generation`, true when it is staged for the next
+  // one (and `scratch` asks for those), undefined when this read must skip it.
+  #stagedOrVisible(text: string, generation: number, scratch: boolean): boolean | undefined {
+    const [version, primaryKey] = parseMember(text)
+    if (this.#book.visible(text, version, primaryKey, generation)) return false
+    if (scratch && version === generation + 1 && this.#book.stagedPuts.has(primaryKey)) return true
+    return undefined
+  }
+
+  // Reads the candidates' rows; keeps those still there that pass the recheck.
   async #rows(
     candidates: Candidate<R>[],
     spec: StorageRecordsSpec<R>,
@@ -271,45 +286,12 @@ export class RedisStorageTable<R> implements StorageTable<R> {
     if (candidates.length === 0) return candidates
     // The scratch space's own bookkeeping needs no rows when there is nothing to recheck.
     if (!needRecords && spec.recheck === undefined) return candidates
-    let rows: Array<Buffer | null>
-    if (candidates.length <= ROW_CHUNK) {
-      rows = await this.#run('getRecords', () =>
-        this.#client.hmgetBuffer(this.#rowsKey, ...candidates.map((c) => c.member)),
-      )
-    } else {
-      // Big reads go in several HMGETs, so other clients' commands run in between.
-      const pipeline = this.#client.pipeline()
-      for (let i = 0; i < candidates.length; i += ROW_CHUNK) {
-        pipeline.hmgetBuffer(
-          this.#rowsKey,
-          ...candidates.slice(i, i + ROW_CHUNK).map((c) => c.member),
-        )
-      }
-      rows = (await this.#exec('getRecords', pipeline)).flatMap(
-        ([, reply]) => reply as Array<Buffer | null>,
-      )
+    const source = { client: this.#client, codec: this.#codec, rowsKey: this.#rowsKey }
+    try {
+      return await readRows(source, candidates, spec.recheck)
+    } catch (error) {
+      throw toCellarError(error, 'getRecords')
     }
-    return this.#decode(candidates, rows, spec)
-  }
-
-  // Pairs candidates with their rows; keeps those still there that pass the recheck.
-  #decode(
-    candidates: Candidate<R>[],
-    rows: ReadonlyArray<Buffer | null | undefined>,
-    spec: StorageRecordsSpec<R>,
-  ): Candidate<R>[] {
-    const out: Candidate<R>[] = []
-    const recheck = spec.recheck
-    candidates.forEach((candidate, i) => {
-      const bytes = rows[i]
-      // A version removed since the range read (a direct put or delete) is gone: skip it.
-      if (bytes === null || bytes === undefined) return
-      const record = this.#codec.decode(candidate.primaryKey, bytes)
-      if (recheck !== undefined && !recheck(record)) return
-      candidate.record = record
-      out.push(candidate)
-    })
-    return out
   }
 
   #indexKey(indexName: string): string {
@@ -351,12 +333,11 @@ export class RedisStorageTable<R> implements StorageTable<R> {
   }
 
   async #flush(): Promise<void> {
-    const queue = this.#queue
-    if (queue === undefined) return
-    this.#queue = undefined
-    this.#queued = 0
+    if (this.#staged.size === 0) return
+    const pipeline = this.#client.pipeline()
+    this.#staged.drainInto(pipeline, this.#rowsKey, [...this.#indexKeys.values()])
     try {
-      await this.#exec('scratchPutRecord', queue)
+      await this.#exec('scratchPutRecord', pipeline)
     } catch (error) {
       this.#abandonScratch()
       throw error
@@ -365,8 +346,7 @@ export class RedisStorageTable<R> implements StorageTable<R> {
 
   #abandonScratch(): void {
     this.#book.abandon()
-    this.#queue = undefined
-    this.#queued = 0
+    this.#staged.clear()
   }
 
   async #exec(

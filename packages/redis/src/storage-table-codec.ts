@@ -77,11 +77,16 @@ export class StorageRowCodec<R> {
 
   /** The record stored as `bytes`; throws `E_SERIALIZATION` naming the key when they are corrupt. */
   decode(primaryKey: string, bytes: Buffer): R {
-    if (bytes.length < 2 || bytes[0] !== ROW_FORMAT_1) {
+    return this.decodeAt(primaryKey, bytes, 0, bytes.length)
+  }
+
+  /** `decode` of the stored row `buffer[start, end)` (a slice of a packed reply). */
+  decodeAt(primaryKey: string, buffer: Buffer, start: number, end: number): R {
+    if (end - start < 2 || buffer[start] !== ROW_FORMAT_1) {
       throw this.#corrupt(primaryKey, 'it does not start with the row format byte')
     }
     try {
-      return this.#codec.decode(bytes.subarray(1))
+      return this.#codec.decode(buffer.subarray(start + 1, end))
     } catch (error) {
       throw this.#corrupt(primaryKey, String((error as Error)?.message ?? error), error)
     }

@@ -8,6 +8,45 @@ export function parseMember(text: string): [generation: number, primaryKey: stri
   return [Number.parseInt(text.slice(0, colon), 36), text.slice(colon + 1)]
 }
 
+// A primary key written as a plain non-negative integer is held as that number: numbers hash and
+// compare without reading a string. Only canonical digit strings convert, so keys stay distinct.
+function mapKey(primaryKey: string): string | number {
+  const length = primaryKey.length
+  if (length === 0 || length > 15) return primaryKey
+  const first = primaryKey.charCodeAt(0)
+  if (first < 48 || first > 57 || (first === 48 && length > 1)) return primaryKey
+  for (let i = 1; i < length; i++) {
+    const c = primaryKey.charCodeAt(i)
+    if (c < 48 || c > 57) return primaryKey
+  }
+  return Number(primaryKey)
+}
+
+/** Primary key → generation of its visible version. */
+export class LiveVersions {
+  readonly #map = new Map<string | number, number>()
+
+  /** The generation of the key's visible version, or undefined. */
+  get(primaryKey: string): number | undefined {
+    return this.#map.get(mapKey(primaryKey))
+  }
+
+  /** Records the key's visible version. */
+  set(primaryKey: string, generation: number): void {
+    this.#map.set(mapKey(primaryKey), generation)
+  }
+
+  /** Forgets the key's visible version. */
+  delete(primaryKey: string): void {
+    this.#map.delete(mapKey(primaryKey))
+  }
+
+  /** Forgets every key. */
+  clear(): void {
+    this.#map.clear()
+  }
+}
+
 /**
  * What the owner process knows about a `RedisStorageTable`'s versions: the visible generation,
  * each primary key's live version, superseded versions with the generation that retired them,
@@ -17,7 +56,7 @@ export class VersionBook {
   /** The generation reads start at. */
   generation = 1
   /** Primary key → generation of its visible version. */
-  readonly live = new Map<string, number>()
+  readonly live = new LiveVersions()
   /** Member of a superseded version → the first generation that no longer shows it. */
   readonly dead = new Map<string, number>()
   /** Primary keys with a version staged for the next generation. */
@@ -57,6 +96,10 @@ export class VersionBook {
    */
   visible(text: string, version: number, primaryKey: string, generation: number): boolean {
     if (version > generation) return false
+    // With no retired version waiting for removal, every stored version up to the current
+    // generation is a live one (direct writes replace or remove the old version in the same
+    // step), so the maps need not be read.
+    if (this.dead.size === 0) return true
     if (this.live.get(primaryKey) === version) return true
     const retired = this.dead.get(text)
     return retired !== undefined && retired > generation

@@ -127,6 +127,38 @@ describe.skipIf(!redis)('RedisStorageTable (standalone)', () => {
     }
   })
 
+  test('a read by key is one HMGET; a row gone since is skipped, the rest kept in order', async () => {
+    const table = open()
+    await table.clear()
+    for (const id of ['k1', 'k2', 'k3', 'k4']) await table.putRecord({ id, a: 1, b: 2 })
+    const [rows] = table.keys as [string]
+    const fields = await client.hkeys(rows)
+    // Remove k2's row behind the table's back: the table still lists its version.
+    await client.hdel(rows, fields.find((f) => f.endsWith(':k2')) as string)
+    const scripts = vi.spyOn(client, 'callBuffer')
+    const hmgets = vi.spyOn(client, 'hmgetBuffer')
+    try {
+      const found = await table.getRecords({
+        indexName: 'a',
+        scoreIntervals: [{ ge: 1, lt: 2 }],
+        primaryKeys: ['k4', 'k2', 'k1', 'missing'],
+      })
+      expect(found.map((r) => r.id)).toEqual(['k4', 'k1'])
+      expect(hmgets).toHaveBeenCalledTimes(1)
+      expect(scripts).not.toHaveBeenCalled()
+      // The key hint does not widen the spec: a score outside the intervals is dropped.
+      const outside = await table.getRecords({
+        indexName: 'b',
+        scoreIntervals: [{ ge: 0, lt: 1 }],
+        primaryKeys: ['k1'],
+      })
+      expect(outside).toEqual([])
+    } finally {
+      scripts.mockRestore()
+      hmgets.mockRestore()
+    }
+  })
+
   test('a corrupt stored row reads as E_SERIALIZATION naming its key', async () => {
     const table = open()
     await table.clear()
@@ -138,6 +170,10 @@ describe.skipIf(!redis)('RedisStorageTable (standalone)', () => {
     expect(isCellarError(failure, 'E_SERIALIZATION')).toBe(true)
     expect((failure as { key?: string }).key).toBe('bad')
     await expect(table.getRecords(everything)).rejects.toMatchObject({
+      code: 'E_SERIALIZATION',
+      key: 'bad',
+    })
+    await expect(table.getRecords({ ...everything, primaryKeys: ['bad'] })).rejects.toMatchObject({
       code: 'E_SERIALIZATION',
       key: 'bad',
     })
