@@ -128,6 +128,11 @@ try {
     contender('local, collectRecords', async (i) =>
       expect(n)((await local.collectRecords(spec(i))).length),
     ),
+    contender('local, peekRecords', async (i) => {
+      const found = local.peekRecords(spec(i))
+      if (found === undefined) throw new Error('peekRecords could not serve a covered read')
+      expect(n)(found.length)
+    }),
     contender('Redis, for await', async (i) => expect(n)(await drain(onRedis.getRecords(spec(i))))),
   ]
   for (const [title, list] of [

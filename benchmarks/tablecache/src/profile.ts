@@ -4,6 +4,7 @@
 import { performance } from 'node:perf_hooks'
 import type { DbAccess, DbRecordsSpec } from '@cellar/core'
 import { CachedTable, LocalStorageTable, primaryKeyRangeIndexes } from '@cellar/tablecache'
+import { profiled } from './cpu-profile.js'
 import { load } from './paired.js'
 
 const ROWS = Number(process.argv[2] ?? 500_000)
@@ -74,6 +75,15 @@ for (const [name, read] of [
       ).length,
   ],
   [
+    'range 100, peekRecords',
+    async (i: number) =>
+      table.peekRecords({
+        indexName: 'primaryKeyRange',
+        ge: rangeStart(i),
+        lt: rangeStart(i) + 100,
+      })?.length,
+  ],
+  [
     '50 keys, for await',
     async (i: number) => {
       let n = 0
@@ -86,8 +96,22 @@ for (const [name, read] of [
     async (i: number) =>
       (await table.collectRecords({ indexName: 'primaryKey', keys: keys(i) })).length,
   ],
+  [
+    '50 keys, peekRecords',
+    async (i: number) => table.peekRecords({ indexName: 'primaryKey', keys: keys(i) })?.length,
+  ],
 ] as const) {
+  const expected = name.startsWith('range') ? 100 : 50
+  const cpu = process.cpuUsage()
   const start = performance.now()
-  for (let i = 0; i < READS; i++) await read(i)
-  console.log(`${name}: ${(((performance.now() - start) / READS) * 1000).toFixed(1)} µs per read`)
+  await profiled(name, async () => {
+    for (let i = 0; i < READS; i++) {
+      if ((await read(i)) !== expected)
+        throw new Error(`${name}: a read did not return ${expected}`)
+    }
+  })
+  const wall = ((performance.now() - start) / READS) * 1000
+  const used = process.cpuUsage(cpu)
+  const cpuUs = (used.user + used.system) / READS
+  console.log(`${name}: ${wall.toFixed(1)} µs wall, ${cpuUs.toFixed(1)} µs CPU per read`)
 }
