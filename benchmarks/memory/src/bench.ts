@@ -2,7 +2,7 @@ import { cpus, loadavg } from 'node:os'
 import * as core from '@cellar/core'
 import { do_not_optimize, measure } from 'mitata'
 import { codecBenchmarks } from './codecs.js'
-import { type Contender, createContenders, prepare } from './contenders.js'
+import { type Contender, createContenders, loadBuildBefore, prepare } from './contenders.js'
 import { codecReport, markdownReport, OPS, type Op, type Results, targetReport } from './report.js'
 
 // Every contender shares this one process, and so shares library code with the others
@@ -30,7 +30,7 @@ interface Job {
   readonly around?: (() => () => void) | undefined
 }
 
-const contenders = createContenders()
+const contenders = createContenders(await loadBuildBefore())
 await prepare(contenders)
 
 const samples = new Map<string, number[]>()

@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import * as core from '@cellar/core'
 import { CacheGateway, type Serializer } from '@cellar/core'
 import { MemoryStore } from '@cellar/memory'
@@ -95,6 +96,38 @@ function lruCacheAsync(resolvesValue: boolean): Contender {
   }
 }
 
+/**
+ * lru-cache, then an already-settled promise shared by every call (no promise made per call):
+ * what an awaited API that does nothing but the lookup costs in this harness, the ceiling of
+ * any awaited `getValue`/`setValue`.
+ */
+function lruCacheSettled(): Contender {
+  const cache = new LRUCache<string, Product>({ max: 10_000, ttl: TTL_MS })
+  const settled: Promise<void> = Promise.resolve()
+  const hitKey = cycle(HIT_KEYS)
+  const missKey = cycle(MISS_KEYS)
+  const setKey = cycle(HIT_KEYS)
+  return {
+    name: 'lru-cache (then a shared settled promise)',
+    kind: 'baseline',
+    serializes: false,
+    hit: () => {
+      do_not_optimize(cache.get(hitKey()))
+      return settled
+    },
+    miss: () => {
+      do_not_optimize(cache.get(missKey()))
+      return settled
+    },
+    set: () => {
+      do_not_optimize(cache.set(setKey(), PRODUCT))
+      return settled
+    },
+    read: async (key) => cache.get(key),
+    write: async (key, value) => cache.set(key, value),
+  }
+}
+
 type Read = 'promise' | 'settled' | 'sync' | 'promise, not awaited' | 'settled, not awaited'
 
 /**
@@ -105,8 +138,9 @@ type Read = 'promise' | 'settled' | 'sync' | 'promise, not awaited' | 'settled, 
  * microtask turn an `await` adds to every promise API, lru-cache's async wrapper included.
  */
 function cellar(name: string, raw: boolean, read: Read, options: CellarOptions = {}): Contender {
-  const store = new MemoryStore({ raw, maxEntries: 10_000 })
-  const gateway = new CacheGateway(
+  const build = options.build ?? mainBuild
+  const store = new build.MemoryStore({ raw, maxEntries: 10_000 })
+  const gateway = new build.CacheGateway(
     store,
     options.serializer ? { serializer: options.serializer } : {},
   )
@@ -178,11 +212,41 @@ interface CellarOptions {
   serializer?: Serializer
   ttl?: false
   around?: () => () => void
+  /** Another build of the store and gateway (BENCH_BEFORE); this checkout's by default. */
+  build?: Build | undefined
+}
+
+/** What the rows need of a build of `@cellar/memory` and `@cellar/core`. */
+export interface Build {
+  readonly MemoryStore: typeof MemoryStore
+  readonly CacheGateway: typeof CacheGateway
+}
+
+/** The built store and gateway of a checkout (its root, built). */
+export async function loadBuild(root: string): Promise<Build> {
+  const memory = await import(join(root, 'packages/memory/dist/index.js'))
+  const core = await import(join(root, 'packages/core/dist/index.js'))
+  return { MemoryStore: memory.MemoryStore, CacheGateway: core.CacheGateway }
+}
+
+// The build every cellar row uses: this checkout's, or BENCH_BUILD=<checkout root> (so two
+// builds can be compared run against run, each with every row: rows of one build share the
+// JIT's feedback, so a build measured by fewer rows looks faster in a shared process).
+let mainBuild: Build = { MemoryStore, CacheGateway }
+if (process.env.BENCH_BUILD !== undefined) mainBuild = await loadBuild(process.env.BENCH_BUILD)
+
+/**
+ * The build of another checkout (`BENCH_BEFORE=<checkout root>`, built), measured alongside in
+ * the same process as the `(before)` rows; undefined without it.
+ */
+export async function loadBuildBefore(): Promise<Build | undefined> {
+  const root = process.env.BENCH_BEFORE
+  return root === undefined ? undefined : loadBuild(root)
 }
 
 /** The raw MemoryStore without the gateway, to separate the store's cost from the gateway's. */
 function cellarStoreOnly(): Contender {
-  const store = new MemoryStore({ raw: true, maxEntries: 10_000 })
+  const store = new mainBuild.MemoryStore({ raw: true, maxEntries: 10_000 })
   const hitKey = cycle(HIT_KEYS)
   const missKey = cycle(MISS_KEYS)
   const setKey = cycle(HIT_KEYS)
@@ -264,7 +328,7 @@ function bento(serialize: boolean): Contender {
 }
 
 /** Every contender, in the order of the report. */
-export function createContenders(): Contender[] {
+export function createContenders(before?: Build): Contender[] {
   // The tracing rows need core's store tracing channel (absent before contract 2).
   const traced = 'STORE_TRACING_CHANNEL' in core
   return [
@@ -273,6 +337,7 @@ export function createContenders(): Contender[] {
     lruCache(false),
     lruCacheAsync(false),
     lruCacheAsync(true),
+    lruCacheSettled(),
     cellarStoreOnly(),
     cellar('cellar raw (gateway)', true, 'promise'),
     ...(traced
@@ -287,6 +352,12 @@ export function createContenders(): Contender[] {
     cellar('cellar raw (gateway, settled read, not awaited)', true, 'settled, not awaited'),
     cellar('cellar raw (gateway, getValueSync)', true, 'sync'),
     cellar('cellar raw (gateway, getValueSync, no TTL)', true, 'sync', { ttl: false }),
+    ...(before === undefined
+      ? []
+      : [
+          cellar('cellar raw (gateway) (before)', true, 'promise', { build: before }),
+          cellar('cellar raw (gateway, getValueSync) (before)', true, 'sync', { build: before }),
+        ]),
     cellar('cellar bytes, msgpack (gateway)', false, 'promise'),
     cellar('cellar bytes, msgpack (gateway, getValueSync)', false, 'sync'),
     cacheManager(),

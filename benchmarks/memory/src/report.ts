@@ -96,6 +96,28 @@ export function targetReport(results: Results): string {
       '—',
     ],
     ['raw `setValue`, not awaited', 'set', 'cellar raw (gateway, not awaited)', '—'],
+
+    [
+      'floor: lru-cache + a shared settled promise, awaited',
+      'get-hit',
+      'lru-cache (then a shared settled promise)',
+      '—',
+    ],
+    [
+      'floor: lru-cache set + a shared settled promise, awaited',
+      'set',
+      'lru-cache (then a shared settled promise)',
+      '—',
+    ],
+    [
+      'raw `getValueSync` get-hit (before)',
+      'get-hit',
+      'cellar raw (gateway, getValueSync) (before)',
+      '—',
+    ],
+    ['raw `getValue` get-hit (before)', 'get-hit', 'cellar raw (gateway) (before)', '—'],
+    ['raw `setValue` (before)', 'set', 'cellar raw (gateway) (before)', '—'],
+    ['raw `setValueSync` (before)', 'set', 'cellar raw (gateway, getValueSync) (before)', '—'],
     [
       'raw `getValue` get-hit, tracing subscriber',
       'get-hit',
