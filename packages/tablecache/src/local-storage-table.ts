@@ -4,15 +4,10 @@ import type {
   StorageRecordsSpec as StorageRecordsSpecShape,
   StorageTable,
 } from '@cellar/core'
-import BTreeModule from 'sorted-btree'
 import { tableCacheError } from './errors.js'
+import { emptyIndex, indexPut, indexRange, indexRemove, type ScoreIndex } from './score-index.js'
 
-// sorted-btree is CommonJS with `exports.default`; Node's ESM loader hands us module.exports.
-const BTree: typeof BTreeModule =
-  (BTreeModule as unknown as { default?: typeof BTreeModule }).default ?? BTreeModule
-
-type IndexKey = readonly [score: number, primaryKey: string]
-type Index<R> = BTreeModule<IndexKey, R>
+type Index<R> = ScoreIndex<R>
 
 // A row's key in the row map: a primary key written as a plain non-negative integer becomes that
 // number (numbers hash and compare without reading a string), any other key stays a string.
@@ -37,11 +32,6 @@ type Changes<R> = Map<RowKey, R | undefined>
 // A merge applies this many staged changes, then lets other work run before the next slice.
 const MERGE_SLICE = 1_000
 
-function compareKeys(a: IndexKey, b: IndexKey): number {
-  if (a[0] !== b[0]) return a[0] < b[0] ? -1 : 1
-  return a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0
-}
-
 /** Options of `LocalStorageTable`. */
 export interface LocalStorageTableOptions {
   /**
@@ -52,8 +42,8 @@ export interface LocalStorageTableOptions {
 }
 
 /**
- * In-process `StorageTable`: one B+ tree (sorted-btree) per index keyed by (score, primary key),
- * and a hash map of records by primary key. Records are stored by reference — never mutate a record
+ * In-process `StorageTable`: one B+ tree (sorted-btree) per index keyed by score (records sharing
+ * a score grouped by primary key), and a hash map of records by primary key. Records are stored by reference — never mutate a record
  * after handing it over. Reads are synchronous (`getRecordsSync`; `getRecords` resolves the same
  * records), so a read never sees a merge half-done. A merge applies the staged changes in slices
  * to O(1) copy-on-write clones of the index trees while the row changes collect aside, then swaps
@@ -66,6 +56,7 @@ export class LocalStorageTable<R> implements StorageTable<R> {
   /** Reads are answered in-process: `getRecordsSync` is available. */
   readonly synchronous = true
   readonly #scorer: RecordScorer<R>
+  readonly #primaryKey: (record: R) => string
   readonly #names: readonly string[]
   readonly #byName = new Map<string, number>()
   #indexes: readonly Index<R>[]
@@ -83,6 +74,7 @@ export class LocalStorageTable<R> implements StorageTable<R> {
       throw tableCacheError('E_INVALID_SPEC', 'LocalStorageTable needs at least one index')
     }
     this.#scorer = scorer
+    this.#primaryKey = (record) => scorer.primaryKey(record)
     this.#names = [...scorer.indexNames]
     this.#names.forEach((name, i) => {
       this.#byName.set(name, i)
@@ -126,7 +118,7 @@ export class LocalStorageTable<R> implements StorageTable<R> {
   getRecordsSync(spec: StorageRecordsSpecShape<R>): R[] {
     const at = this.#at(spec.indexName)
     if (spec.primaryKeys !== undefined) return this.#byKeys(at, spec, spec.primaryKeys)
-    return inRange(this.#indexes[at] as Index<R>, spec)
+    return indexRange(this.#indexes[at] as Index<R>, spec)
   }
 
   /** Removes exactly the records `getRecords(spec)` would resolve; resolves how many. */
@@ -242,7 +234,7 @@ export class LocalStorageTable<R> implements StorageTable<R> {
   }
 
   #emptyIndexes(): Index<R>[] {
-    return this.#names.map(() => new BTree<IndexKey, R>(undefined, compareKeys))
+    return this.#names.map(() => emptyIndex<R>())
   }
 
   #at(indexName: string): number {
@@ -261,7 +253,7 @@ export class LocalStorageTable<R> implements StorageTable<R> {
     const row = this.#remove(indexes, changes, key)
     for (let i = 0; i < this.#names.length; i++) {
       const score = this.#scorer.score(this.#names[i] as string, record)
-      ;(indexes[i] as Index<R>).set([score, key], record)
+      indexPut(indexes[i] as Index<R>, score, key, record, this.#primaryKey)
     }
     changes.set(row, record)
   }
@@ -274,7 +266,7 @@ export class LocalStorageTable<R> implements StorageTable<R> {
     if (record === undefined) return row
     for (let i = 0; i < this.#names.length; i++) {
       const score = this.#scorer.score(this.#names[i] as string, record)
-      ;(indexes[i] as Index<R>).delete([score, key])
+      indexRemove(indexes[i] as Index<R>, score, key, this.#primaryKey)
     }
     changes.set(row, undefined)
     return row
@@ -294,26 +286,6 @@ export class LocalStorageTable<R> implements StorageTable<R> {
     }
     return out
   }
-}
-
-// A key below every primary key of its score: the low end of a range walk.
-const LOWEST = ''
-
-function inRange<R>(tree: Index<R>, spec: StorageRecordsSpecShape<R>): R[] {
-  const out: R[] = []
-  const recheck = spec.recheck
-  const collect =
-    recheck === undefined
-      ? (_key: IndexKey, record: R) => {
-          out.push(record)
-        }
-      : (_key: IndexKey, record: R) => {
-          if (recheck(record)) out.push(record)
-        }
-  for (const { ge, lt } of spec.scoreIntervals) {
-    if (ge < lt) tree.forRange([ge, LOWEST], [lt, LOWEST], false, collect)
-  }
-  return out
 }
 
 type Bounds = { readonly ge: number; readonly lt: number }

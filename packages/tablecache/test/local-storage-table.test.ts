@@ -176,3 +176,42 @@ test('reads during a sliced merge see the old set until the new one is swapped i
   expect(views.some((v) => v.version.has(1))).toBe(true)
   expect([...new Set((await table.getRecords(all)).map((r) => r.b))]).toEqual([2])
 })
+
+test('records sharing one score: a sliced merge changes a copy of the group, never the group readers see', async () => {
+  const scorer: RecordScorer<Row> = {
+    indexNames: ['a'],
+    score: (_, r) => r.a,
+    primaryKey: (r) => r.id,
+  }
+  const table = new LocalStorageTable(scorer)
+  const all = { indexName: 'a', scoreIntervals: [{ ge: 7, lt: 8 }] }
+  // One score for every record: the index holds one group of 3,000.
+  for (let i = 0; i < 3_000; i++) await table.putRecord({ id: `k${i}`, a: 7, b: 1 })
+  await table.scratchDiscardRecords({ ...all, recheck: (r) => r.id < 'k2' })
+  for (let i = 0; i < 1_500; i++) await table.scratchPutRecord({ id: `k${i}`, a: 7, b: 2 })
+  let merged = false
+  const merging = table.scratchMerge().then(() => {
+    merged = true
+  })
+  const views: Array<{ ones: number; twos: number }> = []
+  while (!merged) {
+    const view = table.getRecordsSync(all)
+    views.push({
+      ones: view.filter((r) => r.b === 1).length,
+      twos: view.filter((r) => r.b === 2).length,
+    })
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  await merging
+  expect(views.length).toBeGreaterThan(1)
+  for (const view of views) expect(view).toEqual({ ones: 3_000, twos: 0 })
+  const after = table.getRecordsSync(all)
+  // k0…k1499 replaced; of the rest, those below 'k2' (k1500…k1999) discarded.
+  expect(after.filter((r) => r.b === 2)).toHaveLength(1_500)
+  expect(after.filter((r) => r.b === 1).map((r) => r.id)).toEqual(
+    Array.from({ length: 1_000 }, (_, i) => `k${i + 2_000}`).sort(),
+  )
+  // One record left at a score leaves the group; the read still finds it.
+  await table.deleteRecords({ ...all, recheck: (r) => r.id !== 'k2999' })
+  expect(table.getRecordsSync(all).map((r) => r.id)).toEqual(['k2999'])
+})
