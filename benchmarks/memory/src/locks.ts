@@ -68,9 +68,19 @@ function floor(): () => Promise<void> {
   }
 }
 
+// BENCH_BUILD=<checkout root>: the `cellar MemoryStore` row runs that build instead of this one
+// (one build per process: lock rows of two builds share core's Lock and its JIT feedback).
+const Store =
+  process.env.BENCH_BUILD === undefined
+    ? MemoryStore
+    : (
+        (await import(join(process.env.BENCH_BUILD, 'packages/memory/dist/index.js'))) as {
+          MemoryStore: new () => Locking
+        }
+      ).MemoryStore
 const jobs: Array<{ name: string; fn: () => Promise<void>; best: number }> = [
   { name: 'floor: two Maps, async acquire/release', fn: floor(), best: Infinity },
-  { name: 'cellar MemoryStore', fn: cellar(new MemoryStore()), best: Infinity },
+  { name: 'cellar MemoryStore', fn: cellar(new Store()), best: Infinity },
 ]
 const stores: Locking[] = []
 if (process.env.BENCH_BEFORE !== undefined) {
