@@ -6,7 +6,7 @@ import { CacheGateway } from '@cellar/core'
 import { MemoryStore } from '@cellar/memory'
 import { do_not_optimize, measure } from 'mitata'
 import { type Build, loadBuildBefore } from './contenders.js'
-import { PRODUCT, TTL_MS } from './fixture.js'
+import { cycle, PRODUCT, TTL_MS } from './fixture.js'
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4)
 const cpuNow = (): number => {
@@ -28,20 +28,20 @@ for (const [label, build] of builds) {
     plain.setValueSync(key, PRODUCT, TTL_MS)
     prefixed.setValueSync(key, PRODUCT, TTL_MS)
   }
-  let i = 0
-  let j = 0
-  let k = 0
+  const readKey = cycle(KEYS)
+  const writeKey = cycle(KEYS)
+  const plainKey = cycle(KEYS)
   jobs.push([
     `prefixed getValueSync${label}`,
-    () => do_not_optimize(prefixed.getValueSync(KEYS[(i = (i + 1) & 1023)]!)),
+    () => do_not_optimize(prefixed.getValueSync(readKey())),
   ])
   jobs.push([
     `prefixed setValueSync${label}`,
-    () => prefixed.setValueSync(KEYS[(j = (j + 1) & 1023)]!, PRODUCT, TTL_MS),
+    () => prefixed.setValueSync(writeKey(), PRODUCT, TTL_MS),
   ])
   jobs.push([
     `un-prefixed getValueSync${label}`,
-    () => do_not_optimize(plain.getValueSync(KEYS[(k = (k + 1) & 1023)]!)),
+    () => do_not_optimize(plain.getValueSync(plainKey())),
   ])
 }
 
