@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { SerializationError } from '@cellar/core'
 import type { RedisClient } from './types.js'
 
 // Packs (field, row) pairs into one string: per pair a 4-byte big-endian field length, a 4-byte
@@ -80,9 +81,12 @@ export async function rangeWithRows(
   return { members: (found as Buffer[]).map((m) => m.toString()) }
 }
 
+const malformed = (where: string) =>
+  new SerializationError(`[cellar:redis] a packed row reply ends inside ${where}`)
+
 /**
  * Calls `each(field, start, end)` for every packed pair: the row's bytes are `packed[start, end)`.
- * Throws on a packing that does not add up (it never should: the script wrote it).
+ * Throws `E_SERIALIZATION` on a packing that does not add up (it never should: the script wrote it).
  */
 export function eachRow(
   packed: Buffer,
@@ -90,12 +94,12 @@ export function eachRow(
 ): void {
   let at = 0
   while (at < packed.length) {
-    if (at + 8 > packed.length) throw new Error('a packed row reply ends inside a header')
+    if (at + 8 > packed.length) throw malformed('a header')
     const fieldLength = packed.readUInt32BE(at)
     const rowLength = packed.readUInt32BE(at + 4)
     const fieldEnd = at + 8 + fieldLength
     const rowEnd = fieldEnd + rowLength
-    if (rowEnd > packed.length) throw new Error('a packed row reply ends inside a row')
+    if (rowEnd > packed.length) throw malformed('a row')
     each(packed.toString('utf8', at + 8, fieldEnd), fieldEnd, rowEnd)
     at = rowEnd
   }

@@ -5,6 +5,7 @@ import calculateSlot from 'cluster-key-slot'
 import { Cluster, Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 import { RedisStorageTable } from '../src/index.js'
+import { eachRow } from '../src/storage-table-script.js'
 import {
   canStartRedisCluster,
   type RedisClusterServer,
@@ -223,6 +224,27 @@ describe.skipIf(!redis)('RedisStorageTable (standalone)', () => {
       table.getRecords({ indexName: 'nope', scoreIntervals: [{ ge: 0, lt: 1 }] }),
     ).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' })
   })
+})
+
+test('a packed row reply is walked pair by pair; a truncated one is E_SERIALIZATION', () => {
+  const pair = (field: string, row: number[]) => {
+    const header = Buffer.alloc(8)
+    header.writeUInt32BE(Buffer.byteLength(field), 0)
+    header.writeUInt32BE(row.length, 4)
+    return Buffer.concat([header, Buffer.from(field), Buffer.from(row)])
+  }
+  const packed = Buffer.concat([pair('1:a', [0xc7, 1]), pair('2:é', [0xc7, 2, 3])])
+  const seen: Array<[string, number[]]> = []
+  eachRow(packed, (field, start, end) => seen.push([field, [...packed.subarray(start, end)]]))
+  expect(seen).toEqual([
+    ['1:a', [0xc7, 1]],
+    ['2:é', [0xc7, 2, 3]],
+  ])
+  for (const cut of [3, packed.length - 1]) {
+    expect(() => eachRow(packed.subarray(0, cut), () => undefined)).toThrow(
+      expect.objectContaining({ code: 'E_SERIALIZATION' }),
+    )
+  }
 })
 
 const clusterAvailable = canStartRedisCluster()
