@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { type Duration, parseDuration } from './duration.js'
 import { InvalidArgumentError, LockNotOwnedError, LockTimeoutError } from './errors.js'
 import { assertKey } from './keys.js'
-import { type LockOperation, traceLockCall } from './tracing.js'
+import { isLockTracing, type LockOperation, traceLockCall } from './tracing.js'
 
 /** A strictly increasing number handed out by every successful acquire of one lock name. */
 export type FencingToken = number
@@ -93,9 +93,9 @@ export class Lock implements AsyncDisposable {
 
   /** Tries once; resolves the fencing token, or false if someone else holds the lock. */
   async acquire(): Promise<FencingToken | false> {
-    const token = await this.#trace('acquire', () =>
-      this.#backend.acquire(this.name, this.owner, this.#ttlMs),
-    )
+    const token = await (isLockTracing()
+      ? this.#trace('acquire', () => this.#backend.acquire(this.name, this.owner, this.#ttlMs))
+      : this.#backend.acquire(this.name, this.owner, this.#ttlMs))
     if (token !== false) this.#token = token
     return token
   }
@@ -129,7 +129,9 @@ export class Lock implements AsyncDisposable {
 
   /** Releases the lock whoever holds it. */
   async forceRelease(): Promise<void> {
-    await this.#trace('forceRelease', () => this.#backend.forceRelease(this.name))
+    if (isLockTracing())
+      await this.#trace('forceRelease', () => this.#backend.forceRelease(this.name))
+    else await this.#backend.forceRelease(this.name)
   }
 
   /**
@@ -155,7 +157,10 @@ export class Lock implements AsyncDisposable {
         key: this.name,
       })
     }
-    if (!(await this.#trace('extend', () => this.#backend.extend(this.name, this.owner, ms)))) {
+    const extended = isLockTracing()
+      ? this.#trace('extend', () => this.#backend.extend(this.name, this.owner, ms))
+      : this.#backend.extend(this.name, this.owner, ms)
+    if (!(await extended)) {
       throw new LockNotOwnedError(`[cellar] lock "${this.name}" is not held by this owner`, {
         key: this.name,
       })
@@ -200,14 +205,17 @@ export class Lock implements AsyncDisposable {
   }
 
   #release(): Promise<boolean> {
+    if (!isLockTracing()) return this.#backend.release(this.name, this.owner)
     return this.#trace('release', () => this.#backend.release(this.name, this.owner))
   }
 
   #inspect(): Promise<LockState | undefined> {
+    if (!isLockTracing()) return this.#backend.inspect(this.name)
     return this.#trace('inspect', () => this.#backend.inspect(this.name))
   }
 
-  // Every backend call goes through the lock tracing channel (a no-op without subscribers).
+  // A backend call inside the lock tracing channel; callers check isLockTracing() first, so an
+  // untraced call builds no context and no closure.
   #trace<T>(operation: LockOperation, call: () => Promise<T>): Promise<T> {
     return traceLockCall({ operation, lock: this.name, owner: this.owner }, call)
   }

@@ -74,7 +74,8 @@ export interface LockTraceContext {
 
 const lockChannel: TracingChannel<unknown, LockTraceContext> = tracingChannel(LOCK_TRACING_CHANNEL)
 
-function lockTracing(): boolean {
+/** True when anyone subscribes to the lock tracing channel. */
+export function isLockTracing(): boolean {
   if (hasAggregate) return lockChannel.hasSubscribers
   return (
     lockChannel.start.hasSubscribers ||
@@ -85,7 +86,7 @@ function lockTracing(): boolean {
   )
 }
 
-/** Runs a lock backend call, inside the lock tracing channel when anyone subscribes to it. */
+/** Runs a lock backend call inside the lock tracing channel. */
 export function traceLockCall<T>(context: LockTraceContext, call: () => Promise<T>): Promise<T> {
-  return lockTracing() ? lockChannel.tracePromise(call, context) : call()
+  return lockChannel.tracePromise(call, context)
 }
