@@ -18,9 +18,24 @@ type Slot<R> = R | SameScore<R>
  * One index of `LocalStorageTable`: a B+ tree keyed by the score alone (plain numbers compare
  * without reading another object, which a (score, key) pair as the key would need at every
  * step of a search), holding the record with that score, or the records sharing it by primary
- * key. `clone()` is O(1) copy-on-write.
+ * key; with the count of such groups, so that an index without any returns its records without
+ * reading them. `clone()` is O(1) copy-on-write.
  */
-export type ScoreIndex<R> = BTreeModule<number, Slot<R>>
+export class ScoreIndex<R> {
+  constructor(
+    readonly tree: BTreeModule<number, Slot<R>> = new BTree<number, Slot<R>>(
+      undefined,
+      compareScores,
+    ),
+    /** How many scores hold a group of records. */
+    public groups = 0,
+  ) {}
+
+  /** A copy sharing every node until one of the two changes it. */
+  clone(): ScoreIndex<R> {
+    return new ScoreIndex(this.tree.clone(), this.groups)
+  }
+}
 
 function compareScores(a: number, b: number): number {
   return a < b ? -1 : a > b ? 1 : 0
@@ -28,7 +43,7 @@ function compareScores(a: number, b: number): number {
 
 /** An empty index. */
 export function emptyIndex<R>(): ScoreIndex<R> {
-  return new BTree<number, Slot<R>>(undefined, compareScores)
+  return new ScoreIndex<R>()
 }
 
 /** Indexes `record` (primary key `key`) at `score`; the key must not be indexed already. */
@@ -39,9 +54,10 @@ export function indexPut<R>(
   record: R,
   primaryKey: (record: R) => string,
 ): void {
-  const slot = index.get(score)
+  const tree = index.tree
+  const slot = tree.get(score)
   if (slot === undefined) {
-    index.set(score, record)
+    tree.set(score, record)
     return
   }
   let group: BTreeModule<string, R>
@@ -50,14 +66,15 @@ export function indexPut<R>(
   } else {
     const other = primaryKey(slot as R)
     if (other === key) {
-      index.set(score, record)
+      tree.set(score, record)
       return
     }
     group = new BTree<string, R>()
     group.set(other, slot as R)
+    index.groups++
   }
   group.set(key, record)
-  index.set(score, new SameScore(group))
+  tree.set(score, new SameScore(group))
 }
 
 /** Removes the record with primary key `key` from `score`, if it is there. */
@@ -67,34 +84,49 @@ export function indexRemove<R>(
   key: string,
   primaryKey: (record: R) => string,
 ): void {
-  const slot = index.get(score)
+  const tree = index.tree
+  const slot = tree.get(score)
   if (slot === undefined) return
   if (!(slot instanceof SameScore)) {
-    if (primaryKey(slot as R) === key) index.delete(score)
+    if (primaryKey(slot as R) === key) tree.delete(score)
     return
   }
   if (!slot.byKey.has(key)) return
   const group = slot.byKey.clone()
   group.delete(key)
-  if (group.size === 1) index.set(score, group.get(group.minKey() as string) as R)
-  else index.set(score, new SameScore(group))
+  if (group.size === 1) {
+    tree.set(score, group.get(group.minKey() as string) as R)
+    index.groups--
+  } else {
+    tree.set(score, new SameScore(group))
+  }
 }
 
 /** The records whose score lies in one of the spec's intervals and that pass its recheck. */
 export function indexRange<R>(index: ScoreIndex<R>, spec: StorageRecordsSpec<R>): R[] {
   const out: R[] = []
   const recheck = spec.recheck
-  const collect = (_score: number, slot: Slot<R>) => {
-    if (slot instanceof SameScore) {
-      for (const record of slot.byKey.values()) {
-        if (recheck === undefined || recheck(record)) out.push(record)
-      }
-    } else if (recheck === undefined || recheck(slot as R)) {
-      out.push(slot as R)
-    }
-  }
+  // Without groups every slot is a record: no need to read it just to tell.
+  const collect =
+    index.groups === 0
+      ? recheck === undefined
+        ? (_score: number, slot: Slot<R>) => {
+            out.push(slot as R)
+          }
+        : (_score: number, slot: Slot<R>) => {
+            if (recheck(slot as R)) out.push(slot as R)
+          }
+      : (_score: number, slot: Slot<R>) => {
+          if (slot instanceof SameScore) {
+            for (const record of slot.byKey.values()) {
+              if (recheck === undefined || recheck(record)) out.push(record)
+            }
+          } else if (recheck === undefined || recheck(slot as R)) {
+            out.push(slot as R)
+          }
+        }
   for (const { ge, lt } of spec.scoreIntervals) {
-    if (ge < lt) index.forRange(ge, lt, false, collect)
+    if (ge < lt) index.tree.forRange(ge, lt, false, collect)
   }
   return out
 }
