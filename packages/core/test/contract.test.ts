@@ -11,7 +11,6 @@ import {
   isCellarError,
   JsonSerializer,
   Lock,
-  type LockBackend,
   MsgpackSerializer,
   namespacePrefix,
   parseDuration,
@@ -21,6 +20,7 @@ import {
   unscopedKey,
   ValueCodec,
 } from '../src/index.js'
+import { mapLockBackend } from './map-store.js'
 
 const ascii = (text: string) => new TextEncoder().encode(text)
 
@@ -208,23 +208,7 @@ describe('errors', () => {
 
   test("core's lock messages carry the [cellar] prefix, with their codes", async () => {
     // One holder per name, no expiry: enough to drive every refusal of Lock itself.
-    const holders = new Map<string, string>()
-    const backend: LockBackend = {
-      acquire: async (name, owner) => {
-        if (holders.has(name)) return false
-        holders.set(name, owner)
-        return 1
-      },
-      release: async (name, owner) => holders.get(name) === owner && holders.delete(name),
-      forceRelease: async (name) => {
-        holders.delete(name)
-      },
-      extend: async (name, owner) => holders.get(name) === owner,
-      inspect: async (name) => {
-        const owner = holders.get(name)
-        return owner === undefined ? undefined : { owner, remainingMs: null }
-      },
-    }
+    const backend = mapLockBackend()
     const refusals: Array<[() => unknown, string]> = [
       [() => new Lock(backend, 'job', { ttl: 0 }), 'E_INVALID_ARGUMENT'],
       [() => new Lock(backend, 'job', { ttl: 'soon' }), 'E_INVALID_ARGUMENT'],

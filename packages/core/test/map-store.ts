@@ -1,4 +1,11 @@
-import { assertKey, encodeCounter, NullStore, requireCounter, type Store } from '../src/index.js'
+import {
+  assertKey,
+  encodeCounter,
+  type LockBackend,
+  NullStore,
+  requireCounter,
+  type Store,
+} from '../src/index.js'
 
 /** A minimal byte store for gateway tests (no TTL): the real stores are tested by conformance. */
 export function mapStore(): Store<Uint8Array> {
@@ -31,5 +38,26 @@ export function mapStore(): Store<Uint8Array> {
     clear: async () => map.clear(),
     namespace: () => mapStore(),
     close: async () => {},
+  }
+}
+
+/** One holder per lock name, no expiry, fencing token always 1: enough to drive `Lock` itself. */
+export function mapLockBackend(): LockBackend {
+  const holders = new Map<string, string>()
+  return {
+    acquire: async (name, owner) => {
+      if (holders.has(name)) return false
+      holders.set(name, owner)
+      return 1
+    },
+    release: async (name, owner) => holders.get(name) === owner && holders.delete(name),
+    forceRelease: async (name) => {
+      holders.delete(name)
+    },
+    extend: async (name, owner) => holders.get(name) === owner,
+    inspect: async (name) => {
+      const owner = holders.get(name)
+      return owner === undefined ? undefined : { owner, remainingMs: null }
+    },
   }
 }

@@ -6,35 +6,18 @@ import {
   CacheGateway,
   LOCK_TRACING_CHANNEL,
   Lock,
-  type LockBackend,
   type LockTraceContext,
   STORE_TRACING_CHANNEL,
   type Store,
   type StoreTraceContext,
 } from '../src/index.js'
-import { mapStore } from './map-store.js'
+import { mapLockBackend, mapStore } from './map-store.js'
 
 // A map store that also reads and writes synchronously, lists its keys and has locks.
 function fullStore(): Store<Uint8Array> {
   const map = new Map<string, Uint8Array>()
   const base = mapStore()
-  const holders = new Map<string, string>()
-  const backend: LockBackend = {
-    acquire: async (name, owner) => {
-      if (holders.has(name)) return false
-      holders.set(name, owner)
-      return 1
-    },
-    release: async (name, owner) => holders.get(name) === owner && holders.delete(name),
-    forceRelease: async (name) => {
-      holders.delete(name)
-    },
-    extend: async (name, owner) => holders.get(name) === owner,
-    inspect: async (name) => {
-      const owner = holders.get(name)
-      return owner === undefined ? undefined : { owner, remainingMs: null }
-    },
-  }
+  const backend = mapLockBackend()
   return {
     ...base,
     capabilities: { ...base.capabilities, synchronous: true, listsKeys: true, locks: true },
