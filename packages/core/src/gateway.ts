@@ -301,20 +301,16 @@ export class CacheGateway implements AsyncDisposable {
   /** Replaces the TTL of a live entry; resolves true if it did (`<= 0` removes it). */
   async touch(key: string, ttl: Ttl): Promise<boolean> {
     const touched = await this.#call('touch', key, undefined, () => this.#store.touch(key, ttl))
-    // A key that was not there to touch is a miss.
-    this.#emit({ type: touched ? 'touch' : 'miss', key, operation: 'touch', store: this.#name })
+    // A touch that found nothing emits nothing: it is not a read, and a `miss` would skew hit rates.
+    if (touched) this.#emit({ type: 'touch', key, operation: 'touch', store: this.#name })
     return touched
   }
 
   /** Remaining milliseconds: `null` without expiry, `undefined` when missing. */
   ttl(key: string): Promise<number | null | undefined> {
-    const remaining = this.#call('ttl', key, undefined, () => this.#store.ttl(key))
-    if (this.#listeners.length === 0) return remaining
-    return remaining.then((ms) => {
-      const type = ms === undefined ? 'miss' : 'hit'
-      this.#emit({ type, key, operation: 'ttl', store: this.#name })
-      return ms
-    })
+    // Traced, but no hit/miss event: inspecting an entry is not reading it (a dashboard listing
+    // TTLs would otherwise inflate the hit rate it shows).
+    return this.#call('ttl', key, undefined, () => this.#store.ttl(key))
   }
 
   /** The live keys of this gateway's namespace; throws `E_UNSUPPORTED` on stores that can't list. */

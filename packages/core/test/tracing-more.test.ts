@@ -146,19 +146,29 @@ describe('lock tracing channel', () => {
   })
 })
 
-describe('events of ttl() and of a touch that finds nothing', () => {
-  test('ttl() reports a hit or a miss; touch of a missing key reports a miss', async () => {
+describe('ttl() and a touch that finds nothing are not reads', () => {
+  test('they emit no hit or miss (hit rates count reads only), and ttl() is traced', async () => {
     const gateway = new CacheGateway(fullStore())
     await gateway.setValue('live', 1)
     const events: CacheEvent[] = []
     gateway.on((event) => events.push(event))
-    await gateway.ttl('live')
-    await gateway.ttl('gone')
-    await gateway.touch('gone', '1m')
+    const { seen, stop } = subscribe(STORE_TRACING_CHANNEL, aboutStore)
+    try {
+      expect(await gateway.ttl('live')).toBeNull()
+      expect(await gateway.ttl('gone')).toBeUndefined()
+      expect(await gateway.touch('gone', '1m')).toBe(false)
+      expect(await gateway.touch('live', '1m')).toBe(true)
+    } finally {
+      stop()
+    }
     expect(events.map((event) => `${event.type} ${event.operation} ${event.key}`)).toEqual([
-      'hit ttl live',
-      'miss ttl gone',
-      'miss touch gone',
+      'touch touch live',
+    ])
+    expect(seen.filter((line) => line.startsWith('start'))).toEqual([
+      'start ttl map live',
+      'start ttl map gone',
+      'start touch map gone',
+      'start touch map live',
     ])
   })
 })
