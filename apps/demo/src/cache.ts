@@ -74,8 +74,10 @@ function tieredDriver(parts: TierParts): StoreDriver {
         )
       }
       const connection = url?.href ?? 'redis://127.0.0.1:6379'
-      parts.bus = new RedisBus({ connection })
       parts.l2 = new RedisStore({ connection })
+      // The bus publishes on L2's own client, so a write's message leaves right behind the write
+      // (the tiered store's ordered path, `bus.orderedWith(l2)`); the store closes that client.
+      parts.bus = new RedisBus({ connection: parts.l2.client })
       return new TieredStore({
         l1: new MemoryStore({ maxEntries: 10_000 }),
         l2: parts.l2,
