@@ -88,8 +88,9 @@ export class Repository {
         ttl: context.ttl,
         ...(context.remember !== undefined && { defaults: context.remember }),
       },
-      (key, task) => this.#flights.run(key, task),
+      (key, task, since) => this.#flights.run(key, task, since),
       (key, value, ttl) => this.put(key, value, ttl),
+      () => this.#flights.mark(),
     )
     this.#flexible = new Flexible(gateway, {
       storeName: context.storeName,

@@ -1,21 +1,65 @@
 /**
  * One running task per key in this process: a second caller for a key gets the promise of the
  * task already running for it, and the key is free again once that task settles.
+ *
+ * A caller that read the store before a task for its key finished may still get a miss back
+ * after it finished (its read ran before the task's write landed). Such a caller passes the
+ * `mark()` it took before reading, and shares the finished task's value instead of starting
+ * another load: the value was current during its call.
  */
 export class SingleFlight {
   readonly #running = new Map<string, Promise<unknown>>()
+  // The latest fulfilled task per key, with the sequence number of its settling; bounded.
+  readonly #settled = new Map<
+    string,
+    { readonly promise: Promise<unknown>; readonly seq: number }
+  >()
+  #seq = 0
 
   /** True while a task for `key` runs. */
   has(key: string): boolean {
     return this.#running.has(key)
   }
 
-  /** The running task's promise for `key`, or `task()` started now and shared until it settles. */
-  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+  /** A mark to take before reading the store; pass it to `run` after a miss. */
+  mark(): number {
+    return this.#seq
+  }
+
+  /**
+   * The running task's promise for `key`, the value of one that finished after `since` (a
+   * `mark()`), or `task()` started now and shared until it settles.
+   */
+  run<T>(key: string, task: () => Promise<T>, since?: number): Promise<T> {
     const running = this.#running.get(key)
     if (running !== undefined) return running as Promise<T>
-    const promise = task().finally(() => this.#running.delete(key))
+    if (since !== undefined) {
+      const done = this.#settled.get(key)
+      if (done !== undefined && done.seq > since) return done.promise as Promise<T>
+    }
+    const promise = task()
     this.#running.set(key, promise)
+    promise.then(
+      () => this.#finish(key, promise),
+      () => {
+        // A failed load is not shared with late callers: they load again.
+        this.#running.delete(key)
+        this.#seq++
+      },
+    )
     return promise
   }
+
+  #finish(key: string, promise: Promise<unknown>): void {
+    this.#running.delete(key)
+    this.#settled.delete(key)
+    this.#settled.set(key, { promise, seq: ++this.#seq })
+    // Late readers arrive within a round trip; a few hundred recent keys are plenty.
+    if (this.#settled.size > SETTLED_KEYS) {
+      const oldest = this.#settled.keys().next().value
+      if (oldest !== undefined) this.#settled.delete(oldest)
+    }
+  }
 }
+
+const SETTLED_KEYS = 256

@@ -83,7 +83,7 @@ interface Plan {
 }
 
 type Loader<T> = () => T | Promise<T>
-type Once = <T>(key: string, task: () => Promise<T>) => Promise<T>
+type Once = <T>(key: string, task: () => Promise<T>, since?: number) => Promise<T>
 type Put = (key: string, value: unknown, ttl: Ttl) => Promise<unknown>
 
 /**
@@ -94,15 +94,26 @@ export class Stampede {
   readonly #gateway: CacheGateway
   readonly #context: StampedeContext
   readonly #once: Once
+  readonly #mark: () => number
   readonly #put: Put
   readonly #failedUntil = new Map<string, number>()
   readonly #detached = new Set<Promise<unknown>>()
 
-  /** `once` is the repository's single-flight; `put` its write (a fake records it). */
-  constructor(gateway: CacheGateway, context: StampedeContext, once: Once, put: Put) {
+  /**
+   * `once` is the repository's single-flight and `mark` its mark (see `SingleFlight`); `put` its
+   * write (a fake records it).
+   */
+  constructor(
+    gateway: CacheGateway,
+    context: StampedeContext,
+    once: Once,
+    put: Put,
+    mark: () => number = () => 0,
+  ) {
     this.#gateway = gateway
     this.#context = context
     this.#once = once
+    this.#mark = mark
     this.#put = put
   }
 
@@ -111,11 +122,13 @@ export class Stampede {
     if (options !== undefined || this.#context.defaults !== undefined) {
       return this.#guarded(key, ttl, loader, options)
     }
-    // The plain path: one read, then single-flight; no option parsing on a hot key.
+    // The plain path: one read, then single-flight; no option parsing on a hot key. The mark
+    // taken before the read lets a miss that raced a finishing load share that load's value.
+    const since = this.#mark()
     return this.#gateway
       .getValue<T>(key)
       .then((hit) =>
-        hit !== undefined ? hit : this.#once(key, () => this.#plainLoad(key, ttl, loader)),
+        hit !== undefined ? hit : this.#once(key, () => this.#plainLoad(key, ttl, loader), since),
       )
   }
 
@@ -135,6 +148,7 @@ export class Stampede {
     const plan = this.#plan(key, merged, options?.lock !== undefined)
     merged.signal?.throwIfAborted()
     let entry: GatewayEntry<T> | undefined
+    const since = this.#mark()
     try {
       entry = await this.#gateway.getEntry<T>(key)
     } catch (error) {
@@ -152,7 +166,7 @@ export class Stampede {
       return stale.value
     }
     const ttlMs = resolveTtl(ttl === undefined ? this.#context.ttl : ttl, null, key)
-    const shared = this.#once(key, () => this.#produce(key, ttl, ttlMs, loader, plan))
+    const shared = this.#once(key, () => this.#produce(key, ttl, ttlMs, loader, plan), since)
     return this.#await(key, shared, stale, plan, merged.signal)
   }
 
