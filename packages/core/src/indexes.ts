@@ -17,8 +17,11 @@ export interface StorageRecordsSpec<R> {
   /** Returns false for a candidate whose score matched but which is not part of the request. */
   readonly recheck?: (record: R) => boolean
   /**
-   * Optional hint: only records with these primary keys can match (a request by key). A storage
-   * may look them up directly instead of walking the intervals; the result must be the same.
+   * Optional, for a request by key: the spec selects exactly the stored records with these
+   * primary keys that pass the recheck. Whoever builds the spec makes its intervals hold those
+   * records' scores and its recheck drop every other key, so a storage may look the keys up
+   * directly, with no score check, or walk the intervals: the result is the same. (Reading
+   * `scoreIntervals` may compute them.)
    */
   readonly primaryKeys?: readonly string[]
 }

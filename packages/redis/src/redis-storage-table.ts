@@ -217,10 +217,9 @@ export class RedisStorageTable<R> implements StorageTable<R> {
     scratch: boolean,
   ): Promise<Candidate<R>[]> {
     const key = this.#indexKey(spec.indexName)
-    const intervals = spec.scoreIntervals.filter(({ ge, lt }) => ge < lt)
-    if (intervals.length === 0) return []
     // A request by key needs no range read: the live versions are known here (and this runs
-    // synchronously in the call, so they are the pinned generation's).
+    // synchronously in the call, so they are the pinned generation's). The spec selects exactly
+    // its keys, so no score is checked.
     if (spec.primaryKeys !== undefined && !scratch) {
       const byKey: Candidate<R>[] = []
       for (const primaryKey of spec.primaryKeys) {
@@ -228,12 +227,10 @@ export class RedisStorageTable<R> implements StorageTable<R> {
         if (version !== undefined)
           byKey.push({ member: member(version, primaryKey), primaryKey, staged: false })
       }
-      const found = await this.#rows(byKey, spec)
-      return found.filter((c) => {
-        const score = this.#scorer.score(spec.indexName, c.record as R)
-        return intervals.some(({ ge, lt }) => ge <= score && score < lt)
-      })
+      return this.#rows(byKey, spec)
     }
+    const intervals = spec.scoreIntervals.filter(({ ge, lt }) => ge < lt)
+    if (intervals.length === 0) return []
     const read = await this.#run('getRecords', () =>
       rangeWithRows(
         this.#client,

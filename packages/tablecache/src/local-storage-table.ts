@@ -117,7 +117,8 @@ export class LocalStorageTable<R> implements StorageTable<R> {
   /** `getRecords` without a promise: the records the spec selects in the visible version. */
   getRecordsSync(spec: StorageRecordsSpecShape<R>): R[] {
     const at = this.#at(spec.indexName)
-    if (spec.primaryKeys !== undefined) return this.#byKeys(at, spec, spec.primaryKeys)
+    const keys = spec.primaryKeys
+    if (keys !== undefined) return this.#byKeys(keys, spec.recheck)
     return indexRange(this.#indexes[at] as Index<R>, spec)
   }
 
@@ -272,46 +273,16 @@ export class LocalStorageTable<R> implements StorageTable<R> {
     return row
   }
 
-  // A request by key: one hash lookup per key instead of one tree walk per (tiny) interval.
-  #byKeys(at: number, spec: StorageRecordsSpecShape<R>, keys: readonly string[]): R[] {
+  // A request by key: one hash lookup per key instead of one tree walk per (tiny) interval. The
+  // spec selects exactly those keys (their scores lie in its intervals), so no score is checked.
+  #byKeys(keys: readonly string[], recheck: ((record: R) => boolean) | undefined): R[] {
     const out: R[] = []
-    const recheck = spec.recheck
-    const intervals = sortedIntervals(spec.scoreIntervals)
-    const name = this.#names[at] as string
-    for (const key of keys) {
-      const record = this.#entry(rowKey(key))
-      if (record === undefined) continue
-      if (recheck !== undefined && !recheck(record)) continue
-      if (inside(intervals, this.#scorer.score(name, record))) out.push(record)
+    for (let i = 0; i < keys.length; i++) {
+      const record = this.#entry(rowKey(keys[i] as string))
+      if (record !== undefined && (recheck === undefined || recheck(record))) out.push(record)
     }
     return out
   }
-}
-
-type Bounds = { readonly ge: number; readonly lt: number }
-
-// The intervals by `ge`, copied only when they are not in order already.
-function sortedIntervals(intervals: readonly Bounds[]): readonly Bounds[] {
-  for (let i = 1; i < intervals.length; i++) {
-    if ((intervals[i] as Bounds).ge < (intervals[i - 1] as Bounds).ge) {
-      return [...intervals].sort((a, b) => a.ge - b.ge)
-    }
-  }
-  return intervals
-}
-
-// Binary search in intervals sorted by `ge` (they do not overlap).
-function inside(intervals: readonly Bounds[], score: number): boolean {
-  let lo = 0
-  let hi = intervals.length - 1
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1
-    const { ge, lt } = intervals[mid] as Bounds
-    if (score < ge) hi = mid - 1
-    else if (score >= lt) lo = mid + 1
-    else return true
-  }
-  return false
 }
 
 function specMatches<R>(

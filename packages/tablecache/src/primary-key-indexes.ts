@@ -41,26 +41,35 @@ export function requestedKeys(spec: IndexSpec): string[] | undefined {
   )
 }
 
-/** The storage spec of some keys on the hashed index: one tiny interval per hash, plus a recheck. */
+/**
+ * The storage spec of some keys on the hashed index: exactly those keys (a storage looks them
+ * up), with a recheck; its intervals, one tiny interval per hash, are only built for a storage or
+ * an invalidation check that works by score.
+ */
 export function keysStorageSpec<R>(keys: readonly string[], primaryKey: (record: R) => string) {
   const wanted = new Set(keys)
-  // Hash scores are integers, so [h, h + 1) holds exactly the score h; distinct sorted hashes
-  // give intervals that never overlap, with no normalizing needed.
-  const hashes: number[] = []
-  for (const key of wanted) hashes.push(primaryKeyHash(key))
-  hashes.sort((a, b) => a - b)
+  const unique = wanted.size === keys.length ? keys : [...wanted]
+  // The recheck drops records whose key merely collides with a wanted hash.
+  return new StorageRecordsSpec<R>(
+    PRIMARY_KEY_INDEX,
+    () => hashIntervals(unique),
+    (record) => wanted.has(primaryKey(record)),
+    unique,
+  )
+}
+
+// Hash scores are integers, so [h, h + 1) holds exactly the score h; distinct sorted hashes give
+// intervals that never overlap.
+function hashIntervals(keys: readonly string[]): Interval[] {
+  const hashes = new Float64Array(keys.length)
+  for (let i = 0; i < keys.length; i++) hashes[i] = primaryKeyHash(keys[i] as string)
+  hashes.sort()
   const intervals: Interval[] = []
   for (let i = 0; i < hashes.length; i++) {
     const hash = hashes[i] as number
     if (i === 0 || hash !== hashes[i - 1]) intervals.push(new Interval(hash, hash + 1))
   }
-  // The recheck drops records whose key merely collides with a wanted hash.
-  return new StorageRecordsSpec<R>(
-    PRIMARY_KEY_INDEX,
-    intervals,
-    (record) => wanted.has(primaryKey(record)),
-    [...wanted],
-  )
+  return intervals
 }
 
 /** How `PrimaryKeyIndexes` and `AllIndexes` reach the DB. */

@@ -11,41 +11,45 @@ import { Interval } from './interval.js'
  */
 export class StorageRecordsSpec<R> implements StorageRecordsSpecShape<R> {
   readonly indexName: string
-  readonly scoreIntervals: readonly Interval[]
   /** Undefined when there is none: every candidate in the intervals matches. */
   readonly recheck: ((record: R) => boolean) | undefined
   readonly primaryKeys: readonly string[] | undefined
+  #intervals: readonly Interval[] | undefined
+  #compute: (() => readonly IntervalShape[]) | undefined
 
   /**
    * Throws `E_INVALID_SPEC` when two intervals overlap or the index name is empty. `primaryKeys`
-   * (optional) says only records with those keys can match, so a storage may look them up.
+   * (optional) says the spec selects exactly the records with those keys that pass the recheck
+   * (their scores must lie in the intervals), so a storage may look them up. `scoreIntervals` may
+   * be a function computing them on first use (a request by key that a storage answers by key
+   * never needs them); they are checked then.
    */
   constructor(
     indexName: string,
-    scoreIntervals: readonly IntervalShape[],
+    scoreIntervals: readonly IntervalShape[] | (() => readonly IntervalShape[]),
     recheck?: (record: R) => boolean,
     primaryKeys?: readonly string[],
   ) {
     if (typeof indexName !== 'string' || indexName.length === 0) {
       throw tableCacheError('E_INVALID_SPEC', 'a records spec needs an index name')
     }
-    const intervals = scoreIntervals.map(Interval.from)
-    const sorted = [...intervals].sort((a, b) => a.ge - b.ge)
-    for (let i = 1; i < sorted.length; i++) {
-      const previous = sorted[i - 1] as Interval
-      const current = sorted[i] as Interval
-      if (previous.intersects(current)) {
-        throw tableCacheError(
-          'E_INVALID_SPEC',
-          `intervals ${previous} and ${current} of index '${indexName}' overlap`,
-        )
-      }
-    }
     this.indexName = indexName
-    this.scoreIntervals = Object.freeze(intervals)
+    if (typeof scoreIntervals === 'function') this.#compute = scoreIntervals
+    else this.#intervals = checkedIntervals(indexName, scoreIntervals)
     this.recheck = recheck
     this.primaryKeys = primaryKeys
     Object.freeze(this)
+  }
+
+  /** Records whose score lies in one of these (non-overlapping) intervals are candidates. */
+  get scoreIntervals(): readonly Interval[] {
+    let intervals = this.#intervals
+    if (intervals === undefined) {
+      intervals = checkedIntervals(this.indexName, (this.#compute as () => IntervalShape[])())
+      this.#intervals = intervals
+      this.#compute = undefined
+    }
+    return intervals
   }
 
   /** Copies a spec shape (validating it); returns a `StorageRecordsSpec` as it is. */
@@ -72,4 +76,33 @@ export class StorageRecordsSpec<R> implements StorageRecordsSpecShape<R> {
       (this.recheck === undefined || this.recheck(record))
     )
   }
+}
+
+// The intervals as validated `Interval`s, frozen; throws when two of them overlap.
+function checkedIntervals(
+  indexName: string,
+  shapes: readonly IntervalShape[],
+): readonly Interval[] {
+  const intervals = shapes.map(Interval.from)
+  let sorted: readonly Interval[] = intervals
+  for (let i = 1; i < intervals.length; i++) {
+    if ((intervals[i] as Interval).ge < (intervals[i - 1] as Interval).ge) {
+      sorted = [...intervals].sort((a, b) => a.ge - b.ge)
+      break
+    }
+  }
+  // Against the non-empty interval reaching furthest so far: an empty one between two overlapping
+  // ones hides nothing.
+  let furthest: Interval | undefined
+  for (const current of sorted) {
+    if (current.isEmpty) continue
+    if (furthest?.intersects(current)) {
+      throw tableCacheError(
+        'E_INVALID_SPEC',
+        `intervals ${furthest} and ${current} of index '${indexName}' overlap`,
+      )
+    }
+    if (furthest === undefined || current.lt > furthest.lt) furthest = current
+  }
+  return Object.freeze(intervals)
 }

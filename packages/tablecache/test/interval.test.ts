@@ -69,6 +69,36 @@ describe('StorageRecordsSpec', () => {
     )
   })
 
+  test('an overlap is found past an empty interval and past a shorter one, in any order', () => {
+    const overlapping = [
+      [new Interval(0, 10), new Interval(5, 5), new Interval(6, 8)],
+      [new Interval(6, 8), new Interval(2, 3), new Interval(0, 10)],
+      [new Interval(0, 10), new Interval(1, 2), new Interval(9, 12)],
+    ]
+    for (const intervals of overlapping) {
+      expect(() => new StorageRecordsSpec('i', intervals)).toThrow(
+        expect.objectContaining({ code: 'E_INVALID_SPEC' }),
+      )
+    }
+    const apart = new StorageRecordsSpec('i', [new Interval(5, 6), new Interval(0, 5)])
+    expect(apart.scoreIntervals.map(String)).toEqual(['[5, 6)', '[0, 5)'])
+  })
+
+  test('intervals given as a function are computed once, on first use, and checked then', () => {
+    let calls = 0
+    const spec = new StorageRecordsSpec('i', () => {
+      calls++
+      return [{ ge: 0, lt: 1 }]
+    })
+    expect(calls).toBe(0)
+    expect(spec.scoreIntervals).toEqual([new Interval(0, 1)])
+    expect(spec.scoreIntervals).toBe(spec.scoreIntervals)
+    expect(calls).toBe(1)
+    expect(Object.isFrozen(spec.scoreIntervals)).toBe(true)
+    const bad = new StorageRecordsSpec('i', () => [new Interval(0, 2), new Interval(1, 3)])
+    expect(() => bad.scoreIntervals).toThrow(expect.objectContaining({ code: 'E_INVALID_SPEC' }))
+  })
+
   test('matches applies the intervals and the recheck', () => {
     const spec = new StorageRecordsSpec<{ id: string }>(
       'i',

@@ -215,3 +215,26 @@ test('records sharing one score: a sliced merge changes a copy of the group, nev
   await table.deleteRecords({ ...all, recheck: (r) => r.id !== 'k2999' })
   expect(table.getRecordsSync(all).map((r) => r.id)).toEqual(['k2999'])
 })
+
+describe('LocalStorageTable reads by key', () => {
+  const scorer: RecordScorer<Row> = {
+    indexNames: ['a', 'b'],
+    score: (name, r) => (name === 'a' ? r.a : r.b),
+    primaryKey: (r) => r.id,
+  }
+
+  test('a primaryKeys spec is answered by key, never reading its intervals', async () => {
+    const table = new LocalStorageTable(scorer)
+    for (const id of ['k1', 'k2', 'k3']) await table.putRecord({ id, a: 1, b: 2 })
+    const spec: StorageRecordsSpec<Row> = {
+      indexName: 'a',
+      get scoreIntervals(): never {
+        throw new Error('the intervals were read')
+      },
+      recheck: (r) => r.id !== 'k2',
+      primaryKeys: ['k3', 'k2', 'k1', 'missing'],
+    }
+    expect(table.getRecordsSync(spec).map((r) => r.id)).toEqual(['k3', 'k1'])
+    expect((await table.getRecords(spec)).map((r) => r.id)).toEqual(['k3', 'k1'])
+  })
+})
