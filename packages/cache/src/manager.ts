@@ -12,8 +12,8 @@ import { CacheEmitter, type CacheEvents, type CacheListener } from './emitter.js
 import { UnknownStoreError } from './errors.js'
 import { FailoverStore } from './failover.js'
 import { CacheFake } from './fake.js'
+import type { RememberOptions } from './remember-options.js'
 import { Repository } from './repository.js'
-import type { RememberOptions } from './stampede.js'
 
 /** Any cellar store. */
 export type AnyStore = Store<Uint8Array> | Store<unknown>

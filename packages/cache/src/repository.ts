@@ -12,8 +12,9 @@ import { RateLimiter, type RateLimiterOptions } from '@cellar/rate-limiter'
 import { type CacheEmitter, relayGatewayEvent } from './emitter.js'
 import { Flexible, type Freshness } from './flexible.js'
 import { CacheLock } from './lock.js'
+import type { RememberOptions } from './remember-options.js'
 import { SingleFlight } from './single-flight.js'
-import { type RememberOptions, Stampede } from './stampede.js'
+import { Stampede } from './stampede.js'
 import { type TaggedCache, TaggedCaches } from './tagged.js'
 
 /** Options of a typed read. */
@@ -170,6 +171,7 @@ export class Repository {
   /** Writes a value; resolves true. Omitted TTL → the cache's `ttl`; `<= 0` removes the key. */
   put(key: string, value: unknown, ttl?: Ttl): Promise<boolean> {
     const effective = ttl === undefined ? this.#context.ttl : ttl
+    this.#stampede.written(key)
     if (this.#writesInProcess && !isTracing()) {
       // Written when `setValueSync` returns: one settled promise, no reaction job.
       try {
@@ -189,15 +191,15 @@ export class Repository {
 
   /** Writes every entry of a record with one TTL; nothing is written if a value can't be encoded. */
   async putMany(values: Readonly<Record<string, unknown>>, ttl?: Ttl): Promise<boolean> {
-    await this.gateway.multiSetValues(
-      Object.entries(values),
-      ttl === undefined ? this.#context.ttl : ttl,
-    )
+    const entries = Object.entries(values)
+    for (const [key] of entries) this.#stampede.written(key)
+    await this.gateway.multiSetValues(entries, ttl === undefined ? this.#context.ttl : ttl)
     return true
   }
 
   /** Writes only if the key is absent (atomic where the store declares `atomicAdd`); true if it wrote. */
   add(key: string, value: unknown, ttl?: Ttl): Promise<boolean> {
+    this.#stampede.written(key)
     return this.gateway.addValue(key, value, ttl === undefined ? this.#context.ttl : ttl)
   }
 
@@ -208,6 +210,7 @@ export class Repository {
 
   /** Removes a key; resolves true if one was removed. */
   async forget(key: string): Promise<boolean> {
+    this.#stampede.written(key)
     return this.gateway.delete(key)
   }
 
@@ -218,6 +221,7 @@ export class Repository {
 
   /** Removes every entry of this cache's prefix (never another prefix, never a lock). */
   async flush(): Promise<boolean> {
+    this.#stampede.flushed()
     await this.gateway.clear()
     return true
   }
@@ -245,22 +249,26 @@ export class Repository {
     const value = await this.gateway.getValue<T>(key)
     if (value === undefined)
       return fallbackValue === undefined ? undefined : fallback(fallbackValue)
+    this.#stampede.written(key)
     await this.gateway.delete(key)
     return value
   }
 
   /** Atomically adds `by` (default 1) with the store's native counter; resolves the new value. */
   increment(key: string, by = 1, ttl?: Ttl): Promise<number> {
+    this.#stampede.written(key)
     return this.gateway.incr(key, by, ttl === undefined ? undefined : { ttl })
   }
 
   /** Atomically subtracts `by` (default 1); resolves the new value. */
   decrement(key: string, by = 1, ttl?: Ttl): Promise<number> {
+    this.#stampede.written(key)
     return this.gateway.incr(key, -by, ttl === undefined ? undefined : { ttl })
   }
 
   /** Replaces the TTL of a live entry; true if it did (never revives an expired one). */
   touch(key: string, ttl: Ttl): Promise<boolean> {
+    this.#stampede.written(key)
     return this.gateway.touch(key, ttl)
   }
 

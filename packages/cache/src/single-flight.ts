@@ -63,3 +63,45 @@ export class SingleFlight {
 }
 
 const SETTLED_KEYS = 256
+
+/**
+ * Store reads of `remember` in flight in this process, one per key: a caller that arrives while
+ * one runs takes its result instead of reading again, so a stampede of N callers costs one read,
+ * not N. A write of the key through the same repository ends the sharing (`drop`), so a caller
+ * that starts after the write never takes a read that began before it.
+ */
+export class SharedReads {
+  readonly #reads = new Map<string, SharedRead>()
+
+  /** The read of `key` in flight, if any. */
+  get(key: string): SharedRead | undefined {
+    return this.#reads.get(key)
+  }
+
+  /** Shares `read` (begun after `since`, a `SingleFlight` mark) until it settles or `drop(key)`. */
+  share<T>(key: string, read: Promise<T>, since: number): Promise<T> {
+    const shared: SharedRead = { read, since }
+    this.#reads.set(key, shared)
+    const done = () => {
+      if (this.#reads.get(key) === shared) this.#reads.delete(key)
+    }
+    read.then(done, done)
+    return read
+  }
+
+  /** A write of `key` began: callers from now on read for themselves. */
+  drop(key: string): void {
+    if (this.#reads.size !== 0) this.#reads.delete(key)
+  }
+
+  /** A write of every key (a flush) began. */
+  dropAll(): void {
+    this.#reads.clear()
+  }
+}
+
+/** One shared read: its promise, and the `SingleFlight` mark taken before it began. */
+export interface SharedRead {
+  readonly read: Promise<unknown>
+  readonly since: number
+}

@@ -1,5 +1,4 @@
 import {
-  type Bus,
   type CacheGateway,
   type Duration,
   type GatewayEntry,
@@ -10,58 +9,9 @@ import {
 } from '@cellar/core'
 import type { CacheEmitter } from './emitter.js'
 import { LoaderTimeoutError } from './errors.js'
+import type { RememberOptions } from './remember-options.js'
+import { SharedReads } from './single-flight.js'
 import { nap, Wakeups } from './stampede-wake.js'
-
-/** How `remember` coordinates with other processes through a lock on the store. */
-export interface RememberLockOptions {
-  /**
-   * How long the loading process holds the lock; if it dies, the lock expires after this.
-   * Keep it above the loader's usual time.
-   * @default '10s'
-   */
-  readonly ttl?: Duration
-  /**
-   * How long the others wait for the value before they load it themselves.
-   * @default the lock's `ttl`
-   */
-  readonly wait?: Duration
-  /**
-   * Pause between two looks at the store while waiting; jitter of up to the same is added.
-   * @default 25
-   */
-  readonly retryInterval?: Duration
-  /**
-   * A bus shared by the processes (e.g. `RedisBus` from `@cellar/redis`): the loading process
-   * announces the key once its value is written (or its lock released), and the waiting ones
-   * look at the store at once instead of at their next poll (which stays as the fallback).
-   */
-  readonly bus?: Bus
-  /**
-   * The bus channel of these announcements (they carry the key only).
-   * @default 'cellar:remember'
-   */
-  readonly channel?: string
-}
-
-/** Stampede options of `remember` (per call, or cache-wide through `createCache({ remember })`). */
-export interface RememberOptions {
-  /** Rejects this caller when aborted; the load goes on for the other callers. */
-  readonly signal?: AbortSignal
-  /** One process loads, the others wait for its value (needs a store that declares `locks`). */
-  readonly lock?: boolean | RememberLockOptions
-  /** Keeps an expired value this much longer, served when the loader fails or is too slow. */
-  readonly grace?: Duration
-  /**
-   * After a failed load served stale, the loader is not called again (in this process) for this
-   * long: the stale value is served instead.
-   * @default '10s'
-   */
-  readonly graceBackoff?: Duration
-  /** Soft timeout: past it, a stale value (if any) is returned and the load finishes in the background. */
-  readonly timeout?: Duration
-  /** Past it, the caller is rejected with `E_LOADER_TIMEOUT` (the load still finishes and is cached). */
-  readonly hardTimeout?: Duration
-}
 
 /** What `Stampede` needs from the repository that owns it. */
 export interface StampedeContext {
@@ -98,6 +48,9 @@ export class Stampede {
   readonly #put: Put
   readonly #failedUntil = new Map<string, number>()
   readonly #detached = new Set<Promise<unknown>>()
+  // Reads in flight shared by concurrent callers of one key: values (plain path), entries (options).
+  readonly #values = new SharedReads()
+  readonly #entries = new SharedReads()
 
   /**
    * `once` is the repository's single-flight and `mark` its mark (see `SingleFlight`); `put` its
@@ -124,12 +77,31 @@ export class Stampede {
     }
     // The plain path: one read, then single-flight; no option parsing on a hot key. The mark
     // taken before the read lets a miss that raced a finishing load share that load's value.
-    const since = this.#mark()
-    return this.#gateway
-      .getValue<T>(key)
-      .then((hit) =>
-        hit !== undefined ? hit : this.#once(key, () => this.#plainLoad(key, ttl, loader), since),
-      )
+    // Callers that arrive while a read of the key runs share it (and its mark).
+    const shared = this.#values.get(key)
+    const since = shared === undefined ? this.#mark() : shared.since
+    const read =
+      shared === undefined
+        ? this.#values.share(key, this.#gateway.getValue<T>(key), since)
+        : (shared.read as Promise<T | undefined>)
+    return read.then((hit) =>
+      hit !== undefined ? hit : this.#once(key, () => this.#plainLoad(key, ttl, loader), since),
+    )
+  }
+
+  /**
+   * A write of `key` through this cache began: a caller from now on reads the store itself
+   * rather than share a read that began before the write.
+   */
+  written(key: string): void {
+    this.#values.drop(key)
+    this.#entries.drop(key)
+  }
+
+  /** A flush began: no read in flight is shared any more. */
+  flushed(): void {
+    this.#values.dropAll()
+    this.#entries.dropAll()
   }
 
   async #plainLoad<T>(key: string, ttl: Ttl, loader: Loader<T>): Promise<T> {
@@ -148,9 +120,12 @@ export class Stampede {
     const plan = this.#plan(key, merged, options?.lock !== undefined)
     merged.signal?.throwIfAborted()
     let entry: GatewayEntry<T> | undefined
-    const since = this.#mark()
+    const reading = this.#entries.get(key)
+    const since = reading === undefined ? this.#mark() : reading.since
     try {
-      entry = await this.#gateway.getEntry<T>(key)
+      entry = await (reading === undefined
+        ? this.#entries.share(key, this.#gateway.getEntry<T>(key), since)
+        : (reading.read as Promise<GatewayEntry<T> | undefined>))
     } catch (error) {
       // Fail open: the gateway has already reported the failure as an `error` event.
       if (plan.graceMs === undefined) throw error

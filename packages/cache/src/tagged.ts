@@ -1,7 +1,7 @@
 import { CacheGateway, resolveTtl, type Ttl } from '@cellar/core'
 import type { CacheEmitter } from './emitter.js'
+import type { RememberOptions } from './remember-options.js'
 import { Repository } from './repository.js'
-import type { RememberOptions } from './stampede.js'
 import { TagSet } from './tag-set.js'
 
 /** What a tagged cache needs from the cache that made it. */
