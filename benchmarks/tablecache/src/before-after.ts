@@ -20,24 +20,28 @@ interface Row {
 type Query = { ge: number; lt: number }[] | number[]
 type Build = typeof current
 
-const rows: Row[] = Array.from({ length: ROWS }, (_, i) => ({
-  id: i + 1,
-  ts: (i + 1) * 10,
-  amount: (i * 7919) % 1000,
-  note: `order ${i + 1}`,
-}))
-const db: DbAccess<Row, Query> = {
-  async *getRecords(spec: DbRecordsSpec<Query>) {
-    const query = spec.query
-    if (typeof query[0] === 'number') {
-      for (const id of query as number[]) if (rows[id - 1]) yield rows[id - 1] as Row
-      return
-    }
-    for (const { ge, lt } of query as { ge: number; lt: number }[]) {
-      for (let id = Math.max(1, Math.ceil(ge)); id < lt && id <= ROWS; id++)
-        yield rows[id - 1] as Row
-    }
-  },
+// Each build gets its own copies of the rows, so that one build's reads don't bring the other's
+// records into the cache.
+function database(): DbAccess<Row, Query> {
+  const rows: Row[] = Array.from({ length: ROWS }, (_, i) => ({
+    id: i + 1,
+    ts: (i + 1) * 10,
+    amount: (i * 7919) % 1000,
+    note: `order ${i + 1}`,
+  }))
+  return {
+    async *getRecords(spec: DbRecordsSpec<Query>) {
+      const query = spec.query
+      if (typeof query[0] === 'number') {
+        for (const id of query as number[]) if (rows[id - 1]) yield rows[id - 1] as Row
+        return
+      }
+      for (const { ge, lt } of query as { ge: number; lt: number }[]) {
+        for (let id = Math.max(1, Math.ceil(ge)); id < lt && id <= ROWS; id++)
+          yield rows[id - 1] as Row
+      }
+    },
+  }
 }
 
 async function loaded(build: Build) {
@@ -46,7 +50,7 @@ async function loaded(build: Build) {
     queryIntervals: (intervals) => intervals.map(({ ge, lt }) => ({ ge, lt })),
     queryKeys: (keys) => keys.map(Number),
   })
-  const cached = new build.CachedTable(indexes, db, new build.LocalStorageTable(indexes))
+  const cached = new build.CachedTable(indexes, database(), new build.LocalStorageTable(indexes))
   await cached.load({ indexName: 'primaryKeyRange', ge: 1, lt: ROWS + 1 })
   return cached
 }

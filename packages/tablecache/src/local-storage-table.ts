@@ -5,26 +5,10 @@ import type {
   StorageTable,
 } from '@cellar/core'
 import { tableCacheError } from './errors.js'
+import { type RowKey, RowMap, rowKey } from './row-map.js'
 import { emptyIndex, indexPut, indexRange, indexRemove, type ScoreIndex } from './score-index.js'
 
 type Index<R> = ScoreIndex<R>
-
-// A row's key in the row map: a primary key written as a plain non-negative integer becomes that
-// number (numbers hash and compare without reading a string), any other key stays a string.
-// Distinct primary keys keep distinct row keys, since only canonical digit strings convert.
-type RowKey = string | number
-
-function rowKey(key: string): RowKey {
-  const length = key.length
-  if (length === 0 || length > 15) return key
-  const first = key.charCodeAt(0)
-  if (first < 48 || first > 57 || (first === 48 && length > 1)) return key
-  for (let i = 1; i < length; i++) {
-    const c = key.charCodeAt(i)
-    if (c < 48 || c > 57) return key
-  }
-  return Number(key)
-}
 
 // Row changes by row key; `undefined` marks a removal.
 type Changes<R> = Map<RowKey, R | undefined>
@@ -43,7 +27,7 @@ export interface LocalStorageTableOptions {
 
 /**
  * In-process `StorageTable`: one B+ tree (sorted-btree) per index keyed by score (records sharing
- * a score grouped by primary key), and a hash map of records by primary key. Records are stored by reference — never mutate a record
+ * a score grouped by primary key), and a map of records by primary key (an array for integer keys). Records are stored by reference — never mutate a record
  * after handing it over. Reads are synchronous (`getRecordsSync`; `getRecords` resolves the same
  * records), so a read never sees a merge half-done. A merge applies the staged changes in slices
  * to O(1) copy-on-write clones of the index trees while the row changes collect aside, then swaps
@@ -62,7 +46,7 @@ export class LocalStorageTable<R> implements StorageTable<R> {
   #indexes: readonly Index<R>[]
   // Records by row key. Their index scores are not kept: a stored record never changes, so its
   // scores are computed again when it is removed.
-  readonly #rows = new Map<RowKey, R>()
+  readonly #rows = new RowMap<R>()
   // Row changes of the visible version not yet folded into #rows; they take precedence.
   #overlay: Changes<R> | undefined
   #merging: Promise<void> = Promise.resolve()

@@ -238,3 +238,60 @@ describe('LocalStorageTable reads by key', () => {
     expect((await table.getRecords(spec)).map((r) => r.id)).toEqual(['k3', 'k1'])
   })
 })
+
+describe('LocalStorageTable row keys', () => {
+  const scorer: RecordScorer<Row> = {
+    indexNames: ['a'],
+    score: (_name, r) => r.a,
+    primaryKey: (r) => r.id,
+  }
+  // Integer keys below 2^30 sit in an array, the rest (and look-alikes such as '07') in a map.
+  const ids = [
+    '0',
+    '7',
+    '07',
+    '1073741823',
+    '1073741824',
+    '123456789012345',
+    '1234567890123456',
+    'x',
+  ]
+
+  test('integer-like and other keys are stored, read, replaced and deleted apart', async () => {
+    const table = new LocalStorageTable(scorer)
+    for (const [i, id] of ids.entries()) await table.putRecord({ id, a: i, b: 0 })
+    for (const [i, id] of ids.entries())
+      expect(await table.getRecord(id)).toEqual({ id, a: i, b: 0 })
+    const byKey = table.getRecordsSync({
+      indexName: 'a',
+      scoreIntervals: [{ ge: 0, lt: ids.length }],
+      primaryKeys: [...ids].reverse(),
+    })
+    expect(byKey.map((r) => r.id)).toEqual([...ids].reverse())
+    await table.putRecord({ id: '7', a: 1, b: 9 })
+    expect(await table.getRecord('7')).toEqual({ id: '7', a: 1, b: 9 })
+    expect(await table.getRecord('07')).toEqual({ id: '07', a: 2, b: 0 })
+    expect(await table.deleteRecords({ indexName: 'a', scoreIntervals: [{ ge: 0, lt: 4 }] })).toBe(
+      4,
+    )
+    for (const id of ['0', '7', '07', '1073741823'])
+      expect(await table.getRecord(id)).toBeUndefined()
+    expect(
+      (await table.getRecords({ indexName: 'a', scoreIntervals: [{ ge: 0, lt: 99 }] })).map(
+        (r) => r.id,
+      ),
+    ).toEqual(ids.slice(4))
+    await table.clear()
+    for (const id of ids) expect(await table.getRecord(id)).toBeUndefined()
+  })
+
+  test('keys left far apart by a moving window still read back', async () => {
+    const table = new LocalStorageTable(scorer)
+    for (let i = 0; i < 2_000; i++) await table.putRecord({ id: String(i * 500_000), a: i, b: 0 })
+    await table.deleteRecords({ indexName: 'a', scoreIntervals: [{ ge: 0, lt: 1_990 }] })
+    const left = await table.getRecords({ indexName: 'a', scoreIntervals: [{ ge: 0, lt: 2_000 }] })
+    expect(left.map((r) => r.a)).toEqual(Array.from({ length: 10 }, (_, i) => 1_990 + i))
+    expect(await table.getRecord(String(1_999 * 500_000))).toMatchObject({ a: 1_999 })
+    expect(await table.getRecord('0')).toBeUndefined()
+  })
+})

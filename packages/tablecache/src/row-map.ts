@@ -1,0 +1,55 @@
+// The row map of `LocalStorageTable`: records by primary key.
+
+/**
+ * A row's key: a primary key written as a plain non-negative integer becomes that number (numbers
+ * hash and compare without reading a string), any other key stays a string. Distinct primary keys
+ * keep distinct row keys, since only canonical digit strings convert.
+ */
+export type RowKey = string | number
+
+export function rowKey(key: string): RowKey {
+  const length = key.length
+  if (length === 0 || length > 15) return key
+  const first = key.charCodeAt(0)
+  if (first < 48 || first > 57 || (first === 48 && length > 1)) return key
+  for (let i = 1; i < length; i++) {
+    const c = key.charCodeAt(i)
+    if (c < 48 || c > 57) return key
+  }
+  return Number(key)
+}
+
+// Integer keys below this go in the array (V8's small-integer range).
+const DENSE_LIMIT = 2 ** 30
+
+/**
+ * Records by row key. Integer keys below 2^30 sit in a plain array indexed by the key: a lookup is
+ * one load, where a `Map` of 500,000 keys costs two to three times as long (its hash table is
+ * another cache miss away). Removed slots are deleted, not kept: when few slots of a long array
+ * stay used, V8 turns it into a dictionary, whose size follows the records held, not the largest
+ * key ever seen. Other keys are in a `Map`.
+ */
+export class RowMap<R> {
+  #dense: R[] = []
+  readonly #other = new Map<RowKey, R>()
+
+  get(key: RowKey): R | undefined {
+    if (typeof key === 'number' && key < DENSE_LIMIT) return this.#dense[key]
+    return this.#other.get(key)
+  }
+
+  set(key: RowKey, record: R): void {
+    if (typeof key === 'number' && key < DENSE_LIMIT) this.#dense[key] = record
+    else this.#other.set(key, record)
+  }
+
+  delete(key: RowKey): void {
+    if (typeof key === 'number' && key < DENSE_LIMIT) delete this.#dense[key]
+    else this.#other.delete(key)
+  }
+
+  clear(): void {
+    this.#dense = []
+    this.#other.clear()
+  }
+}
