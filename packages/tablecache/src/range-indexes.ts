@@ -90,8 +90,9 @@ export class RangeIndexes<R, Q = unknown> implements Indexes<R, Q> {
   /** True when the loaded window holds the interval (or every key's implied score). */
   covers(spec: IndexSpec): boolean {
     if (spec.indexName === PRIMARY_KEY_INDEX) {
-      const keys = this.#keys(spec)
       const scoreOfKey = this.#options.scoreOfKey
+      if (scoreOfKey === Number) return this.#coversNumbers(spec)
+      const keys = this.#keys(spec)
       if (scoreOfKey === undefined) return false
       return keys.every((key) => {
         const score = scoreOfKey(key)
@@ -122,6 +123,29 @@ export class RangeIndexes<R, Q = unknown> implements Indexes<R, Q> {
   /** Makes the adjustment's interval the loaded window. */
   commitAdjustment(adjustment: Adjustment<R, Q>): void {
     this.#loaded = (adjustment as RangeAdjustment<R, Q>).target
+  }
+
+  // `covers` when a key's score is the key as a number: a number key is its own score (the same as
+  // `Number(String(key))`), so the keys are checked without turning them into strings.
+  #coversNumbers(spec: IndexSpec): boolean {
+    const keys = spec.keys
+    if (Array.isArray(keys)) {
+      let covered = true
+      let i = 0
+      for (; i < keys.length; i++) {
+        const key: unknown = keys[i]
+        if (typeof key === 'number') covered &&= this.#holds(key)
+        else if (typeof key === 'string') covered &&= this.#holds(Number(key))
+        else break
+      }
+      if (i === keys.length) return covered
+    }
+    this.#keys(spec) // throws E_INVALID_SPEC on a missing list or a bad key, as for other indexes
+    return false
+  }
+
+  #holds(score: number): boolean {
+    return Number.isFinite(score) && this.#loaded.contains(score)
   }
 
   #keys(spec: IndexSpec): string[] {

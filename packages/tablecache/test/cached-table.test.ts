@@ -285,5 +285,17 @@ describe('the other built-in indexes', () => {
       9,
     ])
     expect(reads).toEqual(['hit', 'hit', 'miss'])
+    // Keys as numbers or digit strings; any key outside the window (or not a finite number)
+    // leaves the request uncovered; a bad key or list throws even after an uncovered one.
+    const keys = (list: unknown) => ({ indexName: 'primaryKey', keys: list })
+    expect(indexes.covers(keys([10, '59', 30.5]))).toBe(true)
+    expect(indexes.covers(keys([]))).toBe(true)
+    for (const outside of [[9], ['60'], [11, 60], ['x'], [Number.NaN], [Number.POSITIVE_INFINITY]])
+      expect(indexes.covers(keys(outside))).toBe(false)
+    for (const bad of [[9, {}], [11, null], '11', undefined]) {
+      expect(() => indexes.covers(keys(bad))).toThrow(
+        expect.objectContaining({ code: 'E_INVALID_SPEC' }),
+      )
+    }
   })
 })
