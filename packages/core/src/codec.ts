@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer'
 import { decodeCounter, encodeCounter, SERIALIZED_TAG } from './counter.js'
 import { InvalidArgumentError, SerializationError } from './errors.js'
 import type { Serializer } from './serializer.js'
@@ -31,6 +32,68 @@ export interface DecodedEntry {
   readonly meta: EntryMeta | undefined
 }
 
+// Decoded values of recently read keys: when a key's stored bytes are the same as last time,
+// the value is copied (or, from a `frozen` serializer, shared) instead of decoded again.
+const MEMO_KEYS = 256
+const MEMO_MAX_BYTES = 4096
+const MAX_DEPTH = 32
+// What a memo can give back: nothing yet (seen once), a copy, the value itself, or nothing ever.
+const SEEN = 0
+const COPY = 1
+const SHARE = 2
+const NEVER = 3
+
+interface Memo {
+  // A private copy of the stored bytes the value was decoded from.
+  readonly bytes: Uint8Array
+  reuse: number
+  // Never handed out when `reuse` is COPY: each read gets a copy of it.
+  value: unknown
+}
+
+const OBJECT = Object.prototype
+const ARRAY = Array.prototype
+
+// True if `value` is made of primitives, plain objects and plain arrays only (no `__proto__`
+// key, no accessor, not too deep): what `copyPlain` copies exactly.
+function isPlain(value: unknown, depth: number): boolean {
+  if (typeof value !== 'object' || value === null) return typeof value !== 'function'
+  if (depth > MAX_DEPTH) return false
+  const proto = Object.getPrototypeOf(value)
+  if (proto === ARRAY) {
+    const array = value as unknown[]
+    for (let i = 0; i < array.length; i++) {
+      if (!(i in array) || !isPlain(array[i], depth + 1)) return false
+    }
+    return true
+  }
+  if (proto !== OBJECT) return false
+  for (const key of Object.keys(value)) {
+    if (key === '__proto__') return false
+    const field = Object.getOwnPropertyDescriptor(value, key)!
+    if (field.get !== undefined || field.set !== undefined) return false
+    if (!isPlain(field.value, depth + 1)) return false
+  }
+  return true
+}
+
+// A fresh copy of a value `isPlain` accepted: new objects and arrays, the same primitives.
+function copyPlain(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value
+  if (Array.isArray(value)) {
+    const out = new Array(value.length)
+    for (let i = 0; i < value.length; i++) out[i] = copyPlain(value[i])
+    return out
+  }
+  const out: Record<string, unknown> = {}
+  for (const key of Object.keys(value))
+    out[key] = copyPlain((value as Record<string, unknown>)[key])
+  return out
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array) =>
+  a.length === b.length && Buffer.compare(a, b) === 0
+
 // Raw stores keep values as they are; an entry with metadata is kept as this object.
 class RawEnvelope {
   constructor(
@@ -48,10 +111,13 @@ class RawEnvelope {
 export class ValueCodec {
   readonly serializer: Serializer
   readonly raw: boolean
+  readonly #memo = new Map<string, Memo>()
+  readonly #frozen: boolean
 
   constructor(serializer: Serializer, raw: boolean) {
     this.serializer = serializer
     this.raw = raw
+    this.#frozen = serializer.frozen === true
   }
 
   /** The stored form of `value` (with `meta`, if given); throws `E_SERIALIZATION`. */
@@ -90,7 +156,17 @@ export class ValueCodec {
     if (this.raw) return stored instanceof RawEnvelope ? stored.value : stored
     const bytes = stored as Uint8Array
     const tag = bytes[0]
-    if (tag === SERIALIZED_TAG) return this.#deserialize(key, bytes.subarray(1))
+    if (tag === SERIALIZED_TAG) {
+      if (bytes.length > MEMO_MAX_BYTES) return this.#deserialize(key, bytes, 1)
+      const memo = this.#memo.get(key)
+      if (memo !== undefined && sameBytes(memo.bytes, bytes)) {
+        if (memo.reuse === COPY) return copyPlain(memo.value)
+        if (memo.reuse === SHARE) return memo.value
+        if (memo.reuse === SEEN) return this.#decodeAgain(key, bytes, memo)
+        return this.#deserialize(key, bytes, 1)
+      }
+      return this.#decodeFirst(key, bytes)
+    }
     if (tag === ENVELOPE_TAG) return this.decodeEntry(key, stored).value
     const counter = decodeCounter(bytes)
     if (counter === undefined) {
@@ -136,7 +212,42 @@ export class ValueCodec {
         cause,
       })
     }
-    return { value: this.#deserialize(key, bytes.subarray(offset)), meta }
+    return { value: this.#deserialize(key, bytes, offset), meta }
+  }
+
+  // A key's bytes not seen last time: decoded, and noted (a key read once costs no copy).
+  #decodeFirst(key: string, bytes: Uint8Array): unknown {
+    const value = this.#deserialize(key, bytes, 1)
+    const memos = this.#memo
+    memos.delete(key)
+    if (memos.size >= MEMO_KEYS) memos.delete(memos.keys().next().value!)
+    const memo: Memo = { bytes: bytes.slice(), reuse: SEEN, value: undefined }
+    memos.set(key, memo)
+    // A frozen serializer's values are shared from the start, so every read sees them frozen.
+    return this.#frozen ? this.#keep(memo, value) : value
+  }
+
+  // The same bytes a second time: from now on the value is copied or shared, where it can be.
+  #decodeAgain(key: string, bytes: Uint8Array, memo: Memo): unknown {
+    const value = this.#deserialize(key, bytes, 1)
+    return this.#keep(memo, value)
+  }
+
+  #keep(memo: Memo, value: unknown): unknown {
+    if (typeof value !== 'object' || value === null) {
+      memo.reuse = SHARE
+      memo.value = value
+    } else if (!isPlain(value, 0)) {
+      memo.reuse = NEVER
+    } else if (this.#frozen) {
+      // The serializer froze it: every reader of these bytes can have this very object.
+      memo.reuse = SHARE
+      memo.value = value
+    } else {
+      memo.reuse = COPY
+      memo.value = copyPlain(value)
+    }
+    return value
   }
 
   #envelope(key: string, value: unknown, meta: EntryMeta): unknown {
@@ -175,9 +286,13 @@ export class ValueCodec {
     return bytes
   }
 
-  #deserialize(key: string, payload: Uint8Array): unknown {
+  // The value serialized in `bytes` from `start` on.
+  #deserialize(key: string, bytes: Uint8Array, start: number): unknown {
+    const serializer = this.serializer
     try {
-      return this.serializer.decode(payload)
+      return serializer.decodeFrom !== undefined
+        ? serializer.decodeFrom(bytes, start)
+        : serializer.decode(bytes.subarray(start))
     } catch (cause) {
       throw new SerializationError(
         `[cellar] ${this.serializer.name} cannot decode the value for key "${key}"`,

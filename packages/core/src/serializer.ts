@@ -9,6 +9,17 @@ export interface Serializer {
   /** Decodes bytes produced by `encode`; may throw on malformed input. */
   decode(bytes: Uint8Array): unknown
   /**
+   * Optional: `decode(bytes.subarray(start))` without making the view. The gateway reads payloads
+   * behind a tag byte; a serializer that can start at an offset saves an allocation per read.
+   */
+  decodeFrom?(bytes: Uint8Array, start: number): unknown
+  /**
+   * Optional: true if `decode` returns values whose plain objects and arrays are deeply frozen.
+   * The gateway then hands one decoded object to every read of the same stored bytes of a key,
+   * instead of decoding (or copying) it per read.
+   */
+  readonly frozen?: boolean
+  /**
    * Optional: the byte `tag` followed by `encode(value)`, in one buffer. The gateway prefixes
    * every payload with a tag; a serializer that can leave room for it saves a copy per write.
    */
@@ -17,6 +28,15 @@ export interface Serializer {
 
 // msgpackr writes -0 as the integer 0; a top-level -0 is written as float64 -0 instead.
 const NEGATIVE_ZERO = Uint8Array.of(0xcb, 0x80, 0, 0, 0, 0, 0, 0, 0)
+
+// Freezes the plain objects and arrays in a decoded value, deepest first.
+function freezeDecoded(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value
+  const proto = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== Array.prototype) return value
+  for (const key of Object.keys(value)) freezeDecoded((value as Record<string, unknown>)[key])
+  return Object.freeze(value)
+}
 
 /**
  * MessagePack through msgpackr (the fastest JavaScript MessagePack codec we measured). Plain
@@ -28,6 +48,8 @@ const NEGATIVE_ZERO = Uint8Array.of(0xcb, 0x80, 0, 0, 0, 0, 0, 0, 0)
  */
 export class MsgpackSerializer implements Serializer {
   readonly name = 'msgpack'
+  /** True when built with `{ frozen: true }`. */
+  readonly frozen: boolean
   readonly #packr = new Packr({
     useRecords: false,
     moreTypes: true,
@@ -37,6 +59,17 @@ export class MsgpackSerializer implements Serializer {
       throw new TypeError('a function cannot be serialized')
     },
   })
+
+  /**
+   * `frozen: true` (default false): decoded plain objects and arrays come back deeply frozen (a
+   * `Date`, `Map`, `Set` or binary value inside stays as decoded), and repeated reads of a key
+   * whose stored bytes did not change share one decoded object instead of decoding a fresh one:
+   * much cheaper hits, but a caller that changes a value must copy it first (writing to a frozen
+   * object throws in strict mode).
+   */
+  constructor(options: { readonly frozen?: boolean } = {}) {
+    this.frozen = options.frozen === true
+  }
 
   encode(value: unknown): Uint8Array {
     if (Object.is(value, -0)) return NEGATIVE_ZERO.slice()
@@ -57,10 +90,15 @@ export class MsgpackSerializer implements Serializer {
   }
 
   decode(bytes: Uint8Array): unknown {
-    const value = this.#packr.unpack(bytes)
+    return this.decodeFrom(bytes, 0)
+  }
+
+  decodeFrom(bytes: Uint8Array, start: number): unknown {
+    // msgpackr reads from `start` on, and keeps its DataView on `bytes` for the next read.
+    const value = this.#packr.unpack(bytes, { start })
     // msgpackr turns the reserved byte 0xC1 into a marker object instead of refusing it.
     if (value === C1) throw new TypeError('0xC1 is not a MessagePack value')
-    return value
+    return this.frozen ? freezeDecoded(value) : value
   }
 }
 
