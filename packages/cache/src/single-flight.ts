@@ -78,13 +78,25 @@ export class SharedReads {
     return this.#reads.get(key)
   }
 
-  /** Shares `read` (begun after `since`, a `SingleFlight` mark) until it settles or `drop(key)`. */
-  share<T>(key: string, read: Promise<T>, since: number): Promise<T> {
+  /**
+   * Shares `read` (begun after `since`, a `SingleFlight` mark) until `end` or `drop(key)`; the
+   * caller that began it calls `end` once it settles.
+   */
+  begin(key: string, read: Promise<unknown>, since: number): SharedRead {
     const shared: SharedRead = { read, since }
     this.#reads.set(key, shared)
-    const done = () => {
-      if (this.#reads.get(key) === shared) this.#reads.delete(key)
-    }
+    return shared
+  }
+
+  /** `shared` (from `begin`) settled: callers from now on read again. */
+  end(key: string, shared: SharedRead): void {
+    if (this.#reads.get(key) === shared) this.#reads.delete(key)
+  }
+
+  /** `begin`, ended when `read` settles. */
+  share<T>(key: string, read: Promise<T>, since: number): Promise<T> {
+    const shared = this.begin(key, read, since)
+    const done = () => this.end(key, shared)
     read.then(done, done)
     return read
   }

@@ -79,13 +79,28 @@ export class Stampede {
     // taken before the read lets a miss that raced a finishing load share that load's value.
     // Callers that arrive while a read of the key runs share it (and its mark).
     const shared = this.#values.get(key)
-    const since = shared === undefined ? this.#mark() : shared.since
-    const read =
-      shared === undefined
-        ? this.#values.share(key, this.#gateway.getValue<T>(key), since)
-        : (shared.read as Promise<T | undefined>)
-    return read.then((hit) =>
-      hit !== undefined ? hit : this.#once(key, () => this.#plainLoad(key, ttl, loader), since),
+    if (shared !== undefined) {
+      return (shared.read as Promise<T | undefined>).then((hit) =>
+        hit !== undefined
+          ? hit
+          : this.#once(key, () => this.#plainLoad(key, ttl, loader), shared.since),
+      )
+    }
+    const since = this.#mark()
+    const read = this.#gateway.getValue<T>(key)
+    const mine = this.#values.begin(key, read, since)
+    // The sharing ends in the leader's own reaction to the read: no extra promise job per call.
+    return read.then(
+      (hit) => {
+        this.#values.end(key, mine)
+        return hit !== undefined
+          ? hit
+          : this.#once(key, () => this.#plainLoad(key, ttl, loader), since)
+      },
+      (error: unknown) => {
+        this.#values.end(key, mine)
+        throw error
+      },
     )
   }
 
