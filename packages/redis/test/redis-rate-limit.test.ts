@@ -6,8 +6,9 @@ import { RedisStore } from '../src/index.js'
 
 const redis = await useRedis()
 
-// The fixed-window script answers a plain consume without the clock (the key's expiry is the
-// window's end) and hands everything else to the full step; these pin the hand-over.
+// The fixed-window script answers a plain consume without the clock (a string count whose
+// expiry is the window's end) and hands everything else to the full step; these pin the
+// hand-over and the two stored layouts.
 describe.skipIf(!redis)('Redis limiter step: the fixed window fast path', () => {
   let raw: Redis
   let store: RedisStore
@@ -44,7 +45,8 @@ describe.skipIf(!redis)('Redis limiter step: the fixed window fast path', () => 
     expect(refused.retryAfterMs).toBeGreaterThan(0)
     expect(refused.retryAfterMs).toBeLessThanOrEqual(W)
     expect(refused.resetMs).toBe(refused.retryAfterMs)
-    expect(await raw.hgetall(`${prefix}plain`)).toEqual({ a: '3' })
+    expect(await raw.type(`${prefix}plain`)).toBe('string')
+    expect(await raw.get(`${prefix}plain`)).toBe('3')
     const pttl = await raw.pttl(`${prefix}plain`)
     expect(pttl).toBeGreaterThan(0)
     expect(pttl).toBeLessThanOrEqual(W)
@@ -61,7 +63,7 @@ describe.skipIf(!redis)('Redis limiter step: the fixed window fast path', () => 
     const reward = await limits.fixedWindow('mixed', request({ points: -4 }))
     expect(reward).toMatchObject({ allowed: true, used: 2, remaining: 1 })
     // The full step read the window's end from the key's expiry and left both as they were.
-    expect(await raw.hgetall(`${prefix}mixed`)).toEqual({ a: '2' })
+    expect(await raw.get(`${prefix}mixed`)).toBe('2')
     const after = await raw.pttl(`${prefix}mixed`)
     expect(after).toBeGreaterThan(0)
     expect(after).toBeLessThanOrEqual(before)
@@ -81,6 +83,85 @@ describe.skipIf(!redis)('Redis limiter step: the fixed window fast path', () => 
     expect(later.allowed).toBe(false)
     expect(later.retryAfterMs).toBeLessThanOrEqual(first.retryAfterMs)
     expect(await raw.pttl(`${prefix}block`)).toBeGreaterThan(1_000)
+    // A stored block needs the hash layout; the count and the window's end go with it.
+    expect(await raw.type(`${prefix}block`)).toBe('hash')
+    expect(await raw.hget(`${prefix}block`, 'a')).toBe('1')
+  })
+
+  test('a window stored by earlier builds (a hash, with or without its end) is read and kept', async () => {
+    const limits = store.rateLimiter()
+    // The first fast path's layout: only the count, the window's end as the key's expiry.
+    await raw.hset(`${prefix}old-a`, 'a', '2')
+    await raw.pexpire(`${prefix}old-a`, 20_000)
+    const a = await limits.fixedWindow('old-a', request())
+    expect(a).toMatchObject({ allowed: true, used: 3, remaining: 0 })
+    expect(a.resetMs).toBeGreaterThan(18_000)
+    expect(a.resetMs).toBeLessThanOrEqual(20_000)
+    expect((await limits.fixedWindow('old-a', request())).allowed).toBe(false)
+    expect(await raw.get(`${prefix}old-a`)).toBe('3')
+    expect(await raw.pttl(`${prefix}old-a`)).toBeLessThanOrEqual(20_000)
+    // The full layout, with its end in w and a block that is over.
+    const [seconds] = await raw.time()
+    const now = Number(seconds) * 1000
+    await raw.hset(`${prefix}old-b`, { a: '1', b: '0', w: String(now + 30_000), k: '1' })
+    await raw.pexpire(`${prefix}old-b`, 30_000)
+    const b = await limits.fixedWindow('old-b', request())
+    expect(b).toMatchObject({ allowed: true, used: 2, remaining: 1 })
+    expect(b.resetMs).toBeGreaterThan(25_000)
+    expect(b.resetMs).toBeLessThanOrEqual(31_000)
+    expect(await raw.get(`${prefix}old-b`)).toBe('2')
+    expect(await raw.pttl(`${prefix}old-b`)).toBeGreaterThan(25_000)
+  })
+
+  test('a block that ends goes back to the string layout, with a new window', async () => {
+    const limits = store.rateLimiter()
+    const r = request({ limit: 1, windowMs: 100, blockMs: 200 })
+    expect((await limits.fixedWindow('unblock', r)).allowed).toBe(true)
+    expect((await limits.fixedWindow('unblock', r)).allowed).toBe(false)
+    expect(await raw.type(`${prefix}unblock`)).toBe('hash')
+    await new Promise((resolve) => setTimeout(resolve, 260))
+    const again = await limits.fixedWindow('unblock', r)
+    expect(again).toMatchObject({ allowed: true, used: 1 })
+    expect(await raw.type(`${prefix}unblock`)).toBe('string')
+    expect(await raw.pttl(`${prefix}unblock`)).toBeGreaterThan(0)
+  })
+
+  test('a count without an expiry gets the window as its expiry', async () => {
+    const limits = store.rateLimiter()
+    await raw.set(`${prefix}stray`, '1')
+    expect(await limits.fixedWindow('stray', request())).toMatchObject({ allowed: true, used: 2 })
+    const pttl = await raw.pttl(`${prefix}stray`)
+    expect(pttl).toBeGreaterThan(0)
+    expect(pttl).toBeLessThanOrEqual(W)
+  })
+
+  test('counts and windows past the one-integer reply come back exact', async () => {
+    const limits = store.rateLimiter()
+    const big = request({ limit: 2 ** 40, windowMs: 2 ** 33, points: 2 ** 20 })
+    const first = await limits.fixedWindow('big', big)
+    expect(first).toMatchObject({ allowed: true, used: 2 ** 20, remaining: 2 ** 40 - 2 ** 20 })
+    expect(first.resetMs).toBe(2 ** 33)
+    const second = await limits.slidingWindow('big-sliding', big)
+    expect(second).toMatchObject({ allowed: true, used: 2 ** 20 })
+    expect(second.resetMs).toBeGreaterThan(2 ** 33)
+    // Just below the packing bounds: one integer, still exact.
+    const small = request({ limit: 1_000_000, windowMs: 2 ** 32 - 1, points: 2 ** 18 - 1 })
+    const packed = await limits.fixedWindow('packed', small)
+    expect(packed).toMatchObject({ allowed: true, used: 2 ** 18 - 1, resetMs: 2 ** 32 - 1 })
+  })
+
+  test('a sliding window or a token bucket on a fixed window key replaces it', async () => {
+    const limits = store.rateLimiter()
+    await limits.fixedWindow('shared', request())
+    expect(await raw.type(`${prefix}shared`)).toBe('string')
+    expect(await limits.slidingWindow('shared', request())).toMatchObject({
+      allowed: true,
+      used: 1,
+    })
+    expect(await raw.type(`${prefix}shared`)).toBe('hash')
+    await raw.set(`${prefix}shared`, '5', 'PX', 10_000)
+    expect(await limits.tokenBucket('shared', request())).toMatchObject({ allowed: true, used: 1 })
+    expect(await raw.pttl(`${prefix}shared`)).toBeGreaterThan(0)
   })
 
   test('a first consume over the limit is refused and takes nothing', async () => {

@@ -1,0 +1,297 @@
+import { createHash } from 'node:crypto'
+import type { LuaScript } from './scripts.js'
+
+// One script per algorithm: a line-by-line port of core's reference steps (rate-limit.ts), on
+// the server's clock. KEYS[1] is the state; ARGV limit, windowMs, then points (default 1),
+// flags (1: force, 2: aligned; default 0) and blockMs (default 0), which the client leaves out
+// while they have their default, so a plain consume sends two or three arguments (each one
+// costs the server about as much as a short command).
+//
+// Stored state, two layouts told apart by the key's type:
+// - a string: a fixed window without a block (layout 2). The value is the count, the key's
+//   expiry is the window's end (set when the window opens, never moved).
+// - a hash (layout 1): fields a, b, w (the algorithm's state) and k (the end of a block), with
+//   the key's expiry set in the same script. Sliding windows and token buckets always use it;
+//   a fixed window uses it while a block is stored. A hash with only `a` (written by the first
+//   fast path) reads as a window ending at the key's expiry. Every script reads both layouts, so
+//   state written by earlier builds stays valid; a script of an earlier build fails with
+//   WRONGTYPE on a string state (see the README's upgrade note).
+//
+// Replies: an allowed decision is one integer, used * 2^32 + resetMs, when used < 2^18 and
+// resetMs < 2^32 (below 2^50, exact in a double and in ioredis's integer decoder), otherwise
+// { used, resetMs }; a refused one { used, resetMs, retryAfterMs, remaining } (remaining of an
+// allowed one is limit - used). A table reply costs the server more than the work it carries.
+// A read (0 points) writes nothing and answers for a 1-point consume.
+const ARGS = `
+local limit = tonumber(ARGV[1])
+local W = tonumber(ARGV[2])
+local points = tonumber(ARGV[3] or '1')
+local flags = tonumber(ARGV[4] or '0')
+local force = flags % 2 == 1
+local aligned = flags >= 2
+local blockMs = tonumber(ARGV[5] or '0')
+`
+
+// A hash state, or (pcall: WRONGTYPE) a string: a plain fixed window, which the other two
+// algorithms read as no state and replace.
+const READ_HASH = (fields: string) => `
+local s = redis.pcall('HMGET', KEYS[1], ${fields})
+local plain = s.err ~= nil
+if plain then s = {} end
+local has = s[1] ~= false and s[1] ~= nil
+local pttl = nil
+`
+
+// The fixed window also reads its string layout: the count, and the window's end as the expiry.
+const READ_FIXED = `
+local s = redis.pcall('HMGET', KEYS[1], 'a', 'b', 'w', 'k')
+local plain = s.err ~= nil
+local has
+local pttl = nil
+if plain then
+  local c = tonumber(redis.call('GET', KEYS[1]))
+  pttl = redis.call('PTTL', KEYS[1])
+  has = c ~= nil and pttl > 0
+  s = { c, false, false, false }
+else
+  has = s[1] ~= false
+end
+`
+
+const CLOCK = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local sa, sb, sw, sk = tonumber(s[1]) or 0, tonumber(s[2]) or 0, tonumber(s[3]) or 0, tonumber(s[4]) or 0
+local function n(x) return string.format('%.0f', x) end
+`
+
+// The fixed window's plain consume (points > 0, no flags, no block duration: at most three
+// arguments) without the clock: INCRBY on the string layout, whose expiry is the window's end,
+// so PTTL is the time left; a key INCRBY just made (no expiry yet) opens a window. A refusal
+// takes its points back. A hash (WRONGTYPE), a window ending this millisecond or a count that
+// can't be incremented goes on to the full step.
+const FIXED_FAST = `
+if #ARGV < 4 then
+  local n = redis.pcall('INCRBY', KEYS[1], ARGV[3] or '1')
+  if type(n) == 'number' then
+    local ttl = redis.call('PTTL', KEYS[1])
+    if ttl == -1 then
+      ttl = tonumber(ARGV[2])
+      redis.call('PEXPIRE', KEYS[1], ARGV[2])
+    end
+    if ttl > 0 then
+      local limit = tonumber(ARGV[1])
+      if n <= limit then
+        if n < 262144 and ttl < 4294967296 then return n * 4294967296 + ttl end
+        return { n, ttl }
+      end
+      local c = redis.call('DECRBY', KEYS[1], ARGV[3] or '1')
+      return { c, ttl, ttl, math.max(0, limit - c) }
+    end
+    if ttl == 0 then redis.call('DECRBY', KEYS[1], ARGV[3] or '1') end
+  end
+end
+`
+
+// A window whose end isn't stored (the string layout, or a hash with only a) ends at the expiry.
+const FIXED_END = `
+if has and s[3] == false then sw = now + math.max(0, pttl or redis.call('PTTL', KEYS[1])) end
+`
+
+// st = { a, b, w, k, expiry, expiry may have moved }; `write` stores st (or deletes the key).
+const epilogue = (write: string) => `
+local r = step(points, force, blockMs)
+if points == 0 then
+  if r[6] ~= nil then
+    local probe = step(1, false, 0)
+    r[1] = probe[1]
+    r[5] = probe[5]
+  end
+else
+  local st = r[6]
+  if st == nil then
+    if has then redis.call('DEL', KEYS[1]) end
+  else${write}
+  end
+end
+if r[1] == 1 then
+  if r[2] < 262144 and r[4] < 4294967296 then return r[2] * 4294967296 + r[4] end
+  return { r[2], r[4] }
+end
+return { r[2], r[4], r[5], r[3] }
+`
+
+const HASH_WRITE = `
+    if plain then redis.call('DEL', KEYS[1]) end
+    if has and not plain and st[2] == sb and st[3] == sw and st[4] == sk then
+      if st[1] ~= sa then redis.call('HSET', KEYS[1], 'a', n(st[1])) end
+      if st[6] then redis.call('PEXPIRE', KEYS[1], n(st[5] - now)) end
+    else
+      redis.call('HSET', KEYS[1], 'a', n(st[1]), 'b', n(st[2]), 'w', n(st[3]), 'k', n(st[4]))
+      redis.call('PEXPIRE', KEYS[1], n(st[5] - now))
+    end`
+
+// Without a block, a fixed window is stored in the string layout (its expiry is its end).
+const FIXED_WRITE = `
+    if st[4] == 0 then
+      if not (plain and has and st[1] == sa and st[3] == sw) then
+        redis.call('SET', KEYS[1], n(st[1]), 'PX', n(st[5] - now))
+      end
+    else${HASH_WRITE.replace(/\n {4}/g, '\n      ')}
+    end`
+
+// The token bucket's state ends at its theoretical arrival time, which every consume moves, so
+// an expiry kept equal to it would cost a PEXPIRE per call. Its key instead expires one window
+// past the state's end, recorded in field e, and the expiry moves only when the state would
+// outlive it (about once per limit consumes of a busy key). A state past its end decides as
+// no state, so the longer-lived key changes no decision; w is never used, so never written.
+const BUCKET_WRITE = `
+    if plain then redis.call('DEL', KEYS[1]) end
+    local moved = (not has) or st[5] > (tonumber(s[5]) or 0)
+    if moved or st[1] ~= sa or st[2] ~= sb or st[4] ~= sk then
+      local f = { 'a', n(st[1]), 'b', n(st[2]) }
+      if (not has) or st[4] ~= sk then
+        f[5] = 'k'
+        f[6] = n(st[4])
+      end
+      if moved then
+        f[#f + 1] = 'e'
+        f[#f + 1] = n(st[5] + W)
+      end
+      redis.call('HSET', KEYS[1], unpack(f))
+      if moved then redis.call('PEXPIRE', KEYS[1], n(st[5] + W - now)) end
+    end`
+
+const FIXED = `
+local function step(p, f, bms)
+  local blocked = (has and sk > now) and sk or 0
+  local live = has and sw > now
+  local fin
+  if live then fin = sw elseif aligned then fin = now - (now % W) + W else fin = now + W end
+  local count = live and sa or 0
+  if (not live) and blocked == 0 and p == 0 then return { 1, 0, limit, 0, 0, nil } end
+  if blocked > 0 and p > 0 and not f then
+    local exp = math.max(fin, blocked)
+    return { 0, count, 0, exp - now, blocked - now, { count, 0, fin, blocked, exp, exp ~= math.max(sw, sk) } }
+  end
+  local nxt = math.max(0, count + p)
+  local allowed = p <= 0 or nxt <= limit
+  if allowed or f then count = nxt end
+  local block = blocked
+  if (not allowed) and bms > 0 and blocked == 0 then block = now + bms end
+  local exp = math.max(fin, block)
+  local retry = 0
+  if not allowed then
+    if block > now then retry = block - now else retry = fin - now end
+  end
+  return { allowed and 1 or 0, count, math.max(0, limit - count), exp - now, retry, { count, 0, fin, block, exp, exp ~= math.max(sw, sk) } }
+end
+`
+
+const SLIDING = `
+local function step(p, f, bms)
+  local blocked = (has and sk > now) and sk or 0
+  local start = now - (now % W)
+  local cur, prev = 0, 0
+  if has then
+    if sw >= start then
+      start = sw
+      cur = sa
+      prev = sb
+    elseif sw == start - W then
+      prev = sa
+    end
+  end
+  local el = math.min(W, math.max(0, now - start))
+  local function wt(x) return math.ceil((x * (W - el)) / W) end
+  if cur == 0 and prev == 0 and blocked == 0 and p == 0 then return { 1, 0, limit, 0, 0, nil } end
+  local fin = start + 2 * W
+  if blocked > 0 and p > 0 and not f then
+    local used = wt(prev) + cur
+    local exp = math.max(fin, blocked)
+    return { 0, used, math.max(0, limit - used), exp - now, blocked - now, { cur, prev, start, blocked, exp, true } }
+  end
+  local allowed = p <= 0 or wt(prev) + cur + p <= limit
+  if allowed or f then cur = math.max(0, cur + p) end
+  local block = blocked
+  if (not allowed) and bms > 0 and blocked == 0 then block = now + bms end
+  local used = wt(prev) + cur
+  local retry = 0
+  if not allowed then
+    if block > now then
+      retry = block - now
+    elseif cur + p <= limit then
+      local room = limit - cur - p
+      retry = math.max(1, math.ceil(W - (room * W) / prev) - el)
+    elseif p > limit then
+      retry = 2 * W - el
+    else
+      local room = limit - p
+      local at = 0
+      if cur > room then at = math.ceil(W - (room * W) / cur) end
+      retry = W - el + at
+    end
+  end
+  local send = start + W
+  if cur > 0 then send = fin end
+  local exp = math.max(send, block)
+  local moved = exp ~= math.max(sw + (sa > 0 and 2 * W or W), sk)
+  return { allowed and 1 or 0, used, math.max(0, limit - used), math.max(0, exp - now), retry, { cur, prev, start, block, exp, moved } }
+end
+`
+
+const BUCKET = `
+local function step(p, f, bms)
+  local blocked = (has and sk > now) and sk or 0
+  local a, b = now, 0
+  if has and (sa > now or (sa == now and sb > 0)) then
+    a = sa
+    b = sb
+  end
+  local function tokens(ta, tb)
+    return math.min(limit, math.max(0, math.floor(((now + W - ta) * limit - tb) / W)))
+  end
+  local function te(ta, tb) if tb > 0 then return ta + 1 end return ta end
+  if a == now and b == 0 and blocked == 0 and p == 0 then return { 1, 0, limit, 0, 0, nil } end
+  if blocked > 0 and p > 0 and not f then
+    local left = tokens(a, b)
+    local exp = math.max(te(a, b), blocked)
+    return { 0, limit - left, left, exp - now, blocked - now, { a, b, 0, blocked, exp, true } }
+  end
+  local nb = b + p * W
+  local na = a + math.floor(nb / limit)
+  nb = nb % limit
+  if na < now then
+    na = now
+    nb = 0
+  end
+  local allowed = p <= 0 or na < now + W or (na == now + W and nb == 0)
+  if allowed or f then
+    a = na
+    b = nb
+  end
+  local block = blocked
+  if (not allowed) and bms > 0 and blocked == 0 then block = now + bms end
+  local retry = 0
+  if not allowed then
+    if block > now then retry = block - now else retry = te(na - W, nb) - now end
+  end
+  local left = tokens(a, b)
+  local exp = math.max(te(a, b), block)
+  local st = nil
+  if exp > now then st = { a, b, 0, block, exp, true } end
+  return { allowed and 1 or 0, limit - left, left, math.max(0, exp - now), retry, st }
+end
+`
+
+/** The fixed-window, sliding-window and token-bucket scripts (see `redis-rate-limit.ts`). */
+export const RATE_LIMIT_SCRIPTS = {
+  fixed: script(FIXED_FAST, ARGS, READ_FIXED, CLOCK, FIXED_END, FIXED, epilogue(FIXED_WRITE)),
+  sliding: script(ARGS, READ_HASH(`'a', 'b', 'w', 'k'`), CLOCK, SLIDING, epilogue(HASH_WRITE)),
+  bucket: script(ARGS, READ_HASH(`'a', 'b', 'w', 'k', 'e'`), CLOCK, BUCKET, epilogue(BUCKET_WRITE)),
+} as const
+
+function script(...parts: string[]): LuaScript {
+  const lua = parts.join('').trim()
+  return { lua, sha: createHash('sha1').update(lua).digest('hex') }
+}
