@@ -8,10 +8,22 @@ import {
   SteppedRateLimitBackend,
 } from '@cellar/core'
 
-// Mutable: a step on a stored key rewrites its entry in place (no new object, no re-insert).
-interface Entry {
-  state: RateLimitState
+// One key's state, mutable: a step rewrites it in place (no new object, no re-insert), and it
+// is itself the `RateLimitState` the reference step reads.
+class Entry implements RateLimitState {
+  a: number
+  b: number
+  w: number
+  blockedUntil: number
   expiresAt: number
+
+  constructor(state: RateLimitState, expiresAt: number) {
+    this.a = state.a
+    this.b = state.b
+    this.w = state.w
+    this.blockedUntil = state.blockedUntil
+    this.expiresAt = expiresAt
+  }
 }
 
 // Every this many steps, a bounded pass drops expired entries (see `#sweep`).
@@ -58,23 +70,31 @@ export class MemoryRateLimits {
     request: RateLimitRequest,
   ): RateLimitDecision {
     const now = this.#now()
+    // Before the lookup: a sweep may drop this key's (expired) entry.
+    if (++this.#steps % SWEEP_EVERY === 0) this.#sweep(now)
     const entry = scope.get(key)
-    const live = entry !== undefined && entry.expiresAt > now ? entry.state : undefined
+    if (algorithm === 'fixed-window' && entry !== undefined) {
+      const fast = fixedWindowInPlace(entry, now, request)
+      if (fast !== undefined) return fast
+    }
+    const live = entry !== undefined && entry.expiresAt > now ? entry : undefined
     const outcome = rateLimitStep(algorithm, live, now, request)
     // A read (0 points) changes nothing worth keeping.
     if (request.points !== 0) {
-      if (outcome.state !== undefined && outcome.expiresAt > now) {
-        if (entry === undefined)
-          scope.set(key, { state: outcome.state, expiresAt: outcome.expiresAt })
+      const state = outcome.state
+      if (state !== undefined && outcome.expiresAt > now) {
+        if (entry === undefined) scope.set(key, new Entry(state, outcome.expiresAt))
         else {
-          entry.state = outcome.state
+          entry.a = state.a
+          entry.b = state.b
+          entry.w = state.w
+          entry.blockedUntil = state.blockedUntil
           entry.expiresAt = outcome.expiresAt
         }
       } else if (entry !== undefined) {
         scope.delete(key)
       }
     }
-    if (++this.#steps % SWEEP_EVERY === 0) this.#sweep(now)
     return outcome.decision
   }
 
@@ -150,5 +170,42 @@ export class ScopedRateLimitBackend extends SteppedRateLimitBackend {
     } catch (error) {
       return Promise.reject(error)
     }
+  }
+}
+
+/**
+ * Core's fixed-window step for the common consume (points taken from a live window with no
+ * block in force, and no block to start), made on the entry in place: the same decision and
+ * state as `fixedWindowStep`, without its state, outcome and probe objects. `undefined` for
+ * anything else, which the reference step decides.
+ */
+function fixedWindowInPlace(
+  entry: Entry,
+  now: number,
+  r: RateLimitRequest,
+): RateLimitDecision | undefined {
+  if (r.points <= 0 || r.force || entry.w <= now || entry.expiresAt <= now) return undefined
+  if (entry.blockedUntil > now) return undefined
+  const next = entry.a + r.points
+  // Without a block, the state expires at the window's end.
+  const resetMs = entry.w - now
+  if (next <= r.limit) {
+    entry.a = next
+    entry.b = 0
+    entry.blockedUntil = 0
+    entry.expiresAt = entry.w
+    return { allowed: true, used: next, remaining: r.limit - next, resetMs, retryAfterMs: 0 }
+  }
+  if (r.blockMs > 0) return undefined
+  const used = entry.a
+  entry.b = 0
+  entry.blockedUntil = 0
+  entry.expiresAt = entry.w
+  return {
+    allowed: false,
+    used,
+    remaining: Math.max(0, r.limit - used),
+    resetMs,
+    retryAfterMs: resetMs,
   }
 }

@@ -1,0 +1,93 @@
+import {
+  type RateLimitAlgorithm,
+  type RateLimitRequest,
+  type RateLimitState,
+  rateLimitStep,
+} from '@cellar/core'
+import { describe, expect, test } from 'vitest'
+import { MemoryStore } from '../src/index.js'
+
+// The memory limiter decides a fixed window's common consume in place, apart from core's
+// reference step: over random sequences (clock steps forward and back, penalties, rewards,
+// reads, blocks), every decision must equal the reference run on a plain map of states.
+function reference() {
+  const states = new Map<string, { state: RateLimitState; expiresAt: number }>()
+  return (algorithm: RateLimitAlgorithm, key: string, now: number, r: RateLimitRequest) => {
+    const stored = states.get(key)
+    const live = stored !== undefined && stored.expiresAt > now ? stored.state : undefined
+    const outcome = rateLimitStep(algorithm, live, now, r)
+    if (r.points !== 0) {
+      if (outcome.state !== undefined && outcome.expiresAt > now) {
+        states.set(key, { state: outcome.state, expiresAt: outcome.expiresAt })
+      } else states.delete(key)
+    }
+    return outcome.decision
+  }
+}
+
+// A small deterministic generator, so a failure replays.
+function random(seed: number): () => number {
+  let x = seed
+  return () => {
+    x = (x * 1_103_515_245 + 12_345) % 2 ** 31
+    return x / 2 ** 31
+  }
+}
+
+describe('memory limiter step', () => {
+  for (const algorithm of ['fixed-window', 'sliding-window', 'token-bucket'] as const) {
+    test(`${algorithm}: every decision equals core's reference step`, () => {
+      const next = random(algorithm.length * 7_919)
+      let clock = 1_000_000
+      const store = new MemoryStore({ now: () => clock })
+      const limits = store.rateLimiter()
+      const model = reference()
+      const keys = ['a', 'b', 'c']
+      let fast = 0
+      for (let i = 0; i < 5_000; i++) {
+        const roll = next()
+        clock += roll < 0.02 ? -Math.floor(next() * 80) : Math.floor(next() * 25)
+        const kind = next()
+        const request: RateLimitRequest = {
+          limit: 1 + Math.floor(next() * 6),
+          windowMs: next() < 0.8 ? 100 : 40,
+          points: kind < 0.7 ? 1 + Math.floor(next() * 3) : kind < 0.8 ? 0 : -Math.ceil(next() * 2),
+          force: next() < 0.1,
+          aligned: algorithm === 'fixed-window' && next() < 0.2,
+          blockMs: next() < 0.15 ? 150 : 0,
+        }
+        const key = keys[Math.floor(next() * keys.length)] as string
+        const got = limits.decideSync?.(algorithm, key, request)
+        expect(got, `step ${i} at ${clock}`).toEqual(model(algorithm, key, clock, request))
+        if (got?.allowed === true && request.points > 0) fast++
+      }
+      // The sequences reach the common path often enough to mean something.
+      expect(fast).toBeGreaterThan(1_000)
+    })
+  }
+
+  test('a fixed window consumed in place keeps its end, its count and its expiry', () => {
+    let clock = 5_000
+    const store = new MemoryStore({ now: () => clock })
+    const limits = store.rateLimiter()
+    const r = { limit: 3, windowMs: 1_000, points: 1, force: false, aligned: false, blockMs: 0 }
+    expect(limits.decideSync?.('fixed-window', 'k', r)).toMatchObject({ used: 1, resetMs: 1_000 })
+    clock += 400
+    expect(limits.decideSync?.('fixed-window', 'k', r)).toMatchObject({ used: 2, resetMs: 600 })
+    clock += 100
+    expect(limits.decideSync?.('fixed-window', 'k', r)).toMatchObject({ used: 3, resetMs: 500 })
+    expect(limits.decideSync?.('fixed-window', 'k', r)).toEqual({
+      allowed: false,
+      used: 3,
+      remaining: 0,
+      resetMs: 500,
+      retryAfterMs: 500,
+    })
+    clock += 500
+    expect(limits.decideSync?.('fixed-window', 'k', r)).toMatchObject({
+      allowed: true,
+      used: 1,
+      resetMs: 1_000,
+    })
+  })
+})
