@@ -25,9 +25,11 @@ const DENSE_LIMIT = 2 ** 30
 /**
  * Records by row key. Integer keys below 2^30 sit in a plain array indexed by the key: a lookup is
  * one load, where a `Map` of 500,000 keys costs two to three times as long (its hash table is
- * another cache miss away). Removed slots are deleted, not kept: when few slots of a long array
- * stay used, V8 turns it into a dictionary, whose size follows the records held, not the largest
- * key ever seen. Other keys are in a `Map`.
+ * another cache miss away). Removed slots are deleted (holes). While the keys are dense the array
+ * has a slot (4–8 bytes) per key up to the largest one, and keeps them when most records are then
+ * deleted; keys far apart, or a window moving on to ever larger keys, make V8 turn it into a
+ * dictionary (sized by the records held, looked up about as fast as a `Map`). Other keys are in a
+ * `Map`.
  */
 export class RowMap<R> {
   #dense: R[] = []
