@@ -1,8 +1,13 @@
 import { type FencingToken, type LockBackend, type LockState, scopedKey } from '@cellar/core'
 
-interface Holder {
-  owner: string
+// One record per lock name, kept after release: the fencing counter must outlive its holders,
+// and reusing the record makes an acquire + release one Map lookup each (no new holder object,
+// no second Map for the counter).
+interface LockRecord {
+  // undefined while nobody holds the lock.
+  owner: string | undefined
   expiresAt: number | null
+  fence: number
 }
 
 /**
@@ -10,9 +15,7 @@ interface Holder {
  * compare-and-act is atomic within the process (the only scope this store shares).
  */
 export class MemoryLockBackend implements LockBackend {
-  readonly #holders = new Map<string, Holder>()
-  // Fencing counters outlive release so tokens keep increasing for a name; one number per name.
-  readonly #fences = new Map<string, number>()
+  readonly #locks = new Map<string, LockRecord>()
   readonly #now: () => number
 
   constructor(now: () => number) {
@@ -22,50 +25,54 @@ export class MemoryLockBackend implements LockBackend {
   async acquire(name: string, owner: string, ttlMs: number | null): Promise<FencingToken | false> {
     // One clock reading for the liveness check and the new expiry.
     const now = this.#now()
-    if (this.#live(name, now) !== undefined) return false
-    this.#holders.set(name, { owner, expiresAt: ttlMs === null ? null : now + ttlMs })
-    const token = (this.#fences.get(name) ?? 0) + 1
-    this.#fences.set(name, token)
-    return token
+    const expiresAt = ttlMs === null ? null : now + ttlMs
+    const record = this.#locks.get(name)
+    if (record === undefined) {
+      this.#locks.set(name, { owner, expiresAt, fence: 1 })
+      return 1
+    }
+    if (isLive(record, now)) return false
+    record.owner = owner
+    record.expiresAt = expiresAt
+    return ++record.fence
   }
 
   async release(name: string, owner: string): Promise<boolean> {
-    if (this.#live(name, this.#now())?.owner !== owner) return false
-    this.#holders.delete(name)
-    return true
+    const record = this.#locks.get(name)
+    if (record === undefined || record.owner !== owner) return false
+    // Owned or expired, the holder goes; only a live one counts as released.
+    const released = isLive(record, this.#now())
+    record.owner = undefined
+    return released
   }
 
   async forceRelease(name: string): Promise<void> {
-    this.#holders.delete(name)
+    const record = this.#locks.get(name)
+    if (record !== undefined) record.owner = undefined
   }
 
   async extend(name: string, owner: string, ttlMs: number | null): Promise<boolean> {
     const now = this.#now()
-    const holder = this.#live(name, now)
-    if (holder?.owner !== owner) return false
-    holder.expiresAt = ttlMs === null ? null : now + ttlMs
+    const record = this.#locks.get(name)
+    if (record === undefined || record.owner !== owner || !isLive(record, now)) return false
+    record.expiresAt = ttlMs === null ? null : now + ttlMs
     return true
   }
 
   async inspect(name: string): Promise<LockState | undefined> {
     const now = this.#now()
-    const holder = this.#live(name, now)
-    if (holder === undefined) return undefined
+    const record = this.#locks.get(name)
+    if (record === undefined || !isLive(record, now)) return undefined
     return {
-      owner: holder.owner,
-      remainingMs: holder.expiresAt === null ? null : Math.max(0, holder.expiresAt - now),
+      owner: record.owner,
+      remainingMs: record.expiresAt === null ? null : Math.max(0, record.expiresAt - now),
     }
   }
+}
 
-  // The holder of `name` if live at `now`; an expired one is dropped.
-  #live(name: string, now: number): Holder | undefined {
-    const holder = this.#holders.get(name)
-    if (holder?.expiresAt != null && holder.expiresAt <= now) {
-      this.#holders.delete(name)
-      return undefined
-    }
-    return holder
-  }
+// Held, and not expired at `now`.
+function isLive(record: LockRecord, now: number): record is LockRecord & { owner: string } {
+  return record.owner !== undefined && (record.expiresAt === null || record.expiresAt > now)
 }
 
 /**
