@@ -1,7 +1,8 @@
 import type { FencingToken, LockBackend, LockState } from '@cellar/core'
 import { batchWrites, type Connection } from './connection.js'
 import { toCellarError } from './errors.js'
-import { ACQUIRE, EXTEND, INSPECT, type LuaScript, RELEASE } from './scripts.js'
+import { ACQUIRE, EXTEND, INSPECT, type LuaScript, RELEASE_STRING, runScript } from './scripts.js'
+import type { RedisClient } from './types.js'
 
 /** Lock ttl in whole milliseconds as a script argument; '' holds the lock until released. */
 function ttlArg(ttlMs: number | null): string {
@@ -14,10 +15,11 @@ function isNil(reply: unknown): boolean {
 }
 
 /**
- * Lock primitives on Redis: a holder key set with SET NX PX to the owner token, and a fencing
- * counter kept 30 days past the last acquire (see `ACQUIRE`). Both keys of a name share a hash tag, so each script runs on one
- * Cluster slot. Keys: `<lockPrefix>{<storePrefix><name>}` and the same with `:fence` appended.
- * Each primitive is one EVALSHA and no extra promise hop: the lock path is latency-bound.
+ * Lock primitives on Redis: a holder hash whose one field is the owner token, with the lock's
+ * expiry, and a fencing counter that lives 30 days (see `ACQUIRE`). Both keys of a name share a
+ * hash tag, so each script runs on one Cluster slot. Keys: `<lockPrefix>{<storePrefix><name>}`
+ * and the same with `:fence` appended. Each primitive is one command (an EVALSHA, or `HDEL` for
+ * release) and no extra promise hop: the lock path is latency-bound.
  */
 export class RedisLockBackend implements LockBackend {
   readonly #connection: Connection
@@ -43,7 +45,14 @@ export class RedisLockBackend implements LockBackend {
   }
 
   release(name: string, owner: string): Promise<boolean> {
-    return this.#run('lock release', name, RELEASE, 1, [this.keyOf(name), owner], isOne)
+    const holder = this.keyOf(name)
+    return this.#send('lock release', name, (client, fail) =>
+      client.hdel(holder, owner).then(isOne, (error: unknown) => {
+        // A string holder, written by a version before the hash holder: its own script.
+        if (!isWrongType(error)) fail(error)
+        return runScript(client, RELEASE_STRING, 1, [holder, owner]).then(isOne, fail)
+      }),
+    )
   }
 
   async forceRelease(name: string): Promise<void> {
@@ -79,6 +88,20 @@ export class RedisLockBackend implements LockBackend {
     args: string[],
     read: (reply: unknown) => T,
   ): Promise<T> {
+    return this.#send(operation, name, (client, fail) =>
+      client.evalsha(script.sha, keyCount, args).then(read, (error: unknown) => {
+        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) fail(error)
+        return client.eval(script.lua, keyCount, args).then(read, fail)
+      }),
+    )
+  }
+
+  /** Sends one lock command once the store is open and the client warm, corking like the store. */
+  #send<T>(
+    operation: string,
+    name: string,
+    call: (client: RedisClient, fail: (error: unknown) => never) => Promise<T>,
+  ): Promise<T> {
     try {
       this.#guard()
     } catch (error) {
@@ -90,14 +113,14 @@ export class RedisLockBackend implements LockBackend {
     }
     const send = (): Promise<T> => {
       if (connection.cork) batchWrites(connection)
-      const client = connection.client
-      return client.evalsha(script.sha, keyCount, args).then(read, (error: unknown) => {
-        if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) fail(error)
-        return client.eval(script.lua, keyCount, args).then(read, fail)
-      })
+      return call(connection.client, fail)
     }
     return connection.warming === undefined ? send() : connection.warming.then(send)
   }
+}
+
+function isWrongType(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('WRONGTYPE')
 }
 
 function toToken(reply: unknown): FencingToken | false {

@@ -12,50 +12,64 @@ function lua(source: string): LuaScript {
   return { lua: text, sha: createHash('sha1').update(text).digest('hex') }
 }
 
-/** How long a fencing counter outlives the last acquire of its lock name: 30 days. */
+/** How long a fencing counter lives from its creation: 30 days. */
 export const FENCE_TTL_MS = 30 * 24 * 60 * 60 * 1000
 
 /**
  * KEYS[1] holder, KEYS[2] fencing counter; ARGV[1] owner, ARGV[2] ttl in ms ('' = none).
- * Resolves the token, or nil when the lock is held. Takes the lock with SET NX and hands out
- * the next fencing token in the same script, so a token exists only for a successful acquire.
- * A missing counter (first use, expiry, eviction, flush, restart without persistence) restarts
- * at the server clock in microseconds rather than at 1: the next token still exceeds every
- * token handed out before, as long as fewer than one acquire per microsecond were made. The
- * counter lives `FENCE_TTL_MS` past its last acquire, so idle lock names do not pile up; it can
- * only expire after that long without an acquire, so tokens stay increasing unless the server
- * clock also stepped back by more than `FENCE_TTL_MS`.
+ * Resolves the token, or nil when the lock is held. The holder is a hash whose one field is the
+ * owner token, so a release is a plain `HDEL holder owner`: compare-and-delete in one native
+ * command (the hash goes when its last field does), where a string holder needs a script.
+ * The next fencing token comes from the same script, so a token exists only for a successful
+ * acquire. A missing counter (first use, expiry, eviction, flush, restart without persistence)
+ * restarts at the server clock in microseconds rather than at 1: the next token exceeds every
+ * token handed out before as long as fewer than one acquire per microsecond were made. The
+ * counter expires `FENCE_TTL_MS` after it was created, not after its last acquire, so an acquire
+ * pays no expiry refresh and idle names do not pile up. Expiry and restart read the same clock:
+ * a counter only lapses once that clock is `FENCE_TTL_MS` past the clock value it started at,
+ * so its successor starts above every token it gave out even if the clock stepped back meanwhile.
  */
 export const ACQUIRE = lua(`
-local held
-if ARGV[2] == '' then
-  held = redis.call('SET', KEYS[1], ARGV[1], 'NX')
-else
-  held = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
-end
-if not held then return nil end
+if redis.call('EXISTS', KEYS[1]) == 1 then return nil end
+redis.call('HSET', KEYS[1], ARGV[1], '')
+if ARGV[2] ~= '' then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 local token = redis.call('INCR', KEYS[2])
 if token == 1 then
   local now = redis.call('TIME')
   token = tonumber(now[1]) * 1000000 + tonumber(now[2])
   redis.call('SET', KEYS[2], string.format('%.0f', token), 'PX', '${FENCE_TTL_MS}')
-else
-  redis.call('PEXPIRE', KEYS[2], '${FENCE_TTL_MS}')
 end
 return token
 `)
 
-/** KEYS[1] holder; ARGV[1] owner. Compare-and-delete: 1 if the owner held it, else 0. */
-export const RELEASE = lua(`
+/**
+ * KEYS[1] holder; ARGV[1] owner. Compare-and-delete of a string holder, as versions before the
+ * hash holder wrote them: 1 if the owner held it, else 0. Release runs it only after its `HDEL`
+ * met such a holder (WRONGTYPE).
+ */
+export const RELEASE_STRING = lua(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
 return 0
 `)
 
+// The owner of the holder at KEYS[1] (a hash holder's one field, or a string holder's value from
+// versions before the hash), or nil when the lock is free.
+const OWNER_OF_HOLDER = `
+local kind = redis.call('TYPE', KEYS[1])['ok']
+local owner
+if kind == 'hash' then
+  owner = redis.call('HKEYS', KEYS[1])[1]
+elseif kind == 'string' then
+  owner = redis.call('GET', KEYS[1])
+end
+`
+
 /** KEYS[1] holder; ARGV[1] owner, ARGV[2] ttl in ms ('' = none). 1 if extended, else 0. */
 export const EXTEND = lua(`
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+${OWNER_OF_HOLDER}
+if owner ~= ARGV[1] then return 0 end
 if ARGV[2] == '' then
   redis.call('PERSIST', KEYS[1])
 else
@@ -66,7 +80,7 @@ return 1
 
 /** KEYS[1] holder. `{owner, pttl}` read atomically, or nil when free. */
 export const INSPECT = lua(`
-local owner = redis.call('GET', KEYS[1])
+${OWNER_OF_HOLDER}
 if not owner then return nil end
 return {owner, redis.call('PTTL', KEYS[1])}
 `)

@@ -31,10 +31,11 @@ describe.skipIf(!redis)('RedisStore locks', () => {
     const store = open('app:')
     const lock = store.lock('job', { ttl: 10_000 })
     const token = await lock.acquire()
-    expect(await raw.get(`${lockPrefix}{app:job}`)).toBe(lock.owner)
+    // The holder is a hash whose one field is the owner: release is a plain HDEL.
+    expect(await raw.hkeys(`${lockPrefix}{app:job}`)).toEqual([lock.owner])
     expect(await raw.pttl(`${lockPrefix}{app:job}`)).toBeGreaterThan(0)
     expect(await raw.get(`${lockPrefix}{app:job}:fence`)).toBe(String(token))
-    // The counter outlives its lock by FENCE_TTL_MS (30 days) past the last acquire.
+    // The counter lives FENCE_TTL_MS (30 days) from its creation.
     const fenceTtl = await raw.pttl(`${lockPrefix}{app:job}:fence`)
     expect(fenceTtl).toBeGreaterThan(FENCE_TTL_MS - 60_000)
     expect(fenceTtl).toBeLessThanOrEqual(FENCE_TTL_MS)
@@ -42,19 +43,43 @@ describe.skipIf(!redis)('RedisStore locks', () => {
     expect(await raw.exists(`${lockPrefix}{app:job}`)).toBe(0)
   })
 
-  test('every acquire refreshes the expiry of the fencing counter; a refused one does not', async () => {
+  test('an acquire leaves the counter expiry alone; a lapsed counter restarts above its tokens', async () => {
     const store = open('app:')
-    const fence = `${lockPrefix}{app:refresh}:fence`
-    const first = store.lock('refresh', { ttl: 10_000 })
+    const fence = `${lockPrefix}{app:lapse}:fence`
+    const first = store.lock('lapse', { ttl: 10_000 })
     const token = (await first.acquire()) as number
-    await raw.pexpire(fence, 5_000)
-    expect(await store.lock('refresh').acquire()).toBe(false)
-    expect(await raw.pttl(fence)).toBeLessThanOrEqual(5_000)
     await first.release()
-    const second = store.lock('refresh', { ttl: 10_000 })
+    await raw.pexpire(fence, 5_000)
+    const second = store.lock('lapse', { ttl: 10_000 })
     expect(await second.acquire()).toBe(token + 1)
-    expect(await raw.pttl(fence)).toBeGreaterThan(FENCE_TTL_MS - 60_000)
+    const left = await raw.pttl(fence)
+    expect(left).toBeGreaterThan(0)
+    expect(left).toBeLessThanOrEqual(5_000)
     await second.release()
+    // The counter lapses (here: by hand); the next one starts at the clock, above every token.
+    await raw.pexpire(fence, 1)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const third = store.lock('lapse', { ttl: 10_000 })
+    expect(await third.acquire()).toBeGreaterThan(token + 1)
+    expect(await raw.pttl(fence)).toBeGreaterThan(FENCE_TTL_MS - 60_000)
+    await third.release()
+  })
+
+  test('a string holder from an earlier version: held, owned, extended and released by its owner', async () => {
+    const store = open('app:')
+    const holder = `${lockPrefix}{app:legacy}`
+    await raw.set(holder, 'old-owner', 'PX', 10_000)
+    expect(await store.lock('legacy').acquire()).toBe(false)
+    const stranger = store.lock('legacy', { owner: 'someone-else' })
+    await expect(stranger.release()).rejects.toMatchObject({ code: 'E_LOCK_NOT_OWNED' })
+    await expect(stranger.extend(20_000)).rejects.toMatchObject({ code: 'E_LOCK_NOT_OWNED' })
+    const restored = store.lock('legacy', { owner: 'old-owner' })
+    expect(await restored.isOwned()).toBe(true)
+    await restored.extend(60_000)
+    expect(await restored.remainingTime()).toBeGreaterThan(10_000)
+    await restored.release()
+    expect(await raw.exists(holder)).toBe(0)
+    expect(await store.lock('legacy').acquire()).not.toBe(false)
   })
 
   test('fencing tokens strictly increase, across owners, clear() and a lost counter', async () => {
