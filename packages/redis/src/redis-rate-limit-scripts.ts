@@ -25,11 +25,12 @@ import type { LuaScript } from './scripts.js'
 const ARGS = `
 local limit = tonumber(ARGV[1])
 local W = tonumber(ARGV[2])
-local points = tonumber(ARGV[3] or '1')
-local flags = tonumber(ARGV[4] or '0')
+local points, flags, blockMs = 1, 0, 0
+if ARGV[3] then points = tonumber(ARGV[3]) end
+if ARGV[4] then flags = tonumber(ARGV[4]) end
+if ARGV[5] then blockMs = tonumber(ARGV[5]) end
 local force = flags % 2 == 1
 local aligned = flags >= 2
-local blockMs = tonumber(ARGV[5] or '0')
 `
 
 // A hash state, or (pcall: WRONGTYPE) a string: a plain fixed window, which the other two
