@@ -86,7 +86,7 @@ export class RateLimiter {
     // Not async: a consume is one promise from the backend plus one `then`, nothing more.
     try {
       assertKey(key)
-      positiveInteger(points, 'points', key)
+      if (points !== 1) positiveInteger(points, 'points', key)
     } catch (error) {
       return Promise.reject(error)
     }
@@ -117,7 +117,7 @@ export class RateLimiter {
       )
     }
     assertKey(key)
-    positiveInteger(points, 'points', key)
+    if (points !== 1) positiveInteger(points, 'points', key)
     const cached = this.#blocks === undefined ? undefined : this.#cachedBlock(key)
     if (cached !== undefined) return cached
     const request = points === 1 ? this.#one : this.#request(this, points, false)
