@@ -15,6 +15,7 @@ import {
   cellarSync,
   flexibleMemory,
   flexibleRedis,
+  type LimiterClass,
   rawLua,
   rawMap,
 } from './contenders.js'
@@ -32,6 +33,22 @@ const OPS: Record<string, number> = {
   postgres: Number(process.env.BENCH_OPS_SQL ?? 3_000),
   memcached: Number(process.env.BENCH_OPS ?? 20_000) / 2,
 }
+
+// BENCH_BEFORE=<dir>: a directory whose node_modules/@cellar/{core,memory,redis,rate-limiter}
+// hold another build (package.json + dist); its memory and Redis rows run beside this build's,
+// in the same rounds, labelled "before".
+const beforeDir = process.env.BENCH_BEFORE
+const fromBefore = async (name: string) =>
+  import(`${beforeDir}/node_modules/@cellar/${name}/dist/index.js`)
+const before =
+  beforeDir === undefined
+    ? undefined
+    : {
+        label: 'before',
+        RateLimiter: (await fromBefore('rate-limiter')).RateLimiter as LimiterClass,
+        MemoryStore: (await fromBefore('memory')).MemoryStore as typeof MemoryStore,
+        RedisStore: (await fromBefore('redis')).RedisStore as typeof RedisStore,
+      }
 
 const keys = Array.from({ length: KEYS }, (_, i) => `user:${i}`)
 
@@ -145,31 +162,33 @@ function compareSync(title: string, ops: number, baseline: Contender, others: Co
 }
 
 console.log(`Node ${process.version}, c=${CONCURRENCY}, ${KEYS} keys, rows: ${ROWS.join(', ')}`)
+if (beforeDir !== undefined) console.log(`before: ${beforeDir}`)
 console.log(`load average at start: ${load()}`)
 
 if (ROWS.includes('memory')) {
   const memory = new MemoryStore()
+  const old = before === undefined ? undefined : new before.MemoryStore()
   const floor = asyncMap()
-  await compare(
-    'memory',
-    OPS.memory as number,
-    rawMap(),
-    [
-      floor,
-      cellar(memory, 'fixed-window', 'fixed'),
-      cellar(memory, 'sliding-window', 'sliding'),
-      cellar(memory, 'token-bucket', 'bucket'),
-      cellarSync(memory, 'fixed-window', 'fixed-sync'),
-      flexibleMemory(),
-    ],
-    { cpu: true, also: floor },
-  )
-  compareSync('memory, synchronous callers', OPS.memory as number, rawMap(), [
-    cellarSync(memory, 'fixed-window', 'fixed-sync'),
-    cellarSync(memory, 'sliding-window', 'sliding-sync'),
-    cellarSync(memory, 'token-bucket', 'bucket-sync'),
-  ])
+  const algorithms = [
+    ['fixed-window', 'fixed'],
+    ['sliding-window', 'sliding'],
+    ['token-bucket', 'bucket'],
+  ] as const
+  const rows = [floor]
+  for (const [algorithm, name] of algorithms) {
+    rows.push(cellar(memory, algorithm, name))
+    if (old !== undefined) rows.push(cellar(old, algorithm, name, [], before))
+  }
+  rows.push(cellarSync(memory, 'fixed-window', 'fixed-sync'), flexibleMemory())
+  await compare('memory', OPS.memory as number, rawMap(), rows, { cpu: true, also: floor })
+  const syncRows = []
+  for (const [algorithm, name] of algorithms) {
+    syncRows.push(cellarSync(memory, algorithm, `${name}-sync`))
+    if (old !== undefined) syncRows.push(cellarSync(old, algorithm, `${name}-sync`, before))
+  }
+  compareSync('memory, synchronous callers', OPS.memory as number, rawMap(), syncRows)
   await memory.close()
+  await old?.close()
 }
 
 if (ROWS.includes('redis')) {
@@ -178,6 +197,10 @@ if (ROWS.includes('redis')) {
   else {
     const client = new Redis(found.url)
     const store = new RedisStore({ connection: found.url, prefix: 'bench:cellar:' })
+    const old =
+      before === undefined
+        ? undefined
+        : new before.RedisStore({ connection: found.url, prefix: 'bench:before:' })
     const cpuOf = (info: string, field: string) =>
       Number(new RegExp(`${field}:([\\d.]+)`).exec(info)?.[1] ?? Number.NaN)
     // Only a server spawned for this run is ours alone; a shared one's CPU isn't attributable.
@@ -188,19 +211,22 @@ if (ROWS.includes('redis')) {
             return cpuOf(info, 'used_cpu_user') + cpuOf(info, 'used_cpu_sys')
           }
         : undefined
-    await compare(
-      'Redis',
-      OPS.redis as number,
-      rawLua(client),
-      [
-        cellar(store, 'fixed-window', 'fixed'),
-        cellar(store, 'sliding-window', 'sliding'),
-        cellar(store, 'token-bucket', 'bucket'),
-        flexibleRedis(client),
-      ],
-      { cpu: server !== undefined, server },
-    )
+    const rows: Contender[] = []
+    for (const [algorithm, name] of [
+      ['fixed-window', 'fixed'],
+      ['sliding-window', 'sliding'],
+      ['token-bucket', 'bucket'],
+    ] as const) {
+      rows.push(cellar(store, algorithm, name))
+      if (old !== undefined) rows.push(cellar(old, algorithm, name, [], before))
+    }
+    rows.push(flexibleRedis(client))
+    await compare('Redis', OPS.redis as number, rawLua(client), rows, {
+      cpu: server !== undefined,
+      server,
+    })
     await store.close()
+    await old?.close()
     client.disconnect()
     if (found.source === 'spawned') await found.stop()
   }

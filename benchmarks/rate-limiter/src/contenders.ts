@@ -60,14 +60,19 @@ export function asyncMap(): Contender {
 
 type Algorithm = 'fixed-window' | 'sliding-window' | 'token-bucket'
 
-/** cellar's RateLimiter with one algorithm. */
+/** A `RateLimiter` class: this workspace's, or another build's (`BENCH_BEFORE`). */
+export type LimiterClass = typeof RateLimiter
+
+/** cellar's RateLimiter with one algorithm (`build` names another build's class and row). */
 export function cellar(
   store: Store<unknown>,
   algorithm: Algorithm,
   name: string,
   accept: Array<'evicting'> = [],
+  build?: { readonly label: string; readonly RateLimiter: LimiterClass },
 ): Contender {
-  const limiter = new RateLimiter({
+  const Limiter = build?.RateLimiter ?? RateLimiter
+  const limiter = new Limiter({
     store,
     algorithm,
     limit: LIMIT,
@@ -75,13 +80,24 @@ export function cellar(
     name,
     accept,
   })
-  return { name: `cellar ${algorithm}`, consume: (key) => limiter.consume(key) }
+  const label = build === undefined ? '' : ` (${build.label})`
+  return { name: `cellar ${algorithm}${label}`, consume: (key) => limiter.consume(key) }
 }
 
 /** cellar's RateLimiter, answered synchronously by `consumeSync` (stores that decide in process). */
-export function cellarSync(store: Store<unknown>, algorithm: Algorithm, name: string): Contender {
-  const limiter = new RateLimiter({ store, algorithm, limit: LIMIT, window: WINDOW_MS, name })
-  return { name: `cellar ${algorithm} consumeSync`, consume: (key) => limiter.consumeSync(key) }
+export function cellarSync(
+  store: Store<unknown>,
+  algorithm: Algorithm,
+  name: string,
+  build?: { readonly label: string; readonly RateLimiter: LimiterClass },
+): Contender {
+  const Limiter = build?.RateLimiter ?? RateLimiter
+  const limiter = new Limiter({ store, algorithm, limit: LIMIT, window: WINDOW_MS, name })
+  const label = build === undefined ? '' : ` (${build.label})`
+  return {
+    name: `cellar ${algorithm} consumeSync${label}`,
+    consume: (key) => limiter.consumeSync(key),
+  }
 }
 
 // rate-limiter-flexible counts in whole points per `duration` seconds and rejects when limited
