@@ -4,12 +4,12 @@ import { CellarError, UnsupportedError } from './errors.js'
 import type { CacheEvent, CacheEventListener, CacheOperation } from './events.js'
 import { observeIterable } from './gateway-iterate.js'
 import type { CacheGatewayOptions, GatewayEntry, GetValueOptions } from './gateway-options.js'
-import { GatewayEvents, type Read, readStored } from './gateway-read.js'
+import { GatewayEvents, type Read, readPlain, readStored } from './gateway-read.js'
 import type { Lock, LockOptions } from './lock.js'
 import { MsgpackSerializer } from './serializer.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 import type { IncrementOptions, Store } from './store.js'
-import { isTracing, traceStoreCall, traceStoreCallSync } from './tracing.js'
+import { isTracing, traceGetSync, traceSetSync, traceStoreCall } from './tracing.js'
 
 export type { CacheGatewayOptions, GatewayEntry, GetValueOptions } from './gateway-options.js'
 
@@ -76,7 +76,12 @@ export class CacheGateway implements AsyncDisposable {
     const sync = this.#sync
     if (sync === undefined || isTracing()) return this.#getAsync(key, options)
     try {
-      const value = this.#read(key, sync.getSync!(key), options?.schema, 'value')
+      const schema = options?.schema
+      // Without a schema nothing here can make a promise: resolve whatever was read.
+      if (schema === undefined) {
+        return Promise.resolve(readPlain(this.#events, this.codec, key, sync.getSync!(key)))
+      }
+      const value = this.#read(key, sync.getSync!(key), schema, 'value')
       return value instanceof Promise ? value : Promise.resolve(value)
     } catch (error) {
       if (error instanceof CellarError) this.#fail('get', key, error)
@@ -132,10 +137,11 @@ export class CacheGateway implements AsyncDisposable {
         key,
       })
     }
-    const stored = isTracing()
-      ? traceStoreCallSync({ operation: 'get', store: this.#name, key }, () => sync.getSync!(key))
-      : sync.getSync!(key)
-    const value = this.#read(key, stored, options?.schema, 'value')
+    // The traced calls are apart: their closures would make V8 allocate a context on every call.
+    const stored = isTracing() ? traceGetSync(sync, this.#name, key) : sync.getSync!(key)
+    const schema = options?.schema
+    if (schema === undefined) return readPlain(this.#events, this.codec, key, stored)
+    const value = this.#read(key, stored, schema, 'value')
     if (value instanceof Promise) {
       throw new UnsupportedError(
         `[cellar] getValueSync needs a synchronous schema; key "${key}" has an async one`,
@@ -217,10 +223,8 @@ export class CacheGateway implements AsyncDisposable {
     }
     const encoded = this.codec.encode(key, value, meta)
     try {
-      if (isTracing()) {
-        const context = { operation: 'set', store: this.#name, key } as const
-        traceStoreCallSync(context, () => store.setSync!(key, encoded, ttl))
-      } else store.setSync(key, encoded, ttl)
+      if (isTracing()) traceSetSync(store, this.#name, key, encoded, ttl)
+      else store.setSync(key, encoded, ttl)
     } catch (error) {
       if (error instanceof CellarError) this.#fail('set', key, error)
       throw error

@@ -1,5 +1,7 @@
 import { type TracingChannel, tracingChannel } from 'node:diagnostics_channel'
+import type { Ttl } from './duration.js'
 import type { CacheOperation } from './events.js'
+import type { Store } from './store.js'
 
 /**
  * Name of the `node:diagnostics_channel` tracing channel around every store call the gateway
@@ -44,9 +46,20 @@ export function traceStoreCall<T>(context: StoreTraceContext, call: () => Promis
   return channel.tracePromise(call, context)
 }
 
-/** Runs a synchronous store call (`getSync`, `setSync`) inside the tracing channel. */
-export function traceStoreCallSync<T>(context: StoreTraceContext, call: () => T): T {
-  return channel.traceSync(call, context)
+/** A traced `getSync` (apart from its caller, whose hot path then allocates no closure context). */
+export function traceGetSync(store: Store<unknown>, name: string, key: string): unknown {
+  return channel.traceSync(() => store.getSync!(key), { operation: 'get', store: name, key })
+}
+
+/** A traced `setSync` (apart from its caller, like `traceGetSync`). */
+export function traceSetSync(
+  store: Store<unknown>,
+  name: string,
+  key: string,
+  value: unknown,
+  ttl: Ttl | undefined,
+): void {
+  channel.traceSync(() => store.setSync!(key, value, ttl), { operation: 'set', store: name, key })
 }
 
 /**
