@@ -50,6 +50,8 @@ export class MemoryStore<V> implements MemoryStoreType<V> {
   readonly #root: Root
   readonly #lru: Lru
   readonly #prefix: string
+  // Copied from the root: read on every call, one load instead of two.
+  readonly #raw: boolean
   readonly #ownsRoot: boolean
   readonly #scope: Scope
   // A namespace's stored key per caller key (see #full); at most the LRU's size, then emptied.
@@ -67,6 +69,7 @@ export class MemoryStore<V> implements MemoryStoreType<V> {
       throw new InvalidArgumentError('[cellar:memory] prefix must be a string')
     }
     this.#lru = this.#root.lru
+    this.#raw = this.#root.raw
     this.capabilities = this.#root.capabilities
   }
 
@@ -276,7 +279,11 @@ export class MemoryStore<V> implements MemoryStoreType<V> {
   // lookup, several times the cost of the lookup itself once the result is 13+ characters.
   // The memo holds only what scopedKey returns for that key, so it can never be wrong.
   #full(key: string): string {
-    if (this.#prefix === '') return scopedKey('', key)
+    return this.#prefix === '' ? scopedKey('', key) : this.#memoized(key)
+  }
+
+  // Apart from #full so that the un-prefixed case stays small enough to inline.
+  #memoized(key: string): string {
     let full = this.#fullKeys.get(key)
     if (full === undefined) {
       full = scopedKey(this.#prefix, key)
@@ -293,11 +300,11 @@ export class MemoryStore<V> implements MemoryStoreType<V> {
   }
 
   #counter(value: number): NonNullable<unknown> {
-    return this.#root.raw ? value : encodeCounter(value)
+    return this.#raw ? value : encodeCounter(value)
   }
 
   #in(key: string, value: unknown): NonNullable<unknown> {
-    if (!this.#root.raw) {
+    if (!this.#raw) {
       assertBytes(value, key, this.capabilities.maxValueSize)
       return value.slice()
     }
@@ -320,7 +327,7 @@ export class MemoryStore<V> implements MemoryStoreType<V> {
 
   #out(value: unknown): V | undefined {
     if (value === undefined) return undefined
-    if (this.#root.raw) return (value === NULL ? null : value) as V
+    if (this.#raw) return (value === NULL ? null : value) as V
     // Buffer.from copies small values into Node's pooled slab, far cheaper than slice()'s fresh
     // ArrayBuffer; the plain Uint8Array view keeps decoders from handing back Buffers.
     const copy = Buffer.from(value as Uint8Array)

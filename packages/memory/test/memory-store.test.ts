@@ -171,6 +171,33 @@ describe('synchronous reads', () => {
       expect.objectContaining({ code: 'E_UNSUPPORTED', key: 'n' }),
     )
   })
+
+  test('raw reads without a schema: metadata unwrapped, listeners added later still see events', async () => {
+    const gateway = new CacheGateway(new MemoryStore({ raw: true, pruneInterval: false }))
+    const product = { id: 1 }
+    await gateway.setValue('p', product)
+    await gateway.setValue('m', product, undefined, { freshUntil: 1 })
+    expect(gateway.getValueSync('p')).toBe(product)
+    expect(gateway.getValueSync('m')).toBe(product)
+    expect(await gateway.getValue('m')).toBe(product)
+    expect((await gateway.getEntry('m'))?.meta).toEqual({ freshUntil: 1 })
+    const events: string[] = []
+    const off = gateway.on((event) => events.push(`${event.type} ${event.key}`))
+    gateway.getValueSync('p')
+    await gateway.getValue('missing')
+    off()
+    gateway.getValueSync('p')
+    expect(events).toEqual(['hit p', 'miss missing'])
+  })
+
+  test('a raw store may cache a promise: getValueSync without a schema returns it', async () => {
+    // Only an async schema makes getValueSync refuse; a cached promise is a value like any other.
+    const gateway = new CacheGateway(new MemoryStore({ raw: true, pruneInterval: false }))
+    const pending = Promise.resolve(7)
+    gateway.setValueSync('pending', pending)
+    expect(gateway.getValueSync('pending')).toBe(pending)
+    expect(await gateway.getValue('pending')).toBe(7)
+  })
 })
 
 describe('synchronous writes', () => {
