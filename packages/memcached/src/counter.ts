@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { addToCounter, encodeCounter, InvalidArgumentError, requireCounter } from '@cellar/core'
 import type { Response } from 'memjs'
 import { keepExpiry, toExpiry } from './expiry.js'
+import { readForSwap } from './swap-read.js'
 import { fromStored } from './values.js'
 import {
   counterExtras,
@@ -61,7 +62,8 @@ interface Waiter {
  * keeps there): a miss is created by ADD with value, flags and expiry in one step, and an ADD
  * that loses a race goes back to INCR. Native counters are unsigned, so negative deltas and
  * negative counters go through compare-and-swap: read the value and its CAS, then SET the new
- * decimal with that CAS and the expiry kept from the flags. Within the process, CAS updates of
+ * decimal with that CAS and the expiry kept from the flags (the read is `readForSwap`'s pair, since
+ * memcached can pair an old value with the CAS of a concurrent INCR's result). Within the process, CAS updates of
  * one key are combined while one is in flight, each resolving the value after its own delta.
  */
 export class Counters {
@@ -138,7 +140,7 @@ export class Counters {
   async #undo(mcKey: string, key: string, delta: number): Promise<void> {
     const wire = this.#wire
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const read = await wire.send(Op.GET, mcKey, key)
+      const read = await readForSwap(wire, mcKey, key)
       if (read.header.status === Status.NOT_FOUND) return
       if (read.header.status !== Status.OK) throw unexpected(read, key)
       const text = read.val.toString('latin1')
@@ -221,7 +223,7 @@ async function casStep(
   key: string,
   batch: readonly Waiter[],
 ): Promise<Outcome[] | undefined> {
-  const read = await wire.send(Op.GET, mcKey, key)
+  const read = await readForSwap(wire, mcKey, key)
   if (read.header.status === Status.NOT_FOUND) {
     const ms = batch[0]!.ms
     // Already expired on creation: each increment sees a missing key and nothing is kept.

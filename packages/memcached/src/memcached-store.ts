@@ -21,6 +21,7 @@ import { assertPrefix, type Head, KeySpace } from './keys.js'
 import { MemcachedLockBackend } from './memcached-lock.js'
 import { MemcachedRateLimitBackend } from './memcached-rate-limit.js'
 import { createShared, type Shared } from './shared.js'
+import { readForSwap } from './swap-read.js'
 import type { MemcachedStoreOptions } from './types.js'
 import { fromStored, toStored } from './values.js'
 import { ONCE, Op, Status, storeExtras, unavailable, unexpected, type Wire } from './wire.js'
@@ -337,7 +338,8 @@ export class MemcachedStore implements Store<Uint8Array> {
 
   async #retouch(mcKey: string, key: string, ms: number | null): Promise<boolean> {
     for (let attempt = 0; attempt < TOUCH_ATTEMPTS; attempt++) {
-      const read = await this.#wire.send(Op.GET, mcKey, key)
+      // A counter's native INCR can race the read (see readForSwap).
+      const read = await readForSwap(this.#wire, mcKey, key)
       if (!this.#found(read, key)) return false
       const { flags, exptime } = toExpiry(ms)
       const extras = storeExtras(flags, exptime)
