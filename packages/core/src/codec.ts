@@ -47,47 +47,62 @@ interface Memo {
   // A private copy of the stored bytes the value was decoded from.
   readonly bytes: Uint8Array
   reuse: number
-  // Never handed out when `reuse` is COPY: each read gets a copy of it.
+  // Never handed out when `reuse` is COPY: each read gets a copy of it, made along `plan`.
   value: unknown
+  plan: Plan | undefined
+}
+
+// How to copy a plain object or array: a shallow copy, then the entries that hold objects or
+// arrays replaced by copies of their own (primitives are shared: they cannot change).
+interface Plan {
+  readonly array: boolean
+  readonly nested: ReadonlyArray<readonly [key: string | number, plan: Plan]>
 }
 
 const OBJECT = Object.prototype
 const ARRAY = Array.prototype
+const NOT_PLAIN = false
 
-// True if `value` is made of primitives, plain objects and plain arrays only (no `__proto__`
-// key, no accessor, not too deep): what `copyPlain` copies exactly.
-function isPlain(value: unknown, depth: number): boolean {
-  if (typeof value !== 'object' || value === null) return typeof value !== 'function'
-  if (depth > MAX_DEPTH) return false
+// The copy plan of a value made of primitives, plain objects and dense plain arrays only (no
+// `__proto__` key, no accessor, not too deep); NOT_PLAIN otherwise, null for a primitive.
+function planOf(value: unknown, depth: number): Plan | null | typeof NOT_PLAIN {
+  if (typeof value !== 'object' || value === null) {
+    return typeof value === 'function' ? NOT_PLAIN : null
+  }
+  if (depth > MAX_DEPTH) return NOT_PLAIN
   const proto = Object.getPrototypeOf(value)
+  const nested: Array<readonly [string | number, Plan]> = []
   if (proto === ARRAY) {
     const array = value as unknown[]
     for (let i = 0; i < array.length; i++) {
-      if (!(i in array) || !isPlain(array[i], depth + 1)) return false
+      if (!(i in array)) return NOT_PLAIN
+      const plan = planOf(array[i], depth + 1)
+      if (plan === NOT_PLAIN) return NOT_PLAIN
+      if (plan !== null) nested.push([i, plan])
     }
-    return true
+    return { array: true, nested }
   }
-  if (proto !== OBJECT) return false
-  for (const key of Object.keys(value)) {
-    if (key === '__proto__') return false
+  if (proto !== OBJECT || Object.getOwnPropertySymbols(value).length !== 0) return NOT_PLAIN
+  for (const key of Object.getOwnPropertyNames(value)) {
     const field = Object.getOwnPropertyDescriptor(value, key)!
-    if (field.get !== undefined || field.set !== undefined) return false
-    if (!isPlain(field.value, depth + 1)) return false
+    if (key === '__proto__' || !field.enumerable || !('value' in field)) return NOT_PLAIN
+    const plan = planOf(field.value, depth + 1)
+    if (plan === NOT_PLAIN) return NOT_PLAIN
+    if (plan !== null) nested.push([key, plan])
   }
-  return true
+  return { array: false, nested }
 }
 
-// A fresh copy of a value `isPlain` accepted: new objects and arrays, the same primitives.
-function copyPlain(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null) return value
-  if (Array.isArray(value)) {
-    const out = new Array(value.length)
-    for (let i = 0; i < value.length; i++) out[i] = copyPlain(value[i])
-    return out
+// A fresh copy of `value` along its plan: new objects and arrays, the same primitives.
+function copyPlain(value: unknown, plan: Plan): unknown {
+  const source = value as Record<string | number, unknown>
+  // Spread and slice copy a plain object's own fields or an array's items in one step.
+  const out = plan.array ? (value as unknown[]).slice() : { ...source }
+  const nested = plan.nested
+  for (let i = 0; i < nested.length; i++) {
+    const entry = nested[i]!
+    ;(out as Record<string | number, unknown>)[entry[0]] = copyPlain(source[entry[0]], entry[1])
   }
-  const out: Record<string, unknown> = {}
-  for (const key of Object.keys(value))
-    out[key] = copyPlain((value as Record<string, unknown>)[key])
   return out
 }
 
@@ -160,7 +175,7 @@ export class ValueCodec {
       if (bytes.length > MEMO_MAX_BYTES) return this.#deserialize(key, bytes, 1)
       const memo = this.#memo.get(key)
       if (memo !== undefined && sameBytes(memo.bytes, bytes)) {
-        if (memo.reuse === COPY) return copyPlain(memo.value)
+        if (memo.reuse === COPY) return copyPlain(memo.value, memo.plan!)
         if (memo.reuse === SHARE) return memo.value
         if (memo.reuse === SEEN) return this.#decodeAgain(key, bytes, memo)
         return this.#deserialize(key, bytes, 1)
@@ -221,7 +236,7 @@ export class ValueCodec {
     const memos = this.#memo
     memos.delete(key)
     if (memos.size >= MEMO_KEYS) memos.delete(memos.keys().next().value!)
-    const memo: Memo = { bytes: bytes.slice(), reuse: SEEN, value: undefined }
+    const memo: Memo = { bytes: bytes.slice(), reuse: SEEN, value: undefined, plan: undefined }
     memos.set(key, memo)
     // A frozen serializer's values are shared from the start, so every read sees them frozen.
     return this.#frozen ? this.#keep(memo, value) : value
@@ -234,18 +249,17 @@ export class ValueCodec {
   }
 
   #keep(memo: Memo, value: unknown): unknown {
-    if (typeof value !== 'object' || value === null) {
-      memo.reuse = SHARE
-      memo.value = value
-    } else if (!isPlain(value, 0)) {
+    const plan = planOf(value, 0)
+    if (plan === NOT_PLAIN) {
       memo.reuse = NEVER
-    } else if (this.#frozen) {
-      // The serializer froze it: every reader of these bytes can have this very object.
+    } else if (plan === null || this.#frozen) {
+      // A primitive, or a value the serializer froze: every reader can have this very value.
       memo.reuse = SHARE
       memo.value = value
     } else {
       memo.reuse = COPY
-      memo.value = copyPlain(value)
+      memo.plan = plan
+      memo.value = copyPlain(value, plan)
     }
     return value
   }
