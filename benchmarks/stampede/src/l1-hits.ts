@@ -3,7 +3,7 @@
 // machine is not counted), interleaved rounds, ratios paired round by round.
 import { randomUUID } from 'node:crypto'
 import { createCache } from '@cellar/cache'
-import { CacheGateway } from '@cellar/core'
+import { CacheGateway, MsgpackSerializer } from '@cellar/core'
 import { MemoryStore } from '@cellar/memory'
 import { RedisBus, RedisStore } from '@cellar/redis'
 import { TieredStore } from '@cellar/tiered'
@@ -91,6 +91,9 @@ export async function l1Section(redisUrl: string, rounds: number): Promise<void>
   await tiered.ready()
   const facade = createCache({ default: 't', stores: { t: tiered } })
   const gateway = new CacheGateway(tiered)
+  // Opt-in: frozen values, shared by the reads of unchanged bytes.
+  const frozen = new CacheGateway(tiered, { serializer: new MsgpackSerializer({ frozen: true }) })
+  const before = await beforeBuild(redisUrl)
   const lru = new LRUCache<string, object>({ max: 10_000 })
   const bento = new BentoCache({
     default: 'main',
@@ -118,6 +121,7 @@ export async function l1Section(redisUrl: string, rounds: number): Promise<void>
     // Short keys (under 13 characters: flat strings in V8), the same for every reader.
     const key = size === 'tiny' ? 'hot-tiny' : 'hot-200b'
     await facade.put(key, value, '10m')
+    await before.put(key, value)
     lru.set(key, value)
     await bento.set({ key, value, ttl: '10m' })
     await cacheable.set(key, value, '10m')
@@ -125,17 +129,66 @@ export async function l1Section(redisUrl: string, rounds: number): Promise<void>
     const readers: Array<[string, () => unknown]> = [
       ['cellar `TieredStore` through the gateway (`getValue`)', () => gateway.getValue(key)],
       ['cellar `TieredStore` through the facade (`cache.get`)', () => facade.get(key)],
+      [
+        'cellar `TieredStore` through a gateway with `MsgpackSerializer({ frozen: true })` (shared, frozen values)',
+        () => frozen.getValue(key),
+      ],
       ['lru-cache `get` (synchronous, awaited; no decoding)', () => lru.get(key)],
       ['BentoCache L1 memory + L2 Redis, `get`', () => bento.get({ key })],
       ['cacheable, memory primary + Redis secondary, `get`', () => cacheable.get(key)],
       ['cache-manager 7, Keyv memory + Keyv Redis stores, `get`', () => manager.get(key)],
+      ...before.readers(key),
     ]
     await measure(`${size} value`, readers, rounds)
   }
   console.log(`\nload average at the end of the section: ${load()}`)
   await facade.close()
+  await before.close()
   await bus.close()
   await bento.disconnect()
   await cacheable.disconnect()
   await manager.disconnect()
+}
+
+/**
+ * The tiered store of another build (`BENCH_BEFORE`: the root of a built checkout) through its
+ * gateway and facade, read in the same rounds as this build's; nothing without it.
+ */
+async function beforeBuild(redisUrl: string) {
+  const root = process.env.BENCH_BEFORE
+  if (root === undefined) {
+    return {
+      put: async (_key: string, _value: unknown) => {},
+      readers: (_key: string) => [],
+      close: async () => {},
+    }
+  }
+  const importBuild = async <T>(name: string) =>
+    (await import(`${root}/packages/${name}/dist/index.js`)) as T
+  const core = await importBuild<typeof import('@cellar/core')>('core')
+  const memory = await importBuild<typeof import('@cellar/memory')>('memory')
+  const redis = await importBuild<typeof import('@cellar/redis')>('redis')
+  const tiers = await importBuild<typeof import('@cellar/tiered')>('tiered')
+  const cache = await importBuild<typeof import('@cellar/cache')>('cache')
+  const bus = new redis.RedisBus({ connection: redisUrl })
+  const tiered = new tiers.TieredStore({
+    l1: new memory.MemoryStore(),
+    l2: new redis.RedisStore({ connection: redisUrl, prefix: `bench-before-${randomUUID()}:` }),
+    bus,
+    channel: `bench-before-${randomUUID()}`,
+  })
+  await tiered.ready()
+  const facade = cache.createCache({ default: 't', stores: { t: tiered } })
+  const gateway = new core.CacheGateway(tiered)
+  return {
+    put: (key: string, value: unknown) => facade.put(key, value, '10m'),
+    readers: (key: string): Array<[string, () => unknown]> => [
+      ['before: cellar `TieredStore` through the gateway', () => gateway.getValue(key)],
+      ['before: cellar `TieredStore` through the facade', () => facade.get(key)],
+    ],
+    close: async () => {
+      await facade.close()
+      await bus.close()
+    },
+  }
 }
