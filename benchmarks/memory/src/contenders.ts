@@ -128,6 +128,34 @@ function lruCacheSettled(): Contender {
   }
 }
 
+/**
+ * lru-cache, then `Promise.resolve` of what it read: the floor of an awaited `get` that resolves
+ * the cached object without keeping a promise per entry. Unlike the shared settled promise
+ * above, this is work a `get` cannot skip: a fresh promise, and the lookup of `then` on the
+ * object that resolving a promise with an object makes. Its set is the shared settled promise,
+ * which a write can return (MemoryStore does).
+ */
+function lruCacheResolved(): Contender {
+  const cache = new LRUCache<string, Product>({ max: 10_000, ttl: TTL_MS })
+  const settled: Promise<void> = Promise.resolve()
+  const hitKey = cycle(HIT_KEYS)
+  const missKey = cycle(MISS_KEYS)
+  const setKey = cycle(HIT_KEYS)
+  return {
+    name: 'lru-cache (then Promise.resolve of the value)',
+    kind: 'baseline',
+    serializes: false,
+    hit: () => Promise.resolve(cache.get(hitKey())),
+    miss: () => Promise.resolve(cache.get(missKey())),
+    set: () => {
+      do_not_optimize(cache.set(setKey(), PRODUCT))
+      return settled
+    },
+    read: async (key) => cache.get(key),
+    write: async (key, value) => cache.set(key, value),
+  }
+}
+
 type Read = 'promise' | 'settled' | 'sync' | 'promise, not awaited' | 'settled, not awaited'
 
 /**
@@ -338,6 +366,7 @@ export function createContenders(before?: Build): Contender[] {
     lruCacheAsync(false),
     lruCacheAsync(true),
     lruCacheSettled(),
+    lruCacheResolved(),
     cellarStoreOnly(),
     cellar('cellar raw (gateway)', true, 'promise'),
     ...(traced

@@ -104,6 +104,12 @@ export function targetReport(results: Results): string {
       '—',
     ],
     [
+      'floor: lru-cache + Promise.resolve(value), awaited',
+      'get-hit',
+      'lru-cache (then Promise.resolve of the value)',
+      '—',
+    ],
+    [
       'floor: lru-cache set + a shared settled promise, awaited',
       'set',
       'lru-cache (then a shared settled promise)',
