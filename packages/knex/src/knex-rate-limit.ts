@@ -10,7 +10,14 @@ import {
   scopedKey,
 } from '@cellar/core'
 import type { Context } from './context.js'
-import { allowedDecision, allowedStatement, hasAllowedStatement } from './rate-limit-sql.js'
+import {
+  type AllowedStatement,
+  allowedBindings,
+  allowedDecision,
+  allowedStatement,
+  hasAllowedStatement,
+  serverNow,
+} from './rate-limit-sql.js'
 import { execOn, toNumber } from './sql.js'
 import type { DialectName, Exec } from './types.js'
 
@@ -46,7 +53,7 @@ interface Statements {
   readonly write: string
   readonly remove: string
   /** PostgreSQL, SQLite: per algorithm, the one-statement allowed path (rate-limit-sql.ts). */
-  readonly allowed: Readonly<Record<RateLimitAlgorithm, string>> | undefined
+  readonly allowed: Readonly<Record<RateLimitAlgorithm, AllowedStatement>> | undefined
 }
 
 function statementsFor(ctx: Context): Statements {
@@ -91,9 +98,10 @@ function statementsFor(ctx: Context): Statements {
 
 /**
  * The SQL store's native limiter step. On PostgreSQL and SQLite a consume of at most `limit`
- * points is first tried as ONE upsert that decides on the locked row in SQL and writes only when
- * the consume is allowed (rate-limit-sql.ts); the decision is then core's read of the state it
- * wrote. Everything else (a refusal, a block in force, negative points, every consume on
+ * points is first tried as ONE upsert that decides in SQL and writes only when the consume is
+ * allowed and the row still holds the state it decided on (a compare-and-set, rate-limit-sql.ts);
+ * the decision is then core's read of the state it wrote. Everything else (a refusal, a block in
+ * force, a lost compare-and-set, a value that is not a state, negative points, every consume on
  * MySQL/MariaDB) is one short transaction that makes the state row exist and locks it, reads it
  * with the database server's clock, runs core's reference step and writes the result (or
  * deletes the row): BEGIN, 2 statements (MySQL: 3), COMMIT. A read (0 points) is one statement
@@ -155,21 +163,21 @@ export class KnexRateLimitBackend extends SteppedRateLimitBackend {
   /** The one-statement path: the allowed decision, or `undefined` when it wrote nothing. */
   async #allowed(
     exec: Exec,
-    sql: string,
+    statement: AllowedStatement,
     algorithm: RateLimitAlgorithm,
     stored: string,
     request: RateLimitRequest,
   ): Promise<RateLimitDecision | undefined> {
-    const { limit, windowMs, points, aligned } = request
     const at = Math.ceil(this.#ctx.now())
-    const bindings = [limit, windowMs, points, aligned ? 1 : 0, at, stored]
-    const row = this.#ctx.dialect.rows(await exec(sql, bindings))[0]
+    const bindings = allowedBindings(statement, request, at, stored)
+    const row = this.#ctx.dialect.rows(await exec(statement.sql, bindings))[0]
     if (row === undefined) return undefined
     const state = decodeRateLimitState(row.value)
-    const now = toNumber(row.now)
-    if (state === undefined || now === null) {
+    const expires = toNumber(row.expires_at)
+    if (state === undefined || expires === null) {
       throw new Error('[cellar:knex] the limiter statement wrote a state it cannot read back')
     }
+    const now = serverNow(algorithm, state, request.windowMs, at, expires)
     return allowedDecision(algorithm, state, now, request)
   }
 

@@ -9,109 +9,190 @@ import type { DialectName } from './types.js'
 
 // The allowed decision of each algorithm as ONE upsert (PostgreSQL and SQLite): the step of
 // core's reference (rate-limit.ts) for a consume of 0 < points <= limit, restricted to the case
-// where it is allowed and no block is in force, computed in SQL on the locked row. The conflict
-// update carries a WHERE: when the step would refuse (or a block is in force), the statement
-// writes nothing and returns no row, and the caller decides in its transaction instead. A fresh
-// key always takes the INSERT branch, which is allowed because points <= limit.
+// where it is allowed and no block is in force, computed in SQL once, in the INSERT's source.
 //
-// One clock reading per decision: the CTE `k` reads the server's clock once (PostgreSQL never
-// inlines a CTE that calls a volatile function; SQLite's 'now' is fixed for the statement).
-// Its columns also carry the bound request, so each binding appears once:
-// limit, windowMs, points, aligned (0/1), the store clock's now (for expires_at), then the key.
+//   WITH o AS (SELECT (SELECT value FROM t WHERE key = ?) AS old)
+//   INSERT INTO t ... SELECT ?, <new state>, <its expiry> FROM <the step over o> WHERE <allowed>
+//   ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
+//     WHERE c.value = (SELECT old FROM o)
+//   RETURNING value, expires_at
 //
-// The state is core's text form `r1:a:b:w:blockedUntil`; anything else reads as no state, as in
-// `decodeRateLimitState`. Counts and times stay far below 2^53, so bigint arithmetic is exact;
-// every division has a non-negative dividend, so SQL's truncation is the reference's floor.
+// The step reads the stored state from the statement's snapshot and the server's clock once.
+// The conflict update is a compare-and-set: it writes only if the row it locked still holds the
+// bytes the step was computed from, so a state another session wrote in between is never
+// overwritten (the statement then returns no row, as it does for a refusal, a block in force or
+// a state it cannot parse, and the caller decides in its transaction instead). A key that had no
+// row takes the INSERT branch, allowed because points <= limit; if another session inserted it
+// meanwhile, the compare-and-set fails (NULL never equals). Since the decision is a function of
+// the state's bytes, the clock reading and the request, a successful compare-and-set means it is
+// exactly the reference step on the row it replaced, and no decision on the key was written
+// between the snapshot and the clock reading: decisions on one key see non-decreasing times.
+// (PostgreSQL: one evaluation instead of the two a conditional DO UPDATE needs for its SET and
+// its WHERE, and no subplans: about 0.6x the executor work of that form, by callgrind.)
+//
+// The state is core's text form `r1:a:b:w:blockedUntil`. The step accepts only plain digits
+// (what core writes), at most 16 per field and every field a safe integer; anything else that is
+// present returns no row, so the transaction path reads it with core's own decoder. Counts and
+// times stay far below 2^53, so bigint arithmetic is exact; every division has a non-negative
+// dividend, so SQL's truncation is the reference's floor.
+//
+// Bindings are repeated where a value is used (inline parameters cost the executor less than
+// columns passed through levels): the statement lists their order (`bindingOrder`).
+
+/** A value the statement binds: the request's, the store clock's now (ms), the stored key. */
+export type AllowedBinding = 'limit' | 'windowMs' | 'points' | 'aligned' | 'storeNow' | 'key'
+
+/** The one-statement allowed path and the order of its bindings. */
+export interface AllowedStatement {
+  readonly sql: string
+  readonly bindings: readonly AllowedBinding[]
+}
 
 interface SqlFlavour {
   readonly clock: string
   /** Keeps a subquery from being merged into its parent (which would copy its expressions). */
   readonly fence: string
-  readonly int: string
+  /** The fence the clock-and-parse level needs (PostgreSQL never merges a volatile level). */
+  readonly levelFence: string
   readonly max: string
   readonly min: string
-  /** The level that parses a state value (`src`, an expression) into sa, sb, sw, sk. */
-  parse(src: string): string
+  /** An integer parameter. */
+  readonly param: string
+  /** The CTE `o`: the stored bytes as `old` (NULL when there is no row), read once. */
+  read(table: string, key: string, value: string): string
+  /** The level over `o` (column `old`, the stored bytes or NULL) that reads the clock as `now`
+   * and parses the state; `now` is its first column, the fields follow. */
+  level(): string
+  /** The parsed fields as expressions over that level: 0 for no row, NULL when unparsable. */
+  readonly fields: { sa: string; sb: string; sw: string; sk: string }
+  /** True when every field is a safe integer (NULL fields: NULL). */
+  readonly safe: string
   /** Text to the column's bytes. */
   bytes(text: string): string
 }
 
-const PG_FIELDS = Array(4).fill('-{0,1}[0-9]{1,16}').join(':')
+const SAFE = '9007199254740992'
 
 const FLAVOURS: Partial<Record<DialectName, SqlFlavour>> = {
   pg: {
     clock: 'floor(extract(epoch from clock_timestamp()) * 1000)::bigint',
     fence: ' OFFSET 0',
-    int: 'bigint',
+    // The level reads the clock, a volatile function: PostgreSQL keeps it as it is.
+    levelFence: '',
     max: 'GREATEST',
     min: 'LEAST',
-    parse(src) {
-      // Nested levels, not AND: the casts run only on text the pattern accepted.
-      const field = (n: number) => `CASE WHEN ok THEN split_part(t, ':', ${n})::bigint END`
-      return `SELECT ${field(2)} AS sa, ${field(3)} AS sb, ${field(4)} AS sw, ${field(5)} AS sk FROM (SELECT t, octet_length(t) <= 80 AND t ~ '^r1:${PG_FIELDS}$' AS ok FROM (SELECT encode(${src}, 'escape') AS t OFFSET 0) x0 OFFSET 0) x1`
+    param: 'CAST(? AS bigint)',
+    read: (table, key, value) =>
+      `SELECT ${value} AS old, encode(${value}, 'escape') AS t FROM (SELECT) d LEFT JOIN ${table} ON ${key} = $key`,
+    level() {
+      // A regex without bounded repetition (a {1,16} one cost ~45k instructions per match, and
+      // one runs only on a long text): fields of at most 15 digits, safe integers that a cast
+      // can never overflow (a longer one, still safe below 2^53, goes to the transaction).
+      const a = `CASE WHEN old IS NULL THEN '{0,0,0,0}'::bigint[] WHEN t ~ '^r1:[0-9]+:[0-9]+:[0-9]+:[0-9]+$' AND (octet_length(t) <= 24 OR t !~ '[0-9]{16}') THEN string_to_array(substr(t, 4), ':')::bigint[] END`
+      return `SELECT ${this.clock} AS now, ${a} AS a FROM o`
     },
+    fields: { sa: 'a[1]', sb: 'a[2]', sw: 'a[3]', sk: 'a[4]' },
+    safe: '',
     bytes: (text) => `convert_to(${text}, 'UTF8')`,
   },
   sqlite: {
     clock: "CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER)",
-    fence: '',
-    int: 'INTEGER',
+    fence: ' LIMIT -1 OFFSET 0',
+    // SQLite never flattens a subquery with an OFFSET (and its 'now' is fixed per statement).
+    levelFence: ' LIMIT -1 OFFSET 0',
     max: 'max',
     min: 'min',
-    parse(src) {
+    param: 'CAST(? AS INTEGER)',
+    read: (table, key, value) =>
+      `SELECT (SELECT ${value} FROM ${table} WHERE ${key} = $key) AS old`,
+    level() {
       // Split on ':' with instr, then accept only what prints back to the same text (so no
-      // stray characters, leading zeros or empty fields).
+      // stray characters, signs, leading zeros or empty fields).
       const head = (r: string) => `substr(${r}, 1, instr(${r}, ':') - 1)`
       const tail = (r: string) => `substr(${r}, instr(${r}, ':') + 1)`
       const n = (x: string) => `CAST(${x} AS INTEGER)`
-      const ok = `substr(t, 1, 3) = 'r1:' AND 'r1:' || ${n('a')} || ':' || ${n('b')} || ':' || ${n('w')} || ':' || ${n('k')} = t`
-      const field = (x: string) => `CASE WHEN ${ok} THEN ${n(x)} END`
-      return `SELECT ${field('a')} AS sa, ${field('b')} AS sb, ${field('w')} AS sw, ${field('k')} AS sk FROM (SELECT t, a, b, ${head('r3')} AS w, ${tail('r3')} AS k FROM (SELECT t, a, ${head('r2')} AS b, ${tail('r2')} AS r3 FROM (SELECT t, ${head('r1')} AS a, ${tail('r1')} AS r2 FROM (SELECT t, substr(t, 4) AS r1 FROM (SELECT CAST(${src} AS TEXT) AS t) x0) x1) x2) x3) x4`
+      const ok = `substr(t, 1, 3) = 'r1:' AND 'r1:' || ${n('a')} || ':' || ${n('b')} || ':' || ${n('w')} || ':' || ${n('k')} = t AND ${n('a')} >= 0 AND ${n('b')} >= 0 AND ${n('w')} >= 0 AND ${n('k')} >= 0`
+      const field = (x: string) => `CASE WHEN t IS NULL THEN 0 WHEN ${ok} THEN ${n(x)} END`
+      return `SELECT ${this.clock} AS now, ${field('a')} AS sa, ${field('b')} AS sb, ${field('w')} AS sw, ${field('k')} AS sk FROM (SELECT t, a, b, ${head('r3')} AS w, ${tail('r3')} AS k FROM (SELECT t, a, ${head('r2')} AS b, ${tail('r2')} AS r3 FROM (SELECT t, ${head('r1')} AS a, ${tail('r1')} AS r2 FROM (SELECT t, substr(t, 4) AS r1 FROM (SELECT CAST(old AS TEXT) AS t FROM o) x0) x1) x2) x3) x4`
     },
+    fields: { sa: 'sa', sb: 'sb', sw: 'sw', sk: 'sk' },
+    safe: `max(sa, sb, sw, sk) < ${SAFE}`,
     bytes: (text) => `CAST(${text} AS BLOB)`,
   },
 }
 
-/**
- * Each algorithm's levels over `s` (now, L, W, p, al, sn, sa, sb, sw, sk): SQL that selects
- * `v` (the new state's text), `x` (its end on the server's clock) and `ok` (allowed, no block).
- */
-function algorithmLevels(f: SqlFlavour, algorithm: RateLimitAlgorithm, s: string): string {
-  const unblocked = 'COALESCE(sk, 0) <= now'
-  if (algorithm === 'fixed-window') {
-    const fin = 'CASE WHEN sw > now THEN sw WHEN al = 1 THEN now - now % W + W ELSE now + W END'
-    const nxt = `${f.max}(0, CASE WHEN sw > now THEN sa ELSE 0 END + p)`
-    return `SELECT 'r1:' || nxt || ':0:' || fin || ':0' AS v, fin AS x, ${unblocked} AND nxt <= L AS ok, now, sn FROM (SELECT s.*, ${fin} AS fin, ${nxt} AS nxt FROM ${s}${f.fence}) f1`
-  }
-  if (algorithm === 'sliding-window') {
-    const level1 = `SELECT s.*, now - now % W AS st0 FROM ${s}`
-    const level2 = `SELECT f1.*, CASE WHEN sw >= st0 THEN sw ELSE st0 END AS start, CASE WHEN sw >= st0 THEN sa ELSE 0 END AS cur, CASE WHEN sw >= st0 THEN sb WHEN sw = st0 - W THEN sa ELSE 0 END AS prev FROM (${level1}${f.fence}) f1`
-    const level3 = `SELECT f2.*, ${f.min}(W, ${f.max}(0, now - start)) AS el FROM (${level2}${f.fence}) f2`
-    // ceil(prev * (W - el) / W) for a non-negative dividend.
-    const weighted = '(prev * (W - el) + W - 1) / W'
-    return `SELECT 'r1:' || ${f.max}(0, cur + p) || ':' || prev || ':' || start || ':0' AS v, start + 2 * W AS x, ${unblocked} AND ${weighted} + cur + p <= L AS ok, now, sn FROM (${level3}${f.fence}) f3`
-  }
-  const live = 'sa > now OR (sa = now AND sb > 0)'
-  const level1 = `SELECT s.*, CASE WHEN ${live} THEN sa ELSE now END AS ta, CASE WHEN ${live} THEN sb ELSE 0 END + p * W AS nb0 FROM ${s}`
-  const level2 = `SELECT f1.*, ta + nb0 / L AS na, nb0 % L AS nb FROM (${level1}${f.fence}) f1`
-  const ok = `${unblocked} AND (na < now + W OR (na = now + W AND nb = 0))`
-  return `SELECT 'r1:' || na || ':' || nb || ':0:0' AS v, na + CASE WHEN nb > 0 THEN 1 ELSE 0 END AS x, ${ok} AS ok, now, sn FROM (${level2}${f.fence}) f2`
+/** An algorithm's step over the level `s`: its own levels, then v, x and ok over them. */
+interface Step {
+  /** `SELECT … FROM s` computing what the three expressions use (`now` among it). */
+  readonly level: string
+  /** The new state's text. */
+  readonly v: string
+  /** Its end on the server's clock. */
+  readonly x: string
+  /** Allowed, no block in force, the stored state parsed. */
+  readonly ok: string
 }
 
-/**
- * The state a consume of `p <= L` points writes on a key with no state (the INSERT branch): the
- * same step with every state column NULL, folded by hand so the branch costs no subqueries.
- */
-function freshLevel(algorithm: RateLimitAlgorithm): string {
+// `$L`, `$W`, `$p` and `$al` stand for the request's parameters until `bind` places them.
+function stepOf(f: SqlFlavour, algorithm: RateLimitAlgorithm): Step {
+  const { sa, sb, sw, sk } = f.fields
+  const valid = f.safe === '' ? `${sk} <= now` : `${sk} <= now AND ${f.safe}`
   if (algorithm === 'fixed-window') {
-    const fin = 'CASE WHEN al = 1 THEN now - now % W + W ELSE now + W END'
-    return `SELECT 'r1:' || p || ':0:' || fin || ':0' AS v, fin AS x, now, sn FROM (SELECT k.*, ${fin} AS fin FROM k) f1`
+    const fin = `CASE WHEN ${sw} > now THEN ${sw} WHEN $al = 1 THEN now - now % $W + $W ELSE now + $W END`
+    const nxt = `${f.max}(0, CASE WHEN ${sw} > now THEN ${sa} ELSE 0 END + $p)`
+    return {
+      level: `SELECT now, ${fin} AS fin, ${nxt} AS nxt, ${valid} AS valid FROM s`,
+      v: "'r1:' || nxt || ':0:' || fin || ':0'",
+      x: 'fin',
+      ok: 'valid AND nxt <= $L',
+    }
   }
   if (algorithm === 'sliding-window') {
-    return `SELECT 'r1:' || p || ':0:' || start || ':0' AS v, start + 2 * W AS x, now, sn FROM (SELECT k.*, now - now % W AS start FROM k) f1`
+    const st0 = 'now - now % $W'
+    const same = `${sw} >= ${st0}`
+    const start = `CASE WHEN ${same} THEN ${sw} ELSE ${st0} END`
+    const cur = `CASE WHEN ${same} THEN ${sa} ELSE 0 END`
+    const prev = `CASE WHEN ${same} THEN ${sb} WHEN ${sw} = ${st0} - $W THEN ${sa} ELSE 0 END`
+    const level = `SELECT now, ${start} AS start, ${cur} AS cur, ${prev} AS prev, ${valid} AS valid FROM s`
+    // ceil(prev * (W - elapsed) / W) for a non-negative dividend.
+    const el = `${f.min}($W, ${f.max}(0, now - start))`
+    return {
+      level,
+      v: `'r1:' || ${f.max}(0, cur + $p) || ':' || prev || ':' || start || ':0'`,
+      x: 'start + 2 * $W',
+      ok: `valid AND (prev * ($W - ${el}) + $W - 1) / $W + cur + $p <= $L`,
+    }
   }
-  const x = 'na + CASE WHEN nb > 0 THEN 1 ELSE 0 END'
-  return `SELECT 'r1:' || na || ':' || nb || ':0:0' AS v, ${x} AS x, now, sn FROM (SELECT k.*, now + p * W / L AS na, p * W % L AS nb FROM k) f1`
+  const live = `(${sa} > now OR (${sa} = now AND ${sb} > 0))`
+  const ta = `CASE WHEN ${live} THEN ${sa} ELSE now END`
+  const nb0 = `CASE WHEN ${live} THEN ${sb} ELSE 0 END + $p * $W`
+  const level = `SELECT now, ${ta} + (${nb0}) / $L AS na, (${nb0}) % $L AS nb, ${valid} AS valid FROM s`
+  return {
+    level,
+    v: "'r1:' || na || ':' || nb || ':0:0'",
+    x: 'na + CASE WHEN nb > 0 THEN 1 ELSE 0 END',
+    ok: 'valid AND (na < now + $W OR (na = now + $W AND nb = 0))',
+  }
+}
+
+const TOKENS: Readonly<Record<string, AllowedBinding>> = {
+  $L: 'limit',
+  $W: 'windowMs',
+  $p: 'points',
+  $al: 'aligned',
+  $sn: 'storeNow',
+  $key: 'key',
+}
+
+/** Replaces each `$name` with a placeholder and lists the bindings in order. */
+function bind(f: SqlFlavour, template: string): AllowedStatement {
+  const bindings: AllowedBinding[] = []
+  const sql = template.replace(/\$(?:L|W|p|al|sn|key)\b/g, (token) => {
+    const name = TOKENS[token] as AllowedBinding
+    bindings.push(name)
+    return name === 'key' ? '?' : f.param
+  })
+  return { sql, bindings }
 }
 
 /** Whether `dialect` has the one-statement allowed path. */
@@ -121,26 +202,63 @@ export function hasAllowedStatement(dialect: DialectName): boolean {
 
 /**
  * The one-statement allowed path of `algorithm` on `table` (quoted) with quoted columns `key`,
- * `value`, `expires`. Bindings: limit, windowMs, points, aligned (0/1), the store's now
- * (integer ms), key. Returns the written `value` and the server clock's `now`, or no row.
+ * `value`, `expires`. Returns the written `value` and `expires` (the store's now plus the
+ * state's end minus the server's now: see `serverNow`), or no row.
  */
 export function allowedStatement(
   dialect: DialectName,
   algorithm: RateLimitAlgorithm,
   names: { table: string; key: string; value: string; expires: string },
-): string {
+): AllowedStatement {
   const f = FLAVOURS[dialect]
   if (f === undefined) throw new Error(`no one-statement limiter step on ${dialect}`)
-  const cast = (name: string) => `CAST(? AS ${f.int}) AS ${name}`
-  const k = `SELECT ${f.clock} AS now, ${['L', 'W', 'p', 'al', 'sn'].map(cast).join(', ')}`
-  const over = (src: string) => {
-    const s = `(SELECT k.*, q.* FROM k, (${f.parse(src)}${f.fence}) q${f.fence}) s`
-    return `(${algorithmLevels(f, algorithm, s)}${f.fence}) z`
-  }
   const { table, key, value, expires } = names
-  const row = `${f.bytes('v')}, sn + x - now`
-  const current = `c.${value}`
-  return `WITH k AS (${k}) INSERT INTO ${table} AS c (${key}, ${value}, ${expires}) SELECT ?, ${row} FROM (${freshLevel(algorithm)}) z WHERE true ON CONFLICT (${key}) DO UPDATE SET (${value}, ${expires}) = (SELECT ${row} FROM ${over(current)}) WHERE (SELECT ok FROM ${over(current)}) RETURNING ${value}, (SELECT now FROM k) AS now`
+  const step = stepOf(f, algorithm)
+  const s = `(${f.level()}${f.levelFence}) s`
+  const z = `(${step.level.slice(0, -'s'.length)}${s}${f.fence}) z`
+  const source = `SELECT $key, ${f.bytes(step.v)}, $sn + ${step.x} - now FROM ${z} WHERE ${step.ok}`
+  return bind(
+    f,
+    `WITH o AS (${f.read(table, key, value)}) INSERT INTO ${table} AS c (${key}, ${value}, ${expires}) ${source} ON CONFLICT (${key}) DO UPDATE SET ${value} = excluded.${value}, ${expires} = excluded.${expires} WHERE c.${value} = (SELECT old FROM o) RETURNING ${value}, ${expires}`,
+  )
+}
+
+/** The bindings of an allowed statement, in its order. */
+export function allowedBindings(
+  statement: AllowedStatement,
+  request: RateLimitRequest,
+  storeNow: number,
+  key: string,
+): unknown[] {
+  const values: Record<AllowedBinding, unknown> = {
+    limit: request.limit,
+    windowMs: request.windowMs,
+    points: request.points,
+    aligned: request.aligned ? 1 : 0,
+    storeNow,
+    key,
+  }
+  return statement.bindings.map((name) => values[name])
+}
+
+/**
+ * The server clock reading an allowed statement decided on, from what it wrote: it stored
+ * `expires = storeNow + end - now`, where `end` follows from the state it wrote.
+ */
+export function serverNow(
+  algorithm: RateLimitAlgorithm,
+  state: RateLimitState,
+  windowMs: number,
+  storeNow: number,
+  expires: number,
+): number {
+  const end =
+    algorithm === 'fixed-window'
+      ? state.w
+      : algorithm === 'sliding-window'
+        ? state.w + 2 * windowMs
+        : state.a + (state.b > 0 ? 1 : 0)
+  return storeNow + end - expires
 }
 
 /**
