@@ -37,8 +37,7 @@ export interface DecodedEntry {
 const MEMO_KEYS = 256
 const MEMO_MAX_BYTES = 4096
 const MAX_DEPTH = 32
-// What a memo can give back: nothing yet (seen once), a copy, the value itself, or nothing ever.
-const SEEN = 0
+// What a memo can give back: a copy, the value itself, or nothing (decode again).
 const COPY = 1
 const SHARE = 2
 const NEVER = 3
@@ -46,11 +45,14 @@ const NEVER = 3
 interface Memo {
   // A private copy of the stored bytes the value was decoded from.
   readonly bytes: Uint8Array
-  reuse: number
+  readonly reuse: number
   // Never handed out when `reuse` is COPY: each read gets a copy of it, made along `plan`.
-  value: unknown
-  plan: Plan | undefined
+  readonly value: unknown
+  readonly plan: Plan | undefined
 }
+
+// A key read once: remembered without its bytes, so keys read only once cost no copy.
+const SEEN: Memo = { bytes: new Uint8Array(0), reuse: NEVER, value: undefined, plan: undefined }
 
 // How to copy a plain object or array: a shallow copy, then the entries that hold objects or
 // arrays replaced by copies of their own (primitives are shared: they cannot change).
@@ -174,13 +176,14 @@ export class ValueCodec {
     if (tag === SERIALIZED_TAG) {
       if (bytes.length > MEMO_MAX_BYTES) return this.#deserialize(key, bytes, 1)
       const memo = this.#memo.get(key)
-      if (memo !== undefined && sameBytes(memo.bytes, bytes)) {
+      if (memo !== undefined && memo !== SEEN && sameBytes(memo.bytes, bytes)) {
         if (memo.reuse === COPY) return copyPlain(memo.value, memo.plan!)
         if (memo.reuse === SHARE) return memo.value
-        if (memo.reuse === SEEN) return this.#decodeAgain(key, bytes, memo)
         return this.#deserialize(key, bytes, 1)
       }
-      return this.#decodeFirst(key, bytes)
+      const value = this.#deserialize(key, bytes, 1)
+      this.#remember(key, memo === undefined ? SEEN : this.#keep(bytes, value))
+      return value
     }
     if (tag === ENVELOPE_TAG) return this.decodeEntry(key, stored).value
     const counter = decodeCounter(bytes)
@@ -230,38 +233,24 @@ export class ValueCodec {
     return { value: this.#deserialize(key, bytes, offset), meta }
   }
 
-  // A key's bytes not seen last time: decoded, and noted (a key read once costs no copy).
-  #decodeFirst(key: string, bytes: Uint8Array): unknown {
-    const value = this.#deserialize(key, bytes, 1)
+  // The first read of a key notes it; a later one whose bytes are new keeps them with the value.
+  #remember(key: string, memo: Memo): void {
     const memos = this.#memo
     memos.delete(key)
     if (memos.size >= MEMO_KEYS) memos.delete(memos.keys().next().value!)
-    const memo: Memo = { bytes: bytes.slice(), reuse: SEEN, value: undefined, plan: undefined }
     memos.set(key, memo)
-    // A frozen serializer's values are shared from the start, so every read sees them frozen.
-    return this.#frozen ? this.#keep(memo, value) : value
   }
 
-  // The same bytes a second time: from now on the value is copied or shared, where it can be.
-  #decodeAgain(key: string, bytes: Uint8Array, memo: Memo): unknown {
-    const value = this.#deserialize(key, bytes, 1)
-    return this.#keep(memo, value)
-  }
-
-  #keep(memo: Memo, value: unknown): unknown {
+  #keep(bytes: Uint8Array, value: unknown): Memo {
     const plan = planOf(value, 0)
-    if (plan === NOT_PLAIN) {
-      memo.reuse = NEVER
-    } else if (plan === null || this.#frozen) {
-      // A primitive, or a value the serializer froze: every reader can have this very value.
-      memo.reuse = SHARE
-      memo.value = value
-    } else {
-      memo.reuse = COPY
-      memo.plan = plan
-      memo.value = copyPlain(value, plan)
+    // A primitive, or a value the serializer froze: every reader can have this very value.
+    if (plan === null || (plan !== NOT_PLAIN && this.#frozen)) {
+      return { bytes: bytes.slice(), reuse: SHARE, value, plan: undefined }
     }
-    return value
+    if (plan === NOT_PLAIN) {
+      return { bytes: bytes.slice(), reuse: NEVER, value: undefined, plan: undefined }
+    }
+    return { bytes: bytes.slice(), reuse: COPY, value: copyPlain(value, plan), plan }
   }
 
   #envelope(key: string, value: unknown, meta: EntryMeta): unknown {
