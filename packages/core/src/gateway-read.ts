@@ -76,21 +76,6 @@ export function readStored(
     : checked(events, key, result, entry, operation)
 }
 
-/**
- * A typed read without a schema. On a raw store with no listener there is no event to emit and
- * nothing that can fail: the value is the stored one (unwrapped from its metadata, if any),
- * without `readStored`, which is too large for V8 to inline into a caller.
- */
-export function readPlain(
-  events: GatewayEvents,
-  codec: ValueCodec,
-  key: string,
-  stored: unknown,
-): unknown {
-  if (codec.raw && events.listeners.length === 0) return codec.decode(key, stored)
-  return readStored(events, codec, key, stored, undefined, 'value', 'get')
-}
-
 function checked(
   events: GatewayEvents,
   key: string,
