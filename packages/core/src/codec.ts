@@ -182,7 +182,14 @@ export class ValueCodec {
         return this.#deserialize(key, bytes, 1)
       }
       const value = this.#deserialize(key, bytes, 1)
-      this.#remember(key, memo === undefined ? SEEN : this.#keep(bytes, value))
+      const memos = this.#memo
+      if (memo !== undefined) {
+        memos.set(key, this.#keep(bytes, value))
+      } else {
+        // Full: start over (cheaper per read than evicting one by one); hot keys come back.
+        if (memos.size >= MEMO_KEYS) memos.clear()
+        memos.set(key, SEEN)
+      }
       return value
     }
     if (tag === ENVELOPE_TAG) return this.decodeEntry(key, stored).value
@@ -233,14 +240,7 @@ export class ValueCodec {
     return { value: this.#deserialize(key, bytes, offset), meta }
   }
 
-  // The first read of a key notes it; a later one whose bytes are new keeps them with the value.
-  #remember(key: string, memo: Memo): void {
-    const memos = this.#memo
-    memos.delete(key)
-    if (memos.size >= MEMO_KEYS) memos.delete(memos.keys().next().value!)
-    memos.set(key, memo)
-  }
-
+  // A later read of a key whose bytes are new keeps them with the value.
   #keep(bytes: Uint8Array, value: unknown): Memo {
     const plan = planOf(value, 0)
     // A primitive, or a value the serializer froze: every reader can have this very value.
