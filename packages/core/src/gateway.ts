@@ -78,12 +78,7 @@ export class CacheGateway implements AsyncDisposable {
     const sync = this.#sync
     if (sync === undefined || isTracing()) return this.#getAsync(key, options)
     try {
-      const schema = options?.schema
-      // Without a schema nothing here can make a promise: resolve whatever was read.
-      if (schema === undefined) {
-        return Promise.resolve(this.#readPlain(key, sync.getSync!(key)))
-      }
-      const value = this.#read(key, sync.getSync!(key), schema, 'value')
+      const value = this.#read(key, sync.getSync!(key), options?.schema, 'value')
       return value instanceof Promise ? value : Promise.resolve(value)
     } catch (error) {
       if (error instanceof CellarError) this.#fail('get', key, error)
