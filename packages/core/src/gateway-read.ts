@@ -98,3 +98,18 @@ function checked(
   events.emit({ type: 'hit', key, operation, store: events.store })
   return entry === undefined ? result.value : { value: result.value, meta: entry.meta }
 }
+
+/**
+ * A read without a schema. On a raw store with no listener there is no event to emit and nothing
+ * that can fail: the stored value (unwrapped from its metadata, if any), without `readStored`,
+ * which is too large for V8 to inline into a caller.
+ */
+export function readPlain(
+  events: GatewayEvents,
+  codec: ValueCodec,
+  key: string,
+  stored: unknown,
+): unknown {
+  if (codec.raw && events.listeners.length === 0) return codec.decode(key, stored)
+  return readStored(events, codec, key, stored, undefined, 'value', 'get')
+}

@@ -4,7 +4,7 @@ import { CellarError, UnsupportedError } from './errors.js'
 import type { CacheEvent, CacheEventListener, CacheOperation } from './events.js'
 import { observeIterable } from './gateway-iterate.js'
 import type { CacheGatewayOptions, GatewayEntry, GetValueOptions } from './gateway-options.js'
-import { GatewayEvents, type Read, readStored } from './gateway-read.js'
+import { GatewayEvents, type Read, readPlain, readStored } from './gateway-read.js'
 import type { Lock, LockOptions } from './lock.js'
 import { MsgpackSerializer } from './serializer.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
@@ -30,7 +30,6 @@ export class CacheGateway implements AsyncDisposable {
   // The store when it answers some hits in-process (`getLocal`) without being synchronous.
   readonly #local: Store<unknown> | undefined
   readonly #name: string
-  readonly #rawCodec: boolean
 
   constructor(store: Store<Uint8Array> | Store<unknown>, options: CacheGatewayOptions = {}) {
     this.#root = store as Store<unknown>
@@ -39,7 +38,6 @@ export class CacheGateway implements AsyncDisposable {
       options.serializer ?? new MsgpackSerializer(),
       store.capabilities.raw,
     )
-    this.#rawCodec = this.codec.raw
     this.#name = this.#store.name
     this.#events = new GatewayEvents(this.#name)
     this.#listeners = this.#events.listeners
@@ -137,7 +135,7 @@ export class CacheGateway implements AsyncDisposable {
     // The traced calls are apart: their closures would make V8 allocate a context on every call.
     const stored = isTracing() ? traceGetSync(sync, this.#name, key) : sync.getSync!(key)
     const schema = options?.schema
-    if (schema === undefined) return this.#readPlain(key, stored)
+    if (schema === undefined) return readPlain(this.#events, this.codec, key, stored)
     const value = this.#read(key, stored, schema, 'value')
     if (value instanceof Promise) {
       throw new UnsupportedError(
@@ -353,14 +351,6 @@ export class CacheGateway implements AsyncDisposable {
 
   #read(key: string, stored: unknown, schema: StandardSchemaV1 | undefined, read: Read): unknown {
     return readStored(this.#events, this.codec, key, stored, schema, read, 'get')
-  }
-
-  // A read without a schema. On a raw store with no listener there is no event to emit and
-  // nothing that can fail: the stored value (unwrapped from its metadata, if any), without
-  // readStored, which is too large for V8 to inline into a caller.
-  #readPlain(key: string, stored: unknown): unknown {
-    if (this.#rawCodec && this.#listeners.length === 0) return this.codec.decode(key, stored)
-    return readStored(this.#events, this.codec, key, stored, undefined, 'value', 'get')
   }
 
   // Not async itself: with no listener and no tracer the store's own promise is returned.
