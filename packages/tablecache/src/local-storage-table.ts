@@ -5,7 +5,9 @@ import type {
   StorageTable,
 } from '@cellar/core'
 import { tableCacheError } from './errors.js'
-import { type RowKey, RowMap, rowKey } from './row-map.js'
+import type { PrimaryKey } from './primary-key-indexes.js'
+import { lookupKeysOf } from './records-spec.js'
+import { numberRowKey, type RowKey, RowMap, rowKey } from './row-map.js'
 import { emptyIndex, indexPut, indexRange, indexRemove, type ScoreIndex } from './score-index.js'
 
 type Index<R> = ScoreIndex<R>
@@ -101,6 +103,8 @@ export class LocalStorageTable<R> implements StorageTable<R> {
   /** `getRecords` without a promise: the records the spec selects in the visible version. */
   getRecordsSync(spec: StorageRecordsSpecShape<R>): R[] {
     const at = this.#at(spec.indexName)
+    const lookup = lookupKeysOf(spec)
+    if (lookup !== undefined) return this.#lookUp(lookup)
     const keys = spec.primaryKeys
     if (keys !== undefined) return this.#byKeys(keys, spec.recheck)
     return indexRange(this.#indexes[at] as Index<R>, spec)
@@ -264,6 +268,19 @@ export class LocalStorageTable<R> implements StorageTable<R> {
     for (let i = 0; i < keys.length; i++) {
       const record = this.#entry(rowKey(keys[i] as string))
       if (record !== undefined && (recheck === undefined || recheck(record))) out.push(record)
+    }
+    return out
+  }
+
+  // A key spec built by this package (`keysStorageSpec`): its keys as the request gave them, no
+  // repeats. A record found under a key has that primary key (row keys are one-to-one with
+  // primary keys), which is all the spec's recheck tests, so the recheck is not called.
+  #lookUp(keys: readonly PrimaryKey[]): R[] {
+    const out: R[] = []
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as PrimaryKey
+      const record = this.#entry(typeof key === 'number' ? numberRowKey(key) : rowKey(key))
+      if (record !== undefined) out.push(record)
     }
     return out
   }

@@ -1,7 +1,7 @@
 import type { Adjustment, DbRecordsSpec, Indexes, IndexSpec } from '@cellar/core'
 import { tableCacheError } from './errors.js'
 import { Interval } from './interval.js'
-import { StorageRecordsSpec } from './records-spec.js'
+import { StorageRecordsSpec, setLookupKeys } from './records-spec.js'
 
 /** A primary key as a record holds it. */
 export type PrimaryKey = string | number
@@ -22,18 +22,23 @@ export function primaryKeyHash(key: PrimaryKey): number {
 
 /** Reads `spec.keys` of a primary key request: a list of keys, or undefined for "all". */
 export function requestedKeys(spec: IndexSpec): string[] | undefined {
+  return requestedKeyValues(spec)?.map(String)
+}
+
+/**
+ * `requestedKeys` without the string conversion: a copy of the list as given (strings and
+ * numbers), or undefined for "all"; throws `E_INVALID_SPEC` on anything else.
+ */
+export function requestedKeyValues(spec: IndexSpec): PrimaryKey[] | undefined {
   const keys = spec.keys
   if (keys === undefined) return undefined
   if (Array.isArray(keys)) {
-    const out = new Array<string>(keys.length)
     let i = 0
     for (; i < keys.length; i++) {
-      const key: unknown = keys[i]
-      if (typeof key === 'string') out[i] = key
-      else if (typeof key === 'number') out[i] = String(key)
-      else break
+      const type = typeof keys[i]
+      if (type !== 'string' && type !== 'number') break
     }
-    if (i === keys.length) return out
+    if (i === keys.length) return (keys as PrimaryKey[]).slice()
   }
   throw tableCacheError(
     'E_INVALID_SPEC',
@@ -43,19 +48,49 @@ export function requestedKeys(spec: IndexSpec): string[] | undefined {
 
 /**
  * The storage spec of some keys on the hashed index: exactly those keys (a storage looks them
- * up), with a recheck; its intervals, one tiny interval per hash, are only built for a storage or
- * an invalidation check that works by score.
+ * up), with a recheck; its intervals (one tiny interval per hash), its keys as strings and the
+ * recheck's set are only built when a storage or an invalidation check asks for them. A
+ * `LocalStorageTable` looks the keys up as given, numbers without a string round trip.
  */
-export function keysStorageSpec<R>(keys: readonly string[], primaryKey: (record: R) => string) {
-  const wanted = new Set(keys)
-  const unique = wanted.size === keys.length ? keys : [...wanted]
+export function keysStorageSpec<R>(
+  keys: readonly PrimaryKey[],
+  primaryKey: (record: R) => string,
+): StorageRecordsSpec<R> {
+  const unique = uniqueKeys(keys)
+  let strings: readonly string[] | undefined
+  const asStrings = () => {
+    strings ??= unique.map(String)
+    return strings
+  }
+  let wanted: ReadonlySet<string> | undefined
   // The recheck drops records whose key merely collides with a wanted hash.
-  return new StorageRecordsSpec<R>(
+  const spec = new StorageRecordsSpec<R>(
     PRIMARY_KEY_INDEX,
-    () => hashIntervals(unique),
-    (record) => wanted.has(primaryKey(record)),
-    unique,
+    () => hashIntervals(asStrings()),
+    (record) => {
+      wanted ??= new Set(asStrings())
+      return wanted.has(primaryKey(record))
+    },
+    asStrings,
   )
+  setLookupKeys(spec, unique)
+  return spec
+}
+
+// The keys without repeats, compared by their string form as records' keys are. Two numbers have
+// the same string form exactly when a Set takes them for one (0 and -0 alike, NaN once), so a
+// list of numbers is deduplicated as it is; a list with strings as strings.
+function uniqueKeys(keys: readonly PrimaryKey[]): readonly PrimaryKey[] {
+  let numbers = true
+  for (let i = 0; i < keys.length; i++) {
+    if (typeof keys[i] !== 'number') {
+      numbers = false
+      break
+    }
+  }
+  const list = numbers ? keys : keys.map(String)
+  const set = new Set(list)
+  return set.size === list.length ? list : [...set]
 }
 
 // Hash scores are integers, so [h, h + 1) holds exactly the score h; distinct sorted hashes give
@@ -113,7 +148,7 @@ export class PrimaryKeyIndexes<R, Q = unknown> implements Indexes<R, Q> {
   /** Some keys: their hash intervals with a recheck; all: every score. */
   storageRecordsSpec(spec: IndexSpec): StorageRecordsSpec<R> {
     this.#check(spec.indexName)
-    const keys = requestedKeys(spec)
+    const keys = requestedKeyValues(spec)
     if (keys === undefined) return StorageRecordsSpec.everything(PRIMARY_KEY_INDEX)
     return keysStorageSpec(keys, (record: R) => this.primaryKey(record))
   }

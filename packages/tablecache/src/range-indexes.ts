@@ -7,6 +7,7 @@ import {
   type PrimaryKey,
   primaryKeyHash,
   requestedKeys,
+  requestedKeyValues,
 } from './primary-key-indexes.js'
 import { StorageRecordsSpec } from './records-spec.js'
 
@@ -75,7 +76,9 @@ export class RangeIndexes<R, Q = unknown> implements Indexes<R, Q> {
   /** The requested interval, or the keys' hash intervals with a recheck. */
   storageRecordsSpec(spec: IndexSpec): StorageRecordsSpec<R> {
     if (spec.indexName === PRIMARY_KEY_INDEX) {
-      return keysStorageSpec(this.#keys(spec), (record: R) => this.primaryKey(record))
+      const keys = requestedKeyValues(spec)
+      if (keys === undefined) throw noKeys()
+      return keysStorageSpec(keys, (record: R) => this.primaryKey(record))
     }
     return new StorageRecordsSpec(this.#options.indexName, [this.#interval(spec)])
   }
@@ -150,8 +153,7 @@ export class RangeIndexes<R, Q = unknown> implements Indexes<R, Q> {
 
   #keys(spec: IndexSpec): string[] {
     const keys = requestedKeys(spec)
-    if (keys === undefined)
-      throw tableCacheError('E_INVALID_SPEC', `'${PRIMARY_KEY_INDEX}' requests need keys here`)
+    if (keys === undefined) throw noKeys()
     return keys
   }
 
@@ -169,6 +171,10 @@ export class RangeIndexes<R, Q = unknown> implements Indexes<R, Q> {
       )
     }
   }
+}
+
+function noKeys() {
+  return tableCacheError('E_INVALID_SPEC', `'${PRIMARY_KEY_INDEX}' requests need keys here`)
 }
 
 /** Options of `primaryKeyRangeIndexes`: a numeric primary key, loaded and read by ranges. */

@@ -5,6 +5,12 @@ import type {
 import { tableCacheError } from './errors.js'
 import { Interval } from './interval.js'
 
+// A spec's keys as the request gave them (strings or numbers), set only by this package on the
+// specs it builds for a request by key: a storage that looks these keys up may skip the recheck,
+// which only drops other keys. Reached through these two functions, not the public API.
+let lookupKeysOf: <R>(spec: StorageRecordsSpecShape<R>) => readonly (string | number)[] | undefined
+let setLookupKeys: <R>(spec: StorageRecordsSpec<R>, keys: readonly (string | number)[]) => void
+
 /**
  * Which stored records a request covers on one index: non-overlapping score intervals (adjacent
  * is fine) plus a recheck that drops candidates whose score matched by accident.
@@ -13,22 +19,31 @@ export class StorageRecordsSpec<R> implements StorageRecordsSpecShape<R> {
   readonly indexName: string
   /** Undefined when there is none: every candidate in the intervals matches. */
   readonly recheck: ((record: R) => boolean) | undefined
-  readonly primaryKeys: readonly string[] | undefined
   #intervals: readonly Interval[] | undefined
   #compute: (() => readonly IntervalShape[]) | undefined
+  #primaryKeys: readonly string[] | (() => readonly string[]) | undefined
+  #lookupKeys: readonly (string | number)[] | undefined
+
+  static {
+    lookupKeysOf = (spec) => (spec instanceof StorageRecordsSpec ? spec.#lookupKeys : undefined)
+    setLookupKeys = (spec, keys) => {
+      spec.#lookupKeys = keys
+    }
+  }
 
   /**
    * Throws `E_INVALID_SPEC` when two intervals overlap or the index name is empty. `primaryKeys`
    * (optional) says the spec selects exactly the records with those keys that pass the recheck
    * (their scores must lie in the intervals), so a storage may look them up. `scoreIntervals` may
    * be a function computing them on first use (a request by key that a storage answers by key
-   * never needs them); they are checked then.
+   * never needs them); they are checked then. `primaryKeys` may be a function too, called once
+   * on first use.
    */
   constructor(
     indexName: string,
     scoreIntervals: readonly IntervalShape[] | (() => readonly IntervalShape[]),
     recheck?: (record: R) => boolean,
-    primaryKeys?: readonly string[],
+    primaryKeys?: readonly string[] | (() => readonly string[]),
   ) {
     if (typeof indexName !== 'string' || indexName.length === 0) {
       throw tableCacheError('E_INVALID_SPEC', 'a records spec needs an index name')
@@ -37,8 +52,18 @@ export class StorageRecordsSpec<R> implements StorageRecordsSpecShape<R> {
     if (typeof scoreIntervals === 'function') this.#compute = scoreIntervals
     else this.#intervals = checkedIntervals(indexName, scoreIntervals)
     this.recheck = recheck
-    this.primaryKeys = primaryKeys
+    this.#primaryKeys = primaryKeys
     Object.freeze(this)
+  }
+
+  /** For a request by key: the spec selects exactly the records with these keys that pass the recheck. */
+  get primaryKeys(): readonly string[] | undefined {
+    let keys = this.#primaryKeys
+    if (typeof keys === 'function') {
+      keys = keys()
+      this.#primaryKeys = keys
+    }
+    return keys
   }
 
   /** Records whose score lies in one of these (non-overlapping) intervals are candidates. */
@@ -106,3 +131,5 @@ function checkedIntervals(
   }
   return Object.freeze(intervals)
 }
+
+export { lookupKeysOf, setLookupKeys }

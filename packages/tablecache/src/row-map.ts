@@ -19,6 +19,15 @@ export function rowKey(key: string): RowKey {
   return Number(key)
 }
 
+/**
+ * `rowKey(String(key))` for a number key, without making the string: an integer from 0 to
+ * 999,999,999,999,999 is written with at most 15 digits and no leading zero, so it is its own row
+ * key (-0, written '0', becomes 0); any other number goes through its string form.
+ */
+export function numberRowKey(key: number): RowKey {
+  return Number.isInteger(key) && key >= 0 && key < 1e15 ? key + 0 : rowKey(String(key))
+}
+
 // Integer keys below this go in the array (V8's small-integer range).
 const DENSE_LIMIT = 2 ** 30
 

@@ -253,6 +253,10 @@ describe('the other built-in indexes', () => {
     for (const id of [5, 7, 9]) await storage.putRecord({ id, ts: 0, amount: 0, version: 1 })
     const spec = indexes.storageRecordsSpec({ indexName: 'primaryKey', keys: [7] })
     expect(ids([...(await storage.getRecords(spec))])).toEqual([7])
+    // A storage walking the hash intervals finds all three records there; the recheck keeps one.
+    const walk = { indexName: 'primaryKey', scoreIntervals: spec.scoreIntervals }
+    expect(ids([...(await storage.getRecords(walk))])).toEqual([5, 7, 9])
+    expect(ids([...(await storage.getRecords({ ...walk, recheck: spec.recheck }))])).toEqual([7])
   })
 
   test('AllIndexes: everything and keys are covered after the load', async () => {

@@ -5,7 +5,7 @@ import {
 } from '@cellar/conformance'
 import type { RecordScorer, StorageRecordsSpec, StorageTable } from '@cellar/core'
 import { describe, expect, test } from 'vitest'
-import { LocalStorageTable } from '../src/index.js'
+import { LocalStorageTable, PrimaryKeyIndexes } from '../src/index.js'
 
 describeStorageTable({ describe, test }, (scorer) => new LocalStorageTable(scorer))
 
@@ -293,5 +293,70 @@ describe('LocalStorageTable row keys', () => {
     expect(left.map((r) => r.a)).toEqual(Array.from({ length: 10 }, (_, i) => 1_990 + i))
     expect(await table.getRecord(String(1_999 * 500_000))).toMatchObject({ a: 1_999 })
     expect(await table.getRecord('0')).toBeUndefined()
+  })
+})
+
+describe('LocalStorageTable answers key specs built by the indexes', () => {
+  interface Keyed {
+    key: string | number
+  }
+  const indexes = new PrimaryKeyIndexes<Keyed>({
+    primaryKey: (r) => r.key,
+    queryAll: () => undefined,
+    queryKeys: () => undefined,
+  })
+  const stored: Keyed[] = [0, 7, 1.5, -1, 1e15, 999_999_999_999_999, 2 ** 30, '07', 'x', 'NaN'].map(
+    (key) => ({ key }),
+  )
+  // The same records as the spec's hash intervals and recheck select: what a storage that walks
+  // the intervals (Redis) returns.
+  const byIntervals = (table: LocalStorageTable<Keyed>, keys: unknown[]) => {
+    const spec = indexes.storageRecordsSpec({ indexName: 'primaryKey', keys })
+    return table.getRecordsSync({
+      indexName: spec.indexName,
+      scoreIntervals: spec.scoreIntervals,
+      recheck: spec.recheck,
+    })
+  }
+  const read = (table: LocalStorageTable<Keyed>, keys: unknown[]) =>
+    table.getRecordsSync(indexes.storageRecordsSpec({ indexName: 'primaryKey', keys }))
+  const sorted = (records: readonly Keyed[]) => records.map((r) => String(r.key)).sort()
+
+  test('numbers and strings name a record by their string form, each record once', async () => {
+    const table = new LocalStorageTable(indexes)
+    for (const record of stored) await table.putRecord(record)
+    const requests: unknown[][] = [
+      [7, '7', 7, 0, -0, '0'],
+      [1.5, '1.5', -1, '-1', 1e15, '1000000000000000', 999_999_999_999_999, 2 ** 30],
+      ['07', 'x', Number.NaN, 'NaN', 'missing', 8, 1e21, 0.1],
+      ['07', 7, '7.0', 7.0, '+7'],
+      [7, 0, -0, 7.0, 1.5, Number.NaN, Number.NaN, 3],
+      [],
+    ]
+    const expected = [
+      ['0', '7'],
+      ['-1', '1.5', '1000000000000000', '1073741824', '999999999999999'],
+      ['07', 'NaN', 'x'],
+      ['07', '7'],
+      ['0', '1.5', '7', 'NaN'],
+      [],
+    ]
+    requests.forEach((keys, i) => {
+      expect(sorted(read(table, keys))).toEqual(expected[i])
+      expect(read(table, keys)).toHaveLength(expected[i]?.length ?? -1)
+      expect(sorted(byIntervals(table, keys))).toEqual(expected[i])
+    })
+  })
+
+  test('the spec lists its keys once each as strings, and keeps a copy of the request', async () => {
+    const table = new LocalStorageTable(indexes)
+    for (const record of stored) await table.putRecord(record)
+    const keys: unknown[] = [7, '7', 0, 'x', -0]
+    const spec = indexes.storageRecordsSpec({ indexName: 'primaryKey', keys })
+    keys.splice(0, keys.length, 1.5)
+    expect(spec.primaryKeys).toEqual(['7', '0', 'x'])
+    expect(sorted(table.getRecordsSync(spec))).toEqual(['0', '7', 'x'])
+    expect(spec.recheck?.({ key: '7' })).toBe(true)
+    expect(spec.recheck?.({ key: 1.5 })).toBe(false)
   })
 })
