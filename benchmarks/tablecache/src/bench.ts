@@ -152,22 +152,30 @@ try {
   const expect = (n: number) => (count: number) => {
     if (count !== n) throw new Error(`a read returned ${count} records, not ${n}`)
   }
+  // Each contender reads its own keys or range in an iteration (`at(i, k)`): reads sharing them
+  // would find the records in the CPU caches (a 50-key local read measured 32-42 µs on first read,
+  // 7 µs when read again at once), which an application reading other keys never does.
+  const at = (i: number, k: number) => 5 * i + k
   const contenders = (
     sql: (i: number) => Promise<Row[]>,
     spec: (i: number) => { indexName: string; [k: string]: unknown },
     n: number,
   ): Contender[] => [
-    contender('SQL (knex)', async (i) => expect(n)(touch(await sql(i)))),
-    contender('local, for await', async (i) => expect(n)(await drain(local.getRecords(spec(i))))),
+    contender('SQL (knex)', async (i) => expect(n)(touch(await sql(at(i, 0))))),
+    contender('local, for await', async (i) =>
+      expect(n)(await drain(local.getRecords(spec(at(i, 1))))),
+    ),
     contender('local, collectRecords', async (i) =>
-      expect(n)(touch(await local.collectRecords(spec(i)))),
+      expect(n)(touch(await local.collectRecords(spec(at(i, 2))))),
     ),
     contender('local, peekRecords', async (i) => {
-      const found = local.peekRecords(spec(i))
+      const found = local.peekRecords(spec(at(i, 3)))
       if (found === undefined) throw new Error('peekRecords could not serve a covered read')
       expect(n)(touch(found))
     }),
-    contender('Redis, for await', async (i) => expect(n)(await drain(onRedis.getRecords(spec(i))))),
+    contender('Redis, for await', async (i) =>
+      expect(n)(await drain(onRedis.getRecords(spec(at(i, 4))))),
+    ),
   ]
   for (const [title, list] of [
     [
