@@ -331,6 +331,9 @@ describe('LocalStorageTable answers key specs built by the indexes', () => {
       ['07', 'x', Number.NaN, 'NaN', 'missing', 8, 1e21, 0.1],
       ['07', 7, '7.0', 7.0, '+7'],
       [7, 0, -0, 7.0, 1.5, Number.NaN, Number.NaN, 3],
+      [7, 0, -0, 7, 2 ** 30, 2 ** 30],
+      Array.from({ length: 300 }, (_, i) => i % 8),
+      [2 ** 31, 2 ** 31, 1e15],
       [],
     ]
     const expected = [
@@ -339,6 +342,9 @@ describe('LocalStorageTable answers key specs built by the indexes', () => {
       ['07', 'NaN', 'x'],
       ['07', '7'],
       ['0', '1.5', '7', 'NaN'],
+      ['0', '1073741824', '7'],
+      ['0', '7'],
+      ['1000000000000000'],
       [],
     ]
     requests.forEach((keys, i) => {
