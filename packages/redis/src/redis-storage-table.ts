@@ -14,8 +14,8 @@ import {
   StorageRowCodec,
 } from './storage-table-codec.js'
 import { StagedPuts } from './storage-table-puts.js'
-import { type Candidate, ROW_CHUNK, readRows } from './storage-table-rows.js'
-import { eachRow, rangeWithRows, scoreBounds } from './storage-table-script.js'
+import { rangeMembers } from './storage-table-ranges.js'
+import { type Candidate, type RowSource, readRecords, readRows } from './storage-table-rows.js'
 import { member, parseMember, VersionBook } from './storage-table-versions.js'
 import type { RedisClient } from './types.js'
 
@@ -49,6 +49,7 @@ export class RedisStorageTable<R> implements StorageTable<R> {
   readonly #indexKeys: ReadonlyMap<string, string>
   readonly #book = new VersionBook()
   readonly #staged: StagedPuts
+  readonly #source: RowSource<R>
   #collecting: Promise<void> | undefined
   #collectAgain = false
 
@@ -66,6 +67,7 @@ export class RedisStorageTable<R> implements StorageTable<R> {
     this.#indexKeys = new Map(scorer.indexNames.map((index) => [index, `${base}:index:${index}`]))
     this.keys = [this.#rowsKey, ...this.#indexKeys.values()]
     this.#staged = new StagedPuts(this.#indexKeys.size)
+    this.#source = { client: connection, codec: this.#codec, rowsKey: this.#rowsKey }
   }
 
   /** Removes every record and anything staged (deletes the table's keys). */
@@ -112,9 +114,7 @@ export class RedisStorageTable<R> implements StorageTable<R> {
     } catch (error) {
       return Promise.reject(error)
     }
-    return this.#select(spec, generation, false)
-      .then((found) => found.map((candidate) => candidate.record as R))
-      .finally(() => this.#leave(generation))
+    return this.#read(spec, generation).finally(() => this.#leave(generation))
   }
 
   /** Removes exactly the records `getRecords(spec)` would resolve, at once; resolves how many. */
@@ -209,6 +209,34 @@ export class RedisStorageTable<R> implements StorageTable<R> {
     }
   }
 
+  // The records the spec selects at `generation`. A request by key needs no range read: the live
+  // versions are known here (and this part runs synchronously in the call, so they are the pinned
+  // generation's); the spec selects exactly its keys, so no score is checked.
+  async #read(spec: StorageRecordsSpec<R>, generation: number): Promise<R[]> {
+    let fields: string[]
+    if (spec.primaryKeys !== undefined) {
+      fields = []
+      for (const primaryKey of spec.primaryKeys) {
+        const version = this.#book.live.get(primaryKey)
+        if (version !== undefined) fields.push(member(version, primaryKey))
+      }
+    } else {
+      const intervals = spec.scoreIntervals.filter(({ ge, lt }) => ge < lt)
+      if (intervals.length === 0) return []
+      const key = this.#indexKey(spec.indexName)
+      const members = await this.#run('getRecords', () =>
+        rangeMembers(this.#client, key, intervals),
+      )
+      fields = members.filter((text) => this.#book.shows(text, generation))
+    }
+    if (fields.length === 0) return []
+    try {
+      return await readRecords(this.#source, fields, spec.recheck)
+    } catch (error) {
+      throw toCellarError(error, 'getRecords')
+    }
+  }
+
   // The versions the spec selects at `generation`; with `scratch`, staged versions of the next
   // generation come too (marked `staged`), for the scratch space's own bookkeeping.
   async #select(
@@ -231,33 +259,9 @@ export class RedisStorageTable<R> implements StorageTable<R> {
     }
     const intervals = spec.scoreIntervals.filter(({ ge, lt }) => ge < lt)
     if (intervals.length === 0) return []
-    const read = await this.#run('getRecords', () =>
-      rangeWithRows(
-        this.#client,
-        key,
-        this.#rowsKey,
-        scoreBounds(intervals),
-        scratch ? 0 : ROW_CHUNK,
-      ),
-    )
-    if (read.packed !== undefined) {
-      // The rows came along; versions this read can't see are skipped before decoding.
-      const out: Candidate<R>[] = []
-      const packed = read.packed
-      const recheck = spec.recheck
-      eachRow(packed, (text, start, end) => {
-        const staged = this.#stagedOrVisible(text, generation, scratch)
-        if (staged === undefined) return
-        const primaryKey = text.slice(text.indexOf(':') + 1)
-        const record = this.#codec.decodeAt(primaryKey, packed, start, end)
-        if (recheck === undefined || recheck(record)) {
-          out.push({ member: text, primaryKey, staged, record })
-        }
-      })
-      return out
-    }
+    const members = await this.#run('getRecords', () => rangeMembers(this.#client, key, intervals))
     const candidates: Candidate<R>[] = []
-    for (const text of read.members) {
+    for (const text of members) {
       const staged = this.#stagedOrVisible(text, generation, scratch)
       if (staged === undefined) continue
       candidates.push({ member: text, primaryKey: text.slice(text.indexOf(':') + 1), staged })
@@ -283,9 +287,8 @@ export class RedisStorageTable<R> implements StorageTable<R> {
     if (candidates.length === 0) return candidates
     // The scratch space's own bookkeeping needs no rows when there is nothing to recheck.
     if (!needRecords && spec.recheck === undefined) return candidates
-    const source = { client: this.#client, codec: this.#codec, rowsKey: this.#rowsKey }
     try {
-      return await readRows(source, candidates, spec.recheck)
+      return await readRows(this.#source, candidates, spec.recheck)
     } catch (error) {
       throw toCellarError(error, 'getRecords')
     }

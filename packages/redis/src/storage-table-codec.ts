@@ -14,6 +14,11 @@ export interface RowCodec<R> {
   encode(record: R): Uint8Array
   /** Decodes bytes `encode` produced; may throw on malformed input. */
   decode(bytes: Uint8Array): R
+  /**
+   * Optional: `decode(bytes.subarray(start))` without making the view (a stored row starts with a
+   * format byte, so every read decodes from offset 1).
+   */
+  decodeFrom?(bytes: Uint8Array, start: number): R
 }
 
 /** MessagePack rows through core's `MsgpackSerializer` (Dates, Maps, typed arrays survive). */
@@ -23,6 +28,7 @@ export function msgpackRowCodec<R>(): RowCodec<R> {
     name: 'msgpack',
     encode: (record) => serializer.encode(record),
     decode: (bytes) => serializer.decode(bytes) as R,
+    decodeFrom: (bytes, start) => serializer.decodeFrom(bytes, start) as R,
   }
 }
 
@@ -77,16 +83,14 @@ export class StorageRowCodec<R> {
 
   /** The record stored as `bytes`; throws `E_SERIALIZATION` naming the key when they are corrupt. */
   decode(primaryKey: string, bytes: Buffer): R {
-    return this.decodeAt(primaryKey, bytes, 0, bytes.length)
-  }
-
-  /** `decode` of the stored row `buffer[start, end)` (a slice of a packed reply). */
-  decodeAt(primaryKey: string, buffer: Buffer, start: number, end: number): R {
-    if (end - start < 2 || buffer[start] !== ROW_FORMAT_1) {
+    if (bytes.length < 2 || bytes[0] !== ROW_FORMAT_1) {
       throw this.#corrupt(primaryKey, 'it does not start with the row format byte')
     }
+    const codec = this.#codec
     try {
-      return this.#codec.decode(buffer.subarray(start + 1, end))
+      return codec.decodeFrom !== undefined
+        ? codec.decodeFrom(bytes, 1)
+        : codec.decode(bytes.subarray(1))
     } catch (error) {
       throw this.#corrupt(primaryKey, String((error as Error)?.message ?? error), error)
     }

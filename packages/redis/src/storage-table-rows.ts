@@ -1,9 +1,9 @@
-import type { ChainableCommander } from 'ioredis'
 import { pipelineError } from './errors.js'
 import type { StorageRowCodec } from './storage-table-codec.js'
+import { primaryKeyOf } from './storage-table-versions.js'
 import type { RedisClient } from './types.js'
 
-/** Rows are read at most this many at a time: in one script reply, or one HMGET each. */
+/** Rows are read at most this many per HMGET. */
 export const ROW_CHUNK = 1_000
 
 /** A stored version a read found: its hash field and sorted-set member, and, once read, its record. */
@@ -14,7 +14,7 @@ export interface Candidate<R> {
   record?: R
 }
 
-/** Where `readRows` reads: the connection, the rows hash and the row codec. */
+/** Where rows are read: the connection, the rows hash and the row codec. */
 export interface RowSource<R> {
   readonly client: RedisClient
   readonly codec: StorageRowCodec<R>
@@ -22,46 +22,64 @@ export interface RowSource<R> {
 }
 
 /**
- * Reads the candidates' rows and keeps those still there that pass the recheck, with their
- * records: up to ROW_CHUNK in one HMGET, more in chunked HMGETs sent as one pipeline so other
- * clients' commands run in between.
+ * The stored rows of `fields`, in order, null where a field is gone: up to ROW_CHUNK in one
+ * HMGET, more in chunked HMGETs sent as one pipeline so other clients' commands run in between.
  */
+async function fetchRows(
+  client: RedisClient,
+  rowsKey: string,
+  fields: readonly string[],
+): Promise<Array<Buffer | null>> {
+  if (fields.length <= ROW_CHUNK) return client.hmgetBuffer(rowsKey, ...fields)
+  const pipeline = client.pipeline()
+  for (let i = 0; i < fields.length; i += ROW_CHUNK) {
+    pipeline.hmgetBuffer(rowsKey, ...fields.slice(i, i + ROW_CHUNK))
+  }
+  const results = (await pipeline.exec()) as Array<[Error | null, unknown]> | null
+  const failure = pipelineError(results)
+  if (failure !== undefined) throw failure
+  return (results ?? []).flatMap(([, reply]) => reply as Array<Buffer | null>)
+}
+
+/**
+ * The records stored under `fields` (row versions), in order, that pass the recheck; a version
+ * removed since its field was listed (a direct put or delete) is skipped.
+ */
+export async function readRecords<R>(
+  source: RowSource<R>,
+  fields: readonly string[],
+  recheck: ((record: R) => boolean) | undefined,
+): Promise<R[]> {
+  const rows = await fetchRows(source.client, source.rowsKey, fields)
+  const out: R[] = []
+  for (let i = 0; i < rows.length; i++) {
+    const bytes = rows[i]
+    if (bytes === null || bytes === undefined) continue
+    const record = source.codec.decode(primaryKeyOf(fields[i] as string), bytes)
+    if (recheck === undefined || recheck(record)) out.push(record)
+  }
+  return out
+}
+
+/** `readRecords` for candidates: keeps those still there that pass the recheck, with their records. */
 export async function readRows<R>(
   source: RowSource<R>,
   candidates: Candidate<R>[],
   recheck: ((record: R) => boolean) | undefined,
 ): Promise<Candidate<R>[]> {
-  const { client, codec, rowsKey } = source
+  const rows = await fetchRows(
+    source.client,
+    source.rowsKey,
+    candidates.map((candidate) => candidate.member),
+  )
   const out: Candidate<R>[] = []
-  const keep = (candidate: Candidate<R>, record: R) => {
+  candidates.forEach((candidate, i) => {
+    const bytes = rows[i]
+    if (bytes === null || bytes === undefined) return
+    const record = source.codec.decode(candidate.primaryKey, bytes)
     if (recheck !== undefined && !recheck(record)) return
     candidate.record = record
     out.push(candidate)
-  }
-  if (candidates.length <= ROW_CHUNK) {
-    // One HMGET: its reply is already one bulk string per row, in the order asked.
-    const rows = await client.hmgetBuffer(rowsKey, ...candidates.map((c) => c.member))
-    candidates.forEach((candidate, i) => {
-      const bytes = rows[i]
-      // A version removed since the candidates were found (a direct put or delete) is skipped.
-      if (bytes !== null && bytes !== undefined) {
-        keep(candidate, codec.decode(candidate.primaryKey, bytes))
-      }
-    })
-    return out
-  }
-  const pipeline: ChainableCommander = client.pipeline()
-  for (let i = 0; i < candidates.length; i += ROW_CHUNK) {
-    pipeline.hmgetBuffer(rowsKey, ...candidates.slice(i, i + ROW_CHUNK).map((c) => c.member))
-  }
-  const results = (await pipeline.exec()) as Array<[Error | null, unknown]> | null
-  const failure = pipelineError(results)
-  if (failure !== undefined) throw failure
-  const rows = (results ?? []).flatMap(([, reply]) => reply as Array<Buffer | null>)
-  candidates.forEach((candidate, i) => {
-    const bytes = rows[i]
-    if (bytes !== null && bytes !== undefined)
-      keep(candidate, codec.decode(candidate.primaryKey, bytes))
   })
   return out
 }

@@ -2,6 +2,20 @@
 export const member = (generation: number, primaryKey: string): string =>
   `${generation.toString(36)}:${primaryKey}`
 
+/** The generation of a member written by `member`, read without cutting the string. */
+export function versionOf(text: string): number {
+  let version = 0
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 58) return version // ':'
+    version = version * 36 + (c <= 57 ? c - 48 : c - 87)
+  }
+  return Number.NaN
+}
+
+/** The primary key of a member written by `member`. */
+export const primaryKeyOf = (text: string): string => text.slice(text.indexOf(':') + 1)
+
 /** The generation and primary key of a member written by `member`. */
 export function parseMember(text: string): [generation: number, primaryKey: string] {
   const colon = text.indexOf(':')
@@ -103,6 +117,14 @@ export class VersionBook {
     if (this.live.get(primaryKey) === version) return true
     const retired = this.dead.get(text)
     return retired !== undefined && retired > generation
+  }
+
+  /** True when the stored version `text` shows at `generation` (see `visible`). */
+  shows(text: string, generation: number): boolean {
+    const version = versionOf(text)
+    // NaN (not a member this table wrote) fails the comparison too.
+    if (!(version <= generation)) return false
+    return this.dead.size === 0 || this.visible(text, version, primaryKeyOf(text), generation)
   }
 
   /** Moves to the next generation: staged versions become live, the ones they replace retire. */
