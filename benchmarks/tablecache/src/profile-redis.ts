@@ -1,7 +1,10 @@
-// The Redis read path alone, for `node --cpu-prof`: CachedTable over RedisStorageTable on a
-// private redis-server, loaded from an in-memory DbAccess (no database), then range and key
-// reads; prints wall and CPU time per read (CPU time is the client's own work).
-// Usage: node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx src/profile-redis.ts [rows] [reads]
+// The Redis read path alone: CachedTable over RedisStorageTable on a private redis-server, loaded
+// from an in-memory DbAccess (no database), then range and key reads; prints wall and CPU time per
+// read (CPU time is the client's own work) and the server's time per command (INFO commandstats).
+// BENCH_BEFORE=<an older build's packages/redis/dist/index.js> reads through that build too, with
+// its own table on the same server, in alternating blocks of reads (paired: both builds see the
+// same moments of load), and prints the blocks' paired median `before ÷ after` wall time.
+// Usage: node --import tsx src/profile-redis.ts [rows] [reads]   (PROFILE_DIR=<dir>: CPU profiles)
 import { performance } from 'node:perf_hooks'
 import type { DbAccess, DbRecordsSpec } from '@cellar/core'
 import { RedisStorageTable } from '@cellar/redis'
@@ -9,10 +12,11 @@ import { CachedTable, primaryKeyRangeIndexes } from '@cellar/tablecache'
 import { startRedis } from '@cellar/test-servers'
 import { Redis } from 'ioredis'
 import { profiled } from './cpu-profile.js'
-import { load } from './paired.js'
+import { load, quantile } from './paired.js'
 
 const ROWS = Number(process.argv[2] ?? 100_000)
 const READS = Number(process.argv[3] ?? 5_000)
+const BLOCK = 100
 
 interface Row {
   id: number
@@ -41,25 +45,66 @@ const db: DbAccess<Row, Query> = {
     }
   },
 }
-const indexes = primaryKeyRangeIndexes<Row, Query>({
-  primaryKey: (r) => r.id,
-  queryIntervals: (intervals) => intervals.map(({ ge, lt }) => ({ ge, lt })),
-  queryKeys: (keys) => keys.map(Number),
-})
+// One per table: the indexes hold the table's coverage.
+const makeIndexes = () =>
+  primaryKeyRangeIndexes<Row, Query>({
+    primaryKey: (r) => r.id,
+    queryIntervals: (intervals) => intervals.map(({ ge, lt }) => ({ ge, lt })),
+    queryKeys: (keys) => keys.map(Number),
+  })
+type TableClass = typeof RedisStorageTable
+const builds: Array<[name: string, table: TableClass]> = [['after', RedisStorageTable]]
+const before = process.env.BENCH_BEFORE
+if (before !== undefined && before !== '') {
+  const old = (await import(before)) as { RedisStorageTable: TableClass }
+  builds.unshift(['before', old.RedisStorageTable])
+}
+
+interface Tally {
+  wall: number[]
+  cpu: number
+  reads: number
+  server: Map<string, { calls: number; usec: number }>
+}
+
+// The server's own time per command since the last RESETSTAT, added to `into`.
+async function serverTime(client: Redis, into: Tally['server']): Promise<void> {
+  for (const line of (await client.info('commandstats')).split('\n')) {
+    const found = /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/.exec(line)
+    if (found === null || found[1]?.startsWith('config') || found[1] === 'info') continue
+    const seen = into.get(found[1] as string) ?? { calls: 0, usec: 0 }
+    seen.calls += Number(found[2])
+    seen.usec += Number(found[3])
+    into.set(found[1] as string, seen)
+  }
+}
+
 const server = await startRedis()
 const client = new Redis(server.url)
 try {
-  const storage = new RedisStorageTable<Row>(indexes, { connection: client, name: 'profile' })
-  const table = new CachedTable(indexes, db, storage)
-  await table.load({ indexName: 'primaryKeyRange', ge: 1, lt: ROWS + 1 })
+  const tables: Array<{
+    name: string
+    storage: RedisStorageTable<Row>
+    table: CachedTable<Row, Query>
+  }> = []
+  for (const [name, Table] of builds) {
+    const indexes = makeIndexes()
+    const storage = new Table<Row>(indexes, { connection: client, name: `profile-${name}` })
+    await storage.clear()
+    const table = new CachedTable(indexes, db, storage)
+    await table.load({ indexName: 'primaryKeyRange', ge: 1, lt: ROWS + 1 })
+    tables.push({ name, storage, table })
+  }
   const rangeStart = (i: number) => 1 + ((i * 7_919) % (ROWS - 200))
   const keys = (i: number) =>
     Array.from({ length: 50 }, (_, j) => 1 + (((i * 50 + j) * 104_729) % ROWS))
-  console.log(`rows ${ROWS}, reads ${READS}, load average ${load()}`)
-  for (const [name, read] of [
+  console.log(
+    `rows ${ROWS}, reads ${READS} per build (blocks of ${BLOCK}), builds ${builds.map(([n]) => n).join(', ')}; load average ${load()}`,
+  )
+  for (const [kind, read] of [
     [
       'range 100, collectRecords',
-      (i: number) =>
+      (table: CachedTable<Row, Query>, i: number) =>
         table.collectRecords({
           indexName: 'primaryKeyRange',
           ge: rangeStart(i),
@@ -68,36 +113,54 @@ try {
     ],
     [
       '50 keys, collectRecords',
-      (i: number) => table.collectRecords({ indexName: 'primaryKey', keys: keys(i) }),
+      (table: CachedTable<Row, Query>, i: number) =>
+        table.collectRecords({ indexName: 'primaryKey', keys: keys(i) }),
     ],
   ] as const) {
-    for (let i = 0; i < 200; i++) await read(i)
-    await client.config('RESETSTAT')
-    const cpu = process.cpuUsage()
-    const start = performance.now()
-    await profiled(name, async () => {
-      for (let i = 0; i < READS; i++) {
-        const found = await read(i)
-        if (found.length !== (name.startsWith('range') ? 100 : 50)) throw new Error('short read')
+    const want = kind.startsWith('range') ? 100 : 50
+    const tallies = tables.map(() => ({ wall: [], cpu: 0, reads: 0, server: new Map() }) as Tally)
+    for (const { table } of tables) for (let i = 0; i < 200; i++) await read(table, i)
+    await profiled(kind, async () => {
+      for (let first = 0; first < READS; first += BLOCK) {
+        // Alternate which build goes first, so neither always follows the other.
+        const order = tables.map((_, k) => k)
+        if ((first / BLOCK) % 2 === 1) order.reverse()
+        for (const k of order) {
+          const { table } = tables[k] as (typeof tables)[number]
+          const tally = tallies[k] as Tally
+          await client.config('RESETSTAT')
+          const cpu = process.cpuUsage()
+          const start = performance.now()
+          for (let i = first; i < first + BLOCK; i++) {
+            const found = await read(table, i)
+            if (found.length !== want) throw new Error(`short read: ${found.length}`)
+          }
+          tally.wall.push(((performance.now() - start) / BLOCK) * 1000)
+          const used = process.cpuUsage(cpu)
+          tally.cpu += used.user + used.system
+          tally.reads += BLOCK
+          await serverTime(client, tally.server)
+        }
       }
     })
-    const wall = ((performance.now() - start) / READS) * 1000
-    const used = process.cpuUsage(cpu)
-    const cpuUs = (used.user + used.system) / READS
-    // The server's own time per command, from its statistics.
-    const stats = (await client.info('commandstats'))
-      .split('\n')
-      .filter((line) => /calls=/.test(line))
-      .map((line) =>
-        line
-          .replace(/^cmdstat_/, '')
-          .replace(/,rejected_calls.*$/, '')
-          .trim(),
+    console.log(`${kind} (load average ${load()}):`)
+    tables.forEach(({ name }, k) => {
+      const tally = tallies[k] as Tally
+      const server = [...tally.server]
+        .map(([command, s]) => `${command} ${(s.usec / s.calls).toFixed(1)} µs × ${s.calls}`)
+        .join(', ')
+      console.log(
+        `  ${name}: ${quantile(tally.wall, 0.5).toFixed(1)} µs wall (median block), ${(tally.cpu / tally.reads).toFixed(1)} µs client CPU per read; server: ${server}`,
       )
-    console.log(`${name}: ${wall.toFixed(1)} µs wall, ${cpuUs.toFixed(1)} µs client CPU per read`)
-    console.log(`  server: ${stats.join('; ')}`)
+    })
+    if (tallies.length === 2) {
+      const [old, now] = tallies as [Tally, Tally]
+      const ratio = old.wall.map((w, b) => w / (now.wall[b] as number))
+      const f = (q: number) => quantile(ratio, q).toFixed(2)
+      console.log(`  before ÷ after, paired median of blocks: ${f(0.5)}× (${f(0.25)}–${f(0.75)})`)
+    }
   }
-  await storage.clear()
+  for (const { storage } of tables) await storage.clear()
 } finally {
   await client.quit()
   await server.stop()
