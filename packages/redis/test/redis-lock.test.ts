@@ -196,6 +196,44 @@ describe.skipIf(!redis)('RedisStore locks', () => {
     await lock.release()
   })
 
+  test('lock commands of one tick still leave corked together; a lone one is written at once', async () => {
+    const store = open()
+    await store.get('warm')
+    const socket = (store.client as Redis).stream as unknown as {
+      _write: (...args: unknown[]) => void
+      _writev: (...args: unknown[]) => void
+    }
+    // Counts the socket's own writes (one per chunk written directly, one per corked batch).
+    let writes = 0
+    const { _write, _writev } = socket
+    socket._write = (...args) => {
+      writes++
+      _write.apply(socket, args)
+    }
+    socket._writev = (...args) => {
+      writes++
+      _writev.apply(socket, args)
+    }
+    try {
+      const locks = Array.from({ length: 20 }, (_, i) => store.lock(`burst-${i}`))
+      const tokens = await Promise.all(locks.map((lock) => lock.acquire()))
+      expect(tokens.every((token) => typeof token === 'number')).toBe(true)
+      expect(writes).toBeLessThanOrEqual(3)
+      writes = 0
+      await Promise.all(locks.map((lock) => lock.release()))
+      expect(writes).toBeLessThanOrEqual(3)
+      for (const lock of locks) expect(await lock.isLocked()).toBe(false)
+      writes = 0
+      const lone = store.lock('lone')
+      expect(await lone.acquire()).not.toBe(false)
+      await lone.release()
+      expect(writes).toBe(2)
+    } finally {
+      socket._write = _write
+      socket._writev = _writev
+    }
+  })
+
   test('a closed store refuses lock operations', async () => {
     const store = open()
     const lock = store.lock('job')
