@@ -62,7 +62,7 @@ export class MemoryRateLimits {
     return scope
   }
 
-  /** One decision on `key` of `scope`. */
+  /** One decision on `key` of `scope` (`E_INVALID_KEY` for a key that fails `assertKey`). */
   step(
     algorithm: RateLimitAlgorithm,
     scope: RateLimitScope,
@@ -73,10 +73,16 @@ export class MemoryRateLimits {
     // Before the lookup: a sweep may drop this key's (expired) entry.
     if (++this.#steps % SWEEP_EVERY === 0) this.#sweep(now)
     const entry = scope.get(key)
-    if (algorithm === 'fixed-window' && entry !== undefined) {
-      const fast = fixedWindowInPlace(entry, now, request)
+    if (entry !== undefined) {
+      // Only a checked key is ever inserted (below), so a found entry proves the key valid.
+      const fast =
+        algorithm === 'fixed-window'
+          ? fixedWindowInPlace(entry, now, request)
+          : algorithm === 'sliding-window'
+            ? slidingWindowInPlace(entry, now, request)
+            : tokenBucketInPlace(entry, now, request)
       if (fast !== undefined) return fast
-    }
+    } else assertKey(key)
     const live = entry !== undefined && entry.expiresAt > now ? entry : undefined
     const outcome = rateLimitStep(algorithm, live, now, request)
     // A read (0 points) changes nothing worth keeping.
@@ -156,7 +162,7 @@ export class ScopedRateLimitBackend extends SteppedRateLimitBackend {
     request: RateLimitRequest,
   ): RateLimitDecision {
     this.#open()
-    assertKey(key)
+    // The key is checked by the step on a miss (a hit proves it valid).
     return this.#limits.step(algorithm, this.#scope, key, request)
   }
 
@@ -207,5 +213,88 @@ function fixedWindowInPlace(
     remaining: Math.max(0, r.limit - used),
     resetMs,
     retryAfterMs: resetMs,
+  }
+}
+
+/**
+ * Core's sliding-window step for an allowed consume (points taken, no block in force, no force),
+ * made on the live entry in place: the same decision and state as `slidingWindowStep`, with the
+ * same arithmetic. `undefined` for anything else (a refusal included), which the reference
+ * step decides.
+ */
+function slidingWindowInPlace(
+  entry: Entry,
+  now: number,
+  r: RateLimitRequest,
+): RateLimitDecision | undefined {
+  if (r.points <= 0 || r.force || entry.expiresAt <= now || entry.blockedUntil > now) {
+    return undefined
+  }
+  const W = r.windowMs
+  let start = now - (now % W)
+  let current = 0
+  let previous = 0
+  if (entry.w >= start) {
+    start = entry.w
+    current = entry.a
+    previous = entry.b
+  } else if (entry.w === start - W) previous = entry.a
+  const elapsed = Math.min(W, Math.max(0, now - start))
+  const weighted = Math.ceil((previous * (W - elapsed)) / W)
+  if (weighted + current + r.points > r.limit) return undefined
+  current += r.points
+  const used = weighted + current
+  const end = start + 2 * W
+  entry.a = current
+  entry.b = previous
+  entry.w = start
+  entry.blockedUntil = 0
+  entry.expiresAt = end
+  return {
+    allowed: true,
+    used,
+    remaining: Math.max(0, r.limit - used),
+    resetMs: Math.max(0, end - now),
+    retryAfterMs: 0,
+  }
+}
+
+/**
+ * Core's token-bucket (GCRA) step for an allowed consume, on the entry in place: the same
+ * decision and state as `tokenBucketStep`. A stale entry needs no special case: the reference
+ * reads it like no state at all (its arrival time and any block lie in the past).
+ */
+function tokenBucketInPlace(
+  entry: Entry,
+  now: number,
+  r: RateLimitRequest,
+): RateLimitDecision | undefined {
+  if (r.points <= 0 || r.force || entry.blockedUntil > now) return undefined
+  const { limit: L, windowMs: W } = r
+  let a = now
+  let b = 0
+  if (entry.a > now || (entry.a === now && entry.b > 0)) {
+    a = entry.a
+    b = entry.b
+  }
+  // The new theoretical arrival time (a + b / L ms), one window ahead at most when allowed.
+  const nb = b + r.points * W
+  const na = a + Math.floor(nb / L)
+  const rest = nb % L
+  if (!(na < now + W || (na === now + W && rest === 0))) return undefined
+  const expiresAt = na + (rest > 0 ? 1 : 0)
+  if (expiresAt <= now) return undefined
+  const left = Math.min(L, Math.max(0, Math.floor(((now + W - na) * L - rest) / W)))
+  entry.a = na
+  entry.b = rest
+  entry.w = 0
+  entry.blockedUntil = 0
+  entry.expiresAt = expiresAt
+  return {
+    allowed: true,
+    used: L - left,
+    remaining: left,
+    resetMs: expiresAt - now,
+    retryAfterMs: 0,
   }
 }

@@ -66,6 +66,21 @@ describe('memory limiter step', () => {
     })
   }
 
+  test('every algorithm refuses a bad key, before and after valid keys hold state', () => {
+    const limits = new MemoryStore().rateLimiter()
+    const r = { limit: 3, windowMs: 1_000, points: 1, force: false, aligned: false, blockMs: 0 }
+    for (const algorithm of ['fixed-window', 'sliding-window', 'token-bucket'] as const) {
+      for (let round = 0; round < 2; round++) {
+        for (const bad of ['', '\ud800', 42 as unknown as string]) {
+          expect(() => limits.decideSync?.(algorithm, bad, r)).toThrow(
+            expect.objectContaining({ code: 'E_INVALID_KEY' }),
+          )
+        }
+        limits.decideSync?.(algorithm, `ok-${algorithm}`, r)
+      }
+    }
+  })
+
   test('a fixed window consumed in place keeps its end, its count and its expiry', () => {
     let clock = 5_000
     const store = new MemoryStore({ now: () => clock })
