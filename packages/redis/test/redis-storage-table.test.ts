@@ -5,6 +5,7 @@ import calculateSlot from 'cluster-key-slot'
 import { Cluster, Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest'
 import { RedisStorageTable, type RowCodec } from '../src/index.js'
+import { LiveVersions } from '../src/storage-table-versions.js'
 import {
   canStartRedisCluster,
   type RedisClusterServer,
@@ -272,6 +273,50 @@ describe.skipIf(!redis)('RedisStorageTable (standalone)', () => {
       table.getRecords({ indexName: 'nope', scoreIntervals: [{ ge: 0, lt: 1 }] }),
     ).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' })
   })
+})
+
+test('live versions: dense integer keys, far and non-integer keys, moves, deletes and clear', () => {
+  const live = new LiveVersions()
+  const expected = new Map<string, number>()
+  const put = (key: string, generation: number) => {
+    live.set(key, generation)
+    expected.set(key, generation)
+  }
+  const drop = (key: string) => {
+    live.delete(key)
+    expected.delete(key)
+  }
+  // A far key first (it goes to the map), then enough near keys that it would fit the array.
+  put('70000', 3)
+  put('70002', 1)
+  // Stays in the map while the array grows past it: a lookup must fall back to the map.
+  put('60000', 2)
+  for (let id = 0; id < 20_000; id++) put(String(id), 1 + (id % 5))
+  // Both now fit the array: one moves there, then is dropped (no stale map entry may remain).
+  put('70000', 4)
+  put('70002', 6)
+  drop('70002')
+  for (const key of ['007', '-1', '1.5', 'abc', '', '123456789012345', String(2 ** 26 + 1)]) {
+    put(key, 9)
+  }
+  for (let id = 0; id < 20_000; id += 3) drop(String(id))
+  drop('abc')
+  put('3', 7)
+  const check = () => {
+    for (const [key, generation] of expected) expect(live.get(key)).toBe(generation)
+    for (const key of ['0', '6', '19999', '20001', 'abc', '7', '07', '70001', '70002'].filter(
+      (k) => !expected.has(k),
+    )) {
+      expect(live.get(key)).toBeUndefined()
+    }
+  }
+  check()
+  live.clear()
+  expected.clear()
+  check()
+  expect(live.get('5')).toBeUndefined()
+  put('5', 2)
+  check()
 })
 
 const clusterAvailable = canStartRedisCluster()
