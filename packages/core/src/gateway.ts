@@ -11,6 +11,9 @@ import type { StandardSchemaV1 } from './standard-schema.js'
 import type { IncrementOptions, Store } from './store.js'
 import { isTracing, traceGetSync, traceSetSync, traceStoreCall } from './tracing.js'
 
+// What every write answered synchronously resolves with: one promise, made once.
+const SETTLED: Promise<void> = Promise.resolve()
+
 export type { CacheGatewayOptions, GatewayEntry, GetValueOptions } from './gateway-options.js'
 
 /**
@@ -71,12 +74,15 @@ export class CacheGateway implements AsyncDisposable {
   ): Promise<StandardSchemaV1.InferOutput<S> | undefined>
   getValue<T = unknown>(key: string, options?: GetValueOptions): Promise<T | undefined>
   getValue(key: string, options?: GetValueOptions): Promise<unknown> {
-    // An in-process store answers synchronously: one settled promise instead of two. No closure
-    // in this method: V8 would allocate their shared context on every call, fast path included.
+    // An in-process store answers synchronously: one settled promise (of the plain read without
+    // a schema). No closure here: V8 would allocate their context on every call, fast path too.
     const sync = this.#sync
     if (sync === undefined || isTracing()) return this.#getAsync(key, options)
     try {
-      const value = this.#read(key, sync.getSync!(key), options?.schema, 'value')
+      const stored = sync.getSync!(key)
+      if (options?.schema === undefined)
+        return Promise.resolve(readPlain(this.#events, this.codec, key, stored))
+      const value = this.#read(key, stored, options.schema, 'value')
       return value instanceof Promise ? value : Promise.resolve(value)
     } catch (error) {
       if (error instanceof CellarError) this.#fail('get', key, error)
@@ -180,17 +186,14 @@ export class CacheGateway implements AsyncDisposable {
    * fresh-until stamp) is stored alongside and only `getEntry` returns it.
    */
   setValue(key: string, value: unknown, ttl?: Ttl, meta?: EntryMeta): Promise<void> {
-    let encoded: unknown
     try {
-      encoded = this.codec.encode(key, value, meta)
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    if (this.#listeners.length !== 0 || isTracing()) return this.#setObserved(key, encoded, ttl)
-    // The store's own promise (already settled on an in-process store), nothing around it, and
-    // no closure in this method (see getValue).
-    try {
-      return this.#store.set(key, encoded, ttl)
+      const encoded = this.codec.encode(key, value, meta)
+      if (this.#listeners.length !== 0 || isTracing()) return this.#setObserved(key, encoded, ttl)
+      // No closure here (see getValue); a synchronous store has written when `setSync` returns.
+      const sync = this.#sync
+      if (sync?.setSync === undefined) return this.#store.set(key, encoded, ttl)
+      sync.setSync(key, encoded, ttl)
+      return SETTLED
     } catch (error) {
       return Promise.reject(error)
     }

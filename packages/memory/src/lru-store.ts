@@ -114,7 +114,12 @@ export class MemoryStore<V> implements MemoryStoreType<V> {
   setSync(key: string, value: V, ttl?: Ttl): void {
     this.#check(key)
     const stored = this.#in(key, value)
-    this.#write(this.#full(key), stored, resolveTtl(ttl, this.#root.defaultTtl, key))
+    // A finite positive number of milliseconds (what callers pass) needs no parsing.
+    const ms =
+      typeof ttl === 'number' && ttl > 0 && ttl < Number.POSITIVE_INFINITY
+        ? ttl
+        : resolveTtl(ttl, this.#root.defaultTtl, key)
+    this.#write(this.#full(key), stored, ms)
   }
 
   async setMany(entries: ReadonlyArray<readonly [string, V]>, ttl?: Ttl): Promise<void> {

@@ -274,3 +274,45 @@ describe('synchronous writes', () => {
     )
   })
 })
+
+describe('promise writes on a synchronous store', () => {
+  test('setValue has written when it returns; every TTL form keeps its meaning', async () => {
+    const time = clock()
+    const store = new MemoryStore({ raw: true, now: time.now, pruneInterval: false })
+    const gateway = new CacheGateway(store)
+    const written = gateway.setValue('k', 'v', 100)
+    expect(gateway.getValueSync('k')).toBe('v')
+    await written
+    await gateway.setValue('fraction', 'v', 0.25)
+    await gateway.setValue('infinite', 'v', Number.POSITIVE_INFINITY)
+    await gateway.setValue('string', 'v', '1s')
+    expect(await store.ttl('fraction')).toBe(1)
+    expect(await store.ttl('infinite')).toBeNull()
+    expect(await store.ttl('string')).toBe(1_000)
+    time.advance(100)
+    expect(gateway.getValueSync('k')).toBe('v')
+    time.advance(1)
+    expect(gateway.getValueSync('k')).toBeUndefined()
+    await gateway.setValue('infinite', 'v', -1)
+    expect(await gateway.exists('infinite')).toBe(false)
+  })
+
+  test('setValue rejects bad input and a closed store with typed errors, writing nothing', async () => {
+    const store = new MemoryStore({ raw: true, pruneInterval: false })
+    const gateway = new CacheGateway(store)
+    await gateway.setValue('k', 'old')
+    const refused: Array<[() => Promise<void>, string]> = [
+      [() => gateway.setValue('', 'v'), 'E_INVALID_KEY'],
+      [() => gateway.setValue('k', undefined), 'E_INVALID_ARGUMENT'],
+      [() => gateway.setValue('k', 'v', Number.NaN), 'E_INVALID_ARGUMENT'],
+      [() => gateway.setValue('k', 'v', 'soon'), 'E_INVALID_ARGUMENT'],
+    ]
+    for (const [write, code] of refused) {
+      await expect(write()).rejects.toMatchObject({ code })
+    }
+    await expect(gateway.setValue('k', 'v', Number.NaN)).rejects.toMatchObject({ key: 'k' })
+    expect(gateway.getValueSync('k')).toBe('old')
+    await store.close()
+    await expect(gateway.setValue('k', 'v')).rejects.toMatchObject({ code: 'E_STORE_CLOSED' })
+  })
+})
