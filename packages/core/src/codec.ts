@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer'
+import { type Copier, compileCopier, copyPlain, NOT_PLAIN, type Plan, planOf } from './copy-plan.js'
 import { decodeCounter, encodeCounter, SERIALIZED_TAG } from './counter.js'
 import { InvalidArgumentError, SerializationError } from './errors.js'
 import type { Serializer } from './serializer.js'
@@ -36,7 +37,9 @@ export interface DecodedEntry {
 // the value is copied (or, from a `frozen` serializer, shared) instead of decoded again.
 const MEMO_KEYS = 256
 const MEMO_MAX_BYTES = 4096
-const MAX_DEPTH = 32
+// A remembered value is copied along its plan by `copyPlain` at first, and by a copier compiled
+// for its shape from its COMPILE_AFTER-th copy on (a key read a few times pays no compile).
+const COMPILE_AFTER = 4
 // What a memo can give back: a copy, the value itself, or nothing (decode again).
 const COPY = 1
 const SHARE = 2
@@ -49,63 +52,26 @@ interface Memo {
   // Never handed out when `reuse` is COPY: each read gets a copy of it, made along `plan`.
   readonly value: unknown
   readonly plan: Plan | undefined
+  copier: Copier | undefined
+  copies: number
 }
+
+const remember = (bytes: Uint8Array, reuse: number, value: unknown, plan?: Plan): Memo => ({
+  bytes,
+  reuse,
+  value,
+  plan,
+  copier: undefined,
+  copies: 0,
+})
 
 // A key read once: remembered without its bytes, so keys read only once cost no copy.
-const SEEN: Memo = { bytes: new Uint8Array(0), reuse: NEVER, value: undefined, plan: undefined }
+const SEEN = remember(new Uint8Array(0), NEVER, undefined)
 
-// How to copy a plain object or array: a shallow copy, then the entries that hold objects or
-// arrays replaced by copies of their own (primitives are shared: they cannot change).
-interface Plan {
-  readonly array: boolean
-  readonly nested: ReadonlyArray<readonly [key: string | number, plan: Plan]>
-}
-
-const OBJECT = Object.prototype
-const ARRAY = Array.prototype
-const NOT_PLAIN = false
-
-// The copy plan of a value made of primitives, plain objects and dense plain arrays only (no
-// `__proto__` key, no accessor, not too deep); NOT_PLAIN otherwise, null for a primitive.
-function planOf(value: unknown, depth: number): Plan | null | typeof NOT_PLAIN {
-  if (typeof value !== 'object' || value === null) {
-    return typeof value === 'function' ? NOT_PLAIN : null
-  }
-  if (depth > MAX_DEPTH) return NOT_PLAIN
-  const proto = Object.getPrototypeOf(value)
-  const nested: Array<readonly [string | number, Plan]> = []
-  if (proto === ARRAY) {
-    const array = value as unknown[]
-    for (let i = 0; i < array.length; i++) {
-      if (!(i in array)) return NOT_PLAIN
-      const plan = planOf(array[i], depth + 1)
-      if (plan === NOT_PLAIN) return NOT_PLAIN
-      if (plan !== null) nested.push([i, plan])
-    }
-    return { array: true, nested }
-  }
-  if (proto !== OBJECT || Object.getOwnPropertySymbols(value).length !== 0) return NOT_PLAIN
-  for (const key of Object.getOwnPropertyNames(value)) {
-    const field = Object.getOwnPropertyDescriptor(value, key)!
-    if (key === '__proto__' || !field.enumerable || !('value' in field)) return NOT_PLAIN
-    const plan = planOf(field.value, depth + 1)
-    if (plan === NOT_PLAIN) return NOT_PLAIN
-    if (plan !== null) nested.push([key, plan])
-  }
-  return { array: false, nested }
-}
-
-// A fresh copy of `value` along its plan: new objects and arrays, the same primitives.
-function copyPlain(value: unknown, plan: Plan): unknown {
-  const source = value as Record<string | number, unknown>
-  // Spread and slice copy a plain object's own fields or an array's items in one step.
-  const out = plan.array ? (value as unknown[]).slice() : { ...source }
-  const nested = plan.nested
-  for (let i = 0; i < nested.length; i++) {
-    const entry = nested[i]!
-    ;(out as Record<string | number, unknown>)[entry[0]] = copyPlain(source[entry[0]], entry[1])
-  }
-  return out
+// A fresh copy of a remembered value.
+function copyOut(memo: Memo): unknown {
+  if (++memo.copies === COMPILE_AFTER) memo.copier = compileCopier(memo.plan!)
+  return copyPlain(memo.value, memo.plan!)
 }
 
 const sameBytes = (a: Uint8Array, b: Uint8Array) =>
@@ -177,7 +143,10 @@ export class ValueCodec {
       if (bytes.length > MEMO_MAX_BYTES) return this.#deserialize(key, bytes, 1)
       const memo = this.#memo.get(key)
       if (memo !== undefined && memo !== SEEN && sameBytes(memo.bytes, bytes)) {
-        if (memo.reuse === COPY) return copyPlain(memo.value, memo.plan!)
+        if (memo.reuse === COPY) {
+          const copier = memo.copier
+          return copier === undefined ? copyOut(memo) : copier(memo.value)
+        }
         if (memo.reuse === SHARE) return memo.value
         return this.#deserialize(key, bytes, 1)
       }
@@ -242,15 +211,13 @@ export class ValueCodec {
 
   // A later read of a key whose bytes are new keeps them with the value.
   #keep(bytes: Uint8Array, value: unknown): Memo {
-    const plan = planOf(value, 0)
+    const plan = planOf(value)
     // A primitive, or a value the serializer froze: every reader can have this very value.
     if (plan === null || (plan !== NOT_PLAIN && this.#frozen)) {
-      return { bytes: bytes.slice(), reuse: SHARE, value, plan: undefined }
+      return remember(bytes.slice(), SHARE, value)
     }
-    if (plan === NOT_PLAIN) {
-      return { bytes: bytes.slice(), reuse: NEVER, value: undefined, plan: undefined }
-    }
-    return { bytes: bytes.slice(), reuse: COPY, value: copyPlain(value, plan), plan }
+    if (plan === NOT_PLAIN) return remember(bytes.slice(), NEVER, undefined)
+    return remember(bytes.slice(), COPY, copyPlain(value, plan), plan)
   }
 
   #envelope(key: string, value: unknown, meta: EntryMeta): unknown {
