@@ -53,7 +53,8 @@ export interface RateLimitBackend {
   /**
    * Optional, on stores whose `capabilities.synchronous` is true: the same decision as the
    * method of `algorithm`, made and returned in process without a promise (throws instead of
-   * rejecting). Lets a limiter answer with one settled promise, or synchronously.
+   * rejecting, `E_INVALID_KEY` for a key `assertKey` refuses: the limiter leaves that check to
+   * it). Lets a limiter answer with one settled promise, or synchronously.
    */
   decideSync?(
     algorithm: RateLimitAlgorithm,

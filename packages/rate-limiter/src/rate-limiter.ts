@@ -25,7 +25,7 @@ interface Policy {
 const BLOCK_CACHE_MAX = 10_000
 
 type Step = (key: string, request: RateLimitRequest) => Promise<RateLimitDecision>
-type SyncStep = (key: string, request: RateLimitRequest) => RateLimitDecision
+type SyncBackend = Required<Pick<RateLimitBackend, 'decideSync'>>
 
 /**
  * A rate limiter over any store: the store's native atomic step where it has one, else its
@@ -46,10 +46,10 @@ export class RateLimiter {
   readonly #whenStoreFails: NonNullable<RateLimiterOptions['whenStoreFails']>
   readonly #blocks: Map<string, number> | undefined
   readonly #storeName: string
-  // The backend's method of this algorithm, chosen once; the in-process one where the store
+  // The backend's method of this algorithm, chosen once; the backend itself where the store
   // decides synchronously (then a consume is one settled promise, or no promise at all).
   readonly #step: Step
-  readonly #syncStep: SyncStep | undefined
+  readonly #sync: SyncBackend | undefined
   // The request of a 1-point consume under the limiter's own policy, shared by every such call.
   readonly #one: RateLimitRequest
 
@@ -73,10 +73,9 @@ export class RateLimiter {
     if (algorithm === 'fixed-window') this.#step = (k, r) => backend.fixedWindow(k, r)
     else if (algorithm === 'sliding-window') this.#step = (k, r) => backend.slidingWindow(k, r)
     else this.#step = (k, r) => backend.tokenBucket(k, r)
-    const decideSync = backend.decideSync
-    this.#syncStep =
-      store.capabilities.synchronous === true && decideSync !== undefined
-        ? (k, r) => decideSync.call(backend, algorithm, k, r)
+    this.#sync =
+      store.capabilities.synchronous === true && backend.decideSync !== undefined
+        ? (backend as SyncBackend)
         : undefined
     this.#one = Object.freeze(this.#request(this, 1, false))
   }
@@ -84,20 +83,22 @@ export class RateLimiter {
   /** Takes `points` (a positive whole number) from `key`'s allowance, atomically. */
   consume(key: string, points = 1): Promise<RateLimitResult> {
     // Not async: a consume is one promise from the backend plus one `then`, nothing more.
+    const sync = this.#sync
     try {
-      assertKey(key)
+      // A synchronous backend checks the key itself (`decideSync`'s contract), and throws
+      // inside the step's `try` below; the block cache only holds keys a backend accepted.
+      if (sync === undefined || points !== 1) assertKey(key)
       if (points !== 1) positiveInteger(points, 'points', key)
     } catch (error) {
       return Promise.reject(error)
     }
     const cached = this.#blocks === undefined ? undefined : this.#cachedBlock(key)
     if (cached !== undefined) return Promise.resolve(cached)
-    const syncStep = this.#syncStep
-    if (syncStep === undefined) return this.#decide(key, points, false, this)
+    if (sync === undefined) return this.#decide(key, points, false, this)
     const request = points === 1 ? this.#one : this.#request(this, points, false)
     let decision: RateLimitDecision
     try {
-      decision = syncStep(key, request)
+      decision = sync.decideSync(this.algorithm, key, request)
     } catch (error) {
       return this.#failed(key, points, this, error)
     }
@@ -110,19 +111,22 @@ export class RateLimiter {
    * `consume` rejects. An insurance limiter can't answer here (it resolves a promise).
    */
   consumeSync(key: string, points = 1): RateLimitResult {
-    const syncStep = this.#syncStep
-    if (syncStep === undefined) {
+    const sync = this.#sync
+    if (sync === undefined) {
       throw new UnsupportedError(
         `[cellar:rate-limiter] consumeSync needs a store that decides in process (capabilities.synchronous); "${this.#storeName}" answers with promises, use consume`,
       )
     }
-    assertKey(key)
-    if (points !== 1) positiveInteger(points, 'points', key)
+    // The backend checks a 1-point consume's key (see `consume`).
+    if (points !== 1) {
+      assertKey(key)
+      positiveInteger(points, 'points', key)
+    }
     const cached = this.#blocks === undefined ? undefined : this.#cachedBlock(key)
     if (cached !== undefined) return cached
     const request = points === 1 ? this.#one : this.#request(this, points, false)
     try {
-      return this.#settle(key, points, this, syncStep(key, request))
+      return this.#settle(key, points, this, sync.decideSync(this.algorithm, key, request))
     } catch (error) {
       const open = this.#whenStoreFails
       if (!isCellarError(error, 'E_BACKEND_UNAVAILABLE') || open === 'throw') throw error

@@ -81,6 +81,29 @@ describe('consumeSync', () => {
     expect(limiter.consumeSync('k').allowed).toBe(true)
   })
 
+  test('a bad key is refused by consume and consumeSync alike, with and without a block cache', async () => {
+    for (const blockDuration of [0, 1_000]) {
+      for (const algorithm of ['fixed-window', 'sliding-window', 'token-bucket'] as const) {
+        const limiter = new RateLimiter({
+          store: memory(),
+          algorithm,
+          limit: 1,
+          window: '1m',
+          blockDuration,
+        })
+        limiter.consumeSync('held')
+        for (const bad of ['', '\ud800', 7 as unknown as string]) {
+          for (const points of [1, 2]) {
+            expect(codeOf(() => limiter.consumeSync(bad, points))).toBe('E_INVALID_KEY')
+            await expect(limiter.consume(bad, points)).rejects.toMatchObject({
+              code: 'E_INVALID_KEY',
+            })
+          }
+        }
+      }
+    }
+  })
+
   test('a store that answers with promises: E_UNSUPPORTED naming the store; consume still works', async () => {
     const limiter = new RateLimiter({ store: promisesOnly(memory()), limit: 1, window: '1m' })
     expect(codeOf(() => limiter.consumeSync('k'))).toBe('E_UNSUPPORTED')
