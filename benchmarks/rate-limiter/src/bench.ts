@@ -18,6 +18,7 @@ import {
   type LimiterClass,
   rawLua,
   rawMap,
+  resultMap,
 } from './contenders.js'
 import { flexibleMemcache, flexiblePostgres, rawIncrement, rawUpsert } from './contenders-stores.js'
 
@@ -174,7 +175,7 @@ if (ROWS.includes('memory')) {
     ['sliding-window', 'sliding'],
     ['token-bucket', 'bucket'],
   ] as const
-  const rows = [floor]
+  const rows = [floor, resultMap()]
   for (const [algorithm, name] of algorithms) {
     rows.push(cellar(memory, algorithm, name))
     if (old !== undefined) rows.push(cellar(old, algorithm, name, [], before))

@@ -58,6 +58,29 @@ export function asyncMap(): Contender {
   return { name: 'raw Map counter (async)', consume: async (key) => count(key) }
 }
 
+/**
+ * The floor of a limiter that answers with a promise of a result object: the same Map counter,
+ * resolving `{ allowed, limit, remaining, resetMs, retryAfterMs }`. Resolving a promise with an
+ * object looks up its `then` (up the prototype chain), which a boolean doesn't need.
+ */
+export function resultMap(): Contender {
+  const counters = new Map<string, { count: number; end: number }>()
+  const consume = (key: string) => {
+    const now = Date.now()
+    let entry = counters.get(key)
+    if (entry === undefined || entry.end <= now) {
+      entry = { count: 0, end: now + WINDOW_MS }
+      counters.set(key, entry)
+    }
+    entry.count += 1
+    const allowed = entry.count <= LIMIT
+    const remaining = Math.max(0, LIMIT - entry.count)
+    const resetMs = entry.end - now
+    return Promise.resolve({ allowed, limit: LIMIT, remaining, resetMs, retryAfterMs: 0 })
+  }
+  return { name: 'raw Map counter → result object (promise)', consume }
+}
+
 type Algorithm = 'fixed-window' | 'sliding-window' | 'token-bucket'
 
 /** A `RateLimiter` class: this workspace's, or another build's (`BENCH_BEFORE`). */

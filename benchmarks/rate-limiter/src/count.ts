@@ -1,0 +1,82 @@
+// One memory contender alone, for an instruction count under callgrind (load-independent):
+//   node --single-threaded --predictable --hash-seed=1 --random-seed=1 --import tsx \
+//     src/count.ts <contender> <warm-up ops> <measured ops>
+// `callgrind.ts` runs this twice per contender (two measured lengths) and reports the difference
+// per operation, so start-up, tsx and the warm-up cancel out. Contenders: map, map-async,
+// map-result, fixed, sliding, bucket, fixed-sync (consumeSync, awaited), flexible; loop-map,
+// loop-fixed, loop-sliding, loop-bucket (a plain loop, no await). `before:<contender>` runs the
+// build in BENCH_BEFORE (see the README).
+import { MemoryStore } from '@cellar/memory'
+import {
+  asyncMap,
+  type Contender,
+  cellar,
+  cellarSync,
+  flexibleMemory,
+  type LimiterClass,
+  rawMap,
+  resultMap,
+} from './contenders.js'
+
+const [spec = 'fixed', warmArg = '100000', opsArg = '100000'] = process.argv.slice(2)
+const warm = Number(warmArg)
+const ops = Number(opsArg)
+const keys = Array.from({ length: 1024 }, (_, i) => `user:${i}`)
+
+const old = spec.startsWith('before:')
+const which = old ? spec.slice('before:'.length) : spec
+const beforeDir = process.env.BENCH_BEFORE
+if (old && beforeDir === undefined) throw new Error('before:<contender> needs BENCH_BEFORE')
+const fromBefore = async (name: string) =>
+  import(`${beforeDir}/node_modules/@cellar/${name}/dist/index.js`)
+const build = old
+  ? { label: 'before', RateLimiter: (await fromBefore('rate-limiter')).RateLimiter as LimiterClass }
+  : undefined
+const Store = old ? ((await fromBefore('memory')).MemoryStore as typeof MemoryStore) : MemoryStore
+const store = new Store()
+
+const algorithms = {
+  fixed: 'fixed-window',
+  sliding: 'sliding-window',
+  bucket: 'token-bucket',
+} as const
+type Short = keyof typeof algorithms
+
+function contender(name: string): Contender {
+  if (name === 'map') return rawMap()
+  if (name === 'map-async') return asyncMap()
+  if (name === 'map-result') return resultMap()
+  if (name === 'flexible') return flexibleMemory()
+  if (name === 'fixed-sync') return cellarSync(store, 'fixed-window', name, build)
+  const algorithm = algorithms[name as Short]
+  if (algorithm === undefined) throw new Error(`unknown contender ${name}`)
+  return cellar(store, algorithm, name, [], build)
+}
+
+// The harness of bench.ts: 64 callers, each awaiting one consume after another, over 1,024 keys.
+async function awaited(c: Contender, n: number): Promise<void> {
+  let next = 0
+  const worker = async () => {
+    while (next < n) {
+      const i = next++
+      await c.consume(keys[(i * 7919) % 1024] as string)
+    }
+  }
+  await Promise.all(Array.from({ length: 64 }, worker))
+}
+
+function loop(c: Contender, n: number): void {
+  for (let i = 0; i < n; i++) c.consume(keys[(i * 7919) % 1024] as string)
+}
+
+if (which.startsWith('loop-')) {
+  const name = which.slice('loop-'.length)
+  const c = name === 'map' ? rawMap() : cellarSync(store, algorithms[name as Short], name, build)
+  loop(c, warm)
+  loop(c, ops)
+} else {
+  const c = contender(which)
+  await awaited(c, warm)
+  await awaited(c, ops)
+}
+await store.close()
