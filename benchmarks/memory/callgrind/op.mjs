@@ -1,0 +1,81 @@
+// One operation in a loop, for callgrind: `node op.mjs <checkout root> <op> <warm-up> <count>`.
+// run.sh runs it twice (two counts) and divides the difference of the instruction totals by the
+// difference of the counts, so start-up and warm-up cancel out. Plain JavaScript on the built
+// packages: no loader thread, nothing compiled at run time but the operation itself.
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+
+const [root, op, warmText, countText] = process.argv.slice(2)
+const { CacheGateway } = await import(join(root, 'packages/core/dist/index.js'))
+const { MemoryStore } = await import(join(root, 'packages/memory/dist/index.js'))
+const require = createRequire(join(root, 'packages/memory/package.json'))
+const { LRUCache } = await import(require.resolve('lru-cache'))
+
+const TTL = 3_600_000
+const VALUE = { id: 48_213, sku: 'SKU-0048213-BLK', tags: ['coffee', 'beans'], active: true }
+const KEYS = Array.from({ length: 1024 }, (_, i) => `p:${i}`)
+let at = 0
+const next = () => {
+  at = (at + 1) & 1023
+  return KEYS[at]
+}
+
+const store = new MemoryStore({ raw: true, maxEntries: 10_000 })
+const gateway = new CacheGateway(store)
+const lru = new LRUCache({ max: 10_000, ttl: TTL })
+const settled = Promise.resolve()
+for (const key of KEYS) {
+  gateway.setValueSync(key, VALUE, TTL)
+  lru.set(key, VALUE)
+}
+let sink
+
+// Every operation awaited the way mitata's loop awaits a promise API: one `await` per call.
+const ops = {
+  getValueSync: async (n) => {
+    for (let i = 0; i < n; i++) sink = gateway.getValueSync(next())
+  },
+  setValueSync: async (n) => {
+    for (let i = 0; i < n; i++) gateway.setValueSync(next(), VALUE, TTL)
+  },
+  getValue: async (n) => {
+    for (let i = 0; i < n; i++) sink = await gateway.getValue(next())
+  },
+  setValue: async (n) => {
+    for (let i = 0; i < n; i++) await gateway.setValue(next(), VALUE, TTL)
+  },
+  storeGet: async (n) => {
+    for (let i = 0; i < n; i++) sink = await store.get(next())
+  },
+  storeSet: async (n) => {
+    for (let i = 0; i < n; i++) await store.set(next(), VALUE, TTL)
+  },
+  lruGet: async (n) => {
+    for (let i = 0; i < n; i++) sink = lru.get(next())
+  },
+  lruSet: async (n) => {
+    for (let i = 0; i < n; i++) lru.set(next(), VALUE)
+  },
+  // The floors of the bench's table: lookup + Promise.resolve(value), set + a shared settled one.
+  lruGetResolved: async (n) => {
+    for (let i = 0; i < n; i++) sink = await Promise.resolve(lru.get(next()))
+  },
+  lruGetSettled: async (n) => {
+    for (let i = 0; i < n; i++) {
+      sink = lru.get(next())
+      await settled
+    }
+  },
+  lruSetSettled: async (n) => {
+    for (let i = 0; i < n; i++) {
+      lru.set(next(), VALUE)
+      await settled
+    }
+  },
+}
+
+const run = ops[op]
+if (run === undefined) throw new Error(`unknown op ${op}; one of ${Object.keys(ops).join(', ')}`)
+await run(Number(warmText))
+await run(Number(countText))
+if (sink === 42) console.log(sink)
