@@ -38,8 +38,9 @@ export interface DecodedEntry {
 const MEMO_KEYS = 256
 const MEMO_MAX_BYTES = 4096
 // A remembered value is copied along its plan by `copyPlain` at first, and by a copier compiled
-// for its shape from its COMPILE_AFTER-th copy on (a key read a few times pays no compile).
-const COMPILE_AFTER = 4
+// for its shape from its COMPILE_AFTER-th copy on: compiling a shape not seen before costs about
+// as much as 30-100 generic copies (callgrind), so only keys read that often pay for it.
+const COMPILE_AFTER = 64
 // What a memo can give back: a copy, the value itself, or nothing (decode again).
 const COPY = 1
 const SHARE = 2

@@ -57,17 +57,18 @@ describe('compiled copiers', () => {
     const stored = codec.encode('k', awkward()) as Uint8Array
     // What decoding gives (a lone surrogate does not survive UTF-8), from a codec of its own.
     const decoded = () => new ValueCodec(new MsgpackSerializer(), false).decode('k', stored)
-    const values = Array.from({ length: 12 }, () => codec.decode('k', read(stored)))
+    // Enough reads for the codec to switch to the compiled copier (from the 64th copy on).
+    const values = Array.from({ length: 80 }, () => codec.decode('k', read(stored)))
     for (const value of values) expect(value).toStrictEqual(decoded())
     expect(new Set(values).size).toBe(values.length)
-    const last = values[11] as ReturnType<typeof awkward>
+    const last = values[79] as ReturnType<typeof awkward>
     last.rows[0]!.tags.push('mutated')
     ;(last.nested[1] as { b: unknown }).b = 'changed'
     last.plain = 99
     for (let i = 0; i < 3; i++) expect(codec.decode('k', read(stored))).toStrictEqual(decoded())
     // New bytes under the hot key: decoded, then copied along the new value's shape.
     const next = codec.encode('k', { other: ['shape'] }) as Uint8Array
-    for (let i = 0; i < 8; i++) expect(codec.decode('k', read(next))).toEqual({ other: ['shape'] })
+    for (let i = 0; i < 80; i++) expect(codec.decode('k', read(next))).toEqual({ other: ['shape'] })
   })
 
   test('a runtime that refuses code generation keeps copying along the plan', () => {
