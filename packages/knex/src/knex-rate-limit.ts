@@ -52,8 +52,17 @@ interface Statements {
   readonly peek: string
   readonly write: string
   readonly remove: string
-  /** PostgreSQL, SQLite: per algorithm, the one-statement allowed path (rate-limit-sql.ts). */
-  readonly allowed: Readonly<Record<RateLimitAlgorithm, AllowedStatement>> | undefined
+  /** PostgreSQL, SQLite: the one-statement allowed paths (rate-limit-sql.ts). */
+  readonly allowed: AllowedStatements | undefined
+}
+
+/** Per algorithm, the one-statement allowed path; the fixed window has one per `aligned`. */
+interface AllowedStatements extends Readonly<Record<RateLimitAlgorithm, AllowedStatement>> {
+  readonly 'fixed-window-aligned': AllowedStatement
+}
+
+function allowedFor(all: AllowedStatements, algorithm: RateLimitAlgorithm, aligned: boolean) {
+  return algorithm === 'fixed-window' && aligned ? all['fixed-window-aligned'] : all[algorithm]
 }
 
 function statementsFor(ctx: Context): Statements {
@@ -69,6 +78,7 @@ function statementsFor(ctx: Context): Statements {
   const allowed = hasAllowedStatement(dialect.name)
     ? {
         'fixed-window': allowedStatement(dialect.name, 'fixed-window', columns),
+        'fixed-window-aligned': allowedStatement(dialect.name, 'fixed-window', columns, true),
         'sliding-window': allowedStatement(dialect.name, 'sliding-window', columns),
         'token-bucket': allowedStatement(dialect.name, 'token-bucket', columns),
       }
@@ -145,7 +155,8 @@ export class KnexRateLimitBackend extends SteppedRateLimitBackend {
       }
       const allowed = this.#sql.allowed
       if (allowed !== undefined && request.points > 0 && request.points <= request.limit) {
-        const decided = await this.#allowed(exec, allowed[algorithm], algorithm, stored, request)
+        const statement = allowedFor(allowed, algorithm, request.aligned)
+        const decided = await this.#allowed(exec, statement, algorithm, stored, request)
         if (decided !== undefined) return decided
       }
       for (let attempt = 1; ; attempt++) {

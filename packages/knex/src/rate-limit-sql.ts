@@ -40,7 +40,7 @@ import type { DialectName } from './types.js'
 // columns passed through levels): the statement lists their order (`bindingOrder`).
 
 /** A value the statement binds: the request's, the store clock's now (ms), the stored key. */
-export type AllowedBinding = 'limit' | 'windowMs' | 'points' | 'aligned' | 'storeNow' | 'key'
+export type AllowedBinding = 'limit' | 'windowMs' | 'points' | 'storeNow' | 'key'
 
 /** The one-statement allowed path and the order of its bindings. */
 export interface AllowedStatement {
@@ -133,13 +133,18 @@ interface Step {
   readonly ok: string
 }
 
-// `$L`, `$W`, `$p` and `$al` stand for the request's parameters until `bind` places them.
-function stepOf(f: SqlFlavour, algorithm: RateLimitAlgorithm): Step {
+// `$L`, `$W` and `$p` stand for the request's parameters until `bind` places them. The stored
+// fields are never negative (digits only) and points are positive on this path, so the
+// reference's max(0, …) around a new count is left out; an aligned fixed window is its own
+// statement. (PostgreSQL compiles every operator of a generic plan again on each execution,
+// about 1k instructions each: a CASE branch or a function less is measurable.)
+function stepOf(f: SqlFlavour, algorithm: RateLimitAlgorithm, aligned: boolean): Step {
   const { sa, sb, sw, sk } = f.fields
   const valid = f.safe === '' ? `${sk} <= now` : `${sk} <= now AND ${f.safe}`
   if (algorithm === 'fixed-window') {
-    const fin = `CASE WHEN ${sw} > now THEN ${sw} WHEN $al = 1 THEN now - now % $W + $W ELSE now + $W END`
-    const nxt = `${f.max}(0, CASE WHEN ${sw} > now THEN ${sa} ELSE 0 END + $p)`
+    const start = aligned ? 'now - now % $W + $W' : 'now + $W'
+    const fin = `CASE WHEN ${sw} > now THEN ${sw} ELSE ${start} END`
+    const nxt = `CASE WHEN ${sw} > now THEN ${sa} ELSE 0 END + $p`
     return {
       level: `SELECT now, ${fin} AS fin, ${nxt} AS nxt, ${valid} AS valid FROM s`,
       v: "'r1:' || nxt || ':0:' || fin || ':0'",
@@ -158,7 +163,7 @@ function stepOf(f: SqlFlavour, algorithm: RateLimitAlgorithm): Step {
     const el = `${f.min}($W, ${f.max}(0, now - start))`
     return {
       level,
-      v: `'r1:' || ${f.max}(0, cur + $p) || ':' || prev || ':' || start || ':0'`,
+      v: `'r1:' || (cur + $p) || ':' || prev || ':' || start || ':0'`,
       x: 'start + 2 * $W',
       ok: `valid AND (prev * ($W - ${el}) + $W - 1) / $W + cur + $p <= $L`,
     }
@@ -179,7 +184,6 @@ const TOKENS: Readonly<Record<string, AllowedBinding>> = {
   $L: 'limit',
   $W: 'windowMs',
   $p: 'points',
-  $al: 'aligned',
   $sn: 'storeNow',
   $key: 'key',
 }
@@ -187,7 +191,7 @@ const TOKENS: Readonly<Record<string, AllowedBinding>> = {
 /** Replaces each `$name` with a placeholder and lists the bindings in order. */
 function bind(f: SqlFlavour, template: string): AllowedStatement {
   const bindings: AllowedBinding[] = []
-  const sql = template.replace(/\$(?:L|W|p|al|sn|key)\b/g, (token) => {
+  const sql = template.replace(/\$(?:L|W|p|sn|key)\b/g, (token) => {
     const name = TOKENS[token] as AllowedBinding
     bindings.push(name)
     return name === 'key' ? '?' : f.param
@@ -202,18 +206,20 @@ export function hasAllowedStatement(dialect: DialectName): boolean {
 
 /**
  * The one-statement allowed path of `algorithm` on `table` (quoted) with quoted columns `key`,
- * `value`, `expires`. Returns the written `value` and `expires` (the store's now plus the
- * state's end minus the server's now: see `serverNow`), or no row.
+ * `value`, `expires`, for requests whose `aligned` is `aligned` (only the fixed window reads it).
+ * Returns the written `value` and `expires` (the store's now plus the state's end minus the
+ * server's now: see `serverNow`), or no row.
  */
 export function allowedStatement(
   dialect: DialectName,
   algorithm: RateLimitAlgorithm,
   names: { table: string; key: string; value: string; expires: string },
+  aligned = false,
 ): AllowedStatement {
   const f = FLAVOURS[dialect]
   if (f === undefined) throw new Error(`no one-statement limiter step on ${dialect}`)
   const { table, key, value, expires } = names
-  const step = stepOf(f, algorithm)
+  const step = stepOf(f, algorithm, aligned)
   const s = `(${f.level()}${f.levelFence}) s`
   const z = `(${step.level.slice(0, -'s'.length)}${s}${f.fence}) z`
   const source = `SELECT $key, ${f.bytes(step.v)}, $sn + ${step.x} - now FROM ${z} WHERE ${step.ok}`
@@ -234,7 +240,6 @@ export function allowedBindings(
     limit: request.limit,
     windowMs: request.windowMs,
     points: request.points,
-    aligned: request.aligned ? 1 : 0,
     storeNow,
     key,
   }

@@ -119,7 +119,7 @@ for (const { name, target } of targets) {
         const before = await stateOf(full)
         const earliest = await clockNow()
         const at = Math.ceil(Date.now())
-        const statement = allowedStatement(dialect, algorithm, columns)
+        const statement = allowedStatement(dialect, algorithm, columns, request.aligned)
         const bindings = allowedBindings(statement, request, at, full)
         const row = rows(await knex.raw(statement.sql, bindings as never[]))[0]
         const after = await stateOf(full)
