@@ -56,7 +56,7 @@ if (redis) {
 if (memcached) {
   describeFacade({
     name: 'memcached',
-    precision: 1000,
+    precision: 2000,
     make: () =>
       new MemcachedStore({ servers: memcached.servers, prefix: `c${randomUUID().slice(0, 8)}` }),
   })

@@ -28,7 +28,7 @@ async function fresh(target: FacadeTarget) {
 export function describeFacade(target: FacadeTarget): void {
   const step = target.precision ?? 1
   const short = step >= 1000 ? 1000 : 300
-  const after = step >= 1000 ? 2300 : 700
+  const after = step >= 1000 ? short + step + 300 : 700
 
   describe(`facade on ${target.name}`, () => {
     test('get: a miss is undefined or the default; null, false, 0 and "" are hits', async () => {

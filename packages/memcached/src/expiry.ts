@@ -20,7 +20,8 @@ export interface Expiry {
 /** Never expires. */
 export const NEVER: Expiry = Object.freeze({ exptime: 0, flags: 0 })
 
-// memcached's clock ticks once a second: an item given `n` seconds lives between n - 1 and n.
+// memcached's clock is whole seconds, set by a 1 s timer: an item given `n` seconds lives between
+// n - 1 and n, or between n - 2 and n when a late timer run moves the clock by 2 at once.
 function exptimeFor(seconds: number, endMs: number): number {
   return seconds <= MAX_RELATIVE_SECONDS ? seconds : Math.min(Math.ceil(endMs / 1000) + 1, MAX_U32)
 }
@@ -34,26 +35,32 @@ export function endOf(flags: number): number | null {
   return flags === 0 ? null : FLAGS_EPOCH + flags * FLAGS_STEP
 }
 
+/** Whole seconds added to a TTL rounded up: what memcached's clock can lose (see `exptimeFor`). */
+export const CLOCK_SLACK_SECONDS = 2
+
 /**
  * Converts a TTL in milliseconds (`null` = never, must be > 0 otherwise) to memcached's whole
- * seconds: `ceil(ms / 1000) + 1`, because memcached's clock ticks once a second and an item given
- * `n` seconds lives between `n - 1` and `n`. So an entry lives at least its TTL and at most one
- * second more than the TTL rounded up (a 200 ms TTL lives 1–2 s, and never becomes 0, "forever").
- * Past 30 days the expiration is sent as an absolute Unix time, as the protocol requires.
+ * seconds: `ceil(ms / 1000) + 2`. memcached's clock is whole seconds set by a 1 s timer that
+ * re-arms itself after each run, so an item given `n` seconds lives between `n - 1` and `n`, and
+ * between `n - 2` and `n` when a late run moves the clock by 2 at once (a busy server). So an entry
+ * lives at least its TTL and at most two seconds more than the TTL rounded up (a 200 ms TTL lives
+ * 2–3 s, usually; never 0, "forever"). Past 30 days the expiration is sent as an absolute Unix
+ * time, as the protocol requires.
  */
 export function toExpiry(ms: number | null, now = Date.now()): Expiry {
   if (ms === null) return NEVER
   const endMs = now + ms
-  return { exptime: exptimeFor(Math.ceil(ms / 1000) + 1, endMs), flags: flagsFor(endMs) }
+  const seconds = Math.ceil(ms / 1000) + CLOCK_SLACK_SECONDS
+  return { exptime: exptimeFor(seconds, endMs), flags: flagsFor(endMs) }
 }
 
 /**
  * The expiry to send when rewriting an item whose flags hold `flags` (from `toExpiry`): the same
- * end, so a rewrite neither shortens nor drops the TTL (it may add up to a second).
+ * end, so a rewrite neither shortens nor drops the TTL (it may add up to two seconds).
  */
 export function keepExpiry(flags: number, now = Date.now()): Expiry {
   const endMs = endOf(flags)
   if (endMs === null) return NEVER
-  const seconds = Math.max(1, Math.ceil((endMs - now) / 1000) + 1)
+  const seconds = Math.max(1, Math.ceil((endMs - now) / 1000) + CLOCK_SLACK_SECONDS)
   return { exptime: exptimeFor(seconds, endMs), flags }
 }

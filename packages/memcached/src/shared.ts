@@ -98,7 +98,7 @@ export function createShared(options: MemcachedStoreOptions): Shared {
       raw: false,
       maxKeyLength: Number.POSITIVE_INFINITY,
       maxValueSize,
-      ttlPrecision: 1000,
+      ttlPrecision: 2000,
       readsTtl: true,
       listsKeys: false,
       evicts: true,

@@ -288,7 +288,7 @@ describe.skipIf(!memcached)('MemcachedStore, contract 2', () => {
         readsTtl: true,
         listsKeys: false,
         evicts: true,
-        ttlPrecision: 1000,
+        ttlPrecision: 2000,
       })
       expect('keys' in open()).toBe(false)
     })

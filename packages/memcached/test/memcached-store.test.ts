@@ -102,7 +102,7 @@ describe.skipIf(!memcached)('MemcachedStore on memcached', () => {
       const store = open()
       await store.set('short', bytes('v'), 200)
       expect(text(await store.get('short'))).toBe('v')
-      await sleep(2_200)
+      await sleep(3_200)
       expect(await store.get('short')).toBeUndefined()
     })
 
@@ -310,7 +310,7 @@ describe.skipIf(!memcached)('MemcachedStore on memcached', () => {
     test('declares second TTL precision, mapped keys and its value limit', () => {
       const store = open({ maxValueSize: 4096 })
       expect(store.capabilities).toMatchObject({
-        ttlPrecision: 1000,
+        ttlPrecision: 2000,
         maxKeyLength: Number.POSITIVE_INFINITY,
         maxValueSize: 4096,
         atomicCounters: true,
@@ -329,17 +329,17 @@ describe.skipIf(!memcached)('MemcachedStore on memcached', () => {
 describe('expiry conversion', () => {
   const now = 1_800_000_000_500
 
-  test('TTLs become whole seconds, rounded up, plus one for memcached’s 1 s clock', () => {
-    expect(toExpiry(200, now).exptime).toBe(2)
-    expect(toExpiry(1, now).exptime).toBe(2)
-    expect(toExpiry(1000, now).exptime).toBe(2)
-    expect(toExpiry(1001, now).exptime).toBe(3)
+  test('TTLs become whole seconds, rounded up, plus two for memcached’s 1 s clock', () => {
+    expect(toExpiry(200, now).exptime).toBe(3)
+    expect(toExpiry(1, now).exptime).toBe(3)
+    expect(toExpiry(1000, now).exptime).toBe(3)
+    expect(toExpiry(1001, now).exptime).toBe(4)
     expect(toExpiry(null, now)).toEqual({ exptime: 0, flags: 0 })
   })
 
   test('past 30 days the expiration is an absolute Unix time', () => {
     const month = MAX_RELATIVE_SECONDS * 1000
-    expect(toExpiry(month - 1000, now).exptime).toBe(MAX_RELATIVE_SECONDS)
+    expect(toExpiry(month - 2000, now).exptime).toBe(MAX_RELATIVE_SECONDS)
     const later = toExpiry(month + 1000, now)
     expect(later.exptime).toBe(Math.ceil((now + month + 1000) / 1000) + 1)
     expect(later.exptime).toBeGreaterThan(MAX_RELATIVE_SECONDS)
@@ -351,7 +351,7 @@ describe('expiry conversion', () => {
     const end = endOf(flags)!
     expect(end).toBeLessThanOrEqual(now + 10_000)
     expect(end).toBeGreaterThan(now + 10_000 - 250)
-    expect(keepExpiry(flags, now + 4_000).exptime).toBe(Math.ceil((end - now - 4_000) / 1000) + 1)
+    expect(keepExpiry(flags, now + 4_000).exptime).toBe(Math.ceil((end - now - 4_000) / 1000) + 2)
     expect(keepExpiry(flags, now + 60_000).exptime).toBe(1)
     expect(keepExpiry(0, now)).toEqual({ exptime: 0, flags: 0 })
     expect(endOf(toExpiry(1e15, now).flags)).toBe(Date.UTC(2026, 0, 1) + 0xffffffff * 250)
