@@ -1,7 +1,15 @@
 import type { FencingToken, LockBackend, LockState } from '@cellar/core'
 import { batchWrites, type Connection } from './connection.js'
 import { toCellarError } from './errors.js'
-import { ACQUIRE, EXTEND, INSPECT, type LuaScript, RELEASE_STRING, runScript } from './scripts.js'
+import {
+  ACQUIRE,
+  EXTEND,
+  INSPECT,
+  isNoScript,
+  type LuaScript,
+  RELEASE_STRING,
+  runScript,
+} from './scripts.js'
 import type { RedisClient } from './types.js'
 
 /** Lock ttl in whole milliseconds as a script argument; '' holds the lock until released. */
@@ -159,10 +167,6 @@ export class RedisLockBackend implements LockBackend {
       throw toCellarError(error, operation, name)
     }
   }
-}
-
-function isNoScript(error: unknown): boolean {
-  return error instanceof Error && error.message.startsWith('NOSCRIPT')
 }
 
 function isWrongType(error: unknown): boolean {

@@ -7,7 +7,7 @@ import {
   scopedKey,
 } from '@cellar/core'
 import { RATE_LIMIT_SCRIPTS } from './redis-rate-limit-scripts.js'
-import type { LuaScript } from './scripts.js'
+import { isNoScript, type LuaScript } from './scripts.js'
 import type { RedisClient } from './types.js'
 
 /**
@@ -60,8 +60,7 @@ export class RedisRateLimitBackend implements RateLimitBackend {
     }
     const decode = (reply: unknown) => decision(reply as number | number[], r.limit)
     return this.#client.evalsha(script.sha, 1, ...args).then(decode, (error: unknown) => {
-      // NOSCRIPT: the server has not cached the script yet (first use, restart, SCRIPT FLUSH).
-      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
+      if (isNoScript(error)) {
         return this.#client.eval(script.lua, 1, ...args).then(decode, (again: unknown) => {
           throw backendError(again, { source: 'redis', operation: 'rate limit', key })
         })

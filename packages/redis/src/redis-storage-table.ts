@@ -16,7 +16,7 @@ import {
 import { StagedPuts } from './storage-table-puts.js'
 import { rangeMembers } from './storage-table-ranges.js'
 import { type Candidate, type RowSource, readRecords, readRows } from './storage-table-rows.js'
-import { member, parseMember, VersionBook } from './storage-table-versions.js'
+import { member, parseMember, primaryKeyOf, VersionBook } from './storage-table-versions.js'
 import type { RedisClient } from './types.js'
 
 // Staged puts travel this many records at a time (one HSET, one ZADD per index); each batch is
@@ -264,7 +264,7 @@ export class RedisStorageTable<R> implements StorageTable<R> {
     for (const text of members) {
       const staged = this.#stagedOrVisible(text, generation, scratch)
       if (staged === undefined) continue
-      candidates.push({ member: text, primaryKey: text.slice(text.indexOf(':') + 1), staged })
+      candidates.push({ member: text, primaryKey: primaryKeyOf(text), staged })
     }
     return this.#rows(candidates, spec, !scratch)
   }

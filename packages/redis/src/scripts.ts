@@ -114,6 +114,11 @@ if redis.call('PERSIST', KEYS[1]) == 1 then return 1 end
 return redis.call('EXISTS', KEYS[1])
 `)
 
+/** True for Redis's answer to an EVALSHA of a script it has not cached (first use, restart, SCRIPT FLUSH). */
+export function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT')
+}
+
 /**
  * Runs a script by SHA1 (one round trip once cached), sending its source only on NOSCRIPT.
  * `args` are the KEYS then the ARGV of the script.
@@ -125,7 +130,7 @@ export function runScript(
   args: string[],
 ): Promise<unknown> {
   return client.evalsha(script.sha, keyCount, args).catch((error: unknown) => {
-    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error
+    if (!isNoScript(error)) throw error
     return client.eval(script.lua, keyCount, args)
   })
 }
