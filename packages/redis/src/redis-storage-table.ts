@@ -14,27 +14,35 @@ import {
   StorageRowCodec,
 } from './storage-table-codec.js'
 import { StagedPuts } from './storage-table-puts.js'
-import { rangeMembers } from './storage-table-ranges.js'
-import { type Candidate, type RowSource, readRecords, readRows } from './storage-table-rows.js'
+import { fieldBounds, rangeMembers } from './storage-table-ranges.js'
+import {
+  type Candidate,
+  memberRecords,
+  type RowSource,
+  readRecords,
+  readRows,
+} from './storage-table-rows.js'
+import { putVersion, removeVersions } from './storage-table-scripts.js'
 import { member, parseMember, primaryKeyOf, VersionBook } from './storage-table-versions.js'
 import type { RedisClient } from './types.js'
 
 // Staged puts travel this many records at a time (one HSET, one ZADD per index); each batch is
 // awaited. Small batches keep a read on the same connection from waiting long behind bulk work.
 const PUT_BATCH = 128
-// Removals go out in commands of at most this many members, and pipelines of REMOVE_BATCH.
+// Removals go out in scripts of at most this many versions, REMOVE_BATCH versions at a time.
 const REMOVE_CHUNK = 250
 const REMOVE_BATCH = 1_000
 
 /**
  * `StorageTable` in Redis: rows in one hash, one sorted set per index (score = the record's
  * index score), every key under the hash tag `{name}` so a Cluster keeps the table in one slot.
- * Each stored version of a row is its own hash field and sorted-set member, tagged with the
+ * Each stored version of a row is its own hash field (`<generation>:<primary key>`) and sorted-set
+ * member (the field and a copy of the row, so a range read is one command), tagged with the
  * generation that wrote it; the owner process keeps the visible generation, the live version of
  * every primary key and the versions pending removal. A scratch merge bumps the generation in one
  * synchronous step, so a read (which pins the generation it starts at) sees the whole old set or
  * the whole new one; superseded versions are removed once no read of an older generation is
- * running. Reads take one round trip for the ranges (pipelined) and one HMGET.
+ * running. A range read is one round trip (a ZRANGEBYSCORE per interval), a read by key one HMGET.
  * One process owns a table: its state does not survive that process, so start with `clear()`.
  * The keys must not be evicted (`maxmemory-policy noeviction`, or a Redis of their own).
  */
@@ -77,17 +85,17 @@ export class RedisStorageTable<R> implements StorageTable<R> {
     await this.#run('clear', () => this.#client.del(...this.keys))
   }
 
-  /** Stores (or replaces) a record at once, in one MULTI; not atomic with concurrent reads. */
+  /** Stores (or replaces) a record at once, in one script; not atomic with concurrent reads. */
   async putRecord(record: R): Promise<void> {
     const [primaryKey, scores, bytes] = this.#prepare(record)
     const generation = this.#book.generation
     const previous = this.#book.live.get(primaryKey)
-    const transaction = this.#client.multi()
-    if (previous !== undefined && previous !== generation) {
-      this.#removeMembers(transaction, [member(previous, primaryKey)])
-    }
-    this.#addVersion(transaction, member(generation, primaryKey), scores, bytes)
-    await this.#exec('putRecord', transaction)
+    const replaced =
+      previous !== undefined && previous !== generation ? member(previous, primaryKey) : ''
+    const field = member(generation, primaryKey)
+    await this.#run('putRecord', () =>
+      putVersion(this.#client, this.keys, replaced, field, bytes, scores),
+    )
     this.#book.live.set(primaryKey, generation)
   }
 
@@ -105,7 +113,7 @@ export class RedisStorageTable<R> implements StorageTable<R> {
       .finally(() => this.#leave(generation))
   }
 
-  /** The records of the generation visible at the call: ranges in one round trip, then one HMGET. */
+  /** The records of the generation visible at the call: ranges in one round trip, keys one HMGET. */
   getRecords(spec: StorageRecordsSpec<R>): Promise<R[]> {
     let generation: number
     try {
@@ -121,12 +129,10 @@ export class RedisStorageTable<R> implements StorageTable<R> {
   async deleteRecords(spec: StorageRecordsSpec<R>): Promise<number> {
     const found = await this.#select(spec, this.#book.generation, false)
     if (found.length === 0) return 0
-    const pipeline = this.#client.pipeline()
-    this.#removeMembers(
-      pipeline,
+    await this.#remove(
+      'deleteRecords',
       found.map((candidate) => candidate.member),
     )
-    await this.#exec('deleteRecords', pipeline)
     // At the current generation only live versions are visible, so these were all live.
     for (const { primaryKey } of found) {
       this.#book.live.delete(primaryKey)
@@ -138,7 +144,13 @@ export class RedisStorageTable<R> implements StorageTable<R> {
   /** Stages a put as a version of the next generation (undoing a staged discard of its key). */
   async scratchPutRecord(record: R): Promise<void> {
     const [primaryKey, scores, bytes] = this.#prepare(record)
-    this.#staged.add(member(this.#book.staging, primaryKey), scores, bytes)
+    const field = member(this.#book.staging, primaryKey)
+    if (this.#book.stagedPuts.has(primaryKey)) {
+      // Staged again: the earlier staged version's index members name its own row bytes.
+      await this.#flush()
+      await this.#remove('scratchPutRecord', [field])
+    }
+    this.#staged.add(field, scores, bytes)
     this.#book.stagedDiscards.delete(primaryKey)
     this.#book.stagedPuts.add(primaryKey)
     if (this.#staged.size >= PUT_BATCH) await this.#flush()
@@ -161,11 +173,7 @@ export class RedisStorageTable<R> implements StorageTable<R> {
       this.#book.stagedPuts.delete(candidate.primaryKey)
       if (!this.#book.stagedDiscards.has(candidate.primaryKey)) count++
     }
-    if (dropped.length > 0) {
-      const pipeline = this.#client.pipeline()
-      this.#removeMembers(pipeline, dropped)
-      await this.#exec('scratchDiscardRecords', pipeline)
-    }
+    if (dropped.length > 0) await this.#remove('scratchDiscardRecords', dropped)
     return count
   }
 
@@ -195,18 +203,14 @@ export class RedisStorageTable<R> implements StorageTable<R> {
     return prepareRow(this.#scorer, this.#codec, this.name, record)
   }
 
-  #addVersion(commands: ChainableCommander, field: string, scores: number[], bytes: Buffer): void {
-    commands.hset(this.#rowsKey, field, bytes)
-    let i = 0
-    for (const key of this.#indexKeys.values()) commands.zadd(key, scores[i++] as number, field)
-  }
-
-  #removeMembers(commands: ChainableCommander, members: readonly string[]): void {
-    for (let i = 0; i < members.length; i += REMOVE_CHUNK) {
-      const chunk = members.slice(i, i + REMOVE_CHUNK)
-      commands.hdel(this.#rowsKey, ...chunk)
-      for (const key of this.#indexKeys.values()) commands.zrem(key, ...chunk)
+  // Removes stored versions (rows and index members) by field, in scripts of REMOVE_CHUNK.
+  async #remove(operation: string, fields: readonly string[]): Promise<void> {
+    const sent: Promise<unknown>[] = []
+    for (let i = 0; i < fields.length; i += REMOVE_CHUNK) {
+      const chunk = fields.slice(i, i + REMOVE_CHUNK)
+      sent.push(this.#run(operation, () => removeVersions(this.#client, this.keys, chunk)))
     }
+    await Promise.all(sent)
   }
 
   // The records the spec selects at `generation`. A request by key needs no range read: the live
@@ -227,7 +231,11 @@ export class RedisStorageTable<R> implements StorageTable<R> {
       const members = await this.#run('getRecords', () =>
         rangeMembers(this.#client, key, intervals),
       )
-      fields = members.filter((text) => this.#book.shows(text, generation))
+      try {
+        return memberRecords(this.#codec, this.#book, members, generation, spec.recheck)
+      } catch (error) {
+        throw toCellarError(error, 'getRecords')
+      }
     }
     if (fields.length === 0) return []
     try {
@@ -261,12 +269,25 @@ export class RedisStorageTable<R> implements StorageTable<R> {
     if (intervals.length === 0) return []
     const members = await this.#run('getRecords', () => rangeMembers(this.#client, key, intervals))
     const candidates: Candidate<R>[] = []
-    for (const text of members) {
+    const recheck = spec.recheck
+    for (const found of members) {
+      const bounds = fieldBounds(found)
+      if (bounds === undefined) continue
+      const text = found.toString('utf8', bounds[0], bounds[1])
       const staged = this.#stagedOrVisible(text, generation, scratch)
       if (staged === undefined) continue
-      candidates.push({ member: text, primaryKey: primaryKeyOf(text), staged })
+      const primaryKey = primaryKeyOf(text)
+      // The member carries the row, so the recheck needs no read.
+      if (recheck !== undefined) {
+        try {
+          if (!recheck(this.#codec.decodeAt(found, bounds[1], primaryKey))) continue
+        } catch (error) {
+          throw toCellarError(error, 'getRecords')
+        }
+      }
+      candidates.push({ member: text, primaryKey, staged })
     }
-    return this.#rows(candidates, spec, !scratch)
+    return candidates
   }
 
   // False when the version `text` shows at `generation`, true when it is staged for the next
@@ -279,14 +300,8 @@ export class RedisStorageTable<R> implements StorageTable<R> {
   }
 
   // Reads the candidates' rows; keeps those still there that pass the recheck.
-  async #rows(
-    candidates: Candidate<R>[],
-    spec: StorageRecordsSpec<R>,
-    needRecords = true,
-  ): Promise<Candidate<R>[]> {
+  async #rows(candidates: Candidate<R>[], spec: StorageRecordsSpec<R>): Promise<Candidate<R>[]> {
     if (candidates.length === 0) return candidates
-    // The scratch space's own bookkeeping needs no rows when there is nothing to recheck.
-    if (!needRecords && spec.recheck === undefined) return candidates
     try {
       return await readRows(this.#source, candidates, spec.recheck)
     } catch (error) {
@@ -320,9 +335,7 @@ export class RedisStorageTable<R> implements StorageTable<R> {
         const doomed = this.#book.collectable()
         for (let i = 0; i < doomed.length; i += REMOVE_BATCH) {
           const batch = doomed.slice(i, i + REMOVE_BATCH)
-          const pipeline = this.#client.pipeline()
-          this.#removeMembers(pipeline, batch)
-          await this.#exec('scratchMerge', pipeline)
+          await this.#remove('scratchMerge', batch)
           for (const text of batch) this.#book.dead.delete(text)
         }
       } while (this.#collectAgain)

@@ -83,20 +83,29 @@ export class StorageRowCodec<R> {
 
   /** The record stored as `bytes`; throws `E_SERIALIZATION` naming the key when they are corrupt. */
   decode(primaryKey: string, bytes: Buffer): R {
-    if (bytes.length < 2 || bytes[0] !== ROW_FORMAT_1) {
+    return this.decodeAt(bytes, 0, primaryKey)
+  }
+
+  /**
+   * `decode` of the stored row that starts at `start` in `bytes` (an index member carries its row
+   * after the field); `primaryKey` may be a function, called only to name a corrupt row.
+   */
+  decodeAt(bytes: Buffer, start: number, primaryKey: string | (() => string)): R {
+    if (bytes.length < start + 2 || bytes[start] !== ROW_FORMAT_1) {
       throw this.#corrupt(primaryKey, 'it does not start with the row format byte')
     }
     const codec = this.#codec
     try {
       return codec.decodeFrom !== undefined
-        ? codec.decodeFrom(bytes, 1)
-        : codec.decode(bytes.subarray(1))
+        ? codec.decodeFrom(bytes, start + 1)
+        : codec.decode(bytes.subarray(start + 1))
     } catch (error) {
       throw this.#corrupt(primaryKey, String((error as Error)?.message ?? error), error)
     }
   }
 
-  #corrupt(primaryKey: string, why: string, cause?: unknown): SerializationError {
+  #corrupt(keyOf: string | (() => string), why: string, cause?: unknown): SerializationError {
+    const primaryKey = typeof keyOf === 'string' ? keyOf : keyOf()
     return new SerializationError(
       `[cellar:redis] table '${this.#table}': stored row "${primaryKey}" is corrupt (${why})`,
       { key: primaryKey, cause },

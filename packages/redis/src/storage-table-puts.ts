@@ -1,4 +1,5 @@
 import type { ChainableCommander } from 'ioredis'
+import { indexMember } from './storage-table-ranges.js'
 
 /**
  * Row versions staged by `RedisStorageTable#scratchPutRecord`, waiting to be sent: the lot goes
@@ -6,7 +7,7 @@ import type { ChainableCommander } from 'ioredis'
  */
 export class StagedPuts {
   #rows: Array<string | Buffer> = []
-  #scores: Array<Array<number | string>>
+  #scores: Array<Array<number | Buffer>>
 
   constructor(indexCount: number) {
     this.#scores = Array.from({ length: indexCount }, () => [])
@@ -20,8 +21,10 @@ export class StagedPuts {
   /** Queues the version `field` of a row: its bytes and its score on every index. */
   add(field: string, scores: readonly number[], bytes: Buffer): void {
     this.#rows.push(field, bytes)
+    // Every index holds the same member: the field and the row (see indexMember).
+    const member = indexMember(field, bytes)
     for (let i = 0; i < this.#scores.length; i++) {
-      ;(this.#scores[i] as Array<number | string>).push(scores[i] as number, field)
+      ;(this.#scores[i] as Array<number | Buffer>).push(scores[i] as number, member)
     }
   }
 
@@ -30,7 +33,7 @@ export class StagedPuts {
     if (this.#rows.length === 0) return
     commands.hset(rowsKey, ...this.#rows)
     indexKeys.forEach((key, i) => {
-      commands.zadd(key, ...(this.#scores[i] as Array<number | string>))
+      commands.zadd(key, ...(this.#scores[i] as Array<number | Buffer>))
     })
     this.clear()
   }

@@ -1,6 +1,7 @@
 import { pipelineError } from './errors.js'
 import type { StorageRowCodec } from './storage-table-codec.js'
-import { primaryKeyOf } from './storage-table-versions.js'
+import { fieldBounds, versionAt } from './storage-table-ranges.js'
+import { primaryKeyOf, type VersionBook } from './storage-table-versions.js'
 import type { RedisClient } from './types.js'
 
 /** Rows are read at most this many per HMGET. */
@@ -81,5 +82,38 @@ export async function readRows<R>(
     candidate.record = record
     out.push(candidate)
   })
+  return out
+}
+
+/**
+ * The records a range read's index members carry (each member holds its row, see indexMember),
+ * in order: those of versions that show at `generation` and pass the recheck.
+ */
+export function memberRecords<R>(
+  codec: StorageRowCodec<R>,
+  book: VersionBook,
+  members: readonly Buffer[],
+  generation: number,
+  recheck: ((record: R) => boolean) | undefined,
+): R[] {
+  const out: R[] = []
+  // With no retired version waiting, every version up to the generation is live (see visible).
+  const exact = book.dead.size > 0
+  for (const member of members) {
+    const bounds = fieldBounds(member)
+    // Not a member this table wrote.
+    if (bounds === undefined) continue
+    const [start, end] = bounds
+    const version = versionAt(member, start, end)
+    if (!(version <= generation)) continue
+    if (exact) {
+      const field = member.toString('utf8', start, end)
+      if (!book.visible(field, version, primaryKeyOf(field), generation)) continue
+    }
+    const record = codec.decodeAt(member, end, () =>
+      primaryKeyOf(member.toString('utf8', start, end)),
+    )
+    if (recheck === undefined || recheck(record)) out.push(record)
+  }
   return out
 }

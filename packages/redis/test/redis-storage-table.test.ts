@@ -96,22 +96,21 @@ describe.skipIf(!redis)('RedisStorageTable (standalone)', () => {
     expect((await table.getRecords(everything)).map((r) => [r.a, r.b])).toEqual([[4, 9]])
   })
 
-  test('a range read is one round trip for the ranges, then one HMGET; a big one reads rows in chunks', async () => {
+  test('a range read is one round trip with the rows in the index; a big key read HMGETs in chunks', async () => {
     const table = open()
     await table.clear()
     for (let i = 0; i < 1_200; i++) await table.scratchPutRecord({ id: `k${i}`, a: i, b: 0 })
     await table.scratchMerge()
-    const ranges = vi.spyOn(client, 'zrangebyscore')
+    const ranges = vi.spyOn(client, 'zrangebyscoreBuffer')
     const pipelines = vi.spyOn(client, 'pipeline')
     const hmgets = vi.spyOn(client, 'hmgetBuffer')
-    const scripts = vi.spyOn(client, 'callBuffer')
+    const scripts = vi.spyOn(client, 'evalsha')
     try {
-      // One interval: a plain ZRANGEBYSCORE, then the rows in one HMGET.
+      // One interval: one plain ZRANGEBYSCORE, whose members carry the rows.
       const one = await table.getRecords({ indexName: 'a', scoreIntervals: [{ ge: 5, lt: 8 }] })
       expect(ids(one)).toEqual(['k5', 'k6', 'k7'])
       expect(ranges).toHaveBeenCalledTimes(1)
       expect(pipelines).not.toHaveBeenCalled()
-      expect(hmgets).toHaveBeenCalledTimes(1)
       // Several intervals: their ZRANGEBYSCOREs go in one pipeline (one round trip).
       const found = await table.getRecords({
         indexName: 'a',
@@ -123,11 +122,16 @@ describe.skipIf(!redis)('RedisStorageTable (standalone)', () => {
       })
       expect(ids(found)).toEqual(['k0', 'k1', 'k10', 'k11', 'k15', 'k2'])
       expect(pipelines).toHaveBeenCalledTimes(1)
-      expect(hmgets).toHaveBeenCalledTimes(2)
-      // Over 1,000 rows: the rows follow in chunked HMGETs sent as one pipeline.
       expect(await table.getRecords(everything)).toHaveLength(1_200)
+      expect(pipelines).toHaveBeenCalledTimes(1)
+      expect(hmgets).not.toHaveBeenCalled()
+      // Over 1,000 keys: the rows come in chunked HMGETs sent as one pipeline.
+      const keys = Array.from({ length: 1_100 }, (_, i) => `k${i}`)
+      const byKey = await table.getRecords({ ...everything, primaryKeys: keys })
+      expect(byKey.map((r) => r.id)).toEqual(keys)
+      // (The HMGETs are the pipeline's, not the client's.)
       expect(pipelines).toHaveBeenCalledTimes(2)
-      expect(hmgets).toHaveBeenCalledTimes(2)
+      expect(hmgets).not.toHaveBeenCalled()
       expect(scripts).not.toHaveBeenCalled()
     } finally {
       ranges.mockRestore()
@@ -135,6 +139,38 @@ describe.skipIf(!redis)('RedisStorageTable (standalone)', () => {
       hmgets.mockRestore()
       scripts.mockRestore()
     }
+  })
+
+  test('rewriting a version leaves one index member per version, with its current row', async () => {
+    const table = open()
+    await table.clear()
+    // Keys with the member's separator, a digit prefix and multi-byte characters.
+    const odd = ['12:3', 'é:{x}\u0000', '7']
+    const [, indexA, indexB] = table.keys as [string, string, string]
+    for (const id of odd) {
+      await table.putRecord({ id, a: 1, b: 1 })
+      await table.putRecord({ id, a: 1, b: 2 })
+    }
+    expect(await client.zcard(indexA)).toBe(3)
+    expect(await client.zcard(indexB)).toBe(3)
+    expect((await table.getRecords(everything)).map((r) => r.b)).toEqual([2, 2, 2])
+    // Staged twice in one scratch space: the second staged row replaces the first.
+    for (const id of odd) {
+      await table.scratchPutRecord({ id, a: 2, b: 3 })
+      await table.scratchPutRecord({ id, a: 2, b: 4 })
+    }
+    await table.scratchMerge()
+    const found = await table.getRecords(everything)
+    expect(ids(found)).toEqual([...odd].sort())
+    expect(found.map((r) => [r.a, r.b])).toEqual([
+      [2, 4],
+      [2, 4],
+      [2, 4],
+    ])
+    expect(await settle(async () => (await client.zcard(indexA)) === 3)).toBe(true)
+    expect(await client.zcard(indexB)).toBe(3)
+    expect(await table.deleteRecords(everything)).toBe(3)
+    for (const key of table.keys) expect(await client.exists(key)).toBe(0)
   })
 
   test('range reads keep only visible versions past generation 36 (base-36 member prefixes)', async () => {
@@ -213,9 +249,17 @@ describe.skipIf(!redis)('RedisStorageTable (standalone)', () => {
     const table = open()
     await table.clear()
     await table.putRecord({ id: 'bad', a: 1, b: 1 })
-    const [rows] = table.keys as [string]
+    const [rows, ...indexes] = table.keys as [string, string, string]
     const [field] = await client.hkeys(rows)
-    await client.hset(rows, field as string, Buffer.from([1, 2, 3]))
+    const bad = Buffer.from([1, 2, 3])
+    await client.hset(rows, field as string, bad)
+    // Each index member carries a copy of the row: corrupt those too.
+    for (const index of indexes) {
+      const [member, score] = await client.zrangeBuffer(index, '0', '0', 'WITHSCORES')
+      await client.zrem(index, member as Buffer)
+      const head = `${Buffer.byteLength(field as string)}:${field}`
+      await client.zadd(index, Number(score), Buffer.concat([Buffer.from(head), bad]))
+    }
     const failure = await table.getRecord('bad').catch((error: unknown) => error)
     expect(isCellarError(failure, 'E_SERIALIZATION')).toBe(true)
     expect((failure as { key?: string }).key).toBe('bad')
