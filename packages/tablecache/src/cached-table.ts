@@ -1,6 +1,7 @@
 import type { DbAccess, Indexes, IndexSpec, StorageRecordsSpec, StorageTable } from '@cellar/core'
 import { RecordNotFoundError, tableCacheError } from './errors.js'
 import { InvalidBatch } from './invalid-batch.js'
+import { LocalStorageTable } from './local-storage-table.js'
 import { RecordsIterator } from './records-iterator.js'
 
 /** How a read was served: from storage, from storage after a refresh, or from the DB. */
@@ -46,6 +47,9 @@ export class CachedTable<R, Q = unknown> {
   readonly #storage: StorageTable<R>
   // The storage's synchronous read, when it declares one.
   readonly #readSync: ((spec: StorageRecordsSpec<R>) => readonly R[]) | undefined
+  // True when every array the storage hands out is a new one (`LocalStorageTable`), so that
+  // `collectRecords` may give it to the caller without a copy.
+  readonly #freshArrays: boolean
   readonly #metrics: TableCacheMetrics
   readonly #loaded: Promise<void>
   #resolveLoaded!: () => void
@@ -71,6 +75,7 @@ export class CachedTable<R, Q = unknown> {
       storageTable.synchronous === true && storageTable.getRecordsSync !== undefined
         ? storageTable.getRecordsSync.bind(storageTable)
         : undefined
+    this.#freshArrays = storageTable instanceof LocalStorageTable
     this.#metrics = options.metrics ?? {}
     this.#loaded = new Promise((resolve) => {
       this.#resolveLoaded = resolve
@@ -115,13 +120,18 @@ export class CachedTable<R, Q = unknown> {
     } catch (error) {
       return Promise.reject(error)
     }
-    if (Array.isArray(found)) return Promise.resolve(found.slice())
+    if (Array.isArray(found)) return Promise.resolve(this.#own(found))
     return (found as Promise<readonly R[] | AsyncIterable<R>>).then(async (result) => {
-      if (Array.isArray(result)) return result.slice()
+      if (Array.isArray(result)) return this.#own(result)
       const out: R[] = []
       for await (const record of result as AsyncIterable<R>) out.push(record)
       return out
     })
+  }
+
+  // An array of the storage's the caller may change.
+  #own(records: readonly R[]): R[] {
+    return this.#freshArrays ? (records as R[]) : records.slice()
   }
 
   /**

@@ -12,6 +12,19 @@ function nextUp(value: number): number {
   return scratch[0] as number
 }
 
+/** Throws `E_INVALID_INTERVAL` unless `[ge, lt)` is an interval: both numbers, neither NaN, `ge <= lt`. */
+export function checkBounds(ge: number, lt: number): void {
+  if (typeof ge !== 'number' || typeof lt !== 'number' || Number.isNaN(ge) || Number.isNaN(lt)) {
+    throw tableCacheError(
+      'E_INVALID_INTERVAL',
+      `interval bounds must be numbers, got [${ge}, ${lt})`,
+    )
+  }
+  if (ge > lt) {
+    throw tableCacheError('E_INVALID_INTERVAL', `interval [${ge}, ${lt}) has ge > lt`)
+  }
+}
+
 /** A half-open score interval `[ge, lt)`; empty when `ge === lt`, and then it holds nothing. */
 export class Interval implements IntervalShape {
   readonly ge: number
@@ -19,15 +32,7 @@ export class Interval implements IntervalShape {
 
   /** Throws `E_INVALID_INTERVAL` when a bound is NaN or `ge > lt`. */
   constructor(ge: number, lt: number) {
-    if (typeof ge !== 'number' || typeof lt !== 'number' || Number.isNaN(ge) || Number.isNaN(lt)) {
-      throw tableCacheError(
-        'E_INVALID_INTERVAL',
-        `interval bounds must be numbers, got [${ge}, ${lt})`,
-      )
-    }
-    if (ge > lt) {
-      throw tableCacheError('E_INVALID_INTERVAL', `interval [${ge}, ${lt}) has ge > lt`)
-    }
+    checkBounds(ge, lt)
     this.ge = ge
     this.lt = lt
     Object.freeze(this)

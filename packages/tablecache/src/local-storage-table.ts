@@ -6,9 +6,16 @@ import type {
 } from '@cellar/core'
 import { tableCacheError } from './errors.js'
 import type { PrimaryKey } from './primary-key-indexes.js'
-import { lookupKeysOf } from './records-spec.js'
+import { lookupKeysOf, rangeGeOf, rangeLtOf } from './records-spec.js'
 import { numberRowKey, type RowKey, RowMap, rowKey } from './row-map.js'
-import { emptyIndex, indexPut, indexRange, indexRemove, type ScoreIndex } from './score-index.js'
+import {
+  emptyIndex,
+  indexBetween,
+  indexPut,
+  indexRange,
+  indexRemove,
+  type ScoreIndex,
+} from './score-index.js'
 
 type Index<R> = ScoreIndex<R>
 
@@ -35,7 +42,7 @@ export interface LocalStorageTableOptions {
  * to O(1) copy-on-write clones of the index trees while the row changes collect aside, then swaps
  * the trees in and lays the row changes over the map, in one step; the changes are folded into
  * the map in slices afterwards. Reads keep running throughout. Direct writes (`putRecord`,
- * `deleteRecords`, `clear`) wait for a merge and its fold.
+ * `deleteRecords`, `clear`) wait for a merge and its fold. Every read returns a new array.
  */
 export class LocalStorageTable<R> implements StorageTable<R> {
   readonly name: string
@@ -107,7 +114,10 @@ export class LocalStorageTable<R> implements StorageTable<R> {
     if (lookup !== undefined) return this.#lookUp(lookup)
     const keys = spec.primaryKeys
     if (keys !== undefined) return this.#byKeys(keys, spec.recheck)
-    return indexRange(this.#indexes[at] as Index<R>, spec)
+    const index = this.#indexes[at] as Index<R>
+    const ge = rangeGeOf(spec)
+    if (!Number.isNaN(ge)) return indexBetween(index, ge, rangeLtOf(spec), spec.recheck)
+    return indexRange(index, spec)
   }
 
   /** Removes exactly the records `getRecords(spec)` would resolve; resolves how many. */

@@ -1,6 +1,6 @@
 import type { Adjustment, DbRecordsSpec, Indexes, IndexSpec } from '@cellar/core'
 import { tableCacheError } from './errors.js'
-import { Interval, subtractIntervals } from './interval.js'
+import { checkBounds, Interval, subtractIntervals } from './interval.js'
 import {
   keysStorageSpec,
   PRIMARY_KEY_INDEX,
@@ -80,7 +80,9 @@ export class RangeIndexes<R, Q = unknown> implements Indexes<R, Q> {
       if (keys === undefined) throw noKeys()
       return keysStorageSpec(keys, (record: R) => this.primaryKey(record))
     }
-    return new StorageRecordsSpec(this.#options.indexName, [this.#interval(spec)])
+    this.#check(spec.indexName)
+    const bound = this.#options.bound ?? Number
+    return StorageRecordsSpec.between(this.#options.indexName, bound(spec.ge), bound(spec.lt))
   }
 
   /** `queryIntervals([interval])`, or `queryKeys(keys)`. */
@@ -102,7 +104,13 @@ export class RangeIndexes<R, Q = unknown> implements Indexes<R, Q> {
         return Number.isFinite(score) && this.#loaded.contains(score)
       })
     }
-    return this.#loaded.covers(this.#interval(spec))
+    this.#check(spec.indexName)
+    const bound = this.#options.bound ?? Number
+    const ge = bound(spec.ge)
+    const lt = bound(spec.lt)
+    checkBounds(ge, lt)
+    // As `#loaded.covers(new Interval(ge, lt))`, without making the interval.
+    return ge === lt || (this.#loaded.ge <= ge && lt <= this.#loaded.lt)
   }
 
   /** Expires the part of the window left behind; loads only the part newly entered. */

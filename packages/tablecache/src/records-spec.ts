@@ -3,13 +3,17 @@ import type {
   StorageRecordsSpec as StorageRecordsSpecShape,
 } from '@cellar/core'
 import { tableCacheError } from './errors.js'
-import { Interval } from './interval.js'
+import { checkBounds, Interval } from './interval.js'
 
 // A spec's keys as the request gave them (strings or numbers), set only by this package on the
 // specs it builds for a request by key: a storage that looks these keys up may skip the recheck,
 // which only drops other keys. Reached through these two functions, not the public API.
 let lookupKeysOf: <R>(spec: StorageRecordsSpecShape<R>) => readonly (string | number)[] | undefined
 let setLookupKeys: <R>(spec: StorageRecordsSpec<R>, keys: readonly (string | number)[]) => void
+// A spec of one interval [ge, lt) built by this package (`rangeStorageSpec`) keeps its bounds as
+// numbers, so a storage reads them without the interval list being built: NaN on other specs.
+let rangeGeOf: <R>(spec: StorageRecordsSpecShape<R>) => number
+let rangeLtOf: <R>(spec: StorageRecordsSpecShape<R>) => number
 
 /**
  * Which stored records a request covers on one index: non-overlapping score intervals (adjacent
@@ -23,12 +27,28 @@ export class StorageRecordsSpec<R> implements StorageRecordsSpecShape<R> {
   #compute: (() => readonly IntervalShape[]) | undefined
   #primaryKeys: readonly string[] | (() => readonly string[]) | undefined
   #lookupKeys: readonly (string | number)[] | undefined
+  #ge = Number.NaN
+  #lt = Number.NaN
 
   static {
     lookupKeysOf = (spec) => (spec instanceof StorageRecordsSpec ? spec.#lookupKeys : undefined)
     setLookupKeys = (spec, keys) => {
       spec.#lookupKeys = keys
     }
+    rangeGeOf = (spec) => (spec instanceof StorageRecordsSpec ? spec.#ge : Number.NaN)
+    rangeLtOf = (spec) => (spec instanceof StorageRecordsSpec ? spec.#lt : Number.NaN)
+  }
+
+  /**
+   * A spec of the one interval `[ge, lt)` (bounds checked here, `E_INVALID_INTERVAL`), without a
+   * recheck; its interval list is only built when read.
+   */
+  static between<R>(indexName: string, ge: number, lt: number): StorageRecordsSpec<R> {
+    checkBounds(ge, lt)
+    const spec = new StorageRecordsSpec<R>(indexName, () => [new Interval(ge, lt)])
+    spec.#ge = ge
+    spec.#lt = lt
+    return spec
   }
 
   /**
@@ -132,4 +152,4 @@ function checkedIntervals(
   return Object.freeze(intervals)
 }
 
-export { lookupKeysOf, setLookupKeys }
+export { lookupKeysOf, rangeGeOf, rangeLtOf, setLookupKeys }

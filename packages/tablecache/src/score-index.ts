@@ -109,6 +109,27 @@ export function indexRemove<R>(
   }
 }
 
+/** The records with a score in `[ge, lt)` that pass `recheck`, in score order. */
+export function indexBetween<R>(
+  index: ScoreIndex<R>,
+  ge: number,
+  lt: number,
+  recheck: ((record: R) => boolean) | undefined,
+): R[] {
+  if (index.groups !== 0 || !DIRECT) {
+    return indexRange(index, { indexName: '', scoreIntervals: [{ ge, lt }], recheck })
+  }
+  const out = ge < lt ? leafRuns<R>(index.tree, ge, lt, undefined) : undefined
+  if (out === undefined) return []
+  return recheck === undefined ? out : kept(out, recheck)
+}
+
+function kept<R>(records: readonly R[], recheck: (record: R) => boolean): R[] {
+  const out: R[] = []
+  for (let i = 0; i < records.length; i++) if (recheck(records[i] as R)) out.push(records[i] as R)
+  return out
+}
+
 /** The records whose score lies in one of the spec's intervals and that pass its recheck. */
 export function indexRange<R>(index: ScoreIndex<R>, spec: StorageRecordsSpec<R>): R[] {
   const intervals = spec.scoreIntervals
@@ -121,10 +142,7 @@ export function indexRange<R>(index: ScoreIndex<R>, spec: StorageRecordsSpec<R>)
       if (ge < lt) out = leafRuns(index.tree, ge, lt, out)
     }
     if (out === undefined) return []
-    if (recheck === undefined) return out
-    const kept: R[] = []
-    for (let i = 0; i < out.length; i++) if (recheck(out[i] as R)) kept.push(out[i] as R)
-    return kept
+    return recheck === undefined ? out : kept(out, recheck)
   }
   const out: R[] = []
   // Without groups every slot is a record: no need to read it just to tell.

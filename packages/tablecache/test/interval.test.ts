@@ -99,6 +99,25 @@ describe('StorageRecordsSpec', () => {
     expect(() => bad.scoreIntervals).toThrow(expect.objectContaining({ code: 'E_INVALID_SPEC' }))
   })
 
+  test('between checks its bounds at once and builds its one interval when read', () => {
+    const spec = StorageRecordsSpec.between<{ id: string }>('i', 2, 5)
+    expect(spec.recheck).toBeUndefined()
+    expect(spec.primaryKeys).toBeUndefined()
+    expect(spec.scoreIntervals).toEqual([new Interval(2, 5)])
+    expect(Object.isFrozen(spec.scoreIntervals)).toBe(true)
+    expect(spec.matches(4, { id: 'x' })).toBe(true)
+    expect(spec.matches(5, { id: 'x' })).toBe(false)
+    for (const [ge, lt] of [
+      [3, 1],
+      [Number.NaN, 1],
+      [0, Number.NaN],
+    ] as const) {
+      expect(() => StorageRecordsSpec.between('i', ge, lt)).toThrow(
+        expect.objectContaining({ code: 'E_INVALID_INTERVAL' }),
+      )
+    }
+  })
+
   test('matches applies the intervals and the recheck', () => {
     const spec = new StorageRecordsSpec<{ id: string }>(
       'i',
