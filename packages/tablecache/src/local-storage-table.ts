@@ -286,12 +286,15 @@ export class LocalStorageTable<R> implements StorageTable<R> {
   // repeats. A record found under a key has that primary key (row keys are one-to-one with
   // primary keys), which is all the spec's recheck tests, so the recheck is not called.
   #lookUp(keys: readonly PrimaryKey[]): R[] {
-    const out: R[] = []
+    // Sized once rather than grown by pushes; trimmed when some key has no record.
+    const out: R[] = new Array(keys.length)
+    let found = 0
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as PrimaryKey
       const record = this.#entry(typeof key === 'number' ? numberRowKey(key) : rowKey(key))
-      if (record !== undefined) out.push(record)
+      if (record !== undefined) out[found++] = record
     }
+    if (found < out.length) out.length = found
     return out
   }
 }

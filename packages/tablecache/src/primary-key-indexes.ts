@@ -111,16 +111,20 @@ function smallIntegersApart(keys: readonly number[]): boolean {
     stamps.fill(0)
     stamp = 1
   }
+  // Module bindings read once: in the loop they would be context loads (with a check for `let`).
+  const current = stamp
+  const taken = stamps
+  const held = values
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as number
     if (key !== (key | 0)) return false
     let slot = Math.imul(key, 0x9e3779b1) >>> (32 - BITS)
-    while (stamps[slot] === stamp) {
-      if (values[slot] === key) return false
+    while (taken[slot] === current) {
+      if (held[slot] === key) return false
       slot = (slot + 1) & (SLOTS - 1)
     }
-    stamps[slot] = stamp
-    values[slot] = key
+    taken[slot] = current
+    held[slot] = key
   }
   return true
 }
