@@ -7,15 +7,20 @@ import type { LuaScript } from './scripts.js'
 // while they have their default, so a plain consume sends two or three arguments (each one
 // costs the server about as much as a short command).
 //
-// Stored state, two layouts told apart by the key's type:
-// - a string: a fixed window without a block (layout 2). The value is the count, the key's
-//   expiry is the window's end (set when the window opens, never moved).
-// - a hash (layout 1): fields a, b, w (the algorithm's state) and k (the end of a block), with
-//   the key's expiry set in the same script. Sliding windows and token buckets always use it;
-//   a fixed window uses it while a block is stored. A hash with only `a` (written by the first
-//   fast path) reads as a window ending at the key's expiry. Every script reads both layouts, so
-//   state written by earlier builds stays valid; a script of an earlier build fails with
-//   WRONGTYPE on a string state (see the README's upgrade note).
+// Stored state, three layouts told apart by the key's type and, for a string, its length and
+// first byte:
+// - a decimal string: a fixed window without a block. The value is the count, the key's expiry
+//   is the window's end (set when the window opens, never moved).
+// - a packed string (sliding window, token bucket): 33 bytes, a tag byte ('S' or 'T') and four
+//   little-endian doubles (struct.pack '<Bdddd'), all integers: sliding a, b, w, k; token bucket
+//   a, b, e, k (e below). The key's expiry is the state's end (bucket: e).
+// - a hash: fields a, b, w (the algorithm's state) and k (the end of a block), with the key's
+//   expiry set in the same script. A fixed window uses it while a block is stored; the other two
+//   algorithms wrote it before the packed layout and now read it and replace it. A hash with only
+//   `a` (written by the first fixed-window fast path) reads as a window ending at the key's
+//   expiry. Every script reads every layout its algorithm wrote in earlier builds; a script of an
+//   earlier build fails with WRONGTYPE on a fixed window's string and reads a packed state as no
+//   state (see the README's upgrade note). Another algorithm's state reads as no state.
 //
 // Replies: an allowed decision is one integer, used * 2^32 + resetMs, when used < 2^18 and
 // resetMs < 2^32 (below 2^50, exact in a double and in ioredis's integer decoder), otherwise
@@ -33,14 +38,28 @@ local force = flags % 2 == 1
 local aligned = flags >= 2
 `
 
-// A hash state, or (pcall: WRONGTYPE) a string: a plain fixed window, which the other two
-// algorithms read as no state and replace.
-const READ_HASH = (fields: string) => `
-local s = redis.pcall('HMGET', KEYS[1], ${fields})
-local plain = s.err ~= nil
-if plain then s = {} end
-local has = s[1] ~= false and s[1] ~= nil
-local pttl = nil
+// The sliding window and the token bucket read their packed string, or (pcall: WRONGTYPE) the
+// hash of earlier builds; nothing else is their state. `third` names the third double.
+const READ_PACKED = (tag: number, third: string, fields: string) => `
+local has, hash = false, false
+local sa, sb, ${third}, sk = 0, 0, 0, 0
+if type(v) == 'table' then
+  hash = true
+  local h = redis.call('HMGET', KEYS[1], ${fields})
+  has = h[1] ~= false
+  sa, sb, ${third}, sk = tonumber(h[1]) or 0, tonumber(h[2]) or 0, tonumber(h[3]) or 0, tonumber(h[4]) or 0
+elseif v and #v == 33 and string.byte(v) == ${tag} then
+  has = true
+  sa, sb, ${third}, sk = struct.unpack('<dddd', v, 2)
+end
+local function n(x) return string.format('%.0f', x) end
+`
+
+// One reading of the key and of the server's clock, for the fast path and the full step alike.
+const GET_NOW = `
+local v = redis.pcall('GET', KEYS[1])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 `
 
 // The fixed window also reads its string layout: the count, and the window's end as the expiry.
@@ -141,27 +160,122 @@ const FIXED_WRITE = `
     else${HASH_WRITE.replace(/\n {4}/g, '\n      ')}
     end`
 
-// The token bucket's state ends at its theoretical arrival time, which every consume moves, so
-// an expiry kept equal to it would cost a PEXPIRE per call. Its key instead expires one window
-// past the state's end, recorded in field e, and the expiry moves only when the state would
-// outlive it (about once per limit consumes of a busy key). A state past its end decides as
-// no state, so the longer-lived key changes no decision; w is never used, so never written.
-const BUCKET_WRITE = `
-    if plain then redis.call('DEL', KEYS[1]) end
-    local moved = (not has) or st[5] > (tonumber(s[5]) or 0)
-    if moved or st[1] ~= sa or st[2] ~= sb or st[4] ~= sk then
-      local f = { 'a', n(st[1]), 'b', n(st[2]) }
-      if (not has) or st[4] ~= sk then
-        f[5] = 'k'
-        f[6] = n(st[4])
+// A packed state whose expiry stays put is rewritten in place (SETRANGE keeps the expiry);
+// otherwise, or over another layout, SET replaces the key with its new expiry.
+const SLIDING_WRITE = `
+    if hash or not has or st[6] or st[1] ~= sa or st[2] ~= sb or st[3] ~= sw or st[4] ~= sk then
+      local nv = struct.pack('<Bdddd', 83, st[1], st[2], st[3], st[4])
+      if hash or not has or st[6] then
+        redis.call('SET', KEYS[1], nv, 'PX', n(st[5] - now))
+      else
+        redis.call('SETRANGE', KEYS[1], '0', nv)
       end
-      if moved then
-        f[#f + 1] = 'e'
-        f[#f + 1] = n(st[5] + W)
-      end
-      redis.call('HSET', KEYS[1], unpack(f))
-      if moved then redis.call('PEXPIRE', KEYS[1], n(st[5] + W - now)) end
     end`
+
+// The token bucket's state ends at its theoretical arrival time, which every consume moves, so
+// an expiry kept equal to it would need a new one per call. Its key instead expires one window
+// past the state's end, recorded as e, and the expiry moves only when the state would outlive
+// it (about once per limit consumes of a busy key). A state past its end decides as no state,
+// so the longer-lived key changes no decision.
+const BUCKET_WRITE = `
+    local moved = hash or (not has) or st[5] > se
+    if moved or st[1] ~= sa or st[2] ~= sb or st[4] ~= sk then
+      local e = se
+      if moved then e = st[5] + W end
+      local nv = struct.pack('<Bdddd', 84, st[1], st[2], e, st[4])
+      if moved then
+        redis.call('SET', KEYS[1], nv, 'PX', n(e - now))
+      else
+        redis.call('SETRANGE', KEYS[1], '0', nv)
+      end
+    end`
+
+// The sliding window's plain consume (points > 0, no flags, no block duration) on a packed state
+// or none, outside a block: the reference step for that case, with no closure or table, and no
+// call that only guards a bound the case keeps. A refusal, or any other case, goes on to the
+// full step with the same reading of key and clock. The expiry moves with a new window (or a
+// window that had no count of its own). (A hash's WRONGTYPE error is a table of length 0.)
+const SLIDING_FAST = `
+if #ARGV < 4 then
+  local tag, a, b, w, k = 83, 0, 0, 0, 0
+  if v then
+    tag = 0
+    if #v == 33 then tag, a, b, w, k = struct.unpack('<Bdddd', v) end
+  end
+  if tag == 83 and k <= now then
+    local W = tonumber(ARGV[2])
+    local start = now - now % W
+    local cur, prev, moved = 0, 0, true
+    if v then
+      local was = w + W
+      if a > 0 then was = was + W end
+      if k > was then was = k end
+      if w >= start then
+        start, cur, prev = w, a, b
+      elseif w == start - W then
+        prev = a
+      end
+      moved = start + 2 * W ~= was
+    end
+    -- now - start < W: start is this window's or a later one's
+    local el = now - start
+    if el < 0 then el = 0 end
+    local p = 1
+    if ARGV[3] then p = tonumber(ARGV[3]) end
+    local used = math.ceil((prev * (W - el)) / W) + cur + p
+    if used <= tonumber(ARGV[1]) then
+      local nv = struct.pack('<Bdddd', 83, cur + p, prev, start, 0)
+      local reset = start + 2 * W - now
+      if moved then
+        redis.call('SET', KEYS[1], nv, 'PX', string.format('%.0f', reset))
+      else
+        redis.call('SETRANGE', KEYS[1], '0', nv)
+      end
+      if used < 262144 and reset < 4294967296 then return used * 4294967296 + reset end
+      return { used, reset }
+    end
+  end
+end
+`
+
+// The token bucket's plain consume on a packed state or none, outside a block, as above. The
+// arrival time a is never before now (a stale state restarts at now) and p * W > 0, so the new
+// one is ahead of now (the state is never idle here) and at most a window ahead when allowed:
+// the tokens left are between 0 and L without clamping.
+const BUCKET_FAST = `
+if #ARGV < 4 then
+  local tag, sa, sb, e, k = 84, 0, 0, 0, 0
+  if v then
+    tag = 0
+    if #v == 33 then tag, sa, sb, e, k = struct.unpack('<Bdddd', v) end
+  end
+  if tag == 84 and k <= now then
+    local L, W = tonumber(ARGV[1]), tonumber(ARGV[2])
+    local a, b = now, 0
+    if sa > now or (sa == now and sb > 0) then a, b = sa, sb end
+    local p = 1
+    if ARGV[3] then p = tonumber(ARGV[3]) end
+    local nb = b + p * W
+    local na = a + math.floor(nb / L)
+    nb = nb % L
+    if na < now + W or (na == now + W and nb == 0) then
+      local fin = na
+      if nb > 0 then fin = na + 1 end
+      local used = L - math.floor(((now + W - na) * L - nb) / W)
+      local reset = fin - now
+      if (not v) or fin > e then
+        e = fin + W
+        local nv = struct.pack('<Bdddd', 84, na, nb, e, 0)
+        redis.call('SET', KEYS[1], nv, 'PX', string.format('%.0f', e - now))
+      else
+        redis.call('SETRANGE', KEYS[1], '0', struct.pack('<Bdddd', 84, na, nb, e, 0))
+      end
+      if used < 262144 and reset < 4294967296 then return used * 4294967296 + reset end
+      return { used, reset }
+    end
+  end
+end
+`
 
 const FIXED = `
 local function step(p, f, bms)
@@ -288,8 +402,22 @@ end
 /** The fixed-window, sliding-window and token-bucket scripts (see `redis-rate-limit.ts`). */
 export const RATE_LIMIT_SCRIPTS = {
   fixed: script(FIXED_FAST, ARGS, READ_FIXED, CLOCK, FIXED_END, FIXED, epilogue(FIXED_WRITE)),
-  sliding: script(ARGS, READ_HASH(`'a', 'b', 'w', 'k'`), CLOCK, SLIDING, epilogue(HASH_WRITE)),
-  bucket: script(ARGS, READ_HASH(`'a', 'b', 'w', 'k', 'e'`), CLOCK, BUCKET, epilogue(BUCKET_WRITE)),
+  sliding: script(
+    GET_NOW,
+    SLIDING_FAST,
+    ARGS,
+    READ_PACKED(83, 'sw', `'a', 'b', 'w', 'k'`),
+    SLIDING,
+    epilogue(SLIDING_WRITE),
+  ),
+  bucket: script(
+    GET_NOW,
+    BUCKET_FAST,
+    ARGS,
+    READ_PACKED(84, 'se', `'a', 'b', 'e', 'k'`),
+    BUCKET,
+    epilogue(BUCKET_WRITE),
+  ),
 } as const
 
 function script(...parts: string[]): LuaScript {
