@@ -4,6 +4,8 @@
 // BENCH_BEFORE=<an older build's packages/redis/dist/index.js> reads through that build too, with
 // its own table on the same server, in alternating blocks of reads (paired: both builds see the
 // same moments of load), and prints the blocks' paired median `before ÷ after` wall time.
+// Each build's `load` (every row) and, after the reads, an `adjust` that shifts the window by 10%
+// are timed too: wall, client CPU and the server's time over all commands.
 // Usage: node --import tsx src/profile-redis.ts [rows] [reads]   (PROFILE_DIR=<dir>: CPU profiles)
 import { performance } from 'node:perf_hooks'
 import type { DbAccess, DbRecordsSpec } from '@cellar/core'
@@ -17,6 +19,7 @@ import { load, quantile } from './paired.js'
 const ROWS = Number(process.argv[2] ?? 100_000)
 const READS = Number(process.argv[3] ?? 5_000)
 const BLOCK = 100
+const SHIFT = Math.floor(ROWS / 10)
 
 interface Row {
   id: number
@@ -40,8 +43,9 @@ const db: DbAccess<Row, Query> = {
       for (const id of query as number[]) if (id >= 1 && id <= ROWS) yield row(id)
       return
     }
+    // Rows past ROWS are there for the closing adjust.
     for (const { ge, lt } of query as { ge: number; lt: number }[]) {
-      for (let id = Math.max(1, Math.ceil(ge)); id < lt && id <= ROWS; id++) yield row(id)
+      for (let id = Math.max(1, Math.ceil(ge)); id < lt && id <= ROWS + SHIFT; id++) yield row(id)
     }
   },
 }
@@ -79,6 +83,27 @@ async function serverTime(client: Redis, into: Tally['server']): Promise<void> {
   }
 }
 
+// Wall and client CPU of `work`, and the server's time per command meanwhile (a script's time
+// includes the commands it calls, which are listed on their own too).
+async function phase(name: string, build: string, work: () => Promise<unknown>): Promise<void> {
+  await client.config('RESETSTAT')
+  const cpu = process.cpuUsage()
+  const start = performance.now()
+  await work()
+  const wall = performance.now() - start
+  const used = process.cpuUsage(cpu)
+  const server: Tally['server'] = new Map()
+  await serverTime(client, server)
+  const top = [...server]
+    .filter(([, s]) => s.usec >= 1000)
+    .sort((a, b) => b[1].usec - a[1].usec)
+    .map(([command, s]) => `${command} ${(s.usec / 1000).toFixed(0)} ms`)
+    .join(', ')
+  console.log(
+    `${name}, ${build}: ${(wall / 1000).toFixed(2)} s wall, ${((used.user + used.system) / 1e6).toFixed(2)} s client CPU; server ${top}; load average ${load()}`,
+  )
+}
+
 const server = await startRedis()
 const client = new Redis(server.url)
 try {
@@ -92,7 +117,9 @@ try {
     const storage = new Table<Row>(indexes, { connection: client, name: `profile-${name}` })
     await storage.clear()
     const table = new CachedTable(indexes, db, storage)
-    await table.load({ indexName: 'primaryKeyRange', ge: 1, lt: ROWS + 1 })
+    await phase(`load of ${ROWS} rows`, name, () =>
+      table.load({ indexName: 'primaryKeyRange', ge: 1, lt: ROWS + 1 }),
+    )
     tables.push({ name, storage, table })
   }
   const rangeStart = (i: number) => 1 + ((i * 7_919) % (ROWS - 200))
@@ -159,6 +186,17 @@ try {
       const f = (q: number) => quantile(ratio, q).toFixed(2)
       console.log(`  before ÷ after, paired median of blocks: ${f(0.5)}× (${f(0.25)}–${f(0.75)})`)
     }
+  }
+  for (const { name, table } of tables) {
+    await phase(`adjust by ${SHIFT} rows`, name, async () => {
+      await table.adjust({ indexName: 'primaryKeyRange', ge: SHIFT + 1, lt: ROWS + SHIFT + 1 })
+      // Superseded versions go after the merge, in the background: wait for the sorted set to
+      // hold just the new window.
+      const [, index] = tables.find((t) => t.name === name)?.storage.keys ?? []
+      for (let i = 0; i < 10_000 && (await client.zcard(index as string)) !== ROWS; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+    })
   }
   for (const { storage } of tables) await storage.clear()
 } finally {

@@ -2,22 +2,29 @@ import { createHash } from 'node:crypto'
 import { isNoScript } from './scripts.js'
 import type { RedisClient } from './types.js'
 
-// Removes the versions named by fields: a version's index member holds its row (see indexMember
-// in storage-table-ranges.ts), so the row is read to name the member. A script keeps the read and
-// the removal one step, with no round trip between them.
+// Removes the versions named by `fields` (a Lua array): a version's index members hold its row
+// (see indexMember in storage-table-ranges.ts), so the rows are read to name the members. One
+// HMGET, one HDEL and one ZREM per index for the lot: each redis.call has a fixed cost that
+// per-version calls paid 2 + indexes times. A script keeps the read and the removal one step.
 const REMOVE = `
-local function remove(field)
-  local row = redis.call('HGET', KEYS[1], field)
-  if not row then return end
-  redis.call('HDEL', KEYS[1], field)
-  local member = #field .. ':' .. field .. row
-  for i = 2, #KEYS do redis.call('ZREM', KEYS[i], member) end
+local function remove(fields)
+  local rows = redis.call('HMGET', KEYS[1], unpack(fields))
+  local found, members = {}, {}
+  for i, row in ipairs(rows) do
+    if row then
+      found[#found + 1] = fields[i]
+      members[#members + 1] = #fields[i] .. ':' .. fields[i] .. row
+    end
+  end
+  if #found == 0 then return end
+  redis.call('HDEL', KEYS[1], unpack(found))
+  for i = 2, #KEYS do redis.call('ZREM', KEYS[i], unpack(members)) end
 end
 `
 
 /** KEYS[1] rows hash, KEYS[2..] index sorted sets; ARGV: the fields of versions to remove. */
 const REMOVE_VERSIONS = `${REMOVE}
-for i = 1, #ARGV do remove(ARGV[i]) end
+remove(ARGV)
 return 0
 `
 
@@ -27,8 +34,7 @@ return 0
  * under either field goes first, so no member with old row bytes is left behind.
  */
 const PUT_VERSION = `${REMOVE}
-if ARGV[1] ~= '' then remove(ARGV[1]) end
-remove(ARGV[2])
+if ARGV[1] ~= '' then remove({ ARGV[1], ARGV[2] }) else remove({ ARGV[2] }) end
 redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
 local member = #ARGV[2] .. ':' .. ARGV[2] .. ARGV[3]
 for i = 2, #KEYS do redis.call('ZADD', KEYS[i], ARGV[2 + i], member) end
