@@ -5,15 +5,29 @@ import { performance } from 'node:perf_hooks'
 // shuffled order, timing each call alone. A stall hits one call rather than one contender's
 // whole run, and the median of per-iteration ratios compares calls made under the same load.
 
-/** One contender: `run(i)` makes one call; `times` collects milliseconds. */
+/**
+ * One contender: `prepare(i)` builds the call's input untimed (an application holds its keys or
+ * bounds before it reads), `run(input)` makes the timed call; `times` collects milliseconds.
+ */
 export interface Contender {
   readonly name: string
-  readonly run: (i: number) => Promise<unknown>
+  readonly prepare: (i: number) => unknown
+  readonly run: (input: never) => Promise<unknown>
   readonly times: number[]
 }
 
+/** A contender whose call takes the iteration number itself. */
 export function contender(name: string, run: (i: number) => Promise<unknown>): Contender {
-  return { name, run, times: [] }
+  return { name, prepare: (i) => i, run, times: [] }
+}
+
+/** A contender whose input is built outside the timed call. */
+export function preparedContender<I>(
+  name: string,
+  prepare: (i: number) => I,
+  run: (input: I) => Promise<unknown>,
+): Contender {
+  return { name, prepare, run, times: [] }
 }
 
 /** The 1, 5 and 15 minute load averages, as `uptime` prints them. */
@@ -44,8 +58,9 @@ export async function measure(contenders: readonly Contender[], iterations: numb
       ;[order[k], order[j]] = [order[j] as Contender, order[k] as Contender]
     }
     for (const c of order) {
+      const input = c.prepare(i + warmup) as never
       const started = performance.now()
-      await c.run(i + warmup)
+      await c.run(input)
       const took = performance.now() - started
       if (i >= 0) c.times.push(took)
     }
