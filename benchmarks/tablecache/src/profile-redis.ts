@@ -4,7 +4,7 @@
 // BENCH_BEFORE=<an older build's packages/redis/dist/index.js> reads through that build too, with
 // its own table on the same server, in alternating blocks of reads (paired: both builds see the
 // same moments of load), and prints the blocks' paired median `before ÷ after` wall time.
-// Each build's `load` (every row) and, after the reads, an `adjust` that shifts the window by 10%
+// Each build's memory (MEMORY USAGE of its keys), its `load` (every row) and, after the reads, an `adjust` that shifts the window by 10%
 // are timed too: wall, client CPU and the server's time over all commands.
 // Usage: node --import tsx src/profile-redis.ts [rows] [reads]   (PROFILE_DIR=<dir>: CPU profiles)
 import { performance } from 'node:perf_hooks'
@@ -119,6 +119,14 @@ try {
     const table = new CachedTable(indexes, db, storage)
     await phase(`load of ${ROWS} rows`, name, () =>
       table.load({ indexName: 'primaryKeyRange', ge: 1, lt: ROWS + 1 }),
+    )
+    // Memory of the table's keys, counted exactly (SAMPLES 0).
+    let bytes = 0
+    for (const key of storage.keys) {
+      bytes += Number(await client.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'))
+    }
+    console.log(
+      `keys of ${name}: ${(bytes / 2 ** 20).toFixed(1)} MiB, ${(bytes / ROWS).toFixed(0)} B per row`,
     )
     tables.push({ name, storage, table })
   }
