@@ -100,8 +100,13 @@ try {
     await cached.load({ indexName: 'primaryKeyRange', ge: 1, lt: ROWS + 1 })
     tables.push([name, cached, storage])
   }
-  const [, , current] = tables[0] as [string, unknown, RedisStorageTable<Row>]
-  const [rowsKey, rangeIndex] = current.keys as [string, string]
+  const [, cached0, storage0] = tables[0] as [
+    string,
+    CachedTable<Row, Query>,
+    RedisStorageTable<Row>,
+  ]
+  const current = { cached: cached0, storage: storage0 }
+  const [rowsKey, rangeIndex] = storage0.keys as [string, string]
   const serializer = new MsgpackSerializer()
   const decode = (bytes: Buffer, start: number) => {
     if (bytes[start] !== 0xc7) throw new Error('corrupt row')
@@ -138,6 +143,17 @@ try {
             )
           }),
         ),
+        // This build without CachedTable's `for await`: its collectRecords, and the storage alone.
+        contender('Redis this build, collectRecords', async (i) => {
+          const ge = rangeStart(at(i, 5))
+          const spec = { indexName: 'primaryKeyRange', ge, lt: ge + 100 }
+          expect(100)(touch(await current.cached.collectRecords(spec)))
+        }),
+        contender('RedisStorageTable.getRecords alone', async (i) => {
+          const ge = rangeStart(at(i, 6))
+          const spec = { indexName: 'primaryKeyRange', scoreIntervals: [{ ge, lt: ge + 100 }] }
+          expect(100)(touch(await current.storage.getRecords(spec)))
+        }),
         contender('raw ioredis: ZRANGEBYSCORE of this layout, decode', async (i) => {
           const ge = rangeStart(at(i, 7))
           const members = await client.zrangebyscoreBuffer(rangeIndex, ge, `(${ge + 100}`)
@@ -163,6 +179,15 @@ try {
             )
           }),
         ),
+        contender('Redis this build, collectRecords', async (i) => {
+          const spec = { indexName: 'primaryKey', keys: keys(at(i, 5)) }
+          expect(50)(touch(await current.cached.collectRecords(spec)))
+        }),
+        contender('RedisStorageTable.getRecords alone', async (i) => {
+          const primaryKeys = keys(at(i, 6)).map(String)
+          const spec = { indexName: 'primaryKey', scoreIntervals: [], primaryKeys }
+          expect(50)(touch(await current.storage.getRecords(spec)))
+        }),
         contender('raw ioredis: HMGET, decode', async (i) => {
           const fields = keys(at(i, 7)).map((id) => `${generation}:${id}`)
           const rows = await client.hmgetBuffer(rowsKey, ...fields)
