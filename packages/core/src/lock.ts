@@ -105,12 +105,22 @@ export class Lock implements AsyncDisposable {
   }
 
   /** Tries once; resolves the fencing token, or false if someone else holds the lock. */
-  async acquire(): Promise<FencingToken | false> {
-    const token = await (isLockTracing()
-      ? this.#trace('acquire', () => this.#backend.acquire(this.name, this.owner, this.#ttlMs))
-      : this.#backend.acquire(this.name, this.owner, this.#ttlMs))
-    if (token !== false) this.#token = token
-    return token
+  acquire(): Promise<FencingToken | false> {
+    // One reaction on the backend's promise, not an async function's frame and promises: at
+    // concurrency 1 a lock's code runs cold between round trips, where each step shows (issue
+    // 18, benchmarks/redis). A backend that throws still makes a rejection, as before.
+    let pending: Promise<FencingToken | false>
+    try {
+      pending = isLockTracing()
+        ? this.#trace('acquire', () => this.#backend.acquire(this.name, this.owner, this.#ttlMs))
+        : this.#backend.acquire(this.name, this.owner, this.#ttlMs)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return pending.then((token) => {
+      if (token !== false) this.#token = token
+      return token
+    })
   }
 
   /** Retries until acquired or `timeout` elapses; throws `E_LOCK_TIMEOUT` then. */
@@ -132,12 +142,20 @@ export class Lock implements AsyncDisposable {
   }
 
   /** Releases the lock; throws `E_LOCK_NOT_OWNED` if this owner does not hold it. */
-  async release(): Promise<void> {
-    if (!(await this.#release())) {
-      throw new LockNotOwnedError(`[cellar] lock "${this.name}" is not held by this owner`, {
-        key: this.name,
-      })
+  release(): Promise<void> {
+    let pending: Promise<boolean>
+    try {
+      pending = this.#release()
+    } catch (error) {
+      return Promise.reject(error)
     }
+    return pending.then((released) => {
+      if (!released) {
+        throw new LockNotOwnedError(`[cellar] lock "${this.name}" is not held by this owner`, {
+          key: this.name,
+        })
+      }
+    })
   }
 
   /** Releases the lock whoever holds it. */

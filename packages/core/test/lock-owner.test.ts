@@ -18,3 +18,36 @@ describe('randomOwner', () => {
     expect(new Lock(backend, 'job', { owner: a.owner }).owner).toBe(a.owner)
   })
 })
+
+describe('Lock promise contract', () => {
+  test('a backend that throws synchronously makes acquire and release reject, not throw', async () => {
+    const failure = new Error('backend down')
+    const backend = {
+      ...mapLockBackend(),
+      acquire: () => {
+        throw failure
+      },
+      release: () => {
+        throw failure
+      },
+    }
+    const lock = new Lock(backend, 'job')
+    const acquired = lock.acquire()
+    const released = lock.release()
+    await expect(acquired).rejects.toBe(failure)
+    await expect(released).rejects.toBe(failure)
+  })
+
+  test('acquire keeps the fencing token; release by a non-owner rejects with E_LOCK_NOT_OWNED', async () => {
+    const backend = mapLockBackend()
+    const lock = new Lock(backend, 'job')
+    const token = await lock.acquire()
+    expect(token).not.toBe(false)
+    expect(lock.fencingToken).toBe(token)
+    expect(await new Lock(backend, 'job').acquire()).toBe(false)
+    await expect(new Lock(backend, 'job').release()).rejects.toMatchObject({
+      code: 'E_LOCK_NOT_OWNED',
+    })
+    await lock.release()
+  })
+})
