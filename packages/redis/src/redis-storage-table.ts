@@ -215,31 +215,32 @@ export class RedisStorageTable<R> implements StorageTable<R> {
 
   // The records the spec selects at `generation`. A request by key needs no range read: the live
   // versions are known here (and this part runs synchronously in the call, so they are the pinned
-  // generation's); the spec selects exactly its keys, so no score is checked.
-  async #read(spec: StorageRecordsSpec<R>, generation: number): Promise<R[]> {
-    let fields: string[]
-    if (spec.primaryKeys !== undefined) {
-      fields = []
-      for (const primaryKey of spec.primaryKeys) {
-        const version = this.#book.live.get(primaryKey)
-        if (version !== undefined) fields.push(member(version, primaryKey))
-      }
-    } else {
-      const intervals = spec.scoreIntervals.filter(({ ge, lt }) => ge < lt)
-      if (intervals.length === 0) return []
-      const key = this.#indexKey(spec.indexName)
-      const members = await this.#run('getRecords', () =>
-        rangeMembers(this.#client, key, intervals),
-      )
-      try {
-        return memberRecords(this.#codec, this.#book, members, generation, spec.recheck)
-      } catch (error) {
-        throw toCellarError(error, 'getRecords')
-      }
+  // generation's); the spec selects exactly its keys, so no score is checked. It returns the
+  // HMGET's promise chain without an async frame of its own (two promise steps fewer per read).
+  #read(spec: StorageRecordsSpec<R>, generation: number): Promise<R[]> {
+    const primaryKeys = spec.primaryKeys
+    if (primaryKeys === undefined) return this.#readRange(spec, generation)
+    const fields: string[] = []
+    const found: string[] = []
+    for (const primaryKey of primaryKeys) {
+      const version = this.#book.live.get(primaryKey)
+      if (version === undefined) continue
+      fields.push(member(version, primaryKey))
+      found.push(primaryKey)
     }
-    if (fields.length === 0) return []
+    if (fields.length === 0) return Promise.resolve([])
+    return readRecords(this.#source, fields, spec.recheck, found).catch((error: unknown) => {
+      throw toCellarError(error, 'getRecords')
+    })
+  }
+
+  async #readRange(spec: StorageRecordsSpec<R>, generation: number): Promise<R[]> {
+    const intervals = spec.scoreIntervals.filter(({ ge, lt }) => ge < lt)
+    if (intervals.length === 0) return []
+    const key = this.#indexKey(spec.indexName)
+    const members = await this.#run('getRecords', () => rangeMembers(this.#client, key, intervals))
     try {
-      return await readRecords(this.#source, fields, spec.recheck)
+      return memberRecords(this.#codec, this.#book, members, generation, spec.recheck)
     } catch (error) {
       throw toCellarError(error, 'getRecords')
     }

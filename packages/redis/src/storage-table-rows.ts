@@ -44,19 +44,22 @@ async function fetchRows(
 
 /**
  * The records stored under `fields` (row versions), in order, that pass the recheck; a version
- * removed since its field was listed (a direct put or delete) is skipped.
+ * removed since its field was listed (a direct put or delete) is skipped. `primaryKeys`, when
+ * given, holds each field's primary key (saving a slice per row).
  */
 export async function readRecords<R>(
   source: RowSource<R>,
   fields: readonly string[],
   recheck: ((record: R) => boolean) | undefined,
+  primaryKeys?: readonly string[],
 ): Promise<R[]> {
   const rows = await fetchRows(source.client, source.rowsKey, fields)
   const out: R[] = []
   for (let i = 0; i < rows.length; i++) {
     const bytes = rows[i]
     if (bytes === null || bytes === undefined) continue
-    const record = source.codec.decode(primaryKeyOf(fields[i] as string), bytes)
+    const primaryKey = primaryKeys?.[i] ?? primaryKeyOf(fields[i] as string)
+    const record = source.codec.decode(primaryKey, bytes)
     if (recheck === undefined || recheck(record)) out.push(record)
   }
   return out

@@ -1,6 +1,16 @@
-/** A stored version of a row: its hash field and sorted-set member, `<generation base 36>:<pk>`. */
-export const member = (generation: number, primaryKey: string): string =>
-  `${generation.toString(36)}:${primaryKey}`
+// The prefix of the last generation `member` wrote: a read by key names many versions of one
+// generation, and this saves a base-36 conversion per key.
+let lastGeneration = -1
+let lastPrefix = ''
+
+/** A stored version of a row: its hash field, `<generation base 36>:<pk>`. */
+export function member(generation: number, primaryKey: string): string {
+  if (generation !== lastGeneration) {
+    lastGeneration = generation
+    lastPrefix = `${generation.toString(36)}:`
+  }
+  return lastPrefix + primaryKey
+}
 
 /** The generation of a member written by `member`, read without cutting the string. */
 export function versionOf(text: string): number {
