@@ -82,6 +82,9 @@ export class RedisStorageTable<R> implements StorageTable<R> {
   async clear(): Promise<void> {
     this.#staged.clear()
     this.#book.reset()
+    // A removal of superseded versions still running finishes first, so none of its commands
+    // is left in flight once `clear()` resolves (a caller may close the connection next).
+    await this.#collecting?.catch(() => undefined)
     await this.#run('clear', () => this.#client.del(...this.keys))
   }
 

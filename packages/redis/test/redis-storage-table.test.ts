@@ -71,6 +71,19 @@ describe.skipIf(!redis)('RedisStorageTable (standalone)', () => {
     expect(await client.hlen(rows)).toBe(50)
   })
 
+  test('clear() waits for a running removal of old versions: no command of it is left in flight', async () => {
+    const table = open()
+    await table.clear()
+    for (let i = 0; i < 600; i++) await table.putRecord({ id: `old${i}`, a: i, b: 1 })
+    await table.scratchDiscardRecords(everything)
+    for (let i = 0; i < 600; i++) await table.scratchPutRecord({ id: `new${i}`, a: i, b: 2 })
+    await table.scratchMerge()
+    await table.clear()
+    // Replies still awaited by this connection; a caller may quit it once clear() resolves.
+    expect(client.commandQueue.length).toBe(0)
+    expect(await client.exists(...table.keys)).toBe(0)
+  })
+
   test('a record both stored and staged is indexed once per version and read once', async () => {
     const table = open()
     await table.clear()
