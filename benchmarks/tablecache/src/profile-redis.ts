@@ -15,27 +15,15 @@ import { startRedis } from '@cellar/test-servers'
 import { Redis } from 'ioredis'
 import { profiled } from './cpu-profile.js'
 import { load, quantile } from './paired.js'
+import { type Row, row } from './redis-row.js'
 
 const ROWS = Number(process.argv[2] ?? 100_000)
 const READS = Number(process.argv[3] ?? 5_000)
 const BLOCK = 100
 const SHIFT = Math.floor(ROWS / 10)
 
-interface Row {
-  id: number
-  ts: string
-  amount: number
-  note: string
-}
 type Query = { ge: number; lt: number }[] | number[]
 
-// The row shape the benchmark's PostgreSQL table returns (bigint `ts` as a string).
-const row = (id: number): Row => ({
-  id,
-  ts: String(id * 10),
-  amount: (id * 7919) % 1000,
-  note: `order ${id}`,
-})
 const db: DbAccess<Row, Query> = {
   async *getRecords(spec: DbRecordsSpec<Query>) {
     const query = spec.query

@@ -14,23 +14,11 @@ import { RedisStorageTable } from '@cellar/redis'
 import { primaryKeyRangeIndexes } from '@cellar/tablecache'
 import { freePort, pingRedis } from '@cellar/test-servers'
 import { Redis } from 'ioredis'
+import { type Row, row } from './redis-row.js'
 
 const ROWS = Number(process.argv[2] ?? 20_000)
 const READS = Number(process.argv[3] ?? 500)
 const run = promisify(execFile)
-
-interface Row {
-  id: number
-  ts: string
-  amount: number
-  note: string
-}
-const row = (id: number): Row => ({
-  id,
-  ts: String(id * 10),
-  amount: (id * 7919) % 1000,
-  note: `order ${id}`,
-})
 
 // The total of the newest dump in `dir` (callgrind's `totals:` line).
 function lastTotal(dir: string): number {

@@ -13,23 +13,11 @@ import { startRedis } from '@cellar/test-servers'
 import { Redis } from 'ioredis'
 import { profiled } from './cpu-profile.js'
 import { load, quantile } from './paired.js'
+import { type Row, row } from './redis-row.js'
 
 const ROWS = Number(process.argv[2] ?? 100_000)
 const ITERATIONS = Number(process.argv[3] ?? 3_000)
 const ONLY = process.env.FLOOR_ONLY?.split(',')
-
-interface Row {
-  id: number
-  ts: string
-  amount: number
-  note: string
-}
-const row = (id: number): Row => ({
-  id,
-  ts: String(id * 10),
-  amount: (id * 7919) % 1000,
-  note: `order ${id}`,
-})
 
 const serializer = new MsgpackSerializer()
 const FORMAT = 0xc7

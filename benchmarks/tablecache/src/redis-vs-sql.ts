@@ -14,24 +14,12 @@ import { startRedis, usePostgres } from '@cellar/test-servers'
 import { Redis } from 'ioredis'
 import createKnex from 'knex'
 import { type Contender, contender, load, measure, table } from './paired.js'
+import { type Row, row } from './redis-row.js'
 
 const ROWS = Number(process.argv[2] ?? 100_000)
 const ITERATIONS = Number(process.argv[3] ?? 1_000)
 const database = process.env.BENCH_PG_DATABASE ?? 'cellar_bench_tablecache'
 
-interface Row {
-  id: number
-  ts: string
-  amount: number
-  note: string
-}
-// The row shape PostgreSQL returns for bench_orders (bigint `ts` as a string).
-const row = (id: number): Row => ({
-  id,
-  ts: String(id * 10),
-  amount: (id * 7919) % 1000,
-  note: `order ${id}`,
-})
 type Query = { ge: number; lt: number }[] | number[]
 const db: DbAccess<Row, Query> = {
   async *getRecords(spec: DbRecordsSpec<Query>) {
