@@ -168,10 +168,13 @@ function slidingWindowRaw(
     }
   }
   const end = start + 2 * W
+  // A window without a count of its own ends with the window: the next one starts from zero.
+  const stateEnd = (count: number) => (count > 0 ? end : start + W)
   if (blockedUntil > 0 && r.points > 0 && !r.force) {
     const used = weighted(previous) + current
     const kept = { a: current, b: previous, w: start, blockedUntil }
-    return blockedOutcome(kept, Math.max(end, blockedUntil), used, Math.max(0, r.limit - used), now)
+    const expiresAt = Math.max(stateEnd(current), blockedUntil)
+    return blockedOutcome(kept, expiresAt, used, Math.max(0, r.limit - used), now)
   }
   const allowed = r.points <= 0 || weighted(previous) + current + r.points <= r.limit
   if (allowed || r.force) current = Math.max(0, current + r.points)
@@ -192,8 +195,7 @@ function slidingWindowRaw(
       retryAfterMs = W - elapsed + at
     }
   }
-  const stateEnd = current > 0 ? end : start + W
-  const expiresAt = Math.max(stateEnd, block)
+  const expiresAt = Math.max(stateEnd(current), block)
   return {
     state: { a: current, b: previous, w: start, blockedUntil: block },
     expiresAt,

@@ -237,7 +237,9 @@ local function step(p, f, bms)
   local fin = start + 2 * W
   if blocked > 0 and p > 0 and not f then
     local used = wt(prev) + cur
-    local exp = math.max(fin, blocked)
+    local send = start + W
+    if cur > 0 then send = fin end
+    local exp = math.max(send, blocked)
     return { 0, used, math.max(0, limit - used), exp - now, blocked - now, { cur, prev, start, blocked, exp, true } }
   end
   local allowed = p <= 0 or wt(prev) + cur + p <= limit

@@ -177,6 +177,46 @@ describe.skipIf(!redis)('Redis limiter step: the packed layout against the refer
     expect(await limits.tokenBucket('old-bucket', r)).toMatchObject({ allowed: false, used: 5 })
   })
 
+  // A refusal during a block, in a window with no count of its own, stores a state that ends
+  // with that window (or the block); a reward next must find the key expiring there, not a
+  // window later (found by the replay above at load: call 138 of seed 7).
+  test('a reward after a blocked refusal in a new window keeps the reference expiry', async () => {
+    const limits = store.rateLimiter()
+    const W = 1_000
+    const r = { limit: 3, windowMs: W, points: 1, force: false, aligned: false, blockMs: 1_500 }
+    const key = 'sliding-block-reward'
+    const full = `${prefix}${key}`
+    const untilNextWindow = async () => {
+      const now = await serverNow()
+      const next = now - (now % W) + W
+      await new Promise((resolve) => setTimeout(resolve, next - now + 5))
+      return next
+    }
+    // The four consumes early in one window, so none of them opens the next.
+    await untilNextWindow()
+    for (let i = 0; i < 3; i++) expect((await limits.slidingWindow(key, r)).allowed).toBe(true)
+    expect((await limits.slidingWindow(key, r)).allowed).toBe(false)
+    // Into the next window; the block (1.5 s) outlasts the window's first 500 ms.
+    const next = await untilNextWindow()
+    const refused = await limits.slidingWindow(key, { ...r, blockMs: 0 })
+    expect(refused.allowed).toBe(false)
+    const blocked = unpack(await raw.getBuffer(full))
+    expect(blocked?.state).toMatchObject({ a: 0, w: next })
+    const k = blocked?.state.blockedUntil ?? 0
+    const end = Math.max(next + W, k)
+    const t0 = await serverNow()
+    const reward = await limits.slidingWindow(key, { ...r, points: -1, blockMs: 0 })
+    expect(reward.allowed).toBe(true)
+    const t1 = await serverNow()
+    // The key's expiry, as an instant: PTTL read between two clock readings.
+    const ttl = await raw.pttl(full)
+    const t2 = await serverNow()
+    expect(reward.resetMs).toBeGreaterThanOrEqual(end - t1)
+    expect(reward.resetMs).toBeLessThanOrEqual(end - t0)
+    expect(t1 + ttl).toBeLessThanOrEqual(end + 1)
+    expect(t2 + ttl).toBeGreaterThanOrEqual(end - 1)
+  })
+
   test('a blocked key keeps its block in the packed layout', async () => {
     const limits = store.rateLimiter()
     const r = {
