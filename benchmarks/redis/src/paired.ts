@@ -14,6 +14,15 @@ const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 2_000)
 // README's sixth pass shows cellar's lock at 0.85× or 0.99× the raw pair depending only on
 // whether other rows run the same code.
 const PRIME = process.env.BENCH_PRIME === '1'
+// BENCH_WARMUP=N: untimed iterations before the timed ones (default 50). V8 (Node 20) optimizes a
+// function only after it has run 66 KB of bytecode (one interrupt budget; larger functions
+// three), so a small function that one row calls once per iteration stays in baseline code for
+// thousands of iterations, while code every row shares (ioredis) is optimized within the first
+// few hundred. With `--trace-opt`, cellar's lock functions reached TurboFan between timed
+// iterations 1,200 and 2,800 of the lock table (the store backend's `acquire` at ~1,500, its
+// release reaction at ~2,800), so the default run times them mostly unoptimized. 6,000 reaches
+// every row's steady state.
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 50)
 const ONLY = process.env.BENCH_ONLY === undefined ? undefined : new RegExp(process.env.BENCH_ONLY)
 
 const server = process.env.REDIS_URL === undefined ? await startRedis() : undefined
@@ -94,7 +103,7 @@ for (const table of tables) {
   const id = `${table.title} c=${table.concurrency}`
   if (ONLY !== undefined && !ONLY.test(id)) continue
   const iterations = table.concurrency === 1 ? ITERATIONS : Math.ceil(ITERATIONS / 8)
-  for (let i = -50; i < iterations; i++) {
+  for (let i = -WARMUP; i < iterations; i++) {
     const order = [...table.rows]
     for (let k = order.length - 1; k > 0; k--) {
       const j = Math.floor(random() * (k + 1))
@@ -102,9 +111,9 @@ for (const table of tables) {
     }
     for (const row of order) {
       row.enter?.()
-      if (PRIME) await row.run(i + 50)
+      if (PRIME) await row.run(i + WARMUP)
       const started = performance.now()
-      await row.run(i + 50)
+      await row.run(i + WARMUP)
       const took = performance.now() - started
       row.leave?.()
       if (i >= 0) row.times.push(took)
@@ -127,7 +136,7 @@ for (const table of tables) {
   }
 }
 console.log(
-  `\nload average ${loadBefore} before, ${load()} after; Node ${process.version}${PRIME ? '; each timed call primed by an untimed one' : ''}`,
+  `\nload average ${loadBefore} before, ${load()} after; Node ${process.version}${PRIME ? '; each timed call primed by an untimed one' : ''}${WARMUP === 50 ? '' : `; ${WARMUP} warm-up iterations`}`,
 )
 
 // Every client made, the rows left out too: one left open reconnects forever once the server
