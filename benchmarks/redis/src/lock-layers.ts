@@ -16,6 +16,9 @@ import { cellarLock, LOCK_TTL_MS, type LockContender, rawFencedLock, rawLock } f
 // each with its code cold (no other row runs it), all at once to see them warm each other.
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 3_000)
 const PICK = new RegExp(process.env.BENCH_LAYERS ?? '.')
+// BENCH_WARMUP=N untimed iterations first (default 200); see paired.ts for why 6,000 is what
+// every row's code needs to be optimized.
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 200)
 
 const server = process.env.REDIS_URL === undefined ? await startRedis() : undefined
 const url = server?.url ?? process.env.REDIS_URL!
@@ -91,7 +94,7 @@ const random = () => {
 }
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!
 const loadBefore = loadavg()[0]!.toFixed(1)
-for (let i = -200; i < ITERATIONS; i++) {
+for (let i = -WARMUP; i < ITERATIONS; i++) {
   const order = rows.map((_, k) => k)
   for (let k = order.length - 1; k > 0; k--) {
     const j = Math.floor(random() * (k + 1))
