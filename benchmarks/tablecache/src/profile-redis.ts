@@ -6,13 +6,15 @@
 // same moments of load), and prints the blocks' paired median `before ÷ after` wall time.
 // Each build's memory (MEMORY USAGE of its keys), its `load` (every row) and, after the reads, an `adjust` that shifts the window by 10%
 // are timed too: wall, client CPU and the server's time over all commands.
-// Usage: node --import tsx src/profile-redis.ts [rows] [reads]   (PROFILE_DIR=<dir>: CPU profiles)
+// Usage: node --import tsx src/profile-redis.ts [rows] [reads]   (PROFILE_DIR=<dir>: CPU profiles;
+// BENCH_IOREDIS=5: the tables on ioredis 5 instead of 6, as in bench.ts)
 import { performance } from 'node:perf_hooks'
 import type { DbAccess, DbRecordsSpec } from '@cellar/core'
 import { RedisStorageTable } from '@cellar/redis'
 import { CachedTable, primaryKeyRangeIndexes } from '@cellar/tablecache'
 import { startRedis } from '@cellar/test-servers'
 import { Redis } from 'ioredis'
+import { Redis as Redis5 } from 'ioredis5'
 import { profiled } from './cpu-profile.js'
 import { load, quantile } from './paired.js'
 import { type Row, row } from './redis-row.js'
@@ -92,8 +94,10 @@ async function phase(name: string, build: string, work: () => Promise<unknown>):
   )
 }
 
+const major = process.env.BENCH_IOREDIS ?? '6'
+if (major !== '5' && major !== '6') throw new Error('BENCH_IOREDIS must be 5 or 6')
 const server = await startRedis()
-const client = new Redis(server.url)
+const client = (major === '5' ? new Redis5(server.url) : new Redis(server.url)) as Redis
 try {
   const tables: Array<{
     name: string
@@ -122,7 +126,7 @@ try {
   const keys = (i: number) =>
     Array.from({ length: 50 }, (_, j) => 1 + (((i * 50 + j) * 104_729) % ROWS))
   console.log(
-    `rows ${ROWS}, reads ${READS} per build (blocks of ${BLOCK}), builds ${builds.map(([n]) => n).join(', ')}; load average ${load()}`,
+    `ioredis ${major}, rows ${ROWS}, reads ${READS} per build (blocks of ${BLOCK}), builds ${builds.map(([n]) => n).join(', ')}; load average ${load()}`,
   )
   for (const [kind, read] of [
     [
@@ -133,6 +137,16 @@ try {
           ge: rangeStart(i),
           lt: rangeStart(i) + 100,
         }),
+    ],
+    [
+      // The same range streamed: a settled promise per record on top of the read.
+      'range 100, for await',
+      async (table: CachedTable<Row, Query>, i: number) => {
+        const out: Row[] = []
+        const spec = { indexName: 'primaryKeyRange', ge: rangeStart(i), lt: rangeStart(i) + 100 }
+        for await (const record of table.getRecords(spec)) out.push(record)
+        return out
+      },
     ],
     [
       '50 keys, collectRecords',
