@@ -5,17 +5,29 @@ import {
   type RateLimitAlgorithm,
   type RateLimitDecision,
   type RateLimitRequest,
+  type RateLimitState,
   rateLimitStep,
   SteppedRateLimitBackend,
   scopedKey,
 } from '@cellar/core'
 import type { Context } from './context.js'
 import {
+  type CountStatement,
+  countBindings,
+  countNow,
+  countStatement,
+  decodeCount,
+  encodeCount,
+  inCountLayout,
+  isDataException,
+} from './rate-limit-count.js'
+import {
   type AllowedStatement,
   allowedBindings,
   allowedDecision,
   allowedStatement,
   hasAllowedStatement,
+  type SteppedAlgorithm,
   serverNow,
 } from './rate-limit-sql.js'
 import { execOn, toNumber } from './sql.js'
@@ -41,7 +53,14 @@ function retryable(error: unknown): boolean {
   return typeof code === 'string' && (RETRYABLE.has(code) || code.startsWith('SQLITE_BUSY'))
 }
 
-// A state row's value is core's `r1:a:b:w:blockedUntil` text; anything else reads as no state.
+// A state row's value is core's `r1:a:b:w:blockedUntil` text, or on PostgreSQL and SQLite a
+// fixed window's count (rate-limit-count.ts); anything else reads as no state.
+
+/** The state a row holds, in either layout. */
+function stateOf(row: Record<string, unknown> | undefined): RateLimitState | undefined {
+  const value = row?.value
+  return decodeRateLimitState(value) ?? decodeCount(value, toNumber(row?.expires_at))
+}
 
 interface Statements {
   /** Makes the row exist and locks it (PostgreSQL, SQLite: and reads it with the clock). */
@@ -52,17 +71,17 @@ interface Statements {
   readonly peek: string
   readonly write: string
   readonly remove: string
-  /** PostgreSQL, SQLite: the one-statement allowed paths (rate-limit-sql.ts). */
+  /** PostgreSQL, SQLite: the one-statement allowed paths (rate-limit-sql.ts) and the fixed
+   * window's, which also keeps a window without a block in the count layout. */
   readonly allowed: AllowedStatements | undefined
 }
 
-/** Per algorithm, the one-statement allowed path; the fixed window has one per `aligned`. */
-interface AllowedStatements extends Readonly<Record<RateLimitAlgorithm, AllowedStatement>> {
-  readonly 'fixed-window-aligned': AllowedStatement
-}
-
-function allowedFor(all: AllowedStatements, algorithm: RateLimitAlgorithm, aligned: boolean) {
-  return algorithm === 'fixed-window' && aligned ? all['fixed-window-aligned'] : all[algorithm]
+/** The sliding window's and token bucket's one-statement paths; the fixed window's per `aligned`. */
+interface AllowedStatements {
+  readonly 'sliding-window': AllowedStatement
+  readonly 'token-bucket': AllowedStatement
+  readonly fixed: CountStatement
+  readonly aligned: CountStatement
 }
 
 function statementsFor(ctx: Context): Statements {
@@ -71,14 +90,14 @@ function statementsFor(ctx: Context): Statements {
   const [key, value, expires] = [q('key'), q('value'), q('expires_at')]
   const table = ctx.names.cache
   const clock = CLOCK[dialect.name]
-  const peek = `SELECT ${clock} AS ${q('now')}, (SELECT ${value} FROM ${table} WHERE ${key} = ?) AS ${value}`
+  const peek = `SELECT ${clock} AS ${q('now')}, ${value}, ${expires} FROM (SELECT 1 AS ${q('one')}) ${q('d')} LEFT JOIN ${table} ON ${key} = ?`
   const write = `UPDATE ${table} SET ${value} = ?, ${expires} = ? WHERE ${key} = ?`
   const remove = `DELETE FROM ${table} WHERE ${key} = ?`
   const columns = { table, key, value, expires }
   const allowed = hasAllowedStatement(dialect.name)
     ? {
-        'fixed-window': allowedStatement(dialect.name, 'fixed-window', columns),
-        'fixed-window-aligned': allowedStatement(dialect.name, 'fixed-window', columns, true),
+        fixed: countStatement(dialect.name, columns, false),
+        aligned: countStatement(dialect.name, columns, true),
         'sliding-window': allowedStatement(dialect.name, 'sliding-window', columns),
         'token-bucket': allowedStatement(dialect.name, 'token-bucket', columns),
       }
@@ -88,7 +107,7 @@ function statementsFor(ctx: Context): Statements {
       // ON DUPLICATE KEY UPDATE takes the row's exclusive lock at once (INSERT IGNORE would take
       // a shared one, and two sessions upgrading it would deadlock).
       lock: `INSERT INTO ${table} (${key}, ${value}, ${expires}) VALUES (?, '', NULL) ON DUPLICATE KEY UPDATE ${key} = ${key}`,
-      read: `SELECT ${value}, ${clock} AS ${q('now')} FROM ${table} WHERE ${key} = ? FOR UPDATE`,
+      read: `SELECT ${value}, ${expires}, ${clock} AS ${q('now')} FROM ${table} WHERE ${key} = ? FOR UPDATE`,
       peek,
       write,
       remove,
@@ -97,7 +116,7 @@ function statementsFor(ctx: Context): Statements {
   }
   return {
     // The conflict update rewrites nothing but locks the row; RETURNING reads it after the lock.
-    lock: `INSERT INTO ${table} AS ${q('c')} (${key}, ${value}, ${expires}) VALUES (?, ?, NULL) ON CONFLICT (${key}) DO UPDATE SET ${value} = ${q('c')}.${value} RETURNING ${value}, ${clock} AS ${q('now')}`,
+    lock: `INSERT INTO ${table} AS ${q('c')} (${key}, ${value}, ${expires}) VALUES (?, ?, NULL) ON CONFLICT (${key}) DO UPDATE SET ${value} = ${q('c')}.${value} RETURNING ${value}, ${expires}, ${clock} AS ${q('now')}`,
     read: undefined,
     peek,
     write,
@@ -109,14 +128,16 @@ function statementsFor(ctx: Context): Statements {
 /**
  * The SQL store's native limiter step. On PostgreSQL and SQLite a consume of at most `limit`
  * points is first tried as ONE upsert that decides in SQL and writes only when the consume is
- * allowed and the row still holds the state it decided on (a compare-and-set, rate-limit-sql.ts);
- * the decision is then core's read of the state it wrote. Everything else (a refusal, a block in
- * force, a lost compare-and-set, a value that is not a state, negative points, every consume on
- * MySQL/MariaDB) is one short transaction that makes the state row exist and locks it, reads it
- * with the database server's clock, runs core's reference step and writes the result (or
- * deletes the row): BEGIN, 2 statements (MySQL: 3), COMMIT. A read (0 points) is one statement
- * without a lock and writes nothing. The row lives in the cache table under the store's prefix;
- * its `expires_at` is the state's end translated to the store's clock, so the sweep removes it.
+ * allowed: the fixed window's on its count layout (rate-limit-count.ts), the others' with a
+ * compare-and-set on core's text (rate-limit-sql.ts); the decision is then core's read of the
+ * state it wrote. Everything else (a refusal, a block in force, a lost compare-and-set, a value
+ * in the other layout or not a state, negative points, every consume on MySQL/MariaDB) is one
+ * short transaction that makes the state row exist and locks it, reads it with the database
+ * server's clock, runs core's reference step and writes the result (or deletes the row): BEGIN,
+ * 2 statements (MySQL: 3), COMMIT. A read (0 points) is one statement without a lock and writes
+ * nothing. The row lives in the cache table under the store's prefix; its `expires_at` is the
+ * state's end translated to the store's clock (the count layout: the window's end on the
+ * server's clock), so the sweep removes it.
  */
 export class KnexRateLimitBackend extends SteppedRateLimitBackend {
   readonly #ctx: Context
@@ -151,12 +172,19 @@ export class KnexRateLimitBackend extends SteppedRateLimitBackend {
       if (request.points === 0) {
         const row = dialect.rows(await exec(this.#sql.peek, [stored]))[0]
         const now = toNumber(row?.now) as number
-        return rateLimitStep(algorithm, decodeRateLimitState(row?.value), now, request).decision
+        return rateLimitStep(algorithm, stateOf(row), now, request).decision
       }
       const allowed = this.#sql.allowed
       if (allowed !== undefined && request.points > 0 && request.points <= request.limit) {
-        const statement = allowedFor(allowed, algorithm, request.aligned)
-        const decided = await this.#allowed(exec, statement, algorithm, stored, request)
+        const decided =
+          algorithm === 'fixed-window'
+            ? await this.#counted(
+                exec,
+                request.aligned ? allowed.aligned : allowed.fixed,
+                stored,
+                request,
+              )
+            : await this.#allowed(exec, allowed[algorithm], algorithm, stored, request)
         if (decided !== undefined) return decided
       }
       for (let attempt = 1; ; attempt++) {
@@ -175,7 +203,7 @@ export class KnexRateLimitBackend extends SteppedRateLimitBackend {
   async #allowed(
     exec: Exec,
     statement: AllowedStatement,
-    algorithm: RateLimitAlgorithm,
+    algorithm: SteppedAlgorithm,
     stored: string,
     request: RateLimitRequest,
   ): Promise<RateLimitDecision | undefined> {
@@ -190,6 +218,32 @@ export class KnexRateLimitBackend extends SteppedRateLimitBackend {
     }
     const now = serverNow(algorithm, state, request.windowMs, at, expires)
     return allowedDecision(algorithm, state, now, request)
+  }
+
+  /** The fixed window's one statement: the allowed decision, or `undefined` when it wrote
+   * nothing (or met a value its count cast can't read). */
+  async #counted(
+    exec: Exec,
+    statement: CountStatement,
+    stored: string,
+    request: RateLimitRequest,
+  ): Promise<RateLimitDecision | undefined> {
+    const { dialect } = this.#ctx
+    let result: unknown
+    try {
+      result = await exec(statement.sql, countBindings(statement, request, stored))
+    } catch (error) {
+      if (isDataException(error)) return undefined
+      throw error
+    }
+    const row = dialect.rows(result)[0]
+    if (row === undefined) return undefined
+    const state = decodeCount(row.value, toNumber(row.expires_at))
+    if (state === undefined) {
+      throw new Error('[cellar:knex] the limiter statement wrote a count it cannot read back')
+    }
+    const now = countNow(dialect.name, row.now)
+    return allowedDecision('fixed-window', state, now, request)
   }
 
   async #decide(
@@ -209,11 +263,21 @@ export class KnexRateLimitBackend extends SteppedRateLimitBackend {
     }
     const row = dialect.rows(result)[0]
     const now = toNumber(row?.now) as number
-    const outcome = rateLimitStep(algorithm, decodeRateLimitState(row?.value), now, request)
-    if (outcome.state !== undefined && outcome.expiresAt > now) {
+    const outcome = rateLimitStep(algorithm, stateOf(row), now, request)
+    const { state } = outcome
+    if (
+      state !== undefined &&
+      outcome.expiresAt > now &&
+      algorithm === 'fixed-window' &&
+      sql.allowed !== undefined &&
+      inCountLayout(state)
+    ) {
+      // The count layout: the window's end stays on the server's clock.
+      await exec(sql.write, [encodeCount(state), state.w, stored])
+    } else if (state !== undefined && outcome.expiresAt > now) {
       // The sweep and ttl() run on the store's clock: the row ends as long after its reading.
       const expiresAt = Math.ceil(this.#ctx.now()) + (outcome.expiresAt - now)
-      await exec(sql.write, [encodeRateLimitState(outcome.state), expiresAt, stored])
+      await exec(sql.write, [encodeRateLimitState(state), expiresAt, stored])
     } else {
       await exec(sql.remove, [stored])
     }

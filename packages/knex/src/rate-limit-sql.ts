@@ -7,7 +7,8 @@ import {
 } from '@cellar/core'
 import type { DialectName } from './types.js'
 
-// The allowed decision of each algorithm as ONE upsert (PostgreSQL and SQLite): the step of
+// The allowed decision of the sliding window and the token bucket as ONE upsert (PostgreSQL and
+// SQLite; the fixed window has its own, cheaper layout and statement: rate-limit-count.ts): the step of
 // core's reference (rate-limit.ts) for a consume of 0 < points <= limit, restricted to the case
 // where it is allowed and no block is in force, computed in SQL once, in the INSERT's source.
 //
@@ -38,6 +39,9 @@ import type { DialectName } from './types.js'
 //
 // Bindings are repeated where a value is used (inline parameters cost the executor less than
 // columns passed through levels): the statement lists their order (`bindingOrder`).
+
+/** The algorithms with a step statement here (the fixed window's is rate-limit-count.ts). */
+export type SteppedAlgorithm = Exclude<RateLimitAlgorithm, 'fixed-window'>
 
 /** A value the statement binds: the request's, the store clock's now (ms), the stored key. */
 export type AllowedBinding = 'limit' | 'windowMs' | 'points' | 'storeNow' | 'key'
@@ -135,23 +139,12 @@ interface Step {
 
 // `$L`, `$W` and `$p` stand for the request's parameters until `bind` places them. The stored
 // fields are never negative (digits only) and points are positive on this path, so the
-// reference's max(0, …) around a new count is left out; an aligned fixed window is its own
-// statement. (PostgreSQL initialises every expression of a generic plan again on each
-// execution: that CASE branch and the GREATEST cost 20k of 322k instructions, by callgrind.)
-function stepOf(f: SqlFlavour, algorithm: RateLimitAlgorithm, aligned: boolean): Step {
+// reference's max(0, …) around a new count is left out. (PostgreSQL initialises every
+// expression of a generic plan again on each execution: a CASE branch of three operators and a
+// GREATEST cost 20k of 322k instructions, by callgrind.)
+function stepOf(f: SqlFlavour, algorithm: SteppedAlgorithm): Step {
   const { sa, sb, sw, sk } = f.fields
   const valid = f.safe === '' ? `${sk} <= now` : `${sk} <= now AND ${f.safe}`
-  if (algorithm === 'fixed-window') {
-    const start = aligned ? 'now - now % $W + $W' : 'now + $W'
-    const fin = `CASE WHEN ${sw} > now THEN ${sw} ELSE ${start} END`
-    const nxt = `CASE WHEN ${sw} > now THEN ${sa} ELSE 0 END + $p`
-    return {
-      level: `SELECT now, ${fin} AS fin, ${nxt} AS nxt, ${valid} AS valid FROM s`,
-      v: "'r1:' || nxt || ':0:' || fin || ':0'",
-      x: 'fin',
-      ok: 'valid AND nxt <= $L',
-    }
-  }
   if (algorithm === 'sliding-window') {
     const st0 = 'now - now % $W'
     const same = `${sw} >= ${st0}`
@@ -206,20 +199,18 @@ export function hasAllowedStatement(dialect: DialectName): boolean {
 
 /**
  * The one-statement allowed path of `algorithm` on `table` (quoted) with quoted columns `key`,
- * `value`, `expires`, for requests whose `aligned` is `aligned` (only the fixed window reads it).
- * Returns the written `value` and `expires` (the store's now plus the state's end minus the
+ * `value`, `expires`. Returns the written `value` and `expires` (the store's now plus the state's end minus the
  * server's now: see `serverNow`), or no row.
  */
 export function allowedStatement(
   dialect: DialectName,
-  algorithm: RateLimitAlgorithm,
+  algorithm: SteppedAlgorithm,
   names: { table: string; key: string; value: string; expires: string },
-  aligned = false,
 ): AllowedStatement {
   const f = FLAVOURS[dialect]
   if (f === undefined) throw new Error(`no one-statement limiter step on ${dialect}`)
   const { table, key, value, expires } = names
-  const step = stepOf(f, algorithm, aligned)
+  const step = stepOf(f, algorithm)
   const s = `(${f.level()}${f.levelFence}) s`
   const z = `(${step.level.slice(0, -'s'.length)}${s}${f.fence}) z`
   const source = `SELECT $key, ${f.bytes(step.v)}, $sn + ${step.x} - now FROM ${z} WHERE ${step.ok}`
@@ -251,18 +242,14 @@ export function allowedBindings(
  * `expires = storeNow + end - now`, where `end` follows from the state it wrote.
  */
 export function serverNow(
-  algorithm: RateLimitAlgorithm,
+  algorithm: SteppedAlgorithm,
   state: RateLimitState,
   windowMs: number,
   storeNow: number,
   expires: number,
 ): number {
   const end =
-    algorithm === 'fixed-window'
-      ? state.w
-      : algorithm === 'sliding-window'
-        ? state.w + 2 * windowMs
-        : state.a + (state.b > 0 ? 1 : 0)
+    algorithm === 'sliding-window' ? state.w + 2 * windowMs : state.a + (state.b > 0 ? 1 : 0)
   return storeNow + end - expires
 }
 

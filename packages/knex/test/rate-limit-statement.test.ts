@@ -9,6 +9,13 @@ import {
 import { describe, expect, test } from 'vitest'
 import { KnexStore } from '../src/index.js'
 import {
+  countBindings,
+  countNow,
+  countStatement,
+  decodeCount,
+  isDataException,
+} from '../src/rate-limit-count.js'
+import {
   allowedBindings,
   allowedDecision,
   allowedStatement,
@@ -22,7 +29,9 @@ import { useTargets } from './targets.js'
 // each statement the test reads the stored state; the statement returns the server clock it
 // decided on, so the reference step can be run on exactly the same input. Between statements,
 // the transaction path adds what the statement never writes (blocks, forced penalties), other
-// values land on the keys, and short windows run out.
+// values land on the keys (a foreign count too, and core's text of a live fixed window, the
+// layout earlier builds wrote), and short windows run out. The fixed window runs its count
+// statement (rate-limit-count.ts), the others their step statement (rate-limit-sql.ts).
 
 const { targets, open } = await useTargets()
 const ALGORITHMS: RateLimitAlgorithm[] = ['fixed-window', 'sliding-window', 'token-bucket']
@@ -68,8 +77,9 @@ for (const { name, target } of targets) {
           [full],
         )
         const row = rows(result)[0]
+        const expires = row?.expires_at === undefined ? null : Number(row.expires_at)
         return {
-          state: decodeRateLimitState(row?.value),
+          state: decodeRateLimitState(row?.value) ?? decodeCount(row?.value, expires),
           value: row?.value,
           expires: row?.expires_at,
         }
@@ -109,7 +119,9 @@ for (const { name, target } of targets) {
         }
         if (roll < 0.15) {
           counts.foreign++
-          await store.set(key, new TextEncoder().encode(pick(['r1:1:2:3', 'r1:01:0:5:0', 'plain'])))
+          const live = `r1:1:0:${(await clockNow()) + 200}:0`
+          const value = pick(['r1:1:2:3', 'r1:01:0:5:0', 'plain', '7', '12abc', '3 ', live])
+          await store.set(key, new TextEncoder().encode(value), rand() < 0.5 ? 300 : null)
           continue
         }
         if (roll < 0.25) {
@@ -119,21 +131,41 @@ for (const { name, target } of targets) {
         const before = await stateOf(full)
         const earliest = await clockNow()
         const at = Math.ceil(Date.now())
-        const statement = allowedStatement(dialect, algorithm, columns, request.aligned)
-        const bindings = allowedBindings(statement, request, at, full)
-        const row = rows(await knex.raw(statement.sql, bindings as never[]))[0]
+        const fixed = algorithm === 'fixed-window'
+        let row: Record<string, unknown> | undefined
+        if (fixed) {
+          const statement = countStatement(dialect, columns, request.aligned)
+          const bindings = countBindings(statement, request, full)
+          try {
+            row = rows(await knex.raw(statement.sql, bindings as never[]))[0]
+          } catch (error) {
+            // A value the count cast can't read: the backend takes it as no row.
+            if (!isDataException(error)) throw error
+          }
+        } else {
+          const statement = allowedStatement(dialect, algorithm, columns)
+          const bindings = allowedBindings(statement, request, at, full)
+          row = rows(await knex.raw(statement.sql, bindings as never[]))[0]
+        }
         const after = await stateOf(full)
         const latest = await clockNow()
         const takes = (now: number) =>
           rateLimitStep(algorithm, before.state, now, request).decision.allowed &&
           (before.state === undefined || before.state.blockedUntil <= now)
-        // A value that is not core's own text of a state is left to the transaction path.
+        // A value that is not the statement's own layout is left to the transaction path: core's
+        // text of a state, or for the fixed window its count with an expiry.
+        const layout = (state: RateLimitState) =>
+          fixed && before.expires !== null && state.blockedUntil === 0 && state.b === 0
+            ? String(state.a)
+            : fixed
+              ? undefined
+              : encodeRateLimitState(state)
+        const own = before.state === undefined ? undefined : layout(before.state)
         const canonical =
           before.value === undefined ||
-          (before.state !== undefined &&
-            Buffer.from(encodeRateLimitState(before.state)).equals(
-              Buffer.from(before.value as Uint8Array),
-            ))
+          (own !== undefined &&
+            Buffer.from(own).equals(Buffer.from(before.value as Uint8Array)) &&
+            (!fixed || decodeRateLimitState(before.value) === undefined))
         if (row === undefined) {
           // Refused, blocked or not a state it reads: the statement wrote nothing, and for a
           // state the reference agrees at one end at least of the interval the statement's
@@ -146,16 +178,24 @@ for (const { name, target } of targets) {
           continue
         }
         counts.allowed++
-        const written = decodeRateLimitState(row.value) as RateLimitState
+        const written = (
+          fixed ? decodeCount(row.value, Number(row.expires_at)) : decodeRateLimitState(row.value)
+        ) as RateLimitState
         expect(Number(row.expires_at)).toBe(Number(after.expires))
-        const now = serverNow(algorithm, written, request.windowMs, at, Number(row.expires_at))
+        const now = fixed
+          ? countNow(dialect, row.now)
+          : serverNow(algorithm, written, request.windowMs, at, Number(row.expires_at))
         expect(now).toBeGreaterThanOrEqual(earliest)
         expect(now).toBeLessThanOrEqual(latest)
         const reference = rateLimitStep(algorithm, before.state, now, request)
         expect(takes(now)).toBe(true)
         expect(written).toEqual(reference.state)
         expect(after.state).toEqual(reference.state)
-        expect(Number(after.expires)).toBe(at + reference.expiresAt - now)
+        // The count layout keeps the window's end on the server's clock; core's layout keeps the
+        // state's end translated to the store's.
+        expect(Number(after.expires)).toBe(
+          fixed ? reference.expiresAt : at + reference.expiresAt - now,
+        )
         expect(allowedDecision(algorithm, written, now, request)).toEqual(reference.decision)
       }
       // Every branch was exercised.
