@@ -54,12 +54,15 @@ export interface RateLimitBackend {
    * Optional, on stores whose `capabilities.synchronous` is true: the same decision as the
    * method of `algorithm`, made and returned in process without a promise (throws instead of
    * rejecting, `E_INVALID_KEY` for a key `assertKey` refuses: the limiter leaves that check to
-   * it). Lets a limiter answer with one settled promise, or synchronously.
+   * it). Lets a limiter answer with one settled promise, or synchronously. With `into` (an
+   * object of the caller's, read before its next call), the backend may write the decision
+   * there and return `into` instead of a new object.
    */
   decideSync?(
     algorithm: RateLimitAlgorithm,
     key: string,
     request: RateLimitRequest,
+    into?: { -readonly [K in keyof RateLimitDecision]: RateLimitDecision[K] },
   ): RateLimitDecision
 }
 

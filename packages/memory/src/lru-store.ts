@@ -247,7 +247,7 @@ export class MemoryStore<V> implements MemoryStoreType<V> {
   /** The native limiter step (core's reference step, run synchronously), scoped like `lock`. */
   rateLimiter(): RateLimitBackend {
     this.#open()
-    return new ScopedRateLimitBackend(this.#root.limits, this.#prefix, () => this.#open())
+    return new ScopedRateLimitBackend(this.#root.limits, this.#prefix, this.#scope)
   }
 
   /**

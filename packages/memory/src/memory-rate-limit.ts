@@ -6,6 +6,7 @@ import {
   type RateLimitState,
   rateLimitStep,
   SteppedRateLimitBackend,
+  StoreClosedError,
 } from '@cellar/core'
 
 // One key's state, mutable: a step rewrites it in place (no new object, no re-insert), and it
@@ -16,8 +17,11 @@ class Entry implements RateLimitState {
   w: number
   blockedUntil: number
   expiresAt: number
+  // The map key this entry is stored under (the sweep iterates entries alone, no pairs).
+  readonly key: string
 
-  constructor(state: RateLimitState, expiresAt: number) {
+  constructor(key: string, state: RateLimitState, expiresAt: number) {
+    this.key = key
     this.a = state.a
     this.b = state.b
     this.w = state.w
@@ -28,7 +32,29 @@ class Entry implements RateLimitState {
 
 // Every this many steps, a bounded pass drops expired entries (see `#sweep`).
 const SWEEP_EVERY = 1024
+const SWEEP_MASK = SWEEP_EVERY - 1
 const SWEEP_SCAN = 256
+
+/** A caller's object a decision may be written into (core's `decideSync` `into`). */
+export type DecisionSlot = { -readonly [K in keyof RateLimitDecision]: RateLimitDecision[K] }
+
+// A decision made in place: written into the caller's `into` when given, else a new object.
+function decided(
+  into: DecisionSlot | undefined,
+  allowed: boolean,
+  used: number,
+  remaining: number,
+  resetMs: number,
+  retryAfterMs: number,
+): RateLimitDecision {
+  if (into === undefined) return { allowed, used, remaining, resetMs, retryAfterMs }
+  into.allowed = allowed
+  into.used = used
+  into.remaining = remaining
+  into.resetMs = resetMs
+  into.retryAfterMs = retryAfterMs
+  return into
+}
 
 /** The entries of one store prefix, keyed by the caller's key as it is. */
 export type RateLimitScope = Map<string, Entry>
@@ -45,7 +71,7 @@ export class MemoryRateLimits {
   readonly #now: () => number
   #steps = 0
   #scopeCursor: MapIterator<RateLimitScope> | undefined
-  #cursor: MapIterator<[string, Entry]> | undefined
+  #cursor: MapIterator<Entry> | undefined
   #cursorScope: RateLimitScope | undefined
 
   constructor(now: () => number) {
@@ -62,25 +88,32 @@ export class MemoryRateLimits {
     return scope
   }
 
-  /** One decision on `key` of `scope` (`E_INVALID_KEY` for a key that fails `assertKey`). */
+  /**
+   * One decision on `key` of `scope` (`E_INVALID_KEY` for a key that fails `assertKey`); a
+   * decision made in place is written into `into` when given (see core's `decideSync`).
+   */
   step(
     algorithm: RateLimitAlgorithm,
     scope: RateLimitScope,
     key: string,
     request: RateLimitRequest,
+    into?: DecisionSlot,
   ): RateLimitDecision {
     const now = this.#now()
-    // Before the lookup: a sweep may drop this key's (expired) entry.
-    if (++this.#steps % SWEEP_EVERY === 0) this.#sweep(now)
+    // Before the lookup: a sweep may drop this key's (expired) entry. The count wraps, so it
+    // stays a small integer however long the process runs.
+    const steps = (this.#steps + 1) & SWEEP_MASK
+    this.#steps = steps
+    if (steps === 0) this.#sweep(now)
     const entry = scope.get(key)
     if (entry !== undefined) {
       // Only a checked key is ever inserted (below), so a found entry proves the key valid.
       const fast =
         algorithm === 'fixed-window'
-          ? fixedWindowInPlace(entry, now, request)
+          ? fixedWindowInPlace(entry, now, request, into)
           : algorithm === 'sliding-window'
-            ? slidingWindowInPlace(entry, now, request)
-            : tokenBucketInPlace(entry, now, request)
+            ? slidingWindowInPlace(entry, now, request, into)
+            : tokenBucketInPlace(entry, now, request, into)
       if (fast !== undefined) return fast
     } else assertKey(key)
     const live = entry !== undefined && entry.expiresAt > now ? entry : undefined
@@ -89,7 +122,7 @@ export class MemoryRateLimits {
     if (request.points !== 0) {
       const state = outcome.state
       if (state !== undefined && outcome.expiresAt > now) {
-        if (entry === undefined) scope.set(key, new Entry(state, outcome.expiresAt))
+        if (entry === undefined) scope.set(key, new Entry(key, state, outcome.expiresAt))
         else {
           entry.a = state.a
           entry.b = state.b
@@ -113,40 +146,56 @@ export class MemoryRateLimits {
   }
 
   // Scans the next SWEEP_SCAN entries from where the last pass stopped, scope after scope, so
-  // every entry is visited in turn however many live ones come first.
+  // every entry is visited in turn however many live ones come first. A map's iterator has no
+  // `return`, so leaving the `for...of` early keeps it where it stopped.
   #sweep(now: number): void {
-    for (let scanned = 0; scanned < SWEEP_SCAN; scanned++) {
-      if (this.#cursor === undefined || this.#cursorScope === undefined) {
+    let budget = SWEEP_SCAN
+    while (budget > 0) {
+      let cursor = this.#cursor
+      let scope = this.#cursorScope
+      if (cursor === undefined || scope === undefined) {
         this.#scopeCursor ??= this.#scopes.values()
-        const scope = this.#scopeCursor.next()
-        if (scope.done === true) {
+        const next = this.#scopeCursor.next()
+        if (next.done === true) {
           this.#scopeCursor = undefined
           return
         }
-        this.#cursorScope = scope.value
-        this.#cursor = scope.value.entries()
+        scope = next.value
+        cursor = scope.values()
+        this.#cursorScope = scope
+        this.#cursor = cursor
       }
-      const next = this.#cursor.next()
-      if (next.done === true) {
-        this.#cursor = undefined
-        continue
+      let finished = true
+      for (const entry of cursor) {
+        if (entry.expiresAt <= now) scope.delete(entry.key)
+        if (--budget === 0) {
+          finished = false
+          break
+        }
       }
-      if (next.value[1].expiresAt <= now) this.#cursorScope.delete(next.value[0])
+      if (finished) this.#cursor = undefined
     }
   }
+}
+
+/** Whether a store handle is closed: its own flag, then its parent's, up to the root store. */
+export interface StoreScope {
+  readonly closed: boolean
+  readonly parent: StoreScope | undefined
 }
 
 /** One store's view of the limiter state: keys scoped under its prefix, refused once closed. */
 export class ScopedRateLimitBackend extends SteppedRateLimitBackend {
   readonly #limits: MemoryRateLimits
   readonly #scope: RateLimitScope
-  readonly #open: () => void
+  // The store handle's own scope, read as data on every call (no closure to call through).
+  readonly #store: StoreScope
 
-  constructor(limits: MemoryRateLimits, prefix: string, open: () => void) {
+  constructor(limits: MemoryRateLimits, prefix: string, store: StoreScope) {
     super()
     this.#limits = limits
     this.#scope = limits.scope(prefix)
-    this.#open = open
+    this.#store = store
   }
 
   async reset(key: string): Promise<void> {
@@ -160,10 +209,19 @@ export class ScopedRateLimitBackend extends SteppedRateLimitBackend {
     algorithm: RateLimitAlgorithm,
     key: string,
     request: RateLimitRequest,
+    into?: DecisionSlot,
   ): RateLimitDecision {
     this.#open()
     // The key is checked by the step on a miss (a hit proves it valid).
-    return this.#limits.step(algorithm, this.#scope, key, request)
+    return this.#limits.step(algorithm, this.#scope, key, request, into)
+  }
+
+  #open(): void {
+    let store: StoreScope | undefined = this.#store
+    do {
+      if (store.closed) throw new StoreClosedError('[cellar:memory] store is closed')
+      store = store.parent
+    } while (store !== undefined)
   }
 
   protected decide(
@@ -189,6 +247,7 @@ function fixedWindowInPlace(
   entry: Entry,
   now: number,
   r: RateLimitRequest,
+  into: DecisionSlot | undefined,
 ): RateLimitDecision | undefined {
   if (r.points <= 0 || r.force || entry.w <= now || entry.expiresAt <= now) return undefined
   if (entry.blockedUntil > now) return undefined
@@ -200,20 +259,14 @@ function fixedWindowInPlace(
     entry.b = 0
     entry.blockedUntil = 0
     entry.expiresAt = entry.w
-    return { allowed: true, used: next, remaining: r.limit - next, resetMs, retryAfterMs: 0 }
+    return decided(into, true, next, r.limit - next, resetMs, 0)
   }
   if (r.blockMs > 0) return undefined
   const used = entry.a
   entry.b = 0
   entry.blockedUntil = 0
   entry.expiresAt = entry.w
-  return {
-    allowed: false,
-    used,
-    remaining: Math.max(0, r.limit - used),
-    resetMs,
-    retryAfterMs: resetMs,
-  }
+  return decided(into, false, used, Math.max(0, r.limit - used), resetMs, resetMs)
 }
 
 /**
@@ -226,6 +279,7 @@ function slidingWindowInPlace(
   entry: Entry,
   now: number,
   r: RateLimitRequest,
+  into: DecisionSlot | undefined,
 ): RateLimitDecision | undefined {
   if (r.points <= 0 || r.force || entry.expiresAt <= now || entry.blockedUntil > now) {
     return undefined
@@ -250,13 +304,7 @@ function slidingWindowInPlace(
   entry.w = start
   entry.blockedUntil = 0
   entry.expiresAt = end
-  return {
-    allowed: true,
-    used,
-    remaining: Math.max(0, r.limit - used),
-    resetMs: Math.max(0, end - now),
-    retryAfterMs: 0,
-  }
+  return decided(into, true, used, Math.max(0, r.limit - used), Math.max(0, end - now), 0)
 }
 
 /**
@@ -268,6 +316,7 @@ function tokenBucketInPlace(
   entry: Entry,
   now: number,
   r: RateLimitRequest,
+  into: DecisionSlot | undefined,
 ): RateLimitDecision | undefined {
   if (r.points <= 0 || r.force || entry.blockedUntil > now) return undefined
   const { limit: L, windowMs: W } = r
@@ -290,11 +339,5 @@ function tokenBucketInPlace(
   entry.w = 0
   entry.blockedUntil = 0
   entry.expiresAt = expiresAt
-  return {
-    allowed: true,
-    used: L - left,
-    remaining: left,
-    resetMs: expiresAt - now,
-    retryAfterMs: 0,
-  }
+  return decided(into, true, L - left, left, expiresAt - now, 0)
 }

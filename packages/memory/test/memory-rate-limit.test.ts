@@ -6,6 +6,7 @@ import {
 } from '@cellar/core'
 import { describe, expect, test } from 'vitest'
 import { MemoryStore } from '../src/index.js'
+import { MemoryRateLimits } from '../src/memory-rate-limit.js'
 
 // The memory limiter decides a fixed window's common consume in place, apart from core's
 // reference step: over random sequences (clock steps forward and back, penalties, rewards,
@@ -44,6 +45,7 @@ describe('memory limiter step', () => {
       const model = reference()
       const keys = ['a', 'b', 'c']
       let fast = 0
+      const slot = { allowed: false, used: 0, remaining: 0, resetMs: 0, retryAfterMs: 0 }
       for (let i = 0; i < 5_000; i++) {
         const roll = next()
         clock += roll < 0.02 ? -Math.floor(next() * 80) : Math.floor(next() * 25)
@@ -57,8 +59,10 @@ describe('memory limiter step', () => {
           blockMs: next() < 0.15 ? 150 : 0,
         }
         const key = keys[Math.floor(next() * keys.length)] as string
-        const got = limits.decideSync?.(algorithm, key, request)
-        expect(got, `step ${i} at ${clock}`).toEqual(model(algorithm, key, clock, request))
+        // Every other step writes into a caller's slot (decideSync's `into`), as the limiter
+        // does: the same decisions either way.
+        const got = limits.decideSync?.(algorithm, key, request, i % 2 === 0 ? slot : undefined)
+        expect({ ...got }, `step ${i} at ${clock}`).toEqual(model(algorithm, key, clock, request))
         if (got?.allowed === true && request.points > 0) fast++
       }
       // The sequences reach the common path often enough to mean something.
@@ -104,5 +108,31 @@ describe('memory limiter step', () => {
       used: 1,
       resetMs: 1_000,
     })
+  })
+})
+
+describe('memory limiter sweep', () => {
+  test('expired entries of every scope are dropped in bounded passes, live ones kept', () => {
+    let clock = 1_000
+    const limits = new MemoryRateLimits(() => clock)
+    const a = limits.scope('a')
+    const b = limits.scope('b')
+    const short = { limit: 5, windowMs: 100, points: 1, force: false, aligned: false, blockMs: 0 }
+    const long = { ...short, windowMs: 1_000_000 }
+    // Scope b's live entries come first in its iteration order: a pass that lost its place
+    // would start over at them and never reach the expired ones behind.
+    for (let i = 0; i < 600; i++) limits.step('fixed-window', b, `long-${i}`, long)
+    for (let i = 0; i < 600; i++) {
+      limits.step('fixed-window', a, `short-${i}`, short)
+      limits.step('fixed-window', b, `short-${i}`, short)
+    }
+    expect(a.size + b.size).toBe(1_800)
+    clock += 200
+    // Each pass looks at 256 entries (every 1,024 steps): 1,800 entries in 8 passes, a scope's
+    // end costing one more; the steps' own key stays alive.
+    for (let i = 0; i < 12 * 1_024; i++) limits.step('fixed-window', b, 'long-0', long)
+    expect(a.size).toBe(0)
+    expect([...b.keys()].every((key) => key.startsWith('long-'))).toBe(true)
+    expect(b.size).toBe(600)
   })
 })

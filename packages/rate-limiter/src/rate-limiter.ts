@@ -26,6 +26,7 @@ const BLOCK_CACHE_MAX = 10_000
 
 type Step = (key: string, request: RateLimitRequest) => Promise<RateLimitDecision>
 type SyncBackend = Required<Pick<RateLimitBackend, 'decideSync'>>
+type DecisionSlot = { -readonly [K in keyof RateLimitDecision]: RateLimitDecision[K] }
 
 /**
  * A rate limiter over any store: the store's native atomic step where it has one, else its
@@ -52,6 +53,15 @@ export class RateLimiter {
   readonly #sync: SyncBackend | undefined
   // The request of a 1-point consume under the limiter's own policy, shared by every such call.
   readonly #one: RateLimitRequest
+  // Where a synchronous backend may write a decision (`decideSync`'s `into`): #settle copies it
+  // into the result at once, before any other call can reuse it, so no decision object is made.
+  readonly #slot: DecisionSlot = {
+    allowed: false,
+    used: 0,
+    remaining: 0,
+    resetMs: 0,
+    retryAfterMs: 0,
+  }
 
   constructor(options: RateLimiterOptions) {
     this.algorithm = options.algorithm ?? 'fixed-window'
@@ -98,7 +108,7 @@ export class RateLimiter {
     const request = points === 1 ? this.#one : this.#request(this, points, false)
     let decision: RateLimitDecision
     try {
-      decision = sync.decideSync(this.algorithm, key, request)
+      decision = sync.decideSync(this.algorithm, key, request, this.#slot)
     } catch (error) {
       return this.#failed(key, points, this, error)
     }
@@ -126,7 +136,8 @@ export class RateLimiter {
     if (cached !== undefined) return cached
     const request = points === 1 ? this.#one : this.#request(this, points, false)
     try {
-      return this.#settle(key, points, this, sync.decideSync(this.algorithm, key, request))
+      const decision = sync.decideSync(this.algorithm, key, request, this.#slot)
+      return this.#settle(key, points, this, decision)
     } catch (error) {
       const open = this.#whenStoreFails
       if (!isCellarError(error, 'E_BACKEND_UNAVAILABLE') || open === 'throw') throw error
