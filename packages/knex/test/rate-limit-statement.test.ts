@@ -198,8 +198,10 @@ for (const { name, target } of targets) {
         )
         expect(allowedDecision(algorithm, written, now, request)).toEqual(reference.decision)
       }
-      // Every branch was exercised.
-      expect(counts.allowed).toBeGreaterThan(100)
+      // Every branch was exercised. How many calls are allowed depends on the real clock (a
+      // window that ends between two calls lets the next one in): 111-127 of 400 on a quiet
+      // machine, 97 in a CI run, so the floors leave room.
+      expect(counts.allowed).toBeGreaterThan(50)
       expect(counts.refused).toBeGreaterThan(50)
       await store.close()
     })
