@@ -9,10 +9,6 @@
 // fall unevenly); the median is printed.
 // Usage: valgrind --tool=callgrind --callgrind-out-file=<dir>/cg.out node --expose-gc \
 //   --import tsx src/redis-client-callgrind.ts <dir> [reads]   (about 15 minutes)
-import { execFile } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { MsgpackSerializer } from '@cellar/core'
 import { RedisStorageTable } from '@cellar/redis'
 import { primaryKeyRangeIndexes } from '@cellar/tablecache'
@@ -20,24 +16,15 @@ import { startRedis } from '@cellar/test-servers'
 import { Redis as Redis6 } from 'ioredis'
 import { Redis as Redis5 } from 'ioredis5'
 import { type Row, row } from './redis-row.js'
+import { counted, lastTotal } from './server-callgrind.js'
 
 const DIR = process.argv[2] as string
 const READS = Number(process.argv[3] ?? 500)
 const ROWS = 5_000
 const ROUNDS = 3
-const run = promisify(execFile)
 if (DIR === undefined)
   throw new Error('usage: … redis-client-callgrind.ts <callgrind out dir> [reads]')
 
-function lastTotal(): number {
-  const dumps = readdirSync(DIR)
-    .filter((f) => /\.\d+$/.test(f))
-    .sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()))
-  const text = readFileSync(join(DIR, dumps.at(-1) as string), 'utf8')
-  const match = /^(?:totals|summary): (\d+)/m.exec(text)
-  if (match === null) throw new Error(`no total in ${dumps.at(-1)}`)
-  return Number(match[1])
-}
 // Instructions of `reads` calls of `read`, less those of as many calls of an empty promise (the
 // loop, the awaits and callgrind_control's own child process).
 const pid = String(process.pid)
@@ -45,10 +32,10 @@ const pid = String(process.pid)
 const gc = (globalThis as { gc?: () => void }).gc
 async function count(read: (i: number) => Promise<unknown>): Promise<number> {
   gc?.()
-  await run('callgrind_control', ['-z', pid])
-  for (let i = 0; i < READS; i++) await read(i)
-  await run('callgrind_control', ['-d', pid])
-  return lastTotal()
+  await counted(pid, async () => {
+    for (let i = 0; i < READS; i++) await read(i)
+  })
+  return lastTotal(DIR)
 }
 
 const serializer = new MsgpackSerializer()

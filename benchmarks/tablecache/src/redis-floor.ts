@@ -6,32 +6,17 @@
 // Usage: node --import tsx src/redis-floor.ts [rows] [iterations]
 // FLOOR_ONLY=<words,…> keeps the contenders whose name holds one of them.
 import { performance } from 'node:perf_hooks'
-import { MsgpackSerializer } from '@cellar/core'
 import { RedisStorageTable } from '@cellar/redis'
 import { primaryKeyRangeIndexes } from '@cellar/tablecache'
 import { startRedis } from '@cellar/test-servers'
 import { Redis } from 'ioredis'
 import { profiled } from './cpu-profile.js'
 import { load, quantile } from './paired.js'
-import { type Row, row } from './redis-row.js'
+import { decodeRowAt, framedRow, type Row, row, rowMember } from './redis-row.js'
 
 const ROWS = Number(process.argv[2] ?? 100_000)
 const ITERATIONS = Number(process.argv[3] ?? 3_000)
 const ONLY = process.env.FLOOR_ONLY?.split(',')
-
-const serializer = new MsgpackSerializer()
-const FORMAT = 0xc7
-const framed = (r: Row) => {
-  const body = serializer.encode(r)
-  const out = Buffer.allocUnsafe(body.length + 1)
-  out[0] = FORMAT
-  out.set(body, 1)
-  return out
-}
-const decodeAt = (bytes: Buffer, start: number) => {
-  if (bytes[start] !== FORMAT) throw new Error('corrupt row')
-  return serializer.decodeFrom(bytes, start + 1) as Row
-}
 
 interface Contender {
   name: string
@@ -65,11 +50,10 @@ try {
     const scores: Array<number | string> = []
     const embedded: Array<number | Buffer> = []
     for (let id = first; id < first + 1000 && id <= ROWS; id++) {
-      const bytes = framed(row(id))
+      const bytes = framedRow(row(id))
       rows.push(`1:${id}`, bytes)
       scores.push(id, `1:${id}`)
-      const field = `1:${id}`
-      embedded.push(id, Buffer.concat([Buffer.from(`${field.length}:${field}`), bytes]))
+      embedded.push(id, rowMember(id, bytes))
       pipeline.set(`${base}:r:1:${id}`, bytes)
     }
     pipeline.hset(`${base}:rows`, ...rows)
@@ -105,7 +89,7 @@ try {
       const members = await client.zrangebyscore(`${base}:index`, ge, `(${ge + 100}`)
       const rows = await client.hmgetBuffer(`${base}:rows`, ...members)
       const out: Row[] = []
-      for (const bytes of rows) if (bytes !== null) out.push(decodeAt(bytes, 0))
+      for (const bytes of rows) if (bytes !== null) out.push(decodeRowAt(bytes, 0))
       return out
     })
   }
@@ -117,7 +101,7 @@ try {
       const out: Row[] = []
       for (const m of members) {
         const colon = m.indexOf(58)
-        out.push(decodeAt(m, colon + 1 + Number(m.toString('latin1', 0, colon))))
+        out.push(decodeRowAt(m, colon + 1 + Number(m.toString('latin1', 0, colon))))
       }
       return out
     })
@@ -138,7 +122,7 @@ try {
         .exec()
       const out: Row[] = []
       for (const bytes of (results?.[1]?.[1] ?? []) as Array<Buffer | null>) {
-        if (bytes !== null) out.push(decodeAt(bytes, 0))
+        if (bytes !== null) out.push(decodeRowAt(bytes, 0))
       }
       return out
     })
@@ -160,7 +144,7 @@ try {
       const fields = keysOf(i, k).map((id) => `1:${id}`)
       const rows = await client.hmgetBuffer(`${base}:rows`, ...fields)
       const out: Row[] = []
-      for (const bytes of rows) if (bytes !== null) out.push(decodeAt(bytes, 0))
+      for (const bytes of rows) if (bytes !== null) out.push(decodeRowAt(bytes, 0))
       return out
     })
   }

@@ -9,30 +9,15 @@
 // server's instructions for the same shapes. SHAPE_ONLY=<words,…> keeps contenders naming one.
 // Usage: node --import tsx src/redis-reply-shape.ts [rows] [iterations]
 import { performance } from 'node:perf_hooks'
-import { MsgpackSerializer } from '@cellar/core'
 import { startRedis } from '@cellar/test-servers'
 import { Redis as Redis6 } from 'ioredis'
 import { Redis as Redis5 } from 'ioredis5'
 import { load, quantile } from './paired.js'
-import { type Row, row } from './redis-row.js'
+import { decodeRowAt, type Row, rowMember } from './redis-row.js'
 
 const ROWS = Number(process.argv[2] ?? 20_000)
 const ITERATIONS = Number(process.argv[3] ?? 2_000)
 const ONLY = process.env.SHAPE_ONLY?.split(',')
-
-const serializer = new MsgpackSerializer()
-const FORMAT = 0xc7
-const framed = (r: Row) => {
-  const body = serializer.encode(r)
-  const out = Buffer.allocUnsafe(body.length + 1)
-  out[0] = FORMAT
-  out.set(body, 1)
-  return out
-}
-const decodeAt = (bytes: Buffer, start: number, end?: number) => {
-  if (bytes[start] !== FORMAT) throw new Error('corrupt row')
-  return serializer.decodeFrom(end === undefined ? bytes : bytes.subarray(0, end), start + 1) as Row
-}
 
 // Lua variants: the members concatenated as they are (the cheapest concatenation; splitting it
 // needs members that say where they end, which the layout's do not), and each member after its
@@ -58,7 +43,7 @@ function splitMembers(members: readonly Buffer[]): Row[] {
   const out: Row[] = []
   for (const m of members) {
     const colon = m.indexOf(58)
-    out.push(decodeAt(m, colon + 1 + Number(m.toString('latin1', 0, colon))))
+    out.push(decodeRowAt(m, colon + 1 + Number(m.toString('latin1', 0, colon))))
   }
   return out
 }
@@ -72,7 +57,7 @@ function splitPacked(all: Buffer): Row[] {
     let fieldLength = 0
     let p = start
     while (all[p] !== 58) fieldLength = fieldLength * 10 + (all[p++] as number) - 48
-    out.push(decodeAt(all, p + 1 + fieldLength, end))
+    out.push(decodeRowAt(all, p + 1 + fieldLength, end))
     at = end
   }
   return out
@@ -87,8 +72,7 @@ try {
   for (let first = 1; first <= ROWS; first += 1000) {
     const args: Array<number | Buffer> = []
     for (let id = first; id < first + 1000 && id <= ROWS; id++) {
-      const field = `1:${id}`
-      args.push(id, Buffer.concat([Buffer.from(`${field.length}:${field}`), framed(row(id))]))
+      args.push(id, rowMember(id))
     }
     await admin.zadd(key, ...args)
   }

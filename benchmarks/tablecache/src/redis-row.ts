@@ -1,3 +1,5 @@
+import { MsgpackSerializer } from '@cellar/core'
+
 /** A bench_orders row as PostgreSQL returns it (bigint `ts` as a string), for the Redis scripts. */
 export interface Row {
   id: number
@@ -13,3 +15,28 @@ export const row = (id: number): Row => ({
   amount: (id * 7919) % 1000,
   note: `order ${id}`,
 })
+
+const serializer = new MsgpackSerializer()
+/** The first byte of a row as RedisStorageTable frames it (then the msgpack body). */
+const ROW_FORMAT = 0xc7
+
+/** `r` framed as the table stores a row: the format byte, then its msgpack bytes. */
+export function framedRow(r: Row): Buffer {
+  const body = serializer.encode(r)
+  const out = Buffer.allocUnsafe(body.length + 1)
+  out[0] = ROW_FORMAT
+  out.set(body, 1)
+  return out
+}
+
+/** The framed row starting at `start` of `bytes` (and ending at `end`, when more follows). */
+export function decodeRowAt(bytes: Buffer, start: number, end?: number): Row {
+  if (bytes[start] !== ROW_FORMAT) throw new Error('corrupt row')
+  return serializer.decodeFrom(end === undefined ? bytes : bytes.subarray(0, end), start + 1) as Row
+}
+
+/** The index member the table writes for row `id` of version 1: `<field length>:<field>`, the framed row. */
+export function rowMember(id: number, bytes: Buffer = framedRow(row(id))): Buffer {
+  const field = `1:${id}`
+  return Buffer.concat([Buffer.from(`${field.length}:${field}`, 'latin1'), bytes])
+}
