@@ -11,6 +11,7 @@ import {
   scopedKey,
 } from '@cellar/core'
 import type { Context } from './context.js'
+import { takesNumbered } from './prepared.js'
 import {
   type CountStatement,
   countBindings,
@@ -21,6 +22,12 @@ import {
   inCountLayout,
   isDataException,
 } from './rate-limit-count.js'
+import {
+  decodeNative,
+  encodeNative,
+  type NativeStatement,
+  nativeStatement,
+} from './rate-limit-native.js'
 import {
   type AllowedStatement,
   allowedBindings,
@@ -54,12 +61,14 @@ function retryable(error: unknown): boolean {
 }
 
 // A state row's value is core's `r1:a:b:w:blockedUntil` text, or on PostgreSQL and SQLite a
-// fixed window's count (rate-limit-count.ts); anything else reads as no state.
+// fixed window's count (rate-limit-count.ts), or on PostgreSQL a sliding window's or token
+// bucket's layout (rate-limit-native.ts); anything else reads as no state.
 
-/** The state a row holds, in either layout. */
+/** The state a row holds, in any layout. */
 function stateOf(row: Record<string, unknown> | undefined): RateLimitState | undefined {
   const value = row?.value
-  return decodeRateLimitState(value) ?? decodeCount(value, toNumber(row?.expires_at))
+  const expires = toNumber(row?.expires_at)
+  return decodeRateLimitState(value) ?? decodeCount(value, expires) ?? decodeNative(value, expires)
 }
 
 interface Statements {
@@ -76,12 +85,13 @@ interface Statements {
   readonly allowed: AllowedStatements | undefined
 }
 
-/** The sliding window's and token bucket's one-statement paths; the fixed window's per `aligned`. */
+/** The one-statement paths: the fixed window's per `aligned`; the sliding window's and token
+ * bucket's on their own layouts (PostgreSQL) or on core's text (SQLite). */
 interface AllowedStatements {
-  readonly 'sliding-window': AllowedStatement
-  readonly 'token-bucket': AllowedStatement
   readonly fixed: CountStatement
   readonly aligned: CountStatement
+  readonly native: Readonly<Record<SteppedAlgorithm, NativeStatement>> | undefined
+  readonly text: Readonly<Record<SteppedAlgorithm, AllowedStatement>> | undefined
 }
 
 function statementsFor(ctx: Context): Statements {
@@ -98,8 +108,20 @@ function statementsFor(ctx: Context): Statements {
     ? {
         fixed: countStatement(dialect.name, columns, false),
         aligned: countStatement(dialect.name, columns, true),
-        'sliding-window': allowedStatement(dialect.name, 'sliding-window', columns),
-        'token-bucket': allowedStatement(dialect.name, 'token-bucket', columns),
+        native:
+          dialect.name === 'pg'
+            ? {
+                'sliding-window': nativeStatement('sliding-window', columns),
+                'token-bucket': nativeStatement('token-bucket', columns),
+              }
+            : undefined,
+        text:
+          dialect.name === 'pg'
+            ? undefined
+            : {
+                'sliding-window': allowedStatement(dialect.name, 'sliding-window', columns),
+                'token-bucket': allowedStatement(dialect.name, 'token-bucket', columns),
+              },
       }
     : undefined
   if (dialect.name === 'mysql') {
@@ -144,6 +166,8 @@ export class KnexRateLimitBackend extends SteppedRateLimitBackend {
   readonly #prefix: string
   readonly #open: () => void
   readonly #sql: Statements
+  /** The store's exec sends `$1`-numbered SQL (PostgreSQL prepared statements). */
+  readonly #numbered: boolean
 
   constructor(ctx: Context, prefix: string, open: () => void) {
     super()
@@ -151,6 +175,7 @@ export class KnexRateLimitBackend extends SteppedRateLimitBackend {
     this.#prefix = prefix
     this.#open = open
     this.#sql = statementsFor(ctx)
+    this.#numbered = takesNumbered(ctx.exec)
   }
 
   async reset(key: string): Promise<void> {
@@ -184,7 +209,15 @@ export class KnexRateLimitBackend extends SteppedRateLimitBackend {
                 stored,
                 request,
               )
-            : await this.#allowed(exec, allowed[algorithm], algorithm, stored, request)
+            : allowed.native !== undefined
+              ? await this.#native(exec, allowed.native[algorithm], algorithm, stored, request)
+              : await this.#allowed(
+                  exec,
+                  allowed.text?.[algorithm] as AllowedStatement,
+                  algorithm,
+                  stored,
+                  request,
+                )
         if (decided !== undefined) return decided
       }
       for (let attempt = 1; ; attempt++) {
@@ -218,6 +251,38 @@ export class KnexRateLimitBackend extends SteppedRateLimitBackend {
     }
     const now = serverNow(algorithm, state, request.windowMs, at, expires)
     return allowedDecision(algorithm, state, now, request)
+  }
+
+  /** The PostgreSQL one statement of the sliding window and token bucket on their layouts: the
+   * allowed decision, or `undefined` when it wrote nothing (or met a number its casts can't read). */
+  async #native(
+    exec: Exec,
+    statement: NativeStatement,
+    algorithm: SteppedAlgorithm,
+    stored: string,
+    request: RateLimitRequest,
+  ): Promise<RateLimitDecision | undefined> {
+    const values = statement.bindings(request, stored)
+    if (values === undefined) return undefined
+    let result: unknown
+    try {
+      result = this.#numbered
+        ? await exec(statement.sql, values)
+        : await exec(
+            statement.positional,
+            statement.order.map((i) => values[i]),
+          )
+    } catch (error) {
+      if (isDataException(error)) return undefined
+      throw error
+    }
+    const row = this.#ctx.dialect.rows(result)[0]
+    if (row === undefined) return undefined
+    const state = decodeNative(row.value, toNumber(row.expires_at))
+    if (state === undefined) {
+      throw new Error('[cellar:knex] the limiter statement wrote a state it cannot read back')
+    }
+    return allowedDecision(algorithm, state, countNow('pg', row.now), request)
   }
 
   /** The fixed window's one statement: the allowed decision, or `undefined` when it wrote
@@ -265,7 +330,14 @@ export class KnexRateLimitBackend extends SteppedRateLimitBackend {
     const now = toNumber(row?.now) as number
     const outcome = rateLimitStep(algorithm, stateOf(row), now, request)
     const { state } = outcome
-    if (
+    const native =
+      state !== undefined && algorithm !== 'fixed-window' && sql.allowed?.native !== undefined
+        ? encodeNative(algorithm, state, outcome.expiresAt)
+        : undefined
+    if (native !== undefined && outcome.expiresAt > now) {
+      // The sliding window's or bucket's layout: its times stay on the server's clock.
+      await exec(sql.write, [native.value, native.expires, stored])
+    } else if (
       state !== undefined &&
       outcome.expiresAt > now &&
       algorithm === 'fixed-window' &&

@@ -63,8 +63,17 @@ function sqliteRunner(): Runner {
   }
 }
 
+/** Execs that send SQL written with `$1`, `$2`, … to PostgreSQL as it is. */
+const NUMBERED = new WeakSet<Exec>()
+
+/** Whether `exec` takes PostgreSQL's numbered parameters (`$1`, reusable) as well as `?`. */
+export function takesNumbered(exec: Exec): boolean {
+  return NUMBERED.has(exec)
+}
+
 function pgRunner(): Runner {
-  // The store's SQL has no literal question marks, so every `?` is a placeholder.
+  // The store's SQL has no literal question marks, so every `?` is a placeholder (SQL already
+  // written with `$1`, `$2`, … has none, and goes as it is).
   const prepare = memo((sql) => {
     let index = 0
     const text = sql.replace(/\?/g, () => `$${++index}`)
@@ -144,7 +153,7 @@ export function preparedExec(knex: Knex, dialect: DialectName): Exec {
   const client = knex.client as unknown as PoolClient
   if (dialect === 'sqlite') return sqliteLease(client, sqliteRunner())
   const run = dialect === 'pg' ? pgRunner() : mysqlRunner()
-  return async (sql, bindings) => {
+  const exec: Exec = async (sql, bindings) => {
     const connection = await client.acquireConnection()
     try {
       return await run(connection, sql, bindings)
@@ -152,4 +161,6 @@ export function preparedExec(knex: Knex, dialect: DialectName): Exec {
       await client.releaseConnection(connection)
     }
   }
+  if (dialect === 'pg') NUMBERED.add(exec)
+  return exec
 }

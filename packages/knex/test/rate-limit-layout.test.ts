@@ -5,7 +5,8 @@ import { KnexStore } from '../src/index.js'
 import { randomPrefix } from './helpers.js'
 import { useTargets } from './targets.js'
 
-// The fixed window's count layout (rate-limit-count.ts) through the store's backend: what a row
+// The fixed window's count layout (rate-limit-count.ts) and on PostgreSQL the sliding window's
+// and token bucket's layouts (rate-limit-native.ts) through the store's backend: what a row
 // holds after each kind of decision, and rows in core's text (earlier builds, blocks) read and
 // converted. MySQL/MariaDB keeps core's text for every state.
 
@@ -24,6 +25,14 @@ const rows = (result: unknown): Array<Record<string, unknown>> =>
     : ((result as { rows: [] }).rows ?? [])
 const base = { force: false, aligned: false, blockMs: 0, points: 1 }
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const pad = (n: number) => String(n).padStart(15, '0')
+/** Waits out the last seconds of a minute, so a test's sliding window stays in one window. */
+const clearOfMinuteEnd = async (now: number) => {
+  const left = 60_000 - (now % 60_000)
+  if (left < 5_000) await sleep(left + 10)
+}
+const stateIn = (value: string | undefined) =>
+  decodeRateLimitState(new TextEncoder().encode(value ?? ''))
 
 for (const { name, target } of targets) {
   describe.skipIf(target === undefined)(`the limiter's row layouts on ${name}`, () => {
@@ -106,6 +115,73 @@ for (const { name, target } of targets) {
       const after = await rowOf(`${prefix}k`)
       if (counted) expect(after?.value).toBe('1')
       else expect(decodeRateLimitState(new TextEncoder().encode(after?.value))?.a).toBe(1)
+      await store.close()
+    })
+
+    for (const preparedStatements of [false, true]) {
+      test(`sliding window and token bucket rows (preparedStatements: ${preparedStatements})`, async () => {
+        const prefix = randomPrefix('native')
+        const native = target.kind === 'pg'
+        const hourBehind = () => Date.now() - 3_600_000
+        await clearOfMinuteEnd(await serverNow())
+        const store = new KnexStore({ knex: knex(), prefix, preparedStatements, now: hourBehind })
+        const limits = store.rateLimiter()
+        const r = { ...base, limit: 3, windowMs: 60_000 }
+        const earliest = await serverNow()
+        expect(await limits.slidingWindow('s', r)).toMatchObject({ allowed: true, used: 1 })
+        const second = await limits.slidingWindow('s', { ...r, points: 2 })
+        expect(second).toMatchObject({ allowed: true, used: 3, remaining: 0 })
+        expect(await limits.slidingWindow('s', r)).toMatchObject({ allowed: false, used: 3 })
+        const b = { ...base, limit: 2, windowMs: 1_000 }
+        expect(await limits.tokenBucket('b', b)).toMatchObject({ allowed: true, remaining: 1 })
+        expect(await limits.tokenBucket('b', b)).toMatchObject({ allowed: true, remaining: 0 })
+        expect(await limits.tokenBucket('b', b)).toMatchObject({ allowed: false, remaining: 0 })
+        const latest = await serverNow()
+        const sliding = await rowOf(`${prefix}s`)
+        const bucket = await rowOf(`${prefix}b`)
+        if (native) {
+          // Counts and the span in the value, the end on the server's clock (not the store's).
+          expect(sliding?.value).toBe(`${pad(3)}${pad(0)}:120000`)
+          const start = (sliding?.expires ?? 0) - 120_000
+          expect(start % 60_000).toBe(0)
+          expect(start).toBeGreaterThan(earliest - 60_000)
+          expect(start).toBeLessThanOrEqual(latest)
+          // Two tokens of a 2-per-second bucket: the arrival time is a second ahead.
+          expect(bucket?.value).toBe('+0')
+          expect(bucket?.expires).toBeGreaterThanOrEqual(earliest + 1_000)
+          expect(bucket?.expires).toBeLessThanOrEqual(latest + 1_000)
+        } else {
+          expect(stateIn(sliding?.value)?.a).toBe(3)
+          expect(stateIn(bucket?.value)?.b).toBe(0)
+        }
+        await store.close()
+      })
+    }
+
+    test("sliding window and bucket rows in core's text (an earlier build's) go on", async () => {
+      const prefix = randomPrefix('older-native')
+      const store = new KnexStore({ knex: knex(), prefix })
+      const limits = store.rateLimiter()
+      await clearOfMinuteEnd(await serverNow())
+      const now = await serverNow()
+      const start = now - (now % 60_000)
+      await store.set('s', encodeRateLimitState({ a: 2, b: 0, w: start, blockedUntil: 0 }), 60_000)
+      const tat = now + 30_000
+      await store.set('b', encodeRateLimitState({ a: tat, b: 0, w: 0, blockedUntil: 0 }), 60_000)
+      const r = { ...base, limit: 3, windowMs: 60_000 }
+      expect(await limits.slidingWindow('s', r)).toMatchObject({ allowed: true, used: 3 })
+      // Half a window of a 2-per-minute bucket is spent: one token is left.
+      const b = { ...base, limit: 2, windowMs: 60_000 }
+      expect(await limits.tokenBucket('b', b)).toMatchObject({ allowed: true, remaining: 0 })
+      if (target.kind === 'pg') {
+        expect(await rowOf(`${prefix}s`)).toEqual({
+          value: `${pad(3)}${pad(0)}:120000`,
+          expires: start + 120_000,
+        })
+        expect(await rowOf(`${prefix}b`)).toEqual({ value: '+0', expires: tat + 30_000 })
+      }
+      expect(await limits.slidingWindow('s', r)).toMatchObject({ allowed: false, used: 3 })
+      expect(await limits.tokenBucket('b', b)).toMatchObject({ allowed: false })
       await store.close()
     })
   })

@@ -15,6 +15,7 @@ import {
   decodeCount,
   isDataException,
 } from '../src/rate-limit-count.js'
+import { decodeNative, encodeNative, nativeStatement } from '../src/rate-limit-native.js'
 import {
   allowedBindings,
   allowedDecision,
@@ -31,7 +32,8 @@ import { useTargets } from './targets.js'
 // the transaction path adds what the statement never writes (blocks, forced penalties), other
 // values land on the keys (a foreign count too, and core's text of a live fixed window, the
 // layout earlier builds wrote), and short windows run out. The fixed window runs its count
-// statement (rate-limit-count.ts), the others their step statement (rate-limit-sql.ts).
+// statement (rate-limit-count.ts), the others on PostgreSQL their statement on their own layouts
+// (rate-limit-native.ts), on SQLite their step statement on core's text (rate-limit-sql.ts).
 
 const { targets, open } = await useTargets()
 const ALGORITHMS: RateLimitAlgorithm[] = ['fixed-window', 'sliding-window', 'token-bucket']
@@ -79,7 +81,10 @@ for (const { name, target } of targets) {
         const row = rows(result)[0]
         const expires = row?.expires_at === undefined ? null : Number(row.expires_at)
         return {
-          state: decodeRateLimitState(row?.value) ?? decodeCount(row?.value, expires),
+          state:
+            decodeRateLimitState(row?.value) ??
+            decodeCount(row?.value, expires) ??
+            decodeNative(row?.value, expires),
           value: row?.value,
           expires: row?.expires_at,
         }
@@ -120,7 +125,22 @@ for (const { name, target } of targets) {
         if (roll < 0.15) {
           counts.foreign++
           const live = `r1:1:0:${(await clockNow()) + 200}:0`
-          const value = pick(['r1:1:2:3', 'r1:01:0:5:0', 'plain', '7', '12abc', '3 ', live])
+          const slid = `${'0'.repeat(14)}1${'0'.repeat(14)}2:`
+          const value = pick([
+            'r1:1:2:3',
+            'r1:01:0:5:0',
+            'plain',
+            '7',
+            '12abc',
+            '3 ',
+            live,
+            '+2',
+            '+',
+            '+1234567890123456',
+            `${slid}50`,
+            `${slid}800`,
+            `${slid}x`,
+          ])
           await store.set(key, new TextEncoder().encode(value), rand() < 0.5 ? 300 : null)
           continue
         }
@@ -132,8 +152,18 @@ for (const { name, target } of targets) {
         const earliest = await clockNow()
         const at = Math.ceil(Date.now())
         const fixed = algorithm === 'fixed-window'
+        const native = !fixed && dialect === 'pg'
         let row: Record<string, unknown> | undefined
-        if (fixed) {
+        if (native) {
+          const statement = nativeStatement(algorithm, columns)
+          const values = statement.bindings(request, full) as unknown[]
+          const bindings = statement.order.map((index) => values[index])
+          try {
+            row = rows(await knex.raw(statement.positional, bindings as never[]))[0]
+          } catch (error) {
+            if (!isDataException(error)) throw error
+          }
+        } else if (fixed) {
           const statement = countStatement(dialect, columns, request.aligned)
           const bindings = countBindings(statement, request, full)
           try {
@@ -154,12 +184,23 @@ for (const { name, target } of targets) {
           (before.state === undefined || before.state.blockedUntil <= now)
         // A value that is not the statement's own layout is left to the transaction path: core's
         // text of a state, or for the fixed window its count with an expiry.
+        // On PostgreSQL the sliding window's statement reads its layout when the row's span is
+        // this request's 2W.
+        const nativeOf = (state: RateLimitState) => {
+          if (fixed) return undefined
+          const end = Number(before.expires)
+          const row = encodeNative(algorithm, state, end)
+          const spans = algorithm === 'token-bucket' || end - state.w === 2 * request.windowMs
+          return row !== undefined && spans ? row.value : undefined
+        }
         const layout = (state: RateLimitState) =>
-          fixed && before.expires !== null && state.blockedUntil === 0 && state.b === 0
-            ? String(state.a)
-            : fixed
-              ? undefined
-              : encodeRateLimitState(state)
+          native
+            ? nativeOf(state)
+            : fixed && before.expires !== null && state.blockedUntil === 0 && state.b === 0
+              ? String(state.a)
+              : fixed
+                ? undefined
+                : encodeRateLimitState(state)
         const own = before.state === undefined ? undefined : layout(before.state)
         const canonical =
           before.value === undefined ||
@@ -179,22 +220,28 @@ for (const { name, target } of targets) {
         }
         counts.allowed++
         const written = (
-          fixed ? decodeCount(row.value, Number(row.expires_at)) : decodeRateLimitState(row.value)
+          fixed
+            ? decodeCount(row.value, Number(row.expires_at))
+            : native
+              ? decodeNative(row.value, Number(row.expires_at))
+              : decodeRateLimitState(row.value)
         ) as RateLimitState
         expect(Number(row.expires_at)).toBe(Number(after.expires))
-        const now = fixed
-          ? countNow(dialect, row.now)
-          : serverNow(algorithm, written, request.windowMs, at, Number(row.expires_at))
+        const now =
+          fixed || native
+            ? countNow(dialect, row.now)
+            : serverNow(algorithm, written, request.windowMs, at, Number(row.expires_at))
         expect(now).toBeGreaterThanOrEqual(earliest)
         expect(now).toBeLessThanOrEqual(latest)
         const reference = rateLimitStep(algorithm, before.state, now, request)
         expect(takes(now)).toBe(true)
         expect(written).toEqual(reference.state)
         expect(after.state).toEqual(reference.state)
-        // The count layout keeps the window's end on the server's clock; core's layout keeps the
-        // state's end translated to the store's.
+        // The count and sliding layouts keep the state's end on the server's clock, the bucket's
+        // its arrival time's whole milliseconds; core's layout keeps the end on the store's.
+        const bucketEnd = native && algorithm === 'token-bucket' ? reference.state?.a : undefined
         expect(Number(after.expires)).toBe(
-          fixed ? reference.expiresAt : at + reference.expiresAt - now,
+          bucketEnd ?? (fixed || native ? reference.expiresAt : at + reference.expiresAt - now),
         )
         expect(allowedDecision(algorithm, written, now, request)).toEqual(reference.decision)
       }
