@@ -294,9 +294,10 @@ export class KnexRateLimitBackend extends SteppedRateLimitBackend {
     request: RateLimitRequest,
   ): Promise<RateLimitDecision | undefined> {
     const { dialect } = this.#ctx
+    const form = (this.#numbered && statement.numbered) || statement
     let result: unknown
     try {
-      result = await exec(statement.sql, countBindings(statement, request, stored))
+      result = await exec(form.sql, countBindings(form, request, stored))
     } catch (error) {
       if (isDataException(error)) return undefined
       throw error

@@ -44,6 +44,21 @@ export type CountBinding = 'key' | 'fresh' | 'windowMs' | 'points' | 'limit'
 export interface CountStatement {
   readonly sql: string
   readonly bindings: readonly CountBinding[]
+  /** PostgreSQL: the same statement with each value bound once (`$1` … `$5`, reused), for an
+   * exec that sends numbered SQL as it is (prepared.ts `takesNumbered`). */
+  readonly numbered?: CountStatement
+}
+
+/** `statement` with one `$n` per distinct binding instead of a `?` per use. */
+function numbered(statement: CountStatement): CountStatement {
+  const bindings: CountBinding[] = []
+  let use = 0
+  const sql = statement.sql.replace(/\?/g, () => {
+    const name = statement.bindings[use++] as CountBinding
+    if (!bindings.includes(name)) bindings.push(name)
+    return `$${bindings.indexOf(name) + 1}`
+  })
+  return { sql, bindings }
 }
 
 const PG_NOW = "floor(date_part('epoch', statement_timestamp()) * 1000)::bigint"
@@ -89,7 +104,7 @@ export function countStatement(
   const reading = pg ? "date_part('epoch', statement_timestamp())" : now
   const fresh = pg ? 'CAST(? AS bytea)' : '?'
   const sql = `INSERT INTO ${table} AS c (${key}, ${value}, ${expires}) VALUES (?, ${fresh}, ${end}) ON CONFLICT (${key}) DO UPDATE SET ${setValue}, ${setExpires} WHERE ${where} RETURNING ${value}, ${expires}, ${reading} AS now`
-  return { sql, bindings }
+  return pg ? { sql, bindings, numbered: numbered({ sql, bindings }) } : { sql, bindings }
 }
 
 /** The bindings of a count statement, in its order. */

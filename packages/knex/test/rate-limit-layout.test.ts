@@ -119,7 +119,7 @@ for (const { name, target } of targets) {
     })
 
     for (const preparedStatements of [false, true]) {
-      test(`sliding window and token bucket rows (preparedStatements: ${preparedStatements})`, async () => {
+      test(`sliding window, token bucket and count rows (preparedStatements: ${preparedStatements})`, async () => {
         const prefix = randomPrefix('native')
         const native = target.kind === 'pg'
         const hourBehind = () => Date.now() - 3_600_000
@@ -132,6 +132,11 @@ for (const { name, target } of targets) {
         const second = await limits.slidingWindow('s', { ...r, points: 2 })
         expect(second).toMatchObject({ allowed: true, used: 3, remaining: 0 })
         expect(await limits.slidingWindow('s', r)).toMatchObject({ allowed: false, used: 3 })
+        // The fixed window's count statement with the same store (its numbered form when prepared).
+        expect(await limits.fixedWindow('f', r)).toMatchObject({ allowed: true, used: 1 })
+        expect(await limits.fixedWindow('f', { ...r, points: 2 })).toMatchObject({ used: 3 })
+        expect(await limits.fixedWindow('f', r)).toMatchObject({ allowed: false, used: 3 })
+        if (target.kind !== 'mysql') expect((await rowOf(`${prefix}f`))?.value).toBe('3')
         const b = { ...base, limit: 2, windowMs: 1_000 }
         expect(await limits.tokenBucket('b', b)).toMatchObject({ allowed: true, remaining: 1 })
         expect(await limits.tokenBucket('b', b)).toMatchObject({ allowed: true, remaining: 0 })
