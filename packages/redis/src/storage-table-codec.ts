@@ -4,6 +4,7 @@ import {
   type RecordScorer,
   SerializationError,
 } from '@cellar/core'
+import { FlatRows } from './storage-table-flat.js'
 import type { RedisClient } from './types.js'
 
 /** Turns a table row into bytes and back; `decode(encode(r))` must equal `r`. */
@@ -21,31 +22,44 @@ export interface RowCodec<R> {
   decodeFrom?(bytes: Uint8Array, start: number): R
 }
 
-/** MessagePack rows through core's `MsgpackSerializer` (Dates, Maps, typed arrays survive). */
+// The codecs msgpackRowCodec made: a table using one stores plain-object rows in the flat layout.
+const msgpackCodecs = new WeakSet<object>()
+
+/**
+ * MessagePack rows through core's `MsgpackSerializer` (Dates, Maps, typed arrays survive).
+ * `RedisStorageTable` stores plain-object records with this codec in a flat layout: their keys
+ * once, then their values as a MessagePack array (much cheaper to read than a map).
+ */
 export function msgpackRowCodec<R>(): RowCodec<R> {
   const serializer = new MsgpackSerializer()
-  return {
+  const codec: RowCodec<R> = {
     name: 'msgpack',
     encode: (record) => serializer.encode(record),
     decode: (bytes) => serializer.decode(bytes) as R,
     decodeFrom: (bytes, start) => serializer.decodeFrom(bytes, start) as R,
   }
+  msgpackCodecs.add(codec)
+  return codec
 }
 
-// Every stored row starts with this byte, so a foreign or truncated value reads as corrupt
-// instead of decoding into something else. A new row format gets a new byte.
+// Every stored row starts with a format byte, so a foreign or truncated value reads as corrupt
+// instead of decoding into something else. A new row format gets a new byte. Format 1: the
+// codec's bytes. Format 2 (msgpackRowCodec only): the flat layout of storage-table-flat.ts.
 const ROW_FORMAT_1 = 0xc7
+const ROW_FORMAT_FLAT = 0xc8
 
 /** Frames rows for `RedisStorageTable`: a format byte, a size limit and typed errors. */
 export class StorageRowCodec<R> {
   readonly #codec: RowCodec<R>
   readonly #table: string
   readonly #maxRowBytes: number
+  readonly #flat: FlatRows | undefined
 
   constructor(codec: RowCodec<R>, table: string, maxRowBytes: number) {
     this.#codec = codec
     this.#table = table
     this.#maxRowBytes = maxRowBytes
+    this.#flat = msgpackCodecs.has(codec) ? new FlatRows() : undefined
   }
 
   /**
@@ -53,9 +67,14 @@ export class StorageRowCodec<R> {
    * `E_VALUE_TOO_LARGE` past `maxRowBytes`.
    */
   encode(primaryKey: string, record: R): Buffer {
-    let body: Uint8Array
+    let body: Uint8Array | undefined
+    let format = ROW_FORMAT_FLAT
     try {
-      body = this.#codec.encode(record)
+      body = this.#flat?.encode(record)
+      if (body === undefined) {
+        format = ROW_FORMAT_1
+        body = this.#codec.encode(record)
+      }
     } catch (error) {
       throw new SerializationError(
         `[cellar:redis] table '${this.#table}' cannot encode row "${primaryKey}" with ${this.#codec.name}: ${String((error as Error)?.message ?? error)}`,
@@ -76,7 +95,7 @@ export class StorageRowCodec<R> {
       )
     }
     const framed = Buffer.allocUnsafe(size)
-    framed[0] = ROW_FORMAT_1
+    framed[0] = format
     framed.set(body, 1)
     return framed
   }
@@ -91,11 +110,14 @@ export class StorageRowCodec<R> {
    * after the field); `primaryKey` may be a function, called only to name a corrupt row.
    */
   decodeAt(bytes: Buffer, start: number, primaryKey: string | (() => string)): R {
-    if (bytes.length < start + 2 || bytes[start] !== ROW_FORMAT_1) {
+    const format = bytes[start]
+    const flat = format === ROW_FORMAT_FLAT ? this.#flat : undefined
+    if (bytes.length < start + 2 || (format !== ROW_FORMAT_1 && flat === undefined)) {
       throw this.#corrupt(primaryKey, 'it does not start with the row format byte')
     }
     const codec = this.#codec
     try {
+      if (flat !== undefined) return flat.decodeFrom(bytes, start + 1) as R
       return codec.decodeFrom !== undefined
         ? codec.decodeFrom(bytes, start + 1)
         : codec.decode(bytes.subarray(start + 1))
