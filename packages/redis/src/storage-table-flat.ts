@@ -242,10 +242,25 @@ function readValues(bytes: Buffer, start: number, count: number): unknown[] | un
   return values
 }
 
+// Character codes of short strings, one array per length (String.fromCharCode.apply takes them
+// without a call into C++, which Buffer#toString makes: measured about twice as fast per string).
+const SHORT = 16
+const codes = Array.from({ length: SHORT + 1 }, (_, n) => new Array<number>(n).fill(0))
+
 // The string of bytes [start, end) when they are all ASCII (so UTF-8 and Latin-1 agree), else
 // undefined; undefined too when the range runs past the buffer (the caller reports that).
 function ascii(bytes: Buffer, start: number, end: number): string | undefined {
   if (end > bytes.length) return undefined
+  const length = end - start
+  if (length <= SHORT) {
+    const chars = codes[length] as number[]
+    for (let i = 0; i < length; i++) {
+      const c = bytes[start + i] as number
+      if (c > 0x7f) return undefined
+      chars[i] = c
+    }
+    return String.fromCharCode.apply(null, chars)
+  }
   for (let i = start; i < end; i++) if ((bytes[i] as number) > 0x7f) return undefined
   return bytes.toString('latin1', start, end)
 }
