@@ -1,9 +1,10 @@
 // Client instructions per read (load-independent; user space only, so the socket syscalls are
 // not in them): run this file under `valgrind --tool=callgrind`, which it then drives on itself
 // (`callgrind_control -z` before each block of reads, `-d` after). A table of ROWS rows on a private
-// redis-server (not traced), read through RedisStorageTable and through raw ioredis doing its one
-// ZRANGEBYSCORE, on ioredis 6 and 5: the difference of the raw pair is the reply decoder's cost
-// per reply element, the table's difference from raw its own. BENCH_BEFORE=<an older
+// redis-server (not traced), read through RedisStorageTable (a 100-record range, 50 keys) and
+// through raw ioredis doing one ZRANGEBYSCORE on a sorted set of the same rows as MessagePack maps,
+// on ioredis 6 and 5: the difference of the raw pair is the reply decoder's cost per reply
+// element plus decoding 100 map rows. BENCH_BEFORE=<an older
 // packages/redis/dist/index.js> adds that build's table. Every contender is counted ROUNDS times,
 // the order turning each round (a count also holds the JIT compiler's and the GC's work, which
 // fall unevenly); the median is printed.
@@ -15,7 +16,7 @@ import { primaryKeyRangeIndexes } from '@cellar/tablecache'
 import { startRedis } from '@cellar/test-servers'
 import { Redis as Redis6 } from 'ioredis'
 import { Redis as Redis5 } from 'ioredis5'
-import { type Row, row } from './redis-row.js'
+import { type Row, row, rowMember } from './redis-row.js'
 import { counted, lastTotal } from './server-callgrind.js'
 
 const DIR = process.argv[2] as string
@@ -77,10 +78,31 @@ try {
           if (found.length !== 100) throw new Error('short read')
         },
       ])
-      if (name !== 'this build') continue
-      const key = table.keys[1] as string
       contenders.push([
-        'raw ZRANGEBYSCORE of the same index, no decode',
+        `RedisStorageTable.getRecords, 50 keys (${name})`,
+        async (i) => {
+          const found = await table.getRecords({
+            indexName: 'primaryKey',
+            scoreIntervals: [],
+            primaryKeys: Array.from({ length: 50 }, (_, j) =>
+              String(1 + (((i * 50 + j) * 104_729) % ROWS)),
+            ),
+          })
+          if (found.length !== 50) throw new Error('short read')
+        },
+      ])
+      if (name !== 'this build') continue
+      // The raw reads run on a sorted set of their own holding the same rows as MessagePack maps
+      // (format 1, what the table stored before its flat layout).
+      const key = `cg-raw-${major}`
+      await client.del(key)
+      for (let id = 1; id <= ROWS; id += 500) {
+        const batch: Array<number | Buffer> = []
+        for (let j = id; j < id + 500 && j <= ROWS; j++) batch.push(j, rowMember(j))
+        await client.zadd(key, ...(batch as [number, Buffer]))
+      }
+      contenders.push([
+        'raw ZRANGEBYSCORE of the same rows, no decode',
         async (i) => {
           const found = await client.zrangebyscoreBuffer(
             key,
@@ -91,7 +113,7 @@ try {
         },
       ])
       contenders.push([
-        'raw ZRANGEBYSCORE, each row decoded',
+        'raw ZRANGEBYSCORE, each row decoded (map rows)',
         async (i) => {
           const found = await client.zrangebyscoreBuffer(
             key,

@@ -1,4 +1,10 @@
 import { MsgpackSerializer } from '@cellar/core'
+// The table's own row framing, from source (the package does not export it): the raw-ioredis
+// floors decode what RedisStorageTable stores, whatever its row layout.
+import {
+  msgpackRowCodec,
+  StorageRowCodec,
+} from '../../../packages/redis/src/storage-table-codec.js'
 
 /** A bench_orders row as PostgreSQL returns it (bigint `ts` as a string), for the Redis scripts. */
 export interface Row {
@@ -39,4 +45,10 @@ export function decodeRowAt(bytes: Buffer, start: number, end?: number): Row {
 export function rowMember(id: number, bytes: Buffer = framedRow(row(id))): Buffer {
   const field = `1:${id}`
   return Buffer.concat([Buffer.from(`${field.length}:${field}`, 'latin1'), bytes])
+}
+
+/** Decodes rows as RedisStorageTable stores them with its default codec (`decodeAt(bytes, start)`). */
+export function tableRowDecoder(): (bytes: Buffer, start: number) => Row {
+  const codec = new StorageRowCodec<Row>(msgpackRowCodec<Row>(), 'bench', 16 * 1024 * 1024)
+  return (bytes, start) => codec.decodeAt(bytes, start, 'row')
 }

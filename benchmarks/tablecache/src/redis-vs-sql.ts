@@ -5,16 +5,16 @@
 // rows of the same shape as PostgreSQL's (loaded from memory, on a private redis-server), so
 // no load through SQL is needed. Paired: every iteration calls each contender once, in a
 // shuffled order, each on its own range or keys; the ratio is the median of `SQL ÷ contender`.
-// Usage: BENCH_PG_DATABASE=cellar_bench_tablecache node --import tsx src/redis-vs-sql.ts [rows] [iterations]
+// Usage: [BENCH_IOREDIS=5] BENCH_PG_DATABASE=cellar_bench_tablecache node --import tsx src/redis-vs-sql.ts [rows] [iterations]
 import type { DbAccess, DbRecordsSpec } from '@cellar/core'
-import { MsgpackSerializer } from '@cellar/core'
 import { RedisStorageTable } from '@cellar/redis'
 import { CachedTable, primaryKeyRangeIndexes } from '@cellar/tablecache'
 import { startRedis, usePostgres } from '@cellar/test-servers'
 import { Redis } from 'ioredis'
+import { Redis as Redis5 } from 'ioredis5'
 import createKnex from 'knex'
 import { type Contender, contender, load, measure, table } from './paired.js'
-import { type Row, row } from './redis-row.js'
+import { type Row, row, tableRowDecoder } from './redis-row.js'
 
 const ROWS = Number(process.argv[2] ?? 100_000)
 const ITERATIONS = Number(process.argv[3] ?? 1_000)
@@ -70,7 +70,10 @@ const knex = createKnex({
   pool: { min: 1, max: 4 },
 })
 const server = await startRedis()
-const client = new Redis(server.url)
+// BENCH_IOREDIS=5: every Redis contender on ioredis 5 (the oldest of the peer range) instead of 6.
+const major = process.env.BENCH_IOREDIS ?? '6'
+if (major !== '5' && major !== '6') throw new Error('BENCH_IOREDIS must be 5 or 6')
+const client = (major === '5' ? new Redis5(server.url) : new Redis(server.url)) as Redis
 try {
   type TableClass = typeof RedisStorageTable
   const builds: Array<[string, TableClass]> = [['this build', RedisStorageTable]]
@@ -95,11 +98,7 @@ try {
   ]
   const current = { cached: cached0, storage: storage0 }
   const [rowsKey, rangeIndex] = storage0.keys as [string, string]
-  const serializer = new MsgpackSerializer()
-  const decode = (bytes: Buffer, start: number) => {
-    if (bytes[start] !== 0xc7) throw new Error('corrupt row')
-    return serializer.decodeFrom(bytes, start + 1) as Row
-  }
+  const decode = tableRowDecoder()
 
   // Own range / keys per contender and iteration; the SQL reads the table's first half, as bench.ts.
   const at = (i: number, k: number) => 8 * i + k
@@ -187,7 +186,7 @@ try {
     ],
   ]
   console.log(
-    `rows ${ROWS} per Redis table, ${ITERATIONS} iterations, PostgreSQL database ${database}`,
+    `rows ${ROWS} per Redis table, ${ITERATIONS} iterations, ioredis ${major}, PostgreSQL database ${database}`,
   )
   for (const [title, list] of lists) {
     const startLoad = load()
