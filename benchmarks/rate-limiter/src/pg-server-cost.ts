@@ -6,7 +6,8 @@
 // the extended protocol as the contenders send them (named prepared statements, generic plans).
 //
 //   cd benchmarks/rate-limiter && npx tsx src/pg-server-cost.ts   (PG_COST_WARM, PG_COST_OPS,
-//   BENCH_BEFORE=<dir> as in pg-cpu.ts; run as root: the cluster runs as the `postgres` user)
+//   BENCH_BEFORE=<dir> as in pg-cpu.ts, PG_COST_ROWS=<words>: only the rows whose name holds one
+//   of the comma-separated words; run as root: the cluster runs as the `postgres` user)
 import { execFileSync, spawn } from 'node:child_process'
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
@@ -122,6 +123,9 @@ rows.push({
   },
 })
 
+const only = process.env.PG_COST_ROWS?.split(',').filter((word) => word !== '')
+const chosen = only === undefined ? rows : rows.filter((row) => only.some((w) => row.name.includes(w)))
+
 /** The backend total of one contender after `n` consumes (the warm-up included). */
 async function backendTotal(row: Row, n: number): Promise<number> {
   const setup = new pg.Client(connection)
@@ -146,7 +150,7 @@ console.log(
 )
 console.log('| contender | server instructions per consume |\n| --- | ---: |')
 try {
-  for (const row of rows) {
+  for (const row of chosen) {
     const short = await backendTotal(row, WARM)
     const long = await backendTotal(row, WARM + OPS)
     console.log(`| ${row.name} | ${Math.round((long - short) / OPS)} |`)

@@ -104,26 +104,26 @@ function statementsFor(ctx: Context): Statements {
   const write = `UPDATE ${table} SET ${value} = ?, ${expires} = ? WHERE ${key} = ?`
   const remove = `DELETE FROM ${table} WHERE ${key} = ?`
   const columns = { table, key, value, expires }
-  const allowed = hasAllowedStatement(dialect.name)
-    ? {
-        fixed: countStatement(dialect.name, columns, false),
-        aligned: countStatement(dialect.name, columns, true),
-        native:
-          dialect.name === 'pg'
+  const allowed =
+    dialect.name !== 'mysql'
+      ? {
+          fixed: countStatement(dialect.name, columns, false),
+          aligned: countStatement(dialect.name, columns, true),
+          native:
+            dialect.name === 'pg'
+              ? {
+                  'sliding-window': nativeStatement('sliding-window', columns),
+                  'token-bucket': nativeStatement('token-bucket', columns),
+                }
+              : undefined,
+          text: hasAllowedStatement(dialect.name)
             ? {
-                'sliding-window': nativeStatement('sliding-window', columns),
-                'token-bucket': nativeStatement('token-bucket', columns),
-              }
-            : undefined,
-        text:
-          dialect.name === 'pg'
-            ? undefined
-            : {
                 'sliding-window': allowedStatement(dialect.name, 'sliding-window', columns),
                 'token-bucket': allowedStatement(dialect.name, 'token-bucket', columns),
-              },
-      }
-    : undefined
+              }
+            : undefined,
+        }
+      : undefined
   if (dialect.name === 'mysql') {
     return {
       // ON DUPLICATE KEY UPDATE takes the row's exclusive lock at once (INSERT IGNORE would take

@@ -96,11 +96,14 @@ function slidingStatement(names: Names): NativeStatement {
     ...positional(sql),
     bindings(request, stored) {
       const { limit, windowMs: w, points } = request
-      const room = BigInt(limit - points) * BigInt(w)
-      if (limit >= FIELD || 2 * w >= FIELD || BigInt(limit) * BigInt(w) >= BIGINT) return undefined
+      if (limit >= FIELD || 2 * w >= FIELD) return undefined
+      // (L - p) * W, exact: in doubles while L * W stays below 2^53, else as a bigint's digits.
+      const safe = limit * w <= Number.MAX_SAFE_INTEGER
+      if (!safe && BigInt(limit) * BigInt(w) >= BIGINT) return undefined
+      const room = safe ? (limit - points) * w : String(BigInt(limit - points) * BigInt(w))
       const span = `:${2 * w}`
       const fresh = Buffer.from(`${pad(points)}${pad(0)}${span}`)
-      return [stored, w, 2 * w, fresh, points, String(room), span, 30 + span.length]
+      return [stored, w, 2 * w, fresh, points, room, span, 30 + span.length]
     },
   }
 }
@@ -127,20 +130,18 @@ function bucketStatement(names: Names): NativeStatement {
     bindings(request, stored) {
       const { limit, windowMs: w, points } = request
       if (limit >= FIELD) return undefined
-      const L = BigInt(limit)
-      const pw = BigInt(points) * BigInt(w)
-      const q = pw / L
-      const r = pw % L
-      const fresh = Buffer.from(`+${r}`)
-      return [
-        stored,
-        fresh,
-        String(q),
-        String(r),
-        limit,
-        String(r + L - 1n),
-        String(BigInt(w) - 2n * q),
-      ]
+      const pw = points * w
+      if (pw > Number.MAX_SAFE_INTEGER) {
+        const L = BigInt(limit)
+        const big = BigInt(points) * BigInt(w)
+        const [q, r] = [big / L, big % L]
+        const values = [q, r, r + L - 1n, BigInt(w) - 2n * q].map(String)
+        return [stored, Buffer.from(`+${r}`), values[0], values[1], limit, values[2], values[3]]
+      }
+      // Exact in doubles: the remainder of integers, then a division with none.
+      const r = pw % limit
+      const q = (pw - r) / limit
+      return [stored, Buffer.from(`+${r}`), q, r, limit, r + limit - 1, w - 2 * q]
     },
   }
 }

@@ -7,8 +7,9 @@ import {
 } from '@cellar/core'
 import type { DialectName } from './types.js'
 
-// The allowed decision of the sliding window and the token bucket as ONE upsert (PostgreSQL and
-// SQLite; the fixed window has its own, cheaper layout and statement: rate-limit-count.ts): the step of
+// The allowed decision of the sliding window and the token bucket as ONE upsert on SQLite (the
+// fixed window has its own, cheaper layout and statement: rate-limit-count.ts; on PostgreSQL the
+// sliding window and token bucket have theirs too: rate-limit-native.ts): the step of
 // core's reference (rate-limit.ts) for a consume of 0 < points <= limit, restricted to the case
 // where it is allowed and no block is in force, computed in SQL once, in the INSERT's source.
 //
@@ -28,8 +29,8 @@ import type { DialectName } from './types.js'
 // the state's bytes, the clock reading and the request, a successful compare-and-set means it is
 // exactly the reference step on the row it replaced, and no decision on the key was written
 // between the snapshot and the clock reading: decisions on one key see non-decreasing times.
-// (PostgreSQL: one evaluation instead of the two a conditional DO UPDATE needs for its SET and
-// its WHERE, and no subplans: about 0.6x the executor work of that form, by callgrind.)
+// (PostgreSQL ran this form too, at 304k-321k server instructions per consume by callgrind; its
+// own layouts there cost 179k-203k: rate-limit-native.ts.)
 //
 // The state is core's text form `r1:a:b:w:blockedUntil`. The step accepts only plain digits
 // (what core writes), at most 16 per field and every field a safe integer; anything else that is
@@ -56,7 +57,7 @@ interface SqlFlavour {
   readonly clock: string
   /** Keeps a subquery from being merged into its parent (which would copy its expressions). */
   readonly fence: string
-  /** The fence the clock-and-parse level needs (PostgreSQL never merges a volatile level). */
+  /** The fence the clock-and-parse level needs. */
   readonly levelFence: string
   readonly max: string
   readonly min: string
@@ -78,27 +79,6 @@ interface SqlFlavour {
 const SAFE = '9007199254740992'
 
 const FLAVOURS: Partial<Record<DialectName, SqlFlavour>> = {
-  pg: {
-    clock: 'floor(extract(epoch from clock_timestamp()) * 1000)::bigint',
-    fence: ' OFFSET 0',
-    // The level reads the clock, a volatile function: PostgreSQL keeps it as it is.
-    levelFence: '',
-    max: 'GREATEST',
-    min: 'LEAST',
-    param: 'CAST(? AS bigint)',
-    read: (table, key, value) =>
-      `SELECT ${value} AS old, encode(${value}, 'escape') AS t FROM (SELECT) d LEFT JOIN ${table} ON ${key} = $key`,
-    level() {
-      // A regex without bounded repetition (a {1,16} one cost ~45k instructions per match, and
-      // one runs only on a long text): fields of at most 15 digits, safe integers that a cast
-      // can never overflow (a longer one, still safe below 2^53, goes to the transaction).
-      const a = `CASE WHEN old IS NULL THEN '{0,0,0,0}'::bigint[] WHEN t ~ '^r1:[0-9]+:[0-9]+:[0-9]+:[0-9]+$' AND (octet_length(t) <= 24 OR t !~ '[0-9]{16}') THEN string_to_array(substr(t, 4), ':')::bigint[] END`
-      return `SELECT ${this.clock} AS now, ${a} AS a FROM o`
-    },
-    fields: { sa: 'a[1]', sb: 'a[2]', sw: 'a[3]', sk: 'a[4]' },
-    safe: '',
-    bytes: (text) => `convert_to(${text}, 'UTF8')`,
-  },
   sqlite: {
     clock: "CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER)",
     fence: ' LIMIT -1 OFFSET 0',
@@ -139,9 +119,7 @@ interface Step {
 
 // `$L`, `$W` and `$p` stand for the request's parameters until `bind` places them. The stored
 // fields are never negative (digits only) and points are positive on this path, so the
-// reference's max(0, …) around a new count is left out. (PostgreSQL initialises every
-// expression of a generic plan again on each execution: a CASE branch of three operators and a
-// GREATEST cost 20k of 322k instructions, by callgrind.)
+// reference's max(0, …) around a new count is left out.
 function stepOf(f: SqlFlavour, algorithm: SteppedAlgorithm): Step {
   const { sa, sb, sw, sk } = f.fields
   const valid = f.safe === '' ? `${sk} <= now` : `${sk} <= now AND ${f.safe}`
