@@ -124,7 +124,8 @@ rows.push({
 })
 
 const only = process.env.PG_COST_ROWS?.split(',').filter((word) => word !== '')
-const chosen = only === undefined ? rows : rows.filter((row) => only.some((w) => row.name.includes(w)))
+const chosen =
+  only === undefined ? rows : rows.filter((row) => only.some((w) => row.name.includes(w)))
 
 /** The backend total of one contender after `n` consumes (the warm-up included). */
 async function backendTotal(row: Row, n: number): Promise<number> {
