@@ -79,6 +79,11 @@ const sameBytes = (a: Uint8Array, b: Uint8Array) =>
   a.length === b.length && Buffer.compare(a, b) === 0
 
 // Raw stores keep values as they are; an entry with metadata is kept as this object.
+/** What a raw `ValueCodec` decodes from a stored value (one function, for `Store#getSettled`). */
+export function rawValue(stored: unknown): unknown {
+  return stored instanceof RawEnvelope ? stored.value : stored
+}
+
 class RawEnvelope {
   constructor(
     readonly value: unknown,

@@ -1,4 +1,4 @@
-import { type EntryMeta, ValueCodec } from './codec.js'
+import { type EntryMeta, rawValue, ValueCodec } from './codec.js'
 import type { Ttl } from './duration.js'
 import { CellarError, UnsupportedError } from './errors.js'
 import type { CacheEvent, CacheEventListener, CacheOperation } from './events.js'
@@ -32,6 +32,8 @@ export class CacheGateway implements AsyncDisposable {
   readonly #sync: Store<unknown> | undefined
   // The store when it answers some hits in-process (`getLocal`) without being synchronous.
   readonly #local: Store<unknown> | undefined
+  // The synchronous store when it keeps settled reads (`getSettled`) and values are raw.
+  readonly #settles: Store<unknown> | undefined
   readonly #name: string
 
   constructor(store: Store<Uint8Array> | Store<unknown>, options: CacheGatewayOptions = {}) {
@@ -51,6 +53,7 @@ export class CacheGateway implements AsyncDisposable {
         : undefined
     this.#local =
       this.#sync === undefined && this.#store.getLocal !== undefined ? this.#store : undefined
+    this.#settles = this.codec.raw && this.#sync?.getSettled !== undefined ? this.#sync : undefined
   }
 
   /** The store this gateway reads and writes (already namespaced by `prefix`). */
@@ -81,6 +84,10 @@ export class CacheGateway implements AsyncDisposable {
     if (sync === undefined || options?.schema !== undefined || isTracing())
       return this.#getChecked(key, options)
     try {
+      // A raw store's own settled promise of the value (kept per entry): no event to emit.
+      const settles = this.#settles
+      if (settles !== undefined && this.#listeners.length === 0)
+        return settles.getSettled!(key, rawValue)
       return Promise.resolve(readPlain(this.#events, this.codec, key, sync.getSync!(key)))
     } catch (error) {
       return this.#getFailed(key, error)

@@ -125,6 +125,14 @@ export interface Store<V = Uint8Array> {
   /** `get` without a promise; present when `capabilities.synchronous` is true. */
   getSync?(key: string): V | undefined
   /**
+   * Optional, with `getSync`: a settled promise of `read(getSync(key))`, or of `undefined` on a
+   * miss (no `read`). The store may hand out the same promise again to calls with the same
+   * `read` for as long as the entry holds the same value (so only where a read returns the
+   * stored value itself, never a copy), and never for a thenable. The gateway's `getValue` uses
+   * it on raw stores: an awaited hit then allocates and resolves nothing.
+   */
+  getSettled?(key: string, read: (value: V) => unknown): Promise<unknown>
+  /**
    * A hit answered in-process, without a promise, by a store that is not synchronous as a
    * whole (a two-tier store whose L1 is trusted): the value, or `undefined` when it cannot tell
    * without I/O — which is not a miss: the caller then asks `get`. Never throws (a key it

@@ -11,7 +11,11 @@ import {
 } from '../src/index.js'
 import { mapStore } from './map-store.js'
 
-// A raw map store answering reads and writes synchronously, like a raw MemoryStore.
+// How many reads went through a syncStore's getSettled.
+let settledReads = 0
+
+// A raw map store answering reads and writes synchronously, like a raw MemoryStore (with its
+// settled reads, counted, so that the tests below see which path a read took).
 function syncStore(): Store<unknown> {
   const map = new Map<string, unknown>()
   const base = mapStore() as unknown as Store<unknown>
@@ -20,6 +24,11 @@ function syncStore(): Store<unknown> {
     capabilities: { ...base.capabilities, synchronous: true, raw: true },
     get: async (key) => map.get(key),
     getSync: (key) => map.get(key),
+    getSettled: (key, read) => {
+      settledReads++
+      const value = map.get(key)
+      return Promise.resolve(value === undefined ? undefined : read(value))
+    },
     set: async (key, value) => {
       map.set(key, value)
     },
@@ -115,5 +124,32 @@ describe("getValue's paths on a synchronous store", () => {
     thrown = new Error('not ours')
     await expect(gateway.getValue('k')).rejects.toBe(thrown)
     expect(events).toHaveLength(1)
+  })
+
+  test("a raw store's getSettled answers getValue unless a listener, schema or byte codec needs the read", async () => {
+    const store = syncStore()
+    const gateway = new CacheGateway(store)
+    await gateway.setValue('a', { n: 1 }, undefined, { freshUntil: 9 })
+    settledReads = 0
+    expect(await gateway.getValue('a')).toEqual({ n: 1 }) // the value, not its envelope
+    expect(await gateway.getValue('missing')).toBeUndefined()
+    expect(settledReads).toBe(2)
+
+    expect(await gateway.getValue('a', { schema: positive })).toBeUndefined()
+    const events: string[] = []
+    const off = gateway.on((event) => events.push(`${event.type} ${event.key}`))
+    expect(await gateway.getValue('a')).toEqual({ n: 1 })
+    expect(await gateway.getValue('missing')).toBeUndefined()
+    off()
+    expect(events).toEqual(['hit a', 'miss missing'])
+    expect(settledReads).toBe(2)
+
+    const bytes = new CacheGateway({
+      ...store,
+      capabilities: { ...store.capabilities, raw: false },
+    })
+    await bytes.setValue('b', 'text')
+    expect(await bytes.getValue('b')).toBe('text')
+    expect(settledReads).toBe(2)
   })
 })
