@@ -22,6 +22,7 @@ import {
 import { ScopedLockBackend } from './memory-lock.js'
 import { ScopedRateLimitBackend } from './memory-rate-limit.js'
 import type { MemoryStoreOptions, MemoryStore as MemoryStoreType } from './memory-store.js'
+import { type RawEntry, rawEntry, settledRead } from './raw-entry.js'
 import { createRoot, type Lru, type Root } from './root.js'
 
 // Whether one handle is closed. A handle refuses calls once its own scope or an ancestor's is
@@ -37,9 +38,9 @@ interface Handoff {
   readonly parent: Scope
 }
 
-// lru-cache cannot hold null; raw mode stores this in its place.
-const NULL = Symbol('cellar.null')
 const RESOLVED: Promise<void> = Promise.resolve()
+// What getSettled answers a miss with: one promise, made once.
+const MISS: Promise<undefined> = Promise.resolve(undefined)
 // A key starting with `~` is stored escaped (core's scopedKey); any other un-prefixed key as is.
 const MARK_CODE = 0x7e
 
@@ -100,6 +101,27 @@ export class MemoryStore<V> implements MemoryStoreType<V> {
       return undefined
     }
     return this.#out(value)
+  }
+
+  /**
+   * `get` as a settled promise of `read(value)` (of `undefined` on a miss). Raw mode keeps the
+   * promise with the entry and hands it out again to calls with the same `read` until the
+   * entry is written, removed, evicted or expires (never for a thenable, which each read adopts
+   * afresh); byte mode reads a fresh copy every time and keeps nothing.
+   */
+  getSettled(key: string, read: (value: V) => unknown): Promise<unknown> {
+    // getSync's lookup, written out again for the same reason (see there).
+    const scope = this.#scope
+    if (scope.closed || scope.parent !== undefined) this.#open()
+    if (typeof key !== 'string') assertKey(key)
+    const full = this.#prefix === '' && key.charCodeAt(0) !== MARK_CODE ? key : this.#full(key)
+    const stored = this.#lru.get(full)
+    if (stored === undefined) {
+      assertKey(key)
+      return MISS
+    }
+    if (!this.#raw) return Promise.resolve(read(this.#out(stored) as V))
+    return settledRead(stored as RawEntry, read as (value: unknown) => unknown)
   }
 
   async getMany(keys: readonly string[]): Promise<Array<V | undefined>> {
@@ -184,7 +206,7 @@ export class MemoryStore<V> implements MemoryStoreType<V> {
       if (ms === null || ms > 0) this.#write(full, this.#counter(delta), ms)
       return delta
     }
-    const next = addToCounter(requireCounter(current.value, key), delta, key)
+    const next = addToCounter(requireCounter(this.#plain(current.value), key), delta, key)
     // noUpdateTTL keeps the remaining lifetime of an existing counter.
     this.#lru.set(full, this.#counter(next), { noUpdateTTL: true })
     return next
@@ -312,7 +334,7 @@ export class MemoryStore<V> implements MemoryStoreType<V> {
   }
 
   #counter(value: number): NonNullable<unknown> {
-    return this.#raw ? value : encodeCounter(value)
+    return this.#raw ? rawEntry(value) : encodeCounter(value)
   }
 
   #in(key: string, value: unknown): NonNullable<unknown> {
@@ -326,7 +348,7 @@ export class MemoryStore<V> implements MemoryStoreType<V> {
         { key },
       )
     }
-    if (value === null) return NULL
+    if (value === null) return rawEntry(null)
     const size = this.#root.sizeOf?.(value)
     if (size !== undefined && size > this.capabilities.maxValueSize) {
       throw new InvalidArgumentError(
@@ -334,16 +356,21 @@ export class MemoryStore<V> implements MemoryStoreType<V> {
         { key, code: 'E_VALUE_TOO_LARGE' },
       )
     }
-    return value
+    return rawEntry(value)
   }
 
   #out(value: unknown): V | undefined {
     if (value === undefined) return undefined
-    if (this.#raw) return (value === NULL ? null : value) as V
+    if (this.#raw) return (value as RawEntry).value as V
     // Buffer.from copies small values into Node's pooled slab, far cheaper than slice()'s fresh
     // ArrayBuffer; the plain Uint8Array view keeps decoders from handing back Buffers.
     const copy = Buffer.from(value as Uint8Array)
     return new Uint8Array(copy.buffer, copy.byteOffset, copy.byteLength) as V
+  }
+
+  // What a stored entry holds: the value itself in raw mode, the stored bytes in byte mode.
+  #plain(stored: NonNullable<unknown>): unknown {
+    return this.#raw ? (stored as RawEntry).value : stored
   }
 
   #open(): void {

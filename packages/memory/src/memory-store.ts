@@ -58,6 +58,11 @@ export interface MemoryStoreOptions {
 export interface MemoryStore<V = Uint8Array> extends Store<V>, AsyncDisposable {
   /** `get` without a promise: the value, or `undefined` on a miss or an expired entry. */
   getSync(key: string): V | undefined
+  /**
+   * A settled promise of `read(value)` (of `undefined` on a miss); raw mode hands the same one
+   * out again, for the same `read`, until the entry is written or removed (core's `getSettled`).
+   */
+  getSettled(key: string, read: (value: V) => unknown): Promise<unknown>
   /** `set` without a promise: written when it returns; bad input throws, writing nothing. */
   setSync(key: string, value: V, ttl?: Ttl): void
   /** The live keys of this namespace (not of nested namespaces), unscoped. */

@@ -9,6 +9,7 @@ import { LRUCache } from 'lru-cache'
 import { MemoryLockBackend } from './memory-lock.js'
 import { MemoryRateLimits } from './memory-rate-limit.js'
 import type { MemoryStoreOptions } from './memory-store.js'
+import type { RawEntry } from './raw-entry.js'
 
 /** The LRU every handle of one root store shares. */
 export type Lru = LRUCache<string, NonNullable<unknown>>
@@ -59,7 +60,10 @@ export function createRoot(options: MemoryStoreOptions): Root {
     ...(countsBytes && {
       maxSize: maxBytes,
       sizeCalculation: (value: unknown, key: string) =>
-        key.length + (sizeOf === undefined ? (value as Uint8Array).byteLength : sizeOf(value)) || 1,
+        key.length +
+          (sizeOf === undefined
+            ? (value as Uint8Array).byteLength
+            : sizeOf((value as RawEntry).value)) || 1,
     }),
     // The default clock: lru-cache's own, whose reading reads reuse until a 1 ms timer clears
     // it (a clock call costs more than a whole lookup). An injected clock is read every time.
