@@ -57,10 +57,11 @@ export interface NativeStatement {
   bindings(request: RateLimitRequest, key: string): unknown[] | undefined
 }
 
-/** `sql` with a `?` per `$n`, and the value index of each. */
+/** `sql` with a `?` per `$n` (none inside a quoted name), and the value index of each. */
 function positional(sql: string): { positional: string; order: number[] } {
   const order: number[] = []
-  const text = sql.replace(/\$([0-9]+)/g, (_, n: string) => {
+  const text = sql.replace(/"(?:[^"]|"")*"|\$([0-9]+)/g, (match, n: string | undefined) => {
+    if (n === undefined) return match
     order.push(Number(n) - 1)
     return '?'
   })

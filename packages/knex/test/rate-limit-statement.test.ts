@@ -53,6 +53,16 @@ function random(seed: number): () => number {
   }
 }
 
+test("the statements' positional form leaves a $ in a quoted table name alone", () => {
+  for (const algorithm of ['sliding-window', 'token-bucket'] as const) {
+    const names = { table: '"t$1"', key: '"key"', value: '"value"', expires: '"expires_at"' }
+    const statement = nativeStatement(algorithm, names)
+    expect(statement.positional).toContain('INSERT INTO "t$1" AS c')
+    expect(statement.positional.split('?').length - 1).toBe(statement.order.length)
+    expect(statement.sql).toContain('INSERT INTO "t$1" AS c')
+  }
+})
+
 for (const { name, target } of targets) {
   const dialect = target?.kind === 'pg' ? 'pg' : 'sqlite'
   const runs = target !== undefined && target.kind !== 'mysql'
