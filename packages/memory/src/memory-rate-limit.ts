@@ -11,14 +11,18 @@ import {
 
 // One key's state, mutable: a step rewrites it in place (no new object, no re-insert), and it
 // is itself the `RateLimitState` the reference step reads.
+// The fields are `declare`d: a class field declaration would first set each to `undefined`, and
+// V8 then keeps them as tagged values (a heap number allocated and a write barrier per timestamp
+// written, a type check per read) instead of in-place doubles (callgrind, awaited consume: fixed
+// window -30 instructions, sliding -96, bucket -104).
 class Entry implements RateLimitState {
-  a: number
-  b: number
-  w: number
-  blockedUntil: number
-  expiresAt: number
+  declare a: number
+  declare b: number
+  declare w: number
+  declare blockedUntil: number
+  declare expiresAt: number
   // The map key this entry is stored under (the sweep iterates entries alone, no pairs).
-  readonly key: string
+  declare readonly key: string
 
   constructor(key: string, state: RateLimitState, expiresAt: number) {
     this.key = key
@@ -106,6 +110,41 @@ export class MemoryRateLimits {
     this.#steps = steps
     if (steps === 0) this.#sweep(now)
     const entry = scope.get(key)
+    // The commonest decision, an allowed fixed-window consume, written out here (the same as
+    // `fixedWindowInPlace`'s allowed branch): small enough for V8 to inline this step into the
+    // limiter's consume, which the general path below is not.
+    if (entry !== undefined && into !== undefined && algorithm === 'fixed-window') {
+      const w = entry.w
+      const points = request.points
+      if (points > 0 && !request.force && w > now && entry.expiresAt > now) {
+        const next = entry.a + points
+        if (entry.blockedUntil <= now && next <= request.limit) {
+          entry.a = next
+          entry.b = 0
+          entry.blockedUntil = 0
+          entry.expiresAt = w
+          into.allowed = true
+          into.used = next
+          into.remaining = request.limit - next
+          into.resetMs = w - now
+          into.retryAfterMs = 0
+          return into
+        }
+      }
+    }
+    return this.#general(algorithm, scope, key, request, into, entry, now)
+  }
+
+  // Every other decision: in place where the algorithm's common case allows, else core's step.
+  #general(
+    algorithm: RateLimitAlgorithm,
+    scope: RateLimitScope,
+    key: string,
+    request: RateLimitRequest,
+    into: DecisionSlot | undefined,
+    entry: Entry | undefined,
+    now: number,
+  ): RateLimitDecision {
     if (entry !== undefined) {
       // Only a checked key is ever inserted (below), so a found entry proves the key valid.
       const fast =
@@ -211,7 +250,13 @@ export class ScopedRateLimitBackend extends SteppedRateLimitBackend {
     request: RateLimitRequest,
     into?: DecisionSlot,
   ): RateLimitDecision {
-    this.#open()
+    // #open's walk written out for a store and its parent (a limiter's namespace of a root
+    // store), the common case; deeper chains take the walk.
+    const store = this.#store
+    const parent = store.parent
+    if (store.closed || (parent !== undefined && (parent.closed || parent.parent !== undefined))) {
+      this.#open()
+    }
     // The key is checked by the step on a miss (a hit proves it valid).
     return this.#limits.step(algorithm, this.#scope, key, request, into)
   }

@@ -51,6 +51,8 @@ export class RateLimiter {
   // decides synchronously (then a consume is one settled promise, or no promise at all).
   readonly #step: Step
   readonly #sync: SyncBackend | undefined
+  // #sync when no block cache is kept: a 1-point consume then needs nothing but the backend.
+  readonly #fast: SyncBackend | undefined
   // The request of a 1-point consume under the limiter's own policy, shared by every such call.
   readonly #one: RateLimitRequest
   // Where a synchronous backend may write a decision (`decideSync`'s `into`): #settle copies it
@@ -87,11 +89,26 @@ export class RateLimiter {
       store.capabilities.synchronous === true && backend.decideSync !== undefined
         ? (backend as SyncBackend)
         : undefined
+    this.#fast = this.#blocks === undefined ? this.#sync : undefined
     this.#one = Object.freeze(this.#request(this, 1, false))
   }
 
   /** Takes `points` (a positive whole number) from `key`'s allowance, atomically. */
   consume(key: string, points = 1): Promise<RateLimitResult> {
+    // The common call, kept small enough for V8 to inline the backend's step into it: a 1-point
+    // consume on a synchronous backend without a block cache. The backend checks the key.
+    const fast = this.#fast
+    if (fast === undefined || points !== 1) return this.#consume(key, points)
+    try {
+      return Promise.resolve(
+        this.#settle(key, 1, this, fast.decideSync(this.algorithm, key, this.#one, this.#slot)),
+      )
+    } catch (error) {
+      return this.#failed(key, 1, this, error)
+    }
+  }
+
+  #consume(key: string, points: number): Promise<RateLimitResult> {
     // Not async: a consume is one promise from the backend plus one `then`, nothing more.
     const sync = this.#sync
     try {
@@ -275,15 +292,23 @@ export class RateLimiter {
     policy: Policy,
     decision: RateLimitDecision,
   ): RateLimitResult {
-    const { limit } = policy
+    const limit = policy.limit
     const allowed = decision.allowed
     const remaining = decision.remaining
+    const resetMs = decision.resetMs
+    const retryAfterMs = decision.retryAfterMs
+    // Math.max(0, Math.min(limit, remaining)), Math.max(0, resetMs), Math.max(1, retryAfterMs)
+    // as comparisons, with the same results for NaN and -0: V8 compiles these to less (callgrind:
+    // about 20 instructions per awaited memory consume).
     const result: RateLimitResult = {
       allowed,
       limit,
-      remaining: Math.max(0, Math.min(limit, remaining)),
-      resetMs: Math.max(0, decision.resetMs),
-      retryAfterMs: allowed ? 0 : Math.max(1, decision.retryAfterMs),
+      // biome-ignore lint/complexity/useMathMinMax: fewer instructions than Math.min/max here (above)
+      remaining: remaining <= 0 ? 0 : remaining > limit ? limit : remaining,
+      // biome-ignore lint/complexity/useMathMinMax: as above
+      resetMs: resetMs <= 0 ? 0 : resetMs,
+      // biome-ignore lint/complexity/useMathMinMax: as above; NaN stays NaN, as Math.max(1, NaN)
+      retryAfterMs: allowed ? 0 : retryAfterMs < 1 ? 1 : retryAfterMs,
     }
     if (!allowed && points > 0 && this.#blocks !== undefined) {
       this.#remember(key, result.retryAfterMs)
