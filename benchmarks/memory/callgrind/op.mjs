@@ -13,6 +13,9 @@ const { LRUCache } = await import(require.resolve('lru-cache'))
 
 const TTL = 3_600_000
 const VALUE = { id: 48_213, sku: 'SKU-0048213-BLK', tags: ['coffee', 'beans'], active: true }
+// A second object of the same shape: writes that alternate between the two replace the stored
+// value (lru-cache takes a shorter path when a write stores the very object already there).
+const OTHER = { id: 48_214, sku: 'SKU-0048214-BLK', tags: ['coffee', 'beans'], active: true }
 const KEYS = Array.from({ length: 1024 }, (_, i) => `p:${i}`)
 let at = 0
 const next = () => {
@@ -49,6 +52,18 @@ const ops = {
   },
   setValue: async (n) => {
     for (let i = 0; i < n; i++) await gateway.setValue(next(), VALUE, TTL)
+  },
+  // Each pass over the keys writes the other object: every write replaces the stored value.
+  setValueReplace: async (n) => {
+    for (let i = 0; i < n; i++) await gateway.setValue(next(), i & 1024 ? VALUE : OTHER, TTL)
+  },
+  // A write then one awaited read of the same key: an entry read once before it is replaced.
+  setValueGetValue: async (n) => {
+    for (let i = 0; i < n; i++) {
+      const key = next()
+      gateway.setValueSync(key, i & 1024 ? VALUE : OTHER, TTL)
+      sink = await gateway.getValue(key)
+    }
   },
   bytesGetValueSync: async (n) => {
     for (let i = 0; i < n; i++) sink = bytes.getValueSync(next())
