@@ -105,3 +105,27 @@ test('a later sh block starting with "# or" is another way to install; others ar
   assert.deepEqual(installLines(text), installLines(readme))
   assert.deepEqual(alternativeInstalls(readme), [])
 })
+
+test('tsc errors in another package’s own declarations are told apart from ours', async () => {
+  const { splitErrors, foreignPackages } = await import('./typescript.mjs')
+  const output = [
+    "node_modules/ioredis/built/errors/WatchError.d.ts(1,28): error TS7016: Could not find a declaration file for module 'redis-errors'.",
+    '  Try `npm i --save-dev @types/redis-errors` if it exists',
+    "node_modules/@scope/pkg/index.d.ts(3,1): error TS2304: Cannot find name 'X'.",
+  ].join('\n')
+  const only = splitErrors(output)
+  assert.equal(only.ours.length, 0)
+  assert.equal(only.foreign.length, 3)
+  assert.equal(foreignPackages(only.foreign), 'ioredis TS7016, @scope/pkg TS2304')
+
+  const mixed = splitErrors(
+    [
+      "sample.mts(2,7): error TS2322: Type 'string' is not assignable to type 'number'.",
+      "node_modules/@cellar/redis/dist/index.d.ts(9,3): error TS2304: Cannot find name 'Y'.",
+      output,
+    ].join('\n'),
+  )
+  assert.equal(mixed.ours.length, 2)
+  assert.equal(mixed.foreign.length, 3)
+  assert.deepEqual(splitErrors('tsc crashed').ours, ['tsc crashed'])
+})

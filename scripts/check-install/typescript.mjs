@@ -22,3 +22,41 @@ export function compilerOptions(root) {
     skipLibCheck: false,
   }
 }
+
+const DIAGNOSTIC = /^(.+?)\(\d+,\d+\): error (TS\d+):/
+
+/**
+ * tsc's errors split by where they are: `ours` (the sample, our packages' declarations, or
+ * anything not tied to a file) and `foreign` (another package's own declarations under
+ * node_modules, e.g. a dependency whose .d.ts imports an untyped module). A foreign error meets
+ * every user of that package whatever our packages do, so it is reported, not failed on.
+ */
+export function splitErrors(output) {
+  const ours = []
+  const foreign = []
+  let current
+  for (const line of output.split('\n')) {
+    const match = DIAGNOSTIC.exec(line)
+    if (match !== null) {
+      const file = (match[1] ?? '').replaceAll('\\', '/')
+      const at = file.lastIndexOf('node_modules/')
+      const isForeign = at !== -1 && !file.slice(at).startsWith('node_modules/@cellar/')
+      current = isForeign ? foreign : ours
+      current.push(line)
+    } else if (line.trim() !== '') {
+      ;(current ?? ours).push(line)
+    }
+  }
+  return { ours, foreign }
+}
+
+/** The packages whose declarations the foreign errors are in, with the error codes. */
+export function foreignPackages(foreign) {
+  const names = new Set()
+  for (const line of foreign) {
+    const diagnostic = DIAGNOSTIC.exec(line)
+    const where = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(line.replaceAll('\\', '/'))
+    if (diagnostic !== null && where !== null) names.add(`${where[1]} ${diagnostic[2]}`)
+  }
+  return [...names].join(', ')
+}
