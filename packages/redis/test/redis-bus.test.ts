@@ -70,10 +70,19 @@ describe.skipIf(!redis)('RedisBus on a standalone Redis', () => {
       }),
     )
     const admin = new Redis(redis!.url)
-    const line = ((await admin.client('LIST')) as string)
-      .split('\n')
-      .find((entry) => entry.includes(` name=${name} `) && / sub=[1-9]| ssub=[1-9]/.test(entry))!
-    await admin.client('KILL', 'ID', /^id=(\d+)/.exec(line)![1]!)
+    // The subscriber's entry in CLIENT LIST, once it shows the subscription (a fresh-clone CI run
+    // once listed it without: polled, and the last listing is in the failure message).
+    let listing = ''
+    let line: string | undefined
+    for (let tries = 0; line === undefined && tries < 100; tries++) {
+      if (tries > 0) await new Promise((resolve) => setTimeout(resolve, 20))
+      listing = (await admin.client('LIST')) as string
+      line = listing
+        .split('\n')
+        .find((entry) => entry.includes(` name=${name} `) && / sub=[1-9]| ssub=[1-9]/.test(entry))
+    }
+    expect(line, `no subscribed connection named ${name} in:\n${listing}`).toBeDefined()
+    await admin.client('KILL', 'ID', /^id=(\d+)/.exec(line as string)![1]!)
     await admin.quit()
     await back
     expect(statuses).toEqual(['down', 'up'])
