@@ -14,7 +14,7 @@ import {
   STAND_IN_PACKAGES,
   testSampleTooling,
 } from './test-sample.mjs'
-import { compilerOptions, foreignPackages, splitErrors, tscCommand } from './typescript.mjs'
+import { compilerOptions, tscCommand, tscFails } from './typescript.mjs'
 
 const tsconfig = (root) => ({
   compilerOptions: {
@@ -173,14 +173,7 @@ export async function checkPackage(pkg, context, alternative) {
 
   const tsc = await run(...tscCommand(context.root), { cwd: dir })
   step('tsc (ESM + CJS)', tsc.seconds)
-  const { ours, foreign } = splitErrors(tsc.output)
-  if (foreign.length > 0)
-    step(
-      'tsc',
-      0,
-      `not failed on: errors in other packages' own declarations (${foreignPackages(foreign)})`,
-    )
-  if (tsc.code !== 0 && (ours.length > 0 || foreign.length === 0)) {
+  if (tscFails(tsc, step)) {
     return fail(
       `${readmeName}: the sample does not type-check:\n${tail(toReadme(tsc.output, sample, at))}`,
     )

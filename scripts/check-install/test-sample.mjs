@@ -6,7 +6,7 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { run, tail } from './run.mjs'
-import { compilerOptions, foreignPackages, splitErrors, tscCommand } from './typescript.mjs'
+import { compilerOptions, tscCommand, tscFails } from './typescript.mjs'
 
 /** Packages a test-file sample may import that the reader already has (their test runner). */
 export const RUNNER_PACKAGES = ['vitest']
@@ -60,14 +60,7 @@ export async function checkTestSample(dir, sample, step, toReadme, root) {
   )
   const tsc = await run(...tscCommand(root), { cwd: dir })
   step('tsc (test file)', tsc.seconds)
-  const { ours, foreign } = splitErrors(tsc.output)
-  if (foreign.length > 0)
-    step(
-      'tsc',
-      0,
-      `not failed on: errors in other packages' own declarations (${foreignPackages(foreign)})`,
-    )
-  if (tsc.code !== 0 && (ours.length > 0 || foreign.length === 0)) {
+  if (tscFails(tsc, step)) {
     return [`the sample does not type-check:\n${tail(toReadme(tsc.output))}`]
   }
 

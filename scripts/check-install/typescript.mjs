@@ -60,3 +60,16 @@ export function foreignPackages(foreign) {
   }
   return [...names].join(', ')
 }
+
+/**
+ * Whether a tsc run fails the check: any error of ours, or a non-zero exit with no error tied
+ * to another package. Errors in other packages' declarations become a `step` note instead.
+ */
+export function tscFails(tsc, step) {
+  const { ours, foreign } = splitErrors(tsc.output)
+  if (foreign.length > 0) {
+    const where = foreignPackages(foreign)
+    step('tsc', 0, `not failed on: errors in other packages' own declarations (${where})`)
+  }
+  return tsc.code !== 0 && (ours.length > 0 || foreign.length === 0)
+}
