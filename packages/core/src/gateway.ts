@@ -2,6 +2,7 @@ import { type EntryMeta, rawValue, ValueCodec } from './codec.js'
 import type { Ttl } from './duration.js'
 import { CellarError, UnsupportedError } from './errors.js'
 import type { CacheEvent, CacheEventListener, CacheOperation } from './events.js'
+import { callStore, observeStoreCall } from './gateway-call.js'
 import { observeIterable } from './gateway-iterate.js'
 import type { CacheGatewayOptions, GatewayEntry, GetValueOptions } from './gateway-options.js'
 import { GatewayEvents, type Read, readPlain, readStored } from './gateway-read.js'
@@ -9,7 +10,7 @@ import type { Lock, LockOptions } from './lock.js'
 import { MsgpackSerializer } from './serializer.js'
 import type { StandardSchemaV1 } from './standard-schema.js'
 import type { IncrementOptions, Store } from './store.js'
-import { isTracing, traceGetSync, traceSetSync, traceStoreCall } from './tracing.js'
+import { isTracing, traceGetSync, traceSetSync } from './tracing.js'
 
 // What every write answered synchronously resolves with: one promise, made once.
 const SETTLED: Promise<void> = Promise.resolve()
@@ -221,7 +222,9 @@ export class CacheGateway implements AsyncDisposable {
   }
 
   #setObserved(key: string, encoded: unknown, ttl: Ttl | undefined): Promise<void> {
-    const written = this.#observed('set', key, undefined, () => this.#store.set(key, encoded, ttl))
+    const written = observeStoreCall(this.#events, 'set', key, undefined, () =>
+      this.#store.set(key, encoded, ttl),
+    )
     if (this.#listeners.length === 0) return written
     return written.then(() =>
       this.#emit({ type: 'write', key, operation: 'set', store: this.#name }),
@@ -377,37 +380,13 @@ export class CacheGateway implements AsyncDisposable {
     return readStored(this.#events, this.codec, key, stored, schema, read, 'get')
   }
 
-  // Not async itself: with no listener and no tracer the store's own promise is returned.
   #call<T>(
     operation: CacheOperation,
     key: string | undefined,
     keys: readonly string[] | undefined,
     op: () => Promise<T>,
   ): Promise<T> {
-    if (this.#listeners.length === 0 && !isTracing()) {
-      try {
-        return op()
-      } catch (error) {
-        // A store that throws instead of rejecting still gives the caller a rejected promise.
-        return Promise.reject(error)
-      }
-    }
-    return this.#observed(operation, key, keys, op)
-  }
-
-  async #observed<T>(
-    operation: CacheOperation,
-    key: string | undefined,
-    keys: readonly string[] | undefined,
-    op: () => Promise<T>,
-  ): Promise<T> {
-    try {
-      if (!isTracing()) return await op()
-      return await traceStoreCall({ operation, store: this.#name, key, keys }, op)
-    } catch (error) {
-      if (error instanceof CellarError) this.#fail(operation, key, error)
-      throw error
-    }
+    return callStore(this.#events, operation, key, keys, op)
   }
 
   #emit(event: CacheEvent): void {
