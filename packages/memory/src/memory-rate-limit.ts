@@ -34,9 +34,7 @@ class Entry implements RateLimitState {
   }
 }
 
-// Every this many steps, a bounded pass drops expired entries (see `#sweep`).
-const SWEEP_EVERY = 1024
-const SWEEP_MASK = SWEEP_EVERY - 1
+// Every 1,024 steps (`tick`), a bounded pass drops expired entries (see `#sweep`).
 const SWEEP_SCAN = 256
 
 /** A caller's object a decision may be written into (core's `decideSync` `into`). */
@@ -93,6 +91,21 @@ export class MemoryRateLimits {
   }
 
   /**
+   * The clock's reading for one step; every 1,024 steps a bounded pass first drops expired
+   * entries (it may drop the stepped key's own, so read the entry after this).
+   */
+  tick(): number {
+    const now = this.#now()
+    // The count wraps, so it stays a small integer however long the process runs. The mask is
+    // written out: V8 reads a module-level constant from its context, with a type check, on
+    // every call.
+    const steps = (this.#steps + 1) & 1023
+    this.#steps = steps
+    if (steps === 0) this.#sweep(now)
+    return now
+  }
+
+  /**
    * One decision on `key` of `scope` (`E_INVALID_KEY` for a key that fails `assertKey`); a
    * decision made in place is written into `into` when given (see core's `decideSync`).
    */
@@ -103,40 +116,17 @@ export class MemoryRateLimits {
     request: RateLimitRequest,
     into?: DecisionSlot,
   ): RateLimitDecision {
-    const now = this.#now()
-    // Before the lookup: a sweep may drop this key's (expired) entry. The count wraps, so it
-    // stays a small integer however long the process runs.
-    const steps = (this.#steps + 1) & SWEEP_MASK
-    this.#steps = steps
-    if (steps === 0) this.#sweep(now)
-    const entry = scope.get(key)
-    // The commonest decision, an allowed fixed-window consume, written out here (the same as
-    // `fixedWindowInPlace`'s allowed branch): small enough for V8 to inline this step into the
-    // limiter's consume, which the general path below is not.
-    if (entry !== undefined && into !== undefined && algorithm === 'fixed-window') {
-      const w = entry.w
-      const points = request.points
-      if (points > 0 && !request.force && w > now && entry.expiresAt > now) {
-        const next = entry.a + points
-        if (entry.blockedUntil <= now && next <= request.limit) {
-          entry.a = next
-          entry.b = 0
-          entry.blockedUntil = 0
-          entry.expiresAt = w
-          into.allowed = true
-          into.used = next
-          into.remaining = request.limit - next
-          into.resetMs = w - now
-          into.retryAfterMs = 0
-          return into
-        }
-      }
-    }
-    return this.#general(algorithm, scope, key, request, into, entry, now)
+    const now = this.tick()
+    return this.decide(algorithm, scope, key, request, into, scope.get(key), now)
   }
 
-  // Every other decision: in place where the algorithm's common case allows, else core's step.
-  #general(
+  /**
+   * `step` once the clock is read and `key`'s entry looked up. One method, not one per
+   * algorithm: V8 never inlines a function of more than 460 bytes of bytecode, and this one must
+   * not be inlined into the compiled code of `decideSync`'s fast path, whose callers would then
+   * find it too large to inline in turn (callgrind: about 60 instructions per consume).
+   */
+  decide(
     algorithm: RateLimitAlgorithm,
     scope: RateLimitScope,
     key: string,
@@ -145,16 +135,87 @@ export class MemoryRateLimits {
     entry: Entry | undefined,
     now: number,
   ): RateLimitDecision {
-    if (entry !== undefined) {
-      // Only a checked key is ever inserted (below), so a found entry proves the key valid.
-      const fast =
-        algorithm === 'fixed-window'
-          ? fixedWindowInPlace(entry, now, request, into)
-          : algorithm === 'sliding-window'
-            ? slidingWindowInPlace(entry, now, request, into)
-            : tokenBucketInPlace(entry, now, request, into)
-      if (fast !== undefined) return fast
-    } else assertKey(key)
+    if (entry === undefined) assertKey(key)
+    // Only a checked key is ever inserted (below), so a found entry proves the key valid. Points
+    // taken without force or a block in force: the algorithm's common case, decided on the entry
+    // in place (the same decision and state as core's step, with the same arithmetic, without
+    // its state, outcome and probe objects); anything else falls through to core's step.
+    else if (!(request.points <= 0 || request.force || entry.blockedUntil > now)) {
+      const points = request.points
+      const limit = request.limit
+      const W = request.windowMs
+      if (algorithm === 'fixed-window') {
+        // A live window; a refusal only where it starts no block. Without a block, the state
+        // expires at the window's end.
+        const w = entry.w
+        if (w > now && entry.expiresAt > now) {
+          const next = entry.a + points
+          const resetMs = w - now
+          if (next <= limit) {
+            entry.a = next
+            entry.b = 0
+            entry.blockedUntil = 0
+            entry.expiresAt = w
+            return decided(into, true, next, limit - next, resetMs, 0)
+          }
+          if (request.blockMs <= 0) {
+            const used = entry.a
+            entry.b = 0
+            entry.blockedUntil = 0
+            entry.expiresAt = w
+            return decided(into, false, used, Math.max(0, limit - used), resetMs, resetMs)
+          }
+        }
+      } else if (algorithm === 'sliding-window') {
+        // An allowed consume of a live entry (a refusal is left to core's step).
+        if (entry.expiresAt > now) {
+          let start = now - (now % W)
+          let current = 0
+          let previous = 0
+          if (entry.w >= start) {
+            start = entry.w
+            current = entry.a
+            previous = entry.b
+          } else if (entry.w === start - W) previous = entry.a
+          const elapsed = Math.min(W, Math.max(0, now - start))
+          const weighted = Math.ceil((previous * (W - elapsed)) / W)
+          if (weighted + current + points <= limit) {
+            current += points
+            const used = weighted + current
+            const end = start + 2 * W
+            entry.a = current
+            entry.b = previous
+            entry.w = start
+            entry.blockedUntil = 0
+            entry.expiresAt = end
+            return decided(into, true, used, Math.max(0, limit - used), Math.max(0, end - now), 0)
+          }
+        }
+      } else {
+        // Token bucket (GCRA), an allowed consume. A stale entry needs no special case: core's
+        // step reads it like no state at all (its arrival time and any block lie in the past).
+        let a = now
+        let b = 0
+        if (entry.a > now || (entry.a === now && entry.b > 0)) {
+          a = entry.a
+          b = entry.b
+        }
+        // The new theoretical arrival time (a + b / L ms), one window ahead at most when allowed.
+        const nb = b + points * W
+        const na = a + Math.floor(nb / limit)
+        const rest = nb % limit
+        const expiresAt = na + (rest > 0 ? 1 : 0)
+        if ((na < now + W || (na === now + W && rest === 0)) && expiresAt > now) {
+          const left = Math.min(limit, Math.max(0, Math.floor(((now + W - na) * limit - rest) / W)))
+          entry.a = na
+          entry.b = rest
+          entry.w = 0
+          entry.blockedUntil = 0
+          entry.expiresAt = expiresAt
+          return decided(into, true, limit - left, left, expiresAt - now, 0)
+        }
+      }
+    }
     const live = entry !== undefined && entry.expiresAt > now ? entry : undefined
     const outcome = rateLimitStep(algorithm, live, now, request)
     // A read (0 points) changes nothing worth keeping.
@@ -223,18 +284,27 @@ export interface StoreScope {
   readonly parent: StoreScope | undefined
 }
 
+// What the next backend's fields are defined from, set by its constructor before `super()`.
+// Each private field is then written once, where it is defined (assigned in the constructor,
+// it would first be defined as `undefined`): V8 keeps such a field constant and knows the map of
+// its value, so a call reads it with no map check (callgrind: about 10 instructions a consume).
+let handoff: { limits: MemoryRateLimits; scope: RateLimitScope; store: StoreScope } | undefined
+
 /** One store's view of the limiter state: keys scoped under its prefix, refused once closed. */
 export class ScopedRateLimitBackend extends SteppedRateLimitBackend {
-  readonly #limits: MemoryRateLimits
-  readonly #scope: RateLimitScope
-  // The store handle's own scope, read as data on every call (no closure to call through).
-  readonly #store: StoreScope
+  readonly #limits = (handoff as NonNullable<typeof handoff>).limits
+  readonly #scope = (handoff as NonNullable<typeof handoff>).scope
+  // The store handle's own scope, read as data on every call (no closure to call through), and
+  // its parent's (its own where it has none: a field always holding a scope is read unchecked).
+  readonly #store = (handoff as NonNullable<typeof handoff>).store
+  readonly #parent = this.#store.parent ?? this.#store
+  // Whether the chain goes past the parent: then every call walks it (`#open`).
+  readonly #deep = this.#parent.parent !== undefined
 
   constructor(limits: MemoryRateLimits, prefix: string, store: StoreScope) {
+    handoff = { limits, scope: limits.scope(prefix), store }
     super()
-    this.#limits = limits
-    this.#scope = limits.scope(prefix)
-    this.#store = store
+    handoff = undefined
   }
 
   async reset(key: string): Promise<void> {
@@ -252,13 +322,36 @@ export class ScopedRateLimitBackend extends SteppedRateLimitBackend {
   ): RateLimitDecision {
     // #open's walk written out for a store and its parent (a limiter's namespace of a root
     // store), the common case; deeper chains take the walk.
-    const store = this.#store
-    const parent = store.parent
-    if (store.closed || (parent !== undefined && (parent.closed || parent.parent !== undefined))) {
-      this.#open()
+    if (this.#store.closed || this.#parent.closed || this.#deep) this.#open()
+    // Fields read before the clock: V8 checks their holder again after a call into the runtime.
+    const limits = this.#limits
+    const scope = this.#scope
+    const now = limits.tick()
+    const entry = scope.get(key)
+    // The commonest decision, an allowed fixed-window consume, written out here (the same as
+    // `fixedWindowInPlace`'s allowed branch): small enough for V8 to inline this method into
+    // the limiter's consume, which `decide` is not. The key is checked by `decide` on a miss (a
+    // hit proves it valid).
+    if (entry !== undefined && into !== undefined && algorithm === 'fixed-window') {
+      const w = entry.w
+      const points = request.points
+      if (points > 0 && !request.force && w > now && entry.expiresAt > now) {
+        const next = entry.a + points
+        if (entry.blockedUntil <= now && next <= request.limit) {
+          entry.a = next
+          entry.b = 0
+          entry.blockedUntil = 0
+          entry.expiresAt = w
+          into.allowed = true
+          into.used = next
+          into.remaining = request.limit - next
+          into.resetMs = w - now
+          into.retryAfterMs = 0
+          return into
+        }
+      }
     }
-    // The key is checked by the step on a miss (a hit proves it valid).
-    return this.#limits.step(algorithm, this.#scope, key, request, into)
+    return limits.decide(algorithm, scope, key, request, into, entry, now)
   }
 
   #open(): void {
@@ -280,109 +373,4 @@ export class ScopedRateLimitBackend extends SteppedRateLimitBackend {
       return Promise.reject(error)
     }
   }
-}
-
-/**
- * Core's fixed-window step for the common consume (points taken from a live window with no
- * block in force, and no block to start), made on the entry in place: the same decision and
- * state as `fixedWindowStep`, without its state, outcome and probe objects. `undefined` for
- * anything else, which the reference step decides.
- */
-function fixedWindowInPlace(
-  entry: Entry,
-  now: number,
-  r: RateLimitRequest,
-  into: DecisionSlot | undefined,
-): RateLimitDecision | undefined {
-  if (r.points <= 0 || r.force || entry.w <= now || entry.expiresAt <= now) return undefined
-  if (entry.blockedUntil > now) return undefined
-  const next = entry.a + r.points
-  // Without a block, the state expires at the window's end.
-  const resetMs = entry.w - now
-  if (next <= r.limit) {
-    entry.a = next
-    entry.b = 0
-    entry.blockedUntil = 0
-    entry.expiresAt = entry.w
-    return decided(into, true, next, r.limit - next, resetMs, 0)
-  }
-  if (r.blockMs > 0) return undefined
-  const used = entry.a
-  entry.b = 0
-  entry.blockedUntil = 0
-  entry.expiresAt = entry.w
-  return decided(into, false, used, Math.max(0, r.limit - used), resetMs, resetMs)
-}
-
-/**
- * Core's sliding-window step for an allowed consume (points taken, no block in force, no force),
- * made on the live entry in place: the same decision and state as `slidingWindowStep`, with the
- * same arithmetic. `undefined` for anything else (a refusal included), which the reference
- * step decides.
- */
-function slidingWindowInPlace(
-  entry: Entry,
-  now: number,
-  r: RateLimitRequest,
-  into: DecisionSlot | undefined,
-): RateLimitDecision | undefined {
-  if (r.points <= 0 || r.force || entry.expiresAt <= now || entry.blockedUntil > now) {
-    return undefined
-  }
-  const W = r.windowMs
-  let start = now - (now % W)
-  let current = 0
-  let previous = 0
-  if (entry.w >= start) {
-    start = entry.w
-    current = entry.a
-    previous = entry.b
-  } else if (entry.w === start - W) previous = entry.a
-  const elapsed = Math.min(W, Math.max(0, now - start))
-  const weighted = Math.ceil((previous * (W - elapsed)) / W)
-  if (weighted + current + r.points > r.limit) return undefined
-  current += r.points
-  const used = weighted + current
-  const end = start + 2 * W
-  entry.a = current
-  entry.b = previous
-  entry.w = start
-  entry.blockedUntil = 0
-  entry.expiresAt = end
-  return decided(into, true, used, Math.max(0, r.limit - used), Math.max(0, end - now), 0)
-}
-
-/**
- * Core's token-bucket (GCRA) step for an allowed consume, on the entry in place: the same
- * decision and state as `tokenBucketStep`. A stale entry needs no special case: the reference
- * reads it like no state at all (its arrival time and any block lie in the past).
- */
-function tokenBucketInPlace(
-  entry: Entry,
-  now: number,
-  r: RateLimitRequest,
-  into: DecisionSlot | undefined,
-): RateLimitDecision | undefined {
-  if (r.points <= 0 || r.force || entry.blockedUntil > now) return undefined
-  const { limit: L, windowMs: W } = r
-  let a = now
-  let b = 0
-  if (entry.a > now || (entry.a === now && entry.b > 0)) {
-    a = entry.a
-    b = entry.b
-  }
-  // The new theoretical arrival time (a + b / L ms), one window ahead at most when allowed.
-  const nb = b + r.points * W
-  const na = a + Math.floor(nb / L)
-  const rest = nb % L
-  if (!(na < now + W || (na === now + W && rest === 0))) return undefined
-  const expiresAt = na + (rest > 0 ? 1 : 0)
-  if (expiresAt <= now) return undefined
-  const left = Math.min(L, Math.max(0, Math.floor(((now + W - na) * L - rest) / W)))
-  entry.a = na
-  entry.b = rest
-  entry.w = 0
-  entry.blockedUntil = 0
-  entry.expiresAt = expiresAt
-  return decided(into, true, L - left, left, expiresAt - now, 0)
 }

@@ -111,6 +111,35 @@ describe('memory limiter step', () => {
   })
 })
 
+describe('memory limiter on a closed store', () => {
+  // The backend checks a store and its parent without the walk, and walks deeper chains:
+  // closing any store of the chain refuses the steps of every handle below it.
+  const r = { limit: 3, windowMs: 1_000, points: 1, force: false, aligned: false, blockMs: 0 }
+  const closed = expect.objectContaining({ code: 'E_STORE_CLOSED' })
+  for (const depth of [0, 1, 2, 3]) {
+    for (let closing = 0; closing <= depth; closing++) {
+      test(`a handle ${depth} namespace(s) deep, store ${closing} closed`, async () => {
+        const chain = [new MemoryStore()]
+        for (let i = 0; i < depth; i++) chain.push(chain[i]?.namespace(`n${i}`) as MemoryStore)
+        const limits = chain[depth]?.rateLimiter()
+        // A live key first: a hit is refused as well as a miss.
+        expect(limits?.decideSync?.('fixed-window', 'k', r)).toMatchObject({ allowed: true })
+        await chain[closing]?.close()
+        for (const key of ['k', 'other']) {
+          expect(() => limits?.decideSync?.('fixed-window', key, r)).toThrow(closed)
+          await expect(limits?.fixedWindow(key, r)).rejects.toThrow(closed)
+        }
+        // Stores above the closed one still decide.
+        if (closing > 0) {
+          const above = chain[closing - 1]?.rateLimiter()
+          expect(above?.decideSync?.('fixed-window', 'k', r)).toMatchObject({ allowed: true })
+        }
+        await chain[0]?.close()
+      })
+    }
+  }
+})
+
 describe('memory limiter sweep', () => {
   test('expired entries of every scope are dropped in bounded passes, live ones kept', () => {
     let clock = 1_000
