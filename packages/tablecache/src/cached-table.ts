@@ -121,12 +121,10 @@ export class CachedTable<R, Q = unknown> {
       return Promise.reject(error)
     }
     if (Array.isArray(found)) return Promise.resolve(this.#own(found))
-    return (found as Promise<readonly R[] | AsyncIterable<R>>).then(async (result) => {
-      if (Array.isArray(result)) return this.#own(result)
-      const out: R[] = []
-      for await (const record of result as AsyncIterable<R>) out.push(record)
-      return out
-    })
+    // A plain callback: an array comes back without another promise to adopt.
+    return (found as Promise<readonly R[] | AsyncIterable<R>>).then((result) =>
+      Array.isArray(result) ? this.#own(result) : collect(result as AsyncIterable<R>),
+    )
   }
 
   // An array of the storage's the caller may change.
@@ -156,12 +154,22 @@ export class CachedTable<R, Q = unknown> {
     throw new RecordNotFoundError(`no record matches ${JSON.stringify(spec)}`)
   }
 
-  // A plain hit on synchronous storage is answered at once, as an array; anything else (not
-  // loaded yet, not covered, a refresh due, asynchronous storage) goes through `#read`.
+  // A plain hit is answered at once: as an array from synchronous storage, or as the storage's
+  // own promise (no async frame around it, whose promise would have to adopt the storage's).
+  // Anything else (not loaded yet, not covered, a refresh due) goes through `#read`.
   #start(spec: IndexSpec): readonly R[] | Promise<readonly R[] | AsyncIterable<R>> {
-    if (this.#isLoaded && this.#readSync !== undefined) {
-      const records = this.#hitSync(spec)
-      if (records !== undefined) return records
+    if (this.#isLoaded) {
+      if (this.#readSync !== undefined) {
+        const records = this.#hitSync(spec)
+        if (records !== undefined) return records
+      } else {
+        if (!this.#indexes.covers(spec)) return Promise.resolve(this.#miss(spec))
+        const storageSpec = this.#indexes.storageRecordsSpec(spec)
+        if (this.#needsRefresh(storageSpec)) return this.#read(spec, storageSpec)
+        const records = this.#storage.getRecords(storageSpec)
+        this.#metrics.read?.('hit', spec.indexName)
+        return records
+      }
     }
     return this.#read(spec)
   }
@@ -177,16 +185,21 @@ export class CachedTable<R, Q = unknown> {
     return records
   }
 
-  // Storage hits resolve to the stored records; misses to the DB stream.
-  async #read(spec: IndexSpec): Promise<readonly R[] | AsyncIterable<R>> {
+  // Storage hits resolve to the stored records; misses to the DB stream. `checked`: the storage
+  // spec of a request found covered (and due for a refresh) in this same step.
+  async #read(
+    spec: IndexSpec,
+    checked?: StorageRecordsSpec<R>,
+  ): Promise<readonly R[] | AsyncIterable<R>> {
     if (!this.#isLoaded) await this.#loaded
     let refreshed = false
     for (;;) {
-      if (!this.#indexes.covers(spec)) {
-        this.#metrics.read?.('miss', spec.indexName)
-        return this.#db.getRecords(this.#indexes.dbRecordsSpec(spec))
+      let storageSpec = checked
+      checked = undefined
+      if (storageSpec === undefined) {
+        if (!this.#indexes.covers(spec)) return this.#miss(spec)
+        storageSpec = this.#indexes.storageRecordsSpec(spec)
       }
-      const storageSpec = this.#indexes.storageRecordsSpec(spec)
       if (this.#needsRefresh(storageSpec)) {
         await this.refreshInvalid()
         refreshed = true
@@ -198,6 +211,11 @@ export class CachedTable<R, Q = unknown> {
       this.#metrics.read?.(refreshed ? 'hitWithRefresh' : 'hit', spec.indexName)
       return records
     }
+  }
+
+  #miss(spec: IndexSpec): AsyncIterable<R> {
+    this.#metrics.read?.('miss', spec.indexName)
+    return this.#db.getRecords(this.#indexes.dbRecordsSpec(spec))
   }
 
   /**
@@ -276,6 +294,8 @@ export class CachedTable<R, Q = unknown> {
   }
 
   #needsRefresh(spec: StorageRecordsSpec<R>): boolean {
+    // Nothing invalid, the usual case: no index name looked up.
+    if (this.#refreshing === undefined && this.#pending.isEmpty) return false
     if (this.#forceRefresh && !this.#pending.isEmpty) return true
     return this.#pending.touches(spec) || (this.#refreshing?.touches(spec) ?? false)
   }
@@ -348,6 +368,12 @@ export class CachedTable<R, Q = unknown> {
     this.#metrics.recordsLoaded?.(loaded)
     this.#metrics.adjusted?.(spec.indexName)
   }
+}
+
+async function collect<R>(stream: AsyncIterable<R>): Promise<R[]> {
+  const out: R[] = []
+  for await (const record of stream) out.push(record)
+  return out
 }
 
 function checkSpecList(label: string, specs: readonly IndexSpec[]): void {

@@ -10,7 +10,7 @@ const DONE: Promise<IteratorResult<never, undefined>> = Promise.resolve({
  */
 export class RecordsIterator<R> implements AsyncIterator<R, undefined> {
   readonly #start: () => readonly R[] | Promise<readonly R[] | AsyncIterable<R>>
-  #pending: Promise<void> | undefined
+  #pending: Promise<unknown> | undefined
   #array: readonly R[] | undefined
   #index = 0
   #stream: AsyncIterator<R> | undefined
@@ -45,20 +45,35 @@ export class RecordsIterator<R> implements AsyncIterator<R, undefined> {
         touch(started)
         return this.next()
       }
-      this.#pending = (started as Promise<readonly R[] | AsyncIterable<R>>).then((found) => {
+      // Calls made meanwhile wait on the same promise: their callbacks run after this one's.
+      const pending = started as Promise<readonly R[] | AsyncIterable<R>>
+      this.#pending = pending
+      return pending.then((found) => {
         if (Array.isArray(found)) {
           this.#array = found
           touch(found)
         } else this.#stream = (found as AsyncIterable<R>)[Symbol.asyncIterator]()
-      })
+        return this.#resume()
+      }, this.#failure())
     }
-    return this.#pending.then(
-      () => this.next(),
-      (error: unknown) => {
-        this.#finished = true
-        throw error
-      },
-    )
+    return this.#pending.then(() => this.#resume(), this.#failure())
+  }
+
+  #failure(): (error: unknown) => never {
+    return (error) => {
+      this.#finished = true
+      throw error
+    }
+  }
+
+  // After the start resolved: an array's next result as a plain object (a promise from `next()`
+  // would cost the caller's promise an adoption), a stream's `next()` as it is.
+  #resume(): IteratorResult<R, undefined> | Promise<IteratorResult<R, undefined>> {
+    const array = this.#array
+    if (array === undefined) return this.next()
+    if (this.#index < array.length) return { done: false, value: array[this.#index++] as R }
+    this.#finished = true
+    return { done: true, value: undefined }
   }
 
   async return(): Promise<IteratorResult<R, undefined>> {

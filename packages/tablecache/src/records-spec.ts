@@ -45,7 +45,7 @@ export class StorageRecordsSpec<R> implements StorageRecordsSpecShape<R> {
    */
   static between<R>(indexName: string, ge: number, lt: number): StorageRecordsSpec<R> {
     checkBounds(ge, lt)
-    const spec = new StorageRecordsSpec<R>(indexName, () => [new Interval(ge, lt)])
+    const spec = new StorageRecordsSpec<R>(indexName, BETWEEN)
     spec.#ge = ge
     spec.#lt = lt
     return spec
@@ -90,7 +90,12 @@ export class StorageRecordsSpec<R> implements StorageRecordsSpecShape<R> {
   get scoreIntervals(): readonly Interval[] {
     let intervals = this.#intervals
     if (intervals === undefined) {
-      intervals = checkedIntervals(this.indexName, (this.#compute as () => IntervalShape[])())
+      const compute = this.#compute as () => readonly IntervalShape[]
+      // One interval, its bounds checked already: nothing can overlap.
+      intervals =
+        compute === BETWEEN
+          ? Object.freeze([new Interval(this.#ge, this.#lt)])
+          : checkedIntervals(this.indexName, compute())
       this.#intervals = intervals
       this.#compute = undefined
     }
@@ -122,6 +127,9 @@ export class StorageRecordsSpec<R> implements StorageRecordsSpecShape<R> {
     )
   }
 }
+
+// The interval list of `between` specs, built from their bounds (no closure per spec).
+const BETWEEN = (): readonly IntervalShape[] => []
 
 // The intervals as validated `Interval`s, frozen; throws when two of them overlap.
 function checkedIntervals(
