@@ -7,7 +7,8 @@
 //
 //   cd benchmarks/rate-limiter && npx tsx src/pg-server-cost.ts   (PG_COST_WARM, PG_COST_OPS,
 //   BENCH_BEFORE=<dir> as in pg-cpu.ts, PG_COST_ROWS=<words>: only the rows whose name holds one
-//   of the comma-separated words; run as root: the cluster runs as the `postgres` user)
+//   of the comma-separated words; PG_COST_LAYOUTS=1 adds pg-layouts.ts's candidate statements,
+//   run bare; run as root: the cluster runs as the `postgres` user)
 import { execFileSync, spawn } from 'node:child_process'
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
@@ -17,6 +18,7 @@ import createKnex, { type Knex } from 'knex'
 import pg from 'pg'
 import { LIMIT, WINDOW_MS } from './contenders.js'
 import { flexiblePostgres, rawUpsert } from './contenders-stores.js'
+import { layoutContender, layouts } from './pg-layouts.js'
 
 const WARM = Number(process.env.PG_COST_WARM ?? 3_000)
 const OPS = Number(process.env.PG_COST_OPS ?? 2_000)
@@ -123,6 +125,18 @@ rows.push({
   },
 })
 
+if (process.env.PG_COST_LAYOUTS === '1') {
+  for (const layout of layouts) {
+    rows.push({
+      name: layout.name,
+      async make(_knex, pool) {
+        const consume = await layoutContender(layout, pool)
+        return { consume, pid: () => pidOf((sql) => pool.query(sql)) }
+      },
+    })
+  }
+}
+
 const only = process.env.PG_COST_ROWS?.split(',').filter((word) => word !== '')
 const chosen =
   only === undefined ? rows : rows.filter((row) => only.some((w) => row.name.includes(w)))
@@ -131,7 +145,9 @@ const chosen =
 async function backendTotal(row: Row, n: number): Promise<number> {
   const setup = new pg.Client(connection)
   await setup.connect()
-  await setup.query('DROP TABLE IF EXISTS cellar_cache, bench_rl_raw, bench_rl_rlf')
+  await setup.query(
+    'DROP TABLE IF EXISTS cellar_cache, bench_rl_raw, bench_rl_rlf, bench_rl_layout',
+  )
   await setup.end()
   const knex = createKnex({ client: 'pg', connection, pool: { min: 1, max: 1 } })
   const pool = new pg.Pool({ ...connection, max: 1 })
