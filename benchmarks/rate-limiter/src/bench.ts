@@ -68,7 +68,7 @@ async function round(contender: Contender, ops: number, server?: ServerCpu): Pro
   const worker = async () => {
     while (next < ops) {
       const i = next++
-      await contender.consume(keys[(i * 7919) % KEYS] as string)
+      await contender.consume(keys[((i % KEYS) * 7919) % KEYS] as string)
     }
   }
   const serverBefore = server === undefined ? 0 : await server()
@@ -140,7 +140,7 @@ function compareSync(title: string, ops: number, baseline: Contender, others: Co
   const all = [baseline, ...others]
   const loop = (contender: Contender) => {
     const cpu = process.cpuUsage()
-    for (let i = 0; i < ops; i++) contender.consume(keys[(i * 7919) % KEYS] as string)
+    for (let i = 0; i < ops; i++) contender.consume(keys[((i % KEYS) * 7919) % KEYS] as string)
     const used = process.cpuUsage(cpu)
     return ops / ((used.user + used.system) / 1e6)
   }

@@ -59,14 +59,14 @@ async function awaited(c: Contender, n: number): Promise<void> {
   const worker = async () => {
     while (next < n) {
       const i = next++
-      await c.consume(keys[(i * 7919) % 1024] as string)
+      await c.consume(keys[((i % 1024) * 7919) % 1024] as string)
     }
   }
   await Promise.all(Array.from({ length: 64 }, worker))
 }
 
 function loop(c: Contender, n: number): void {
-  for (let i = 0; i < n; i++) c.consume(keys[(i * 7919) % 1024] as string)
+  for (let i = 0; i < n; i++) c.consume(keys[((i % 1024) * 7919) % 1024] as string)
 }
 
 if (which.startsWith('loop-')) {

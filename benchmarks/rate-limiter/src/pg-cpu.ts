@@ -95,7 +95,7 @@ async function round(contender: Contender): Promise<Sample> {
   const worker = async () => {
     while (next < OPS) {
       const i = next++
-      await contender.consume(keys[(i * 7919) % KEYS] as string)
+      await contender.consume(keys[((i % KEYS) * 7919) % KEYS] as string)
     }
   }
   const server = await serverCpu()

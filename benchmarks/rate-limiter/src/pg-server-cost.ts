@@ -152,7 +152,7 @@ async function backendTotal(row: Row, n: number): Promise<number> {
   const knex = createKnex({ client: 'pg', connection, pool: { min: 1, max: 1 } })
   const pool = new pg.Pool({ ...connection, max: 1 })
   const contender = await row.make(knex, pool)
-  for (let i = 0; i < n; i++) await contender.consume(`user:${(i * 7919) % KEYS}`)
+  for (let i = 0; i < n; i++) await contender.consume(`user:${((i % KEYS) * 7919) % KEYS}`)
   const pid = await contender.pid()
   await knex.destroy()
   await pool.end()

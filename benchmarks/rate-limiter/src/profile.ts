@@ -15,7 +15,7 @@ async function run(contender: Contender): Promise<void> {
   const worker = async () => {
     while (next < ops) {
       const i = next++
-      await contender.consume(keys[(i * 7919) % 1024] as string)
+      await contender.consume(keys[((i % 1024) * 7919) % 1024] as string)
     }
   }
   const start = performance.now()

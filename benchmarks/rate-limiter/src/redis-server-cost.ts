@@ -67,7 +67,7 @@ async function rounds(c: Contender, n: number): Promise<void> {
   const worker = async () => {
     while (next < n) {
       const i = next++
-      await c.consume(keys[(i * 7919) % 1024] as string)
+      await c.consume(keys[((i % 1024) * 7919) % 1024] as string)
     }
   }
   await Promise.all(Array.from({ length: 64 }, worker))
