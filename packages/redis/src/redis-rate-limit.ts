@@ -6,25 +6,23 @@ import {
   type RateLimitRequest,
   scopedKey,
 } from '@cellar/core'
-import { batchWrites, type Connection } from './connection.js'
 import { RATE_LIMIT_SCRIPTS } from './redis-rate-limit-scripts.js'
 import { isNoScript, type LuaScript } from './scripts.js'
+import type { RedisClient } from './types.js'
 
 /**
  * Redis's native limiter step: one script per decision (one round trip once cached), atomic on
  * the server and timed by its clock, so app servers with skewed clocks agree.
  */
 export class RedisRateLimitBackend implements RateLimitBackend {
-  readonly #connection: Connection
+  readonly #client: RedisClient
   readonly #prefix: string
   readonly #open: () => void
-  /** Steps of this backend sent and not answered yet. */
-  #pending = 0
   #lastRequest: RateLimitRequest | undefined
   #lastTail: readonly string[] = []
 
-  constructor(connection: Connection, prefix: string, open: () => void) {
-    this.#connection = connection
+  constructor(client: RedisClient, prefix: string, open: () => void) {
+    this.#client = client
     this.#prefix = prefix
     this.#open = open
   }
@@ -45,7 +43,7 @@ export class RedisRateLimitBackend implements RateLimitBackend {
     this.#open()
     assertKey(key)
     try {
-      await this.#connection.client.unlink(scopedKey(this.#prefix, key))
+      await this.#client.unlink(scopedKey(this.#prefix, key))
     } catch (error) {
       throw backendError(error, { source: 'redis', operation: 'rate limit reset', key })
     }
@@ -60,31 +58,13 @@ export class RedisRateLimitBackend implements RateLimitBackend {
     } catch (error) {
       return Promise.reject(error)
     }
-    // A step joins the connection's tick batching (one write per burst, see `batchWrites`) only
-    // when there is something to batch with, as a lock command does: another step of this
-    // backend waiting for its reply, a command of the store this tick, or a burst the tick
-    // before. A lone step is written at once, without the batching's tick callback.
-    const connection = this.#connection
-    if (
-      connection.cork &&
-      (this.#pending > 0 || connection.tick !== undefined || connection.bursting)
-    ) {
-      batchWrites(connection)
-    }
-    this.#pending++
-    const client = connection.client
-    const decode = (reply: unknown) => {
-      this.#pending--
-      return decision(reply as number | number[], r.limit)
-    }
-    return client.evalsha(script.sha, 1, ...args).then(decode, (error: unknown) => {
+    const decode = (reply: unknown) => decision(reply as number | number[], r.limit)
+    return this.#client.evalsha(script.sha, 1, ...args).then(decode, (error: unknown) => {
       if (isNoScript(error)) {
-        return client.eval(script.lua, 1, ...args).then(decode, (again: unknown) => {
-          this.#pending--
+        return this.#client.eval(script.lua, 1, ...args).then(decode, (again: unknown) => {
           throw backendError(again, { source: 'redis', operation: 'rate limit', key })
         })
       }
-      this.#pending--
       throw backendError(error, { source: 'redis', operation: 'rate limit', key })
     })
   }

@@ -172,53 +172,6 @@ describe.skipIf(!redis)('Redis limiter step: the fixed window fast path', () => 
   })
 })
 
-// A step joins the store's tick batching when others are in flight, as lock commands do.
-describe.skipIf(!redis)('Redis limiter step: writes', () => {
-  test('steps of one tick leave corked together; a lone one is written at once', async () => {
-    const store = new RedisStore({ connection: redis!.url, prefix: uniquePrefix('redis-writes') })
-    const limits = store.rateLimiter()
-    const r = { limit: 100, windowMs: 60_000, points: 1, force: false, aligned: false, blockMs: 0 }
-    await store.get('warm')
-    const socket = (store.client as Redis).stream as unknown as {
-      _write: (...args: unknown[]) => void
-      _writev: (...args: unknown[]) => void
-    }
-    // Counts the socket's own writes (one per chunk written directly, one per corked batch).
-    let writes = 0
-    const { _write, _writev } = socket
-    socket._write = (...args) => {
-      writes++
-      _write.apply(socket, args)
-    }
-    socket._writev = (...args) => {
-      writes++
-      _writev.apply(socket, args)
-    }
-    try {
-      const keys = Array.from({ length: 20 }, (_, i) => `burst-${i}`)
-      const steps = [limits.fixedWindow, limits.slidingWindow, limits.tokenBucket]
-      for (const step of steps) {
-        writes = 0
-        const results = await Promise.all(keys.map((key) => step.call(limits, key, r)))
-        expect(results.every((result) => result.allowed && result.used === 1)).toBe(true)
-        expect(writes).toBeLessThanOrEqual(3)
-        await store.clear()
-      }
-      // Past the burst's next tick (which corks at once), sequential steps go out one by one.
-      await new Promise((resolve) => setTimeout(resolve, 10))
-      writes = 0
-      expect((await limits.fixedWindow('lone', r)).used).toBe(1)
-      expect((await limits.fixedWindow('lone', r)).used).toBe(2)
-      expect(writes).toBe(2)
-    } finally {
-      socket._write = _write
-      socket._writev = _writev
-      await store.clear()
-      await store.close()
-    }
-  })
-})
-
 // The token bucket's key expires one window past the state's end (e, the third double of its
 // packed state), so a consume moves the expiry only when the state would outlive it, not on
 // every call.
