@@ -6,25 +6,19 @@
 // count (start-up, tsx and warm-up cancel out).
 //   tsx src/pg-client-cost.ts raw flexible fixed sliding bucket layout   (CALLGRIND_WARM,
 //   CALLGRIND_OPS; `layout` = pg-layouts.ts's minimal integer fixed window on a plain pg pool)
-import { execFile } from 'node:child_process'
 import { loadavg } from 'node:os'
-import { promisify } from 'node:util'
 import { KnexStore } from '@cellar/knex'
 import { findPostgres } from '@cellar/test-servers'
 import createKnex, { type Knex } from 'knex'
 import pg from 'pg'
-import { type Contender, cellar } from './contenders.js'
+import { ALGORITHMS, callgrindTotal, rounds } from './client-cost-harness.js'
+import { cellar } from './contenders.js'
 import { flexiblePostgres, rawUpsert } from './contenders-stores.js'
 import { layoutContender, layouts } from './pg-layouts.js'
 
-const run = promisify(execFile)
 const WARM = Number(process.env.CALLGRIND_WARM ?? 3_000)
 const OPS = Number(process.env.CALLGRIND_OPS ?? 3_000)
 const here = new URL('.', import.meta.url).pathname
-const keys = Array.from({ length: 1024 }, (_, i) => `user:${i}`)
-const algorithms = { fixed: 'fixed-window', sliding: 'sliding-window', bucket: 'token-bucket' }
-// Node's own randomness and background threads pinned, so two runs take the same path.
-const NODE_FLAGS = ['--single-threaded', '--predictable', '--hash-seed=1', '--random-seed=1']
 
 async function contender(spec: string, connection: Knex.PgConnectionConfig) {
   const knex = createKnex({ client: 'pg', connection, pool: { max: 10 } })
@@ -40,7 +34,7 @@ async function contender(spec: string, connection: Knex.PgConnectionConfig) {
     if (layout === undefined) throw new Error('no such layout')
     return { c: { name: spec, consume: await layoutContender(layout, pool) }, close }
   }
-  const algorithm = algorithms[spec as keyof typeof algorithms]
+  const algorithm = ALGORITHMS[spec as keyof typeof ALGORITHMS]
   if (algorithm === undefined) throw new Error(`unknown contender ${spec}`)
   const store = new KnexStore({
     knex,
@@ -50,40 +44,6 @@ async function contender(spec: string, connection: Knex.PgConnectionConfig) {
     preparedStatements: true,
   })
   return { c: cellar(store, algorithm as 'fixed-window', spec), close }
-}
-
-async function rounds(c: Contender, n: number): Promise<void> {
-  let next = 0
-  const worker = async () => {
-    while (next < n) {
-      const i = next++
-      await c.consume(keys[((i % 1024) * 7919) % 1024] as string)
-    }
-  }
-  await Promise.all(Array.from({ length: 64 }, worker))
-}
-
-async function total(spec: string, connection: string, ops: number): Promise<number> {
-  const { stderr } = await run(
-    'valgrind',
-    [
-      '--tool=callgrind',
-      '--callgrind-out-file=/dev/null',
-      process.execPath,
-      ...NODE_FLAGS,
-      '--import',
-      'tsx',
-      `${here}pg-client-cost.ts`,
-      '--child',
-      spec,
-      connection,
-      String(ops),
-    ],
-    { maxBuffer: 1 << 24, env: process.env },
-  )
-  const match = /Collected : (\d+)/.exec(stderr)
-  if (match === null) throw new Error(`no callgrind total for ${spec}:\n${stderr.slice(-2000)}`)
-  return Number(match[1])
 }
 
 const [first, ...rest] = process.argv.slice(2)
@@ -101,8 +61,16 @@ if (first === '--child') {
   console.log('| contender | client instructions per consume |\n| --- | ---: |')
   try {
     for (const spec of [first, ...rest].filter((s) => s !== undefined)) {
-      const short = await total(spec, connection, OPS)
-      const long = await total(spec, connection, 3 * OPS)
+      const short = await callgrindTotal(`${here}pg-client-cost.ts`, [
+        spec,
+        connection,
+        String(OPS),
+      ])
+      const long = await callgrindTotal(`${here}pg-client-cost.ts`, [
+        spec,
+        connection,
+        String(3 * OPS),
+      ])
       console.log(`| ${spec} | ${Math.round((long - short) / (2 * OPS))} |`)
     }
   } finally {
