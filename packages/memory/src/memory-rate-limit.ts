@@ -329,9 +329,9 @@ export class ScopedRateLimitBackend extends SteppedRateLimitBackend {
     const now = limits.tick()
     const entry = scope.get(key)
     // The commonest decision, an allowed fixed-window consume, written out here (the same as
-    // `fixedWindowInPlace`'s allowed branch): small enough for V8 to inline this method into
-    // the limiter's consume, which `decide` is not. The key is checked by `decide` on a miss (a
-    // hit proves it valid).
+    // the allowed fixed-window branch of `MemoryRateLimits#decide`): small enough for V8 to
+    // inline this method into the limiter's consume, which `decide` is not. The key is checked
+    // by `decide` on a miss (a hit proves it valid).
     if (entry !== undefined && into !== undefined && algorithm === 'fixed-window') {
       const w = entry.w
       const points = request.points
