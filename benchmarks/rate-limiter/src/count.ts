@@ -17,6 +17,7 @@ import {
   rawMap,
   resultMap,
 } from './contenders.js'
+import { ALGORITHMS, rounds } from './cost-harness.js'
 
 const [spec = 'fixed', warmArg = '100000', opsArg = '100000'] = process.argv.slice(2)
 const warm = Number(warmArg)
@@ -35,12 +36,7 @@ const build = old
 const Store = old ? ((await fromBefore('memory')).MemoryStore as typeof MemoryStore) : MemoryStore
 const store = new Store()
 
-const algorithms = {
-  fixed: 'fixed-window',
-  sliding: 'sliding-window',
-  bucket: 'token-bucket',
-} as const
-type Short = keyof typeof algorithms
+type Short = keyof typeof ALGORITHMS
 
 function contender(name: string): Contender {
   if (name === 'map') return rawMap()
@@ -48,21 +44,9 @@ function contender(name: string): Contender {
   if (name === 'map-result') return resultMap()
   if (name === 'flexible') return flexibleMemory()
   if (name === 'fixed-sync') return cellarSync(store, 'fixed-window', name, build)
-  const algorithm = algorithms[name as Short]
+  const algorithm = ALGORITHMS[name as Short]
   if (algorithm === undefined) throw new Error(`unknown contender ${name}`)
   return cellar(store, algorithm, name, [], build)
-}
-
-// The harness of bench.ts: 64 callers, each awaiting one consume after another, over 1,024 keys.
-async function awaited(c: Contender, n: number): Promise<void> {
-  let next = 0
-  const worker = async () => {
-    while (next < n) {
-      const i = next++
-      await c.consume(keys[((i % 1024) * 7919) % 1024] as string)
-    }
-  }
-  await Promise.all(Array.from({ length: 64 }, worker))
 }
 
 function loop(c: Contender, n: number): void {
@@ -71,12 +55,12 @@ function loop(c: Contender, n: number): void {
 
 if (which.startsWith('loop-')) {
   const name = which.slice('loop-'.length)
-  const c = name === 'map' ? rawMap() : cellarSync(store, algorithms[name as Short], name, build)
+  const c = name === 'map' ? rawMap() : cellarSync(store, ALGORITHMS[name as Short], name, build)
   loop(c, warm)
   loop(c, ops)
 } else {
   const c = contender(which)
-  await awaited(c, warm)
-  await awaited(c, ops)
+  await rounds(c, warm)
+  await rounds(c, ops)
 }
 await store.close()

@@ -11,9 +11,9 @@ import { KnexStore } from '@cellar/knex'
 import { findPostgres } from '@cellar/test-servers'
 import createKnex, { type Knex } from 'knex'
 import pg from 'pg'
-import { ALGORITHMS, callgrindTotal, rounds } from './client-cost-harness.js'
 import { cellar } from './contenders.js'
 import { flexiblePostgres, rawUpsert } from './contenders-stores.js'
+import { ALGORITHMS, callgrindTotal, rounds } from './cost-harness.js'
 import { layoutContender, layouts } from './pg-layouts.js'
 
 const WARM = Number(process.env.CALLGRIND_WARM ?? 3_000)
@@ -62,11 +62,13 @@ if (first === '--child') {
   try {
     for (const spec of [first, ...rest].filter((s) => s !== undefined)) {
       const short = await callgrindTotal(`${here}pg-client-cost.ts`, [
+        '--child',
         spec,
         connection,
         String(OPS),
       ])
       const long = await callgrindTotal(`${here}pg-client-cost.ts`, [
+        '--child',
         spec,
         connection,
         String(3 * OPS),

@@ -9,8 +9,8 @@ import { loadavg } from 'node:os'
 import { RedisStore } from '@cellar/redis'
 import { startRedis } from '@cellar/test-servers'
 import { Redis } from 'ioredis'
-import { ALGORITHMS, callgrindTotal, rounds } from './client-cost-harness.js'
 import { cellar, flexibleRedis, type LimiterClass, rawLua } from './contenders.js'
+import { ALGORITHMS, callgrindTotal, rounds } from './cost-harness.js'
 
 const WARM = Number(process.env.CALLGRIND_WARM ?? 5_000)
 const OPS = Number(process.env.CALLGRIND_OPS ?? 5_000)
@@ -52,11 +52,13 @@ if (first === '--child') {
   console.log('| contender | client instructions per consume |\n| --- | ---: |')
   for (const spec of [first, ...rest].filter((s) => s !== undefined)) {
     const short = await callgrindTotal(`${here}redis-client-cost.ts`, [
+      '--child',
       spec,
       server.url,
       String(OPS),
     ])
     const long = await callgrindTotal(`${here}redis-client-cost.ts`, [
+      '--child',
       spec,
       server.url,
       String(3 * OPS),

@@ -24,12 +24,12 @@ import {
   rawLua,
   WINDOW_MS,
 } from './contenders.js'
+import { ALGORITHMS, rounds } from './cost-harness.js'
 
 const run = promisify(execFile)
 const WARM = Number(process.env.CALLGRIND_WARM ?? 3_000)
 const OPS = Number(process.env.CALLGRIND_OPS ?? 5_000)
-const keys = Array.from({ length: 1024 }, (_, i) => `user:${i}`)
-const algorithms = { fixed: 'fixed-window', sliding: 'sliding-window', bucket: 'token-bucket' }
+const _keys = Array.from({ length: 1024 }, (_, i) => `user:${i}`)
 const beforeDir = process.env.BENCH_BEFORE
 
 async function contender(spec: string, url: string, client: Redis) {
@@ -47,7 +47,7 @@ async function contender(spec: string, url: string, client: Redis) {
   }
   const old = spec.startsWith('before:')
   const name = old ? spec.slice('before:'.length) : spec
-  const algorithm = algorithms[name as keyof typeof algorithms]
+  const algorithm = ALGORITHMS[name as keyof typeof ALGORITHMS]
   if (algorithm === undefined) throw new Error(`unknown contender ${spec}`)
   if (old && beforeDir === undefined) throw new Error('before:<contender> needs BENCH_BEFORE')
   const load = (pkg: string) => import(`${beforeDir}/node_modules/@cellar/${pkg}/dist/index.js`)
@@ -60,17 +60,6 @@ async function contender(spec: string, url: string, client: Redis) {
     c: cellar(store, algorithm as 'fixed-window', name, [], build),
     close: () => store.close(),
   }
-}
-
-async function rounds(c: Contender, n: number): Promise<void> {
-  let next = 0
-  const worker = async () => {
-    while (next < n) {
-      const i = next++
-      await c.consume(keys[((i % 1024) * 7919) % 1024] as string)
-    }
-  }
-  await Promise.all(Array.from({ length: 64 }, worker))
 }
 
 // The total of the newest dump in `dir` (callgrind's `totals:` line).

@@ -1,5 +1,6 @@
-// What the client-side instruction counts share (`redis-client-cost.ts`, `pg-client-cost.ts`):
-// the awaited harness of bench.ts, and one child process under callgrind.
+// What the instruction counts share (`callgrind.ts` with `count.ts`, `redis-client-cost.ts`,
+// `redis-server-cost.ts`, `pg-client-cost.ts`): the awaited harness of bench.ts, and one child
+// process under callgrind.
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import type { Contender } from './contenders.js'
@@ -26,7 +27,7 @@ export async function rounds(c: Contender, n: number): Promise<void> {
   await Promise.all(Array.from({ length: 64 }, worker))
 }
 
-/** The instruction total of `node <script> --child <args>` under callgrind. */
+/** The instruction total of `node <script> <args>` under callgrind. */
 export async function callgrindTotal(script: string, args: readonly string[]): Promise<number> {
   const { stderr } = await run(
     'valgrind',
@@ -38,7 +39,6 @@ export async function callgrindTotal(script: string, args: readonly string[]): P
       '--import',
       'tsx',
       script,
-      '--child',
       ...args,
     ],
     { maxBuffer: 1 << 24, env: process.env },
