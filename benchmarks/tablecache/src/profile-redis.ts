@@ -9,7 +9,6 @@
 // Usage: node --import tsx src/profile-redis.ts [rows] [reads]   (PROFILE_DIR=<dir>: CPU profiles;
 // BENCH_IOREDIS=5: the tables on ioredis 5 instead of 6, as in bench.ts)
 import { performance } from 'node:perf_hooks'
-import type { DbAccess, DbRecordsSpec } from '@cellar/core'
 import { RedisStorageTable } from '@cellar/redis'
 import { CachedTable, primaryKeyRangeIndexes } from '@cellar/tablecache'
 import { startRedis } from '@cellar/test-servers'
@@ -17,28 +16,15 @@ import { Redis } from 'ioredis'
 import { Redis as Redis5 } from 'ioredis5'
 import { profiled } from './cpu-profile.js'
 import { load, quantile } from './paired.js'
-import { type Row, row } from './redis-row.js'
+import { type Query, type Row, rowsDb } from './redis-row.js'
 
 const ROWS = Number(process.argv[2] ?? 100_000)
 const READS = Number(process.argv[3] ?? 5_000)
 const BLOCK = 100
 const SHIFT = Math.floor(ROWS / 10)
 
-type Query = { ge: number; lt: number }[] | number[]
-
-const db: DbAccess<Row, Query> = {
-  async *getRecords(spec: DbRecordsSpec<Query>) {
-    const query = spec.query
-    if (typeof query[0] === 'number') {
-      for (const id of query as number[]) if (id >= 1 && id <= ROWS) yield row(id)
-      return
-    }
-    // Rows past ROWS are there for the closing adjust.
-    for (const { ge, lt } of query as { ge: number; lt: number }[]) {
-      for (let id = Math.max(1, Math.ceil(ge)); id < lt && id <= ROWS + SHIFT; id++) yield row(id)
-    }
-  },
-}
+// Rows past ROWS are there for the closing adjust.
+const db = rowsDb(ROWS + SHIFT)
 // One per table: the indexes hold the table's coverage.
 const makeIndexes = () =>
   primaryKeyRangeIndexes<Row, Query>({

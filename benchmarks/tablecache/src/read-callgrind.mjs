@@ -18,10 +18,10 @@
 //   --single-threaded src/read-callgrind.mjs <dir> <tablecache dist/index.js>[,<another build>] \
 //   [reads=1000]   (about 15 minutes for two builds without REDIS)
 import { execFileSync } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { RedisStorageTable } from '@cellar/redis'
 import { Redis } from 'ioredis'
+import { lastTotal } from './callgrind-dump.mjs'
 
 const [dir, builds, readsArg] = process.argv.slice(2)
 if (dir === undefined || builds === undefined)
@@ -34,13 +34,6 @@ const WITH_REDIS = process.env.REDIS === '1'
 const pid = String(process.pid)
 const gc = globalThis.gc
 
-const lastTotal = () => {
-  const dumps = readdirSync(dir)
-    .filter((f) => /\.\d+$/.test(f))
-    .sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()))
-  const text = readFileSync(`${dir}/${dumps.at(-1)}`, 'utf8')
-  return Number(/^(?:totals|summary): (\d+)/m.exec(text)[1])
-}
 // Instructions per call of `read(prepare(i))` over `reads` calls, less those of as many calls of
 // `nothing(prepare(i))` (the inputs built inside the block in both).
 async function count(reads, prepare, read) {
@@ -49,7 +42,7 @@ async function count(reads, prepare, read) {
     execFileSync('callgrind_control', ['-z', pid], { stdio: 'ignore' })
     for (let i = 0; i < reads; i++) await call(prepare(i))
     execFileSync('callgrind_control', ['-d', pid], { stdio: 'ignore' })
-    return lastTotal() / reads
+    return lastTotal(dir) / reads
   }
   const base = await block(nothing)
   return (await block(read)) - base

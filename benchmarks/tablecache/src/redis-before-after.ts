@@ -6,32 +6,21 @@
 // Usage: BENCH_BEFORE=/tmp/before/dist/index.js node --import tsx src/redis-before-after.ts \
 //   [rows=20000] [iterations=3000]   (the before build's directory needs a node_modules with
 // sorted-btree, e.g. a symlink to packages/tablecache/node_modules)
-import type { DbAccess, DbRecordsSpec, IndexSpec } from '@cellar/core'
+import type { IndexSpec } from '@cellar/core'
 import { RedisStorageTable } from '@cellar/redis'
 import * as current from '@cellar/tablecache'
 import { startRedis } from '@cellar/test-servers'
 import { Redis } from 'ioredis'
 import { type Contender, load, measure, preparedContender, table } from './paired.js'
-import { type Row, row } from './redis-row.js'
+import { type Query, type Row, rowsDb } from './redis-row.js'
 
 const ROWS = Number(process.argv[2] ?? 20_000)
 const ITERATIONS = Number(process.argv[3] ?? 3_000)
 const before = process.env.BENCH_BEFORE
 if (before === undefined || before === '') throw new Error('BENCH_BEFORE=<dist/index.js> is needed')
 type Build = typeof current
-type Query = { ge: number; lt: number }[] | number[]
 
-const db: DbAccess<Row, Query> = {
-  async *getRecords(spec: DbRecordsSpec<Query>) {
-    const query = spec.query
-    if (typeof query[0] === 'number') {
-      for (const id of query as number[]) if (id >= 1 && id <= ROWS) yield row(id)
-      return
-    }
-    for (const { ge, lt } of query as { ge: number; lt: number }[])
-      for (let id = Math.max(1, Math.ceil(ge)); id < lt && id <= ROWS; id++) yield row(id)
-  },
-}
+const db = rowsDb(ROWS)
 let checksum = 0
 const touch = (records: readonly Row[]) => {
   for (const r of records) checksum += r.amount

@@ -1,4 +1,4 @@
-import { MsgpackSerializer } from '@cellar/core'
+import { type DbAccess, type DbRecordsSpec, MsgpackSerializer } from '@cellar/core'
 // The table's own row framing, from source (the package does not export it): the raw-ioredis
 // floors decode what RedisStorageTable stores, whatever its row layout.
 import {
@@ -21,6 +21,24 @@ export const row = (id: number): Row => ({
   amount: (id * 7919) % 1000,
   note: `order ${id}`,
 })
+
+/** What the primary-key-range indexes ask the database: intervals of ids, or ids. */
+export type Query = { ge: number; lt: number }[] | number[]
+
+/** A `DbAccess` over the rows 1 to `last` made by `row`, with no database behind it. */
+export function rowsDb(last: number): DbAccess<Row, Query> {
+  return {
+    async *getRecords(spec: DbRecordsSpec<Query>) {
+      const query = spec.query
+      if (typeof query[0] === 'number') {
+        for (const id of query as number[]) if (id >= 1 && id <= last) yield row(id)
+        return
+      }
+      for (const { ge, lt } of query as { ge: number; lt: number }[])
+        for (let id = Math.max(1, Math.ceil(ge)); id < lt && id <= last; id++) yield row(id)
+    },
+  }
+}
 
 const serializer = new MsgpackSerializer()
 /** The first byte of a row as RedisStorageTable frames it (then the msgpack body). */

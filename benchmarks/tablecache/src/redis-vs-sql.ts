@@ -6,7 +6,6 @@
 // no load through SQL is needed. Paired: every iteration calls each contender once, in a
 // shuffled order, each on its own range or keys; the ratio is the median of `SQL ÷ contender`.
 // Usage: [BENCH_IOREDIS=5] BENCH_PG_DATABASE=cellar_bench_tablecache node --import tsx src/redis-vs-sql.ts [rows] [iterations]
-import type { DbAccess, DbRecordsSpec } from '@cellar/core'
 import { RedisStorageTable } from '@cellar/redis'
 import { CachedTable, primaryKeyRangeIndexes } from '@cellar/tablecache'
 import { startRedis, usePostgres } from '@cellar/test-servers'
@@ -14,25 +13,13 @@ import { Redis } from 'ioredis'
 import { Redis as Redis5 } from 'ioredis5'
 import createKnex from 'knex'
 import { type Contender, contender, load, measure, table } from './paired.js'
-import { type Row, row, tableRowDecoder } from './redis-row.js'
+import { type Query, type Row, rowsDb, tableRowDecoder } from './redis-row.js'
 
 const ROWS = Number(process.argv[2] ?? 100_000)
 const ITERATIONS = Number(process.argv[3] ?? 1_000)
 const database = process.env.BENCH_PG_DATABASE ?? 'cellar_bench_tablecache'
 
-type Query = { ge: number; lt: number }[] | number[]
-const db: DbAccess<Row, Query> = {
-  async *getRecords(spec: DbRecordsSpec<Query>) {
-    const query = spec.query
-    if (typeof query[0] === 'number') {
-      for (const id of query as number[]) if (id >= 1 && id <= ROWS) yield row(id)
-      return
-    }
-    for (const { ge, lt } of query as { ge: number; lt: number }[]) {
-      for (let id = Math.max(1, Math.ceil(ge)); id < lt && id <= ROWS; id++) yield row(id)
-    }
-  },
-}
+const db = rowsDb(ROWS)
 const makeIndexes = () =>
   primaryKeyRangeIndexes<Row, Query>({
     primaryKey: (r) => r.id,

@@ -11,8 +11,8 @@
 //   valgrind --tool=callgrind --callgrind-out-file=<dir>/cg.out node --expose-gc \
 //     src/row-decode-callgrind.mjs <dir> <bundle path>      (about 3 minutes)
 import { execFileSync } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
+import { lastTotal } from './callgrind-dump.mjs'
 
 const [dir, bundle] = process.argv.slice(2)
 if (dir === undefined || bundle === undefined)
@@ -44,13 +44,6 @@ const decode = () => {
   for (const m of fresh()) sum += codec.decodeAt(m, rowStart(m), 'row').amount
   return sum
 }
-const lastTotal = () => {
-  const dumps = readdirSync(dir)
-    .filter((f) => /\.\d+$/.test(f))
-    .sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()))
-  const text = readFileSync(`${dir}/${dumps.at(-1)}`, 'utf8')
-  return Number(/^(?:totals|summary): (\d+)/m.exec(text)[1])
-}
 for (let i = 0; i < 3000; i++) base() + decode()
 const reads = 300
 const counts = { base: [], decode: [] }
@@ -63,7 +56,7 @@ for (let round = 0; round < 3; round++) {
     execFileSync('callgrind_control', ['-z', String(process.pid)])
     for (let i = 0; i < reads; i++) read()
     execFileSync('callgrind_control', ['-d', String(process.pid)])
-    counts[name].push(lastTotal() / reads)
+    counts[name].push(lastTotal(dir) / reads)
   }
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[1]
