@@ -161,12 +161,25 @@ try {
   // Each contender reads its own keys or range in an iteration (`at(i, k)`): reads sharing them
   // would find the records in the CPU caches (a 50-key local read measured 32-42 µs on first read,
   // 7 µs when read again at once), which an application reading other keys never does.
-  const at = (i: number, k: number) => 6 * i + k
+  const at = (i: number, k: number) => 7 * i + k
+  // The floor of any in-process table: the same record objects (stored by reference, so just as
+  // scattered in memory) in a plain array by id, read with no spec, coverage or index at all.
+  const floor: Row[] = []
+  for (const record of await local.collectRecords(window)) floor[record.id] = record
+  const fromFloor = (ids: readonly number[]) => {
+    let n = 0
+    for (const id of ids) {
+      checksum += (floor[id] as Row).amount
+      n++
+    }
+    return n
+  }
   // Keys, bounds and specs are built before each timed call, for every contender alike: a
   // 50-key spec took about 1.5 µs to build, a tenth of a local read (2026-12-03).
   const contenders = (
     sql: (i: number) => () => Promise<Row[]>,
     spec: (i: number) => { indexName: string; [k: string]: unknown },
+    ids: (i: number) => readonly number[],
     n: number,
   ): Contender[] => [
     preparedContender(
@@ -203,6 +216,11 @@ try {
       (i) => spec(at(i, 5)),
       async (s) => expect(n)(touch(await onRedis.collectRecords(s))),
     ),
+    preparedContender(
+      'floor: a plain array by id',
+      (i) => ids(at(i, 6)),
+      async (list) => expect(n)(fromFloor(list)),
+    ),
   ]
   for (const [title, list] of [
     [
@@ -216,6 +234,7 @@ try {
               .where('id', '<', ge + 100)
         },
         range,
+        (i) => Array.from({ length: 100 }, (_, j) => rangeStart(i) + j),
         100,
       ),
     ],
@@ -227,6 +246,7 @@ try {
           return () => knex('bench_orders').whereIn('id', ids)
         },
         byKey,
+        keys,
         50,
       ),
     ],
