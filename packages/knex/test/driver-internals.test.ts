@@ -1,4 +1,4 @@
-// The store leans on three parts of knex that its documentation does not promise (README,
+// The store leans on parts of knex (and pg) that their documentation does not promise (README,
 // "knex internals"). These tests fail if any of them stops working, on the oldest (3.1.0,
 // installed as `knex-oldest`) and the newest knex in the peer range.
 import { createRequire } from 'node:module'
@@ -90,7 +90,75 @@ for (const { label, make } of versions) {
           await store.close()
           await knex.destroy()
         })
+
+        test.skipIf(target.kind === 'sqlite')(
+          'a broken connection is marked __knex__disposed (the prepared path then gives it back)',
+          async () => {
+            const knex = make(knexConfig(target))
+            const client = knex.client as {
+              acquireConnection(): Promise<{ emit(event: string, error: Error): void }>
+              releaseConnection(connection: unknown): Promise<unknown>
+            }
+            const connection = await client.acquireConnection()
+            expect((connection as { __knex__disposed?: unknown }).__knex__disposed).toBeFalsy()
+            connection.emit('error', new Error('gone'))
+            expect((connection as { __knex__disposed?: unknown }).__knex__disposed).toBeTruthy()
+            await client.releaseConnection(connection)
+            await knex.destroy()
+          },
+        )
+
+        test.skipIf(target.kind !== 'pg')(
+          "pg's Client.Query, built from text, values and callback and named after, runs as a named prepared statement",
+          async () => {
+            const knex = make(knexConfig(target))
+            const client = knex.client as {
+              acquireConnection(): Promise<PgClient>
+              releaseConnection(connection: unknown): Promise<unknown>
+            }
+            const connection = await client.acquireConnection()
+            const { Query } = connection.constructor
+            expect(typeof Query).toBe('function')
+            const run = (name: string, value: number) =>
+              new Promise<unknown>((resolve, reject) => {
+                const query = new Query('SELECT $1::int AS n', [value], (error, result) =>
+                  error ? reject(error) : resolve(result),
+                )
+                query.name = name
+                connection.query(query)
+              })
+            const name = randomPrefix('cellar_internals').replace(/[^a-z0-9_]/gi, '_')
+            expect(await run(name, 5)).toMatchObject({ rows: [{ n: 5 }] })
+            expect(await run(name, 6)).toMatchObject({ rows: [{ n: 6 }] })
+            const prepared = await new Promise<{ rows: Array<{ name: string }> }>(
+              (resolve, reject) => {
+                const query = new Query(
+                  'SELECT name FROM pg_prepared_statements',
+                  [],
+                  (error, result) =>
+                    error ? reject(error) : resolve(result as { rows: Array<{ name: string }> }),
+                )
+                connection.query(query)
+              },
+            )
+            expect(prepared.rows.map((row) => row.name)).toContain(name)
+            await client.releaseConnection(connection)
+            await knex.destroy()
+          },
+        )
       })
     }
   })
+}
+
+/** The part of pg's `Client` the prepared path uses (prepared.ts). */
+interface PgClient {
+  query(query: unknown): void
+  readonly constructor: {
+    readonly Query: new (
+      text: string,
+      values: unknown[],
+      callback: (error: Error | null, result: unknown) => void,
+    ) => { name: string | undefined }
+  }
 }
