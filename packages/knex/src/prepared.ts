@@ -130,7 +130,7 @@ function mysqlSender(): Sender {
   }
 }
 
-/** Statements a SQLite connection may run before it goes back to the pool within one burst. */
+/** Statements a kept connection may run before it goes back to the pool (both leases below). */
 const LEASE_USES = 64
 
 /**

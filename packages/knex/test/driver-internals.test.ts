@@ -101,8 +101,9 @@ for (const { label, make } of versions) {
             }
             const connection = await client.acquireConnection()
             expect((connection as { __knex__disposed?: unknown }).__knex__disposed).toBeFalsy()
-            connection.emit('error', new Error('gone'))
-            expect((connection as { __knex__disposed?: unknown }).__knex__disposed).toBeTruthy()
+            const gone = new Error('gone')
+            connection.emit('error', gone)
+            expect((connection as { __knex__disposed?: unknown }).__knex__disposed).toBe(gone)
             await client.releaseConnection(connection)
             await knex.destroy()
           },
