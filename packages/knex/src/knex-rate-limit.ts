@@ -1,5 +1,4 @@
 import {
-  assertKey,
   decodeRateLimitState,
   encodeRateLimitState,
   type RateLimitAlgorithm,
@@ -164,23 +163,23 @@ function statementsFor(ctx: Context): Statements {
 export class KnexRateLimitBackend extends SteppedRateLimitBackend {
   readonly #ctx: Context
   readonly #prefix: string
-  readonly #open: () => void
+  readonly #check: (key: string) => void
   readonly #sql: Statements
   /** The store's exec sends `$1`-numbered SQL (PostgreSQL prepared statements). */
   readonly #numbered: boolean
 
-  constructor(ctx: Context, prefix: string, open: () => void) {
+  /** `check(key)` refuses a closed store and a key the store would refuse (`E_INVALID_KEY`). */
+  constructor(ctx: Context, prefix: string, check: (key: string) => void) {
     super()
     this.#ctx = ctx
     this.#prefix = prefix
-    this.#open = open
+    this.#check = check
     this.#sql = statementsFor(ctx)
     this.#numbered = takesNumbered(ctx.exec)
   }
 
   async reset(key: string): Promise<void> {
-    this.#open()
-    assertKey(key)
+    this.#check(key)
     const stored = scopedKey(this.#prefix, key)
     await this.#ctx.run('rate limit reset', key, (exec) => exec(this.#sql.remove, [stored]))
   }
@@ -190,8 +189,7 @@ export class KnexRateLimitBackend extends SteppedRateLimitBackend {
     key: string,
     request: RateLimitRequest,
   ): Promise<RateLimitDecision> {
-    this.#open()
-    assertKey(key)
+    this.#check(key)
     const stored = scopedKey(this.#prefix, key)
     return this.#ctx.run('rate limit', key, async (exec, dialect) => {
       if (request.points === 0) {

@@ -316,7 +316,7 @@ export class KnexStore implements Store<Uint8Array>, AsyncDisposable {
    * the state row's lock, timed by the database server's clock (see the README).
    */
   rateLimiter(): RateLimitBackend {
-    return new KnexRateLimitBackend(this.#ctx, this.#prefix, () => this.#open())
+    return new KnexRateLimitBackend(this.#ctx, this.#prefix, (key) => this.#check(key))
   }
 
   /**

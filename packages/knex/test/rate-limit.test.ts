@@ -32,6 +32,7 @@ for (const { name, target } of targets) {
             for await (const key of listed.keys()) ttls.push(await listed.ttl(key))
             return ttls
           },
+          maxKeyLength: store.capabilities.maxKeyLength,
           close: () => store.close(),
         }
       },

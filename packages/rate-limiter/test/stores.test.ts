@@ -74,6 +74,7 @@ for (const { name, target, processes } of targets) {
                 return ttls
               },
             }),
+          maxKeyLength: caps.maxKeyLength,
           close: opened.close,
         }
       },

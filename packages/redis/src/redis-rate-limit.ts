@@ -18,13 +18,21 @@ export class RedisRateLimitBackend implements RateLimitBackend {
   readonly #client: RedisClient
   readonly #prefix: string
   readonly #open: () => void
+  readonly #maxKeyLength: number
   #lastRequest: RateLimitRequest | undefined
   #lastTail: readonly string[] = []
 
-  constructor(client: RedisClient, prefix: string, open: () => void) {
+  /** `maxKeyLength`: the store's limit (UTF-8 bytes after the prefix); longer keys are E_INVALID_KEY. */
+  constructor(
+    client: RedisClient,
+    prefix: string,
+    open: () => void,
+    maxKeyLength = Number.POSITIVE_INFINITY,
+  ) {
     this.#client = client
     this.#prefix = prefix
     this.#open = open
+    this.#maxKeyLength = maxKeyLength
   }
 
   fixedWindow(key: string, request: RateLimitRequest): Promise<RateLimitDecision> {
@@ -41,7 +49,7 @@ export class RedisRateLimitBackend implements RateLimitBackend {
 
   async reset(key: string): Promise<void> {
     this.#open()
-    assertKey(key)
+    assertKey(key, this.#maxKeyLength)
     try {
       await this.#client.unlink(scopedKey(this.#prefix, key))
     } catch (error) {
@@ -53,7 +61,7 @@ export class RedisRateLimitBackend implements RateLimitBackend {
     let args: Array<string | number>
     try {
       this.#open()
-      assertKey(key)
+      assertKey(key, this.#maxKeyLength)
       args = [scopedKey(this.#prefix, key), ...this.#tail(r)]
     } catch (error) {
       return Promise.reject(error)

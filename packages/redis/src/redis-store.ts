@@ -338,7 +338,12 @@ export class RedisStore implements Store<Uint8Array>, AsyncDisposable {
   /** The native limiter step: one Lua script per decision, on the server's clock. */
   rateLimiter(): RateLimitBackend {
     this.#open()
-    return new RedisRateLimitBackend(this.#client, this.prefix, () => this.#open())
+    return new RedisRateLimitBackend(
+      this.#client,
+      this.prefix,
+      () => this.#open(),
+      this.#maxKeyLength,
+    )
   }
 
   /**

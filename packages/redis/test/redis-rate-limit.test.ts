@@ -208,3 +208,39 @@ describe.skipIf(!redis)('Redis limiter step: the token bucket expiry', () => {
     await raw.quit()
   })
 })
+
+describe.skipIf(!redis)('Redis limiter step: keys', () => {
+  test("a key over the store's maxKeyLength is E_INVALID_KEY and writes nothing", async () => {
+    const prefix = uniquePrefix('redis-rate-keys')
+    const store = new RedisStore({ connection: redis!.url, prefix, maxKeyLength: 32 })
+    const raw = new Redis(redis!.url)
+    try {
+      const limits = store.rateLimiter()
+      const request: RateLimitRequest = {
+        limit: 3,
+        windowMs: 60_000,
+        points: 1,
+        force: false,
+        aligned: false,
+        blockMs: 0,
+      }
+      const long = 'k'.repeat(33)
+      for (const step of [limits.fixedWindow, limits.slidingWindow, limits.tokenBucket]) {
+        await expect(step.call(limits, long, request)).rejects.toMatchObject({
+          code: 'E_INVALID_KEY',
+        })
+      }
+      await expect(limits.reset(long)).rejects.toMatchObject({ code: 'E_INVALID_KEY' })
+      // 'é' is two UTF-8 bytes: 17 of them are 34 bytes, over the limit in bytes.
+      await expect(limits.fixedWindow('é'.repeat(17), request)).rejects.toMatchObject({
+        code: 'E_INVALID_KEY',
+      })
+      expect(await raw.keys(`${prefix}*`)).toEqual([])
+      expect((await limits.fixedWindow('k'.repeat(32), request)).allowed).toBe(true)
+    } finally {
+      await store.clear()
+      await store.close()
+      await raw.quit()
+    }
+  })
+})

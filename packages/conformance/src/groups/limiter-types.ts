@@ -61,6 +61,11 @@ export interface LimiterHarness {
   now?(): number
   /** The remaining lifetime of every stored limiter entry (`ttl()` of each listed key). */
   expiries?(): Promise<ReadonlyArray<number | null | undefined>>
+  /**
+   * The store's declared `capabilities.maxKeyLength`: a limiter key longer than this (in UTF-8
+   * bytes) must be refused with `E_INVALID_KEY`, as the store refuses it. Omit when unlimited.
+   */
+  readonly maxKeyLength?: number
   /** Releases the store. */
   close(): Promise<void>
 }

@@ -210,6 +210,41 @@ export function describeLimiter(
       })
     }
 
+    it("keys: one over the store's maxKeyLength is E_INVALID_KEY; U+0000 is kept apart or E_INVALID_KEY", async (h) => {
+      const limiter = h.limiter(spec(algorithms[0] ?? 'fixed-window', 3, 60_000))
+      const max = h.maxKeyLength
+      if (max !== undefined && Number.isFinite(max) && max >= 16) {
+        const base = randomKey('long').slice(0, 16)
+        await assertRejectsWithCode(
+          () => limiter.consume(base.padEnd(max + 1, 'k')),
+          'E_INVALID_KEY',
+        )
+        const exact = base.padEnd(max, 'k')
+        // Fresh: the refused key took nothing, not even under its first maxKeyLength bytes.
+        assert.equal((await limiter.consume(exact)).remaining, 2, 'a key of maxKeyLength bytes')
+      }
+      // A key with U+0000 is limited as its own key, or refused as a key the store cannot hold;
+      // never a store error, and never cut at the U+0000 (which would share another key's count).
+      const key = randomKey('nul')
+      const nul = `${key}\u0000tail`
+      const first = await limiter.consume(nul).then(
+        (result) => result,
+        (error: unknown) => error,
+      )
+      if (first instanceof Error || (first as { code?: unknown }).code !== undefined) {
+        assert.equal((first as { code?: unknown }).code, 'E_INVALID_KEY', `U+0000: ${first}`)
+        assert.equal((await limiter.consume(key)).remaining, 2, 'nothing taken for the refused key')
+      } else {
+        assert.equal((first as LimiterResultLike).remaining, 2, 'U+0000 key, first consume')
+        assert.equal(
+          (await limiter.consume(key)).remaining,
+          2,
+          'the key without U+0000 is another key',
+        )
+        assert.equal((await limiter.consume(nul)).remaining, 1, 'U+0000 key, second consume')
+      }
+    })
+
     if (algorithms.includes('sliding-window')) {
       it('sliding window: a burst right after a boundary is bounded by the one before', async (h) => {
         const clock = h.now ?? Date.now
