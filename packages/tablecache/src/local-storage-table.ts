@@ -6,8 +6,9 @@ import type {
 } from '@cellar/core'
 import { tableCacheError } from './errors.js'
 import type { PrimaryKey } from './primary-key-indexes.js'
+import { keyScoredIndexOf } from './range-indexes.js'
 import { lookupKeysOf, rangeGeOf, rangeLtOf } from './records-spec.js'
-import { numberRowKey, type RowKey, RowMap, rowKey } from './row-map.js'
+import { DENSE_LIMIT, numberRowKey, type RowKey, RowMap, rowKey } from './row-map.js'
 import {
   emptyIndex,
   indexBetween,
@@ -24,6 +25,10 @@ type Changes<R> = Map<RowKey, R | undefined>
 
 // A merge applies this many staged changes, then lets other work run before the next slice.
 const MERGE_SLICE = 1_000
+
+// The widest range of the key-scored index read from the row array: a slot per integer in the
+// range, held or not (a hole costs a read of a contiguous array, a tree leaf its node misses).
+const KEY_SPAN = 4_096
 
 /** Options of `LocalStorageTable`. */
 export interface LocalStorageTableOptions {
@@ -61,6 +66,9 @@ export class LocalStorageTable<R> implements StorageTable<R> {
   #merging: Promise<void> = Promise.resolve()
   readonly #scratchPuts = new Map<string, R>()
   readonly #scratchDiscards = new Set<string>()
+  // The position of the index whose score is the record's integer primary key (the row key), or
+  // -1: a short range of it is read from the row array, one slot per key, instead of the tree.
+  readonly #keyScored: number
 
   constructor(scorer: RecordScorer<R>, options: LocalStorageTableOptions = {}) {
     if (scorer.indexNames.length === 0) {
@@ -74,6 +82,8 @@ export class LocalStorageTable<R> implements StorageTable<R> {
     })
     this.name = options.name ?? 'local'
     this.#indexes = this.#emptyIndexes()
+    const keyScoredName = keyScoredIndexOf(scorer)
+    this.#keyScored = keyScoredName === undefined ? -1 : (this.#byName.get(keyScoredName) ?? -1)
   }
 
   /** Removes every record and anything staged. */
@@ -116,8 +126,18 @@ export class LocalStorageTable<R> implements StorageTable<R> {
     if (keys !== undefined) return this.#byKeys(keys, spec.recheck)
     const index = this.#indexes[at] as Index<R>
     const ge = rangeGeOf(spec)
-    if (!Number.isNaN(ge)) return indexBetween(index, ge, rangeLtOf(spec), spec.recheck)
-    return indexRange(index, spec)
+    if (Number.isNaN(ge)) return indexRange(index, spec)
+    const lt = rangeLtOf(spec)
+    if (at === this.#keyScored && this.#overlay === undefined && this.#rows.allInArray) {
+      // Every record is in the row array under its score: the integers of [ge, lt) name them all.
+      const from = Math.max(0, Math.ceil(ge))
+      const to = Math.min(lt, DENSE_LIMIT)
+      if (to - from <= KEY_SPAN) {
+        const found = from < to ? this.#rows.keySpan(from, to) : []
+        return spec.recheck === undefined ? found : found.filter(spec.recheck)
+      }
+    }
+    return indexBetween(index, ge, lt, spec.recheck)
   }
 
   /** Removes exactly the records `getRecords(spec)` would resolve; resolves how many. */

@@ -185,6 +185,16 @@ function noKeys() {
   return tableCacheError('E_INVALID_SPEC', `'${PRIMARY_KEY_INDEX}' requests need keys here`)
 }
 
+// The RangeIndexes of `primaryKeyRangeIndexes`, by the name of their range index, whose score is
+// the record's numeric primary key itself: a storage holding records by integer key may answer a
+// short range of that index by walking the keys instead of its tree.
+const keyScored = new WeakMap<object, string>()
+
+/** The name of the scorer's range index whose score is the numeric primary key, if it has one. */
+export function keyScoredIndexOf(scorer: object): string | undefined {
+  return keyScored.get(scorer)
+}
+
 /** Options of `primaryKeyRangeIndexes`: a numeric primary key, loaded and read by ranges. */
 export type PrimaryKeyRangeOptions<R, Q> = Omit<
   RangeIndexesOptions<R, Q>,
@@ -197,12 +207,14 @@ export type PrimaryKeyRangeOptions<R, Q> = Omit<
 export function primaryKeyRangeIndexes<R, Q>(
   options: PrimaryKeyRangeOptions<R, Q>,
 ): RangeIndexes<R, Q> {
-  return new RangeIndexes({
+  const indexes = new RangeIndexes<R, Q>({
     ...options,
     indexName: 'primaryKeyRange',
     score: options.primaryKey,
     scoreOfKey: Number,
   })
+  keyScored.set(indexes, 'primaryKeyRange')
+  return indexes
 }
 
 /** Options of `timeRangeIndexes`: a timestamp column, read by `{ indexName: 'time', ge, lt }` with Dates or ms. */

@@ -29,7 +29,7 @@ export function numberRowKey(key: number): RowKey {
 }
 
 // Integer keys below this go in the array (V8's small-integer range).
-const DENSE_LIMIT = 2 ** 30
+export const DENSE_LIMIT = 2 ** 30
 
 /**
  * Records by row key. Integer keys below 2^30 sit in a plain array indexed by the key: a lookup is
@@ -57,6 +57,25 @@ export class RowMap<R> {
   delete(key: RowKey): void {
     if (typeof key === 'number' && key < DENSE_LIMIT) delete this.#dense[key]
     else this.#other.delete(key)
+  }
+
+  /** True when every key is an integer below 2^30, so the array holds every record. */
+  get allInArray(): boolean {
+    return this.#other.size === 0
+  }
+
+  /**
+   * The records with integer keys from `from` up to (not including) `to`, in key order: one array
+   * slot per integer, so for short spans only (0 <= from, to <= 2^30).
+   */
+  keySpan(from: number, to: number): R[] {
+    const dense = this.#dense
+    const out: R[] = []
+    for (let key = from; key < to; key++) {
+      const record = dense[key]
+      if (record !== undefined) out.push(record)
+    }
+    return out
   }
 
   clear(): void {
