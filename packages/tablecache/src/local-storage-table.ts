@@ -128,7 +128,7 @@ export class LocalStorageTable<R> implements StorageTable<R> {
     const ge = rangeGeOf(spec)
     if (Number.isNaN(ge)) return indexRange(index, spec)
     const lt = rangeLtOf(spec)
-    if (at === this.#keyScored && this.#overlay === undefined && this.#rows.allInArray) {
+    if (at === this.#keyScored && this.#overlay === undefined && this.#rows.walkable) {
       // Every record is in the row array under its score: the integers of [ge, lt) name them all.
       const from = Math.max(0, Math.ceil(ge))
       const to = Math.min(lt, DENSE_LIMIT)

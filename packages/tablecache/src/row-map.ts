@@ -42,6 +42,9 @@ export const DENSE_LIMIT = 2 ** 30
  */
 export class RowMap<R> {
   #dense: R[] = []
+  // Records in the array, and one past the largest key it ever held (since the last clear).
+  #denseCount = 0
+  #denseTop = 0
   readonly #other = new Map<RowKey, R>()
 
   get(key: RowKey): R | undefined {
@@ -50,18 +53,32 @@ export class RowMap<R> {
   }
 
   set(key: RowKey, record: R): void {
-    if (typeof key === 'number' && key < DENSE_LIMIT) this.#dense[key] = record
-    else this.#other.set(key, record)
+    if (typeof key === 'number' && key < DENSE_LIMIT) {
+      const dense = this.#dense
+      if (dense[key] === undefined) this.#denseCount++
+      if (key >= this.#denseTop) this.#denseTop = key + 1
+      dense[key] = record
+    } else this.#other.set(key, record)
   }
 
   delete(key: RowKey): void {
-    if (typeof key === 'number' && key < DENSE_LIMIT) delete this.#dense[key]
-    else this.#other.delete(key)
+    if (typeof key === 'number' && key < DENSE_LIMIT) {
+      const dense = this.#dense
+      if (dense[key] !== undefined) {
+        this.#denseCount--
+        delete dense[key]
+      }
+    } else this.#other.delete(key)
   }
 
-  /** True when every key is an integer below 2^30, so the array holds every record. */
-  get allInArray(): boolean {
-    return this.#other.size === 0
+  /**
+   * True when every key is an integer below 2^30 (the array holds every record) and the array
+   * holds at least half of the keys below its largest: then a short span of keys is read with
+   * `keySpan`, a slot per key. Sparser keys may have made V8 turn the array into a dictionary,
+   * where each of those slots would be a hash lookup.
+   */
+  get walkable(): boolean {
+    return this.#other.size === 0 && this.#denseCount * 2 >= this.#denseTop
   }
 
   /**
@@ -80,6 +97,8 @@ export class RowMap<R> {
 
   clear(): void {
     this.#dense = []
+    this.#denseCount = 0
+    this.#denseTop = 0
     this.#other.clear()
   }
 }

@@ -117,6 +117,27 @@ describe('LocalStorageTable: short ranges of the primary key from the row array'
     expect(spy).toHaveBeenCalledTimes(1)
   })
 
+  test('keys held sparsely (fewer than half of those below the largest) are read from the tree', async () => {
+    const sparse = Array.from({ length: 300 }, (_, i) => i * 1_000)
+    const t = await filled(sparse)
+    const spy = spans()
+    for (const [ge, lt] of [
+      [0, 4_000],
+      [500, 2_500],
+      [2_000, 2_001],
+    ] as const) {
+      expect(t.walk(ge, lt)).toEqual(t.tree(ge, lt))
+      expect(t.walk(ge, lt).map((r) => r.id)).toEqual(sparse.filter((id) => ge <= id && id < lt))
+    }
+    expect(spy).not.toHaveBeenCalled()
+    // Filled in to more than half: the row array again.
+    await t.both(async (on) => {
+      for (let id = 0; id < 300_000; id += 2) await on.putRecord({ id, v: 1 })
+    })
+    expect(t.walk(0, 4_000)).toEqual(t.tree(0, 4_000))
+    expect(spy).toHaveBeenCalledTimes(1)
+  })
+
   test('a recheck on a range spec is applied', async () => {
     const t = await filled(holey)
     const found = t.table.getRecordsSync({
