@@ -12,6 +12,7 @@ import {
   LocalStorageTable,
   primaryKeyRangeIndexes,
   type RangeIndexes,
+  timeRangeIndexes,
 } from '@cellar/tablecache'
 import { usePostgres, useRedis } from '@cellar/test-servers'
 import { Redis as Redis6 } from 'ioredis'
@@ -134,13 +135,27 @@ try {
   const storage = new RedisStorageTable<Row>(redisIndexes, { connection: redis, name: 'bench' })
   const onRedis = new CachedTable(redisIndexes, access, storage)
   const window = { indexName: 'primaryKeyRange', ge: 1, lt: half + 1 }
-  for (const [name, cached] of [
-    ['LocalStorageTable', local],
-    ['RedisStorageTable', onRedis],
+  // The same window on another range index, `ts` (= id * 10): a range of `primaryKeyRange` is read
+  // from the row array by key, a range of any other index from its B+ tree.
+  const timeIndexes = timeRangeIndexes<Row, KnexRecordsQuery>({
+    timestamp: (r) => Number(r.ts),
+    primaryKey: (r) => r.id,
+    queryIntervals: (intervals) => (k) =>
+      k('bench_orders').where((q) => {
+        for (const { ge, lt } of intervals)
+          q.orWhere((w) => w.where('ts', '>=', ge).where('ts', '<', lt))
+      }),
+    queryKeys: (keys) => (k) => k('bench_orders').whereIn('id', keys.map(Number)),
+  })
+  const byTime = new CachedTable(timeIndexes, access, new LocalStorageTable(timeIndexes))
+  for (const [name, cached, spec] of [
+    ['LocalStorageTable', local, window],
+    ['LocalStorageTable (ts index)', byTime, { indexName: 'time', ge: 10, lt: (half + 1) * 10 }],
+    ['RedisStorageTable', onRedis, window],
   ] as const) {
     const loadAt = load()
     start = performance.now()
-    await cached.load(window)
+    await cached.load(spec)
     say(
       `- \`load\` of ${half} rows into ${name}: ${seconds(performance.now() - start)} (load average ${loadAt})`,
     )
@@ -161,7 +176,7 @@ try {
   // Each contender reads its own keys or range in an iteration (`at(i, k)`): reads sharing them
   // would find the records in the CPU caches (a 50-key local read measured 32-42 µs on first read,
   // 7 µs when read again at once), which an application reading other keys never does.
-  const at = (i: number, k: number) => 7 * i + k
+  const at = (i: number, k: number) => 8 * i + k
   // The floor of any in-process table: the same record objects (stored by reference, so just as
   // scattered in memory) in a plain array by id, read with no spec, coverage or index at all.
   const floor: Row[] = []
@@ -181,6 +196,7 @@ try {
     spec: (i: number) => { indexName: string; [k: string]: unknown },
     ids: (i: number) => readonly number[],
     n: number,
+    more: Contender[] = [],
   ): Contender[] => [
     preparedContender(
       'SQL (knex)',
@@ -206,6 +222,7 @@ try {
         expect(n)(touch(found))
       },
     ),
+    ...more,
     preparedContender(
       'Redis, for await',
       (i) => spec(at(i, 4)),
@@ -236,6 +253,20 @@ try {
         range,
         (i) => Array.from({ length: 100 }, (_, j) => rangeStart(i) + j),
         100,
+        [
+          preparedContender(
+            'local, ts range (B+ tree), peekRecords',
+            (i) => {
+              const ge = rangeStart(at(i, 7)) * 10
+              return { indexName: 'time', ge, lt: ge + 1_000 }
+            },
+            async (s) => {
+              const found = byTime.peekRecords(s)
+              if (found === undefined) throw new Error('peekRecords could not serve a covered read')
+              expect(100)(touch(found))
+            },
+          ),
+        ],
       ),
     ],
     [
