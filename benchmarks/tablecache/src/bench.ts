@@ -99,16 +99,17 @@ if (major !== '5' && major !== '6') throw new Error('BENCH_IOREDIS must be 5 or 
 const redis = (major === '5' ? new Redis5(redisServer.url) : new Redis6(redisServer.url)) as Redis6
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
 const where =
+  (column: 'id' | 'ts') =>
   (intervals: readonly { ge: number; lt: number }[]): KnexRecordsQuery =>
   (k) =>
     k('bench_orders').where((q) => {
       for (const { ge, lt } of intervals)
-        q.orWhere((w) => w.where('id', '>=', ge).where('id', '<', lt))
+        q.orWhere((w) => w.where(column, '>=', ge).where(column, '<', lt))
     })
 const makeIndexes = (): RangeIndexes<Row, KnexRecordsQuery> =>
   primaryKeyRangeIndexes<Row, KnexRecordsQuery>({
     primaryKey: (r) => r.id,
-    queryIntervals: where,
+    queryIntervals: where('id'),
     queryKeys: (keys) => (k) => k('bench_orders').whereIn('id', keys.map(Number)),
   })
 const access = new KnexAccess<Row>(knex, { batchSize: 5_000 })
@@ -140,11 +141,7 @@ try {
   const timeIndexes = timeRangeIndexes<Row, KnexRecordsQuery>({
     timestamp: (r) => Number(r.ts),
     primaryKey: (r) => r.id,
-    queryIntervals: (intervals) => (k) =>
-      k('bench_orders').where((q) => {
-        for (const { ge, lt } of intervals)
-          q.orWhere((w) => w.where('ts', '>=', ge).where('ts', '<', lt))
-      }),
+    queryIntervals: where('ts'),
     queryKeys: (keys) => (k) => k('bench_orders').whereIn('id', keys.map(Number)),
   })
   const byTime = new CachedTable(timeIndexes, access, new LocalStorageTable(timeIndexes))

@@ -32,6 +32,11 @@ export interface RangeIndexesOptions<R, Q> {
   bound?: (value: unknown) => number
 }
 
+// The name of the scorer's range index when its score is the numeric primary key itself (the
+// same function, as `primaryKeyRangeIndexes` builds it): a storage holding records by integer
+// key may then answer a short range of it by walking the keys instead of its tree. Set below.
+let keyScoredIndexOf: (scorer: object) => string | undefined
+
 interface RangeAdjustment<R, Q> extends Adjustment<R, Q> {
   readonly target: Interval
 }
@@ -43,6 +48,13 @@ interface RangeAdjustment<R, Q> extends Adjustment<R, Q> {
 export class RangeIndexes<R, Q = unknown> implements Indexes<R, Q> {
   readonly indexNames: readonly string[]
   readonly #options: RangeIndexesOptions<R, Q>
+
+  static {
+    keyScoredIndexOf = (scorer) =>
+      scorer instanceof RangeIndexes && scorer.#options.score === scorer.#options.primaryKey
+        ? scorer.#options.indexName
+        : undefined
+  }
   #loaded: Interval = new Interval(0, 0)
 
   constructor(options: RangeIndexesOptions<R, Q>) {
@@ -185,16 +197,6 @@ function noKeys() {
   return tableCacheError('E_INVALID_SPEC', `'${PRIMARY_KEY_INDEX}' requests need keys here`)
 }
 
-// The RangeIndexes of `primaryKeyRangeIndexes`, by the name of their range index, whose score is
-// the record's numeric primary key itself: a storage holding records by integer key may answer a
-// short range of that index by walking the keys instead of its tree.
-const keyScored = new WeakMap<object, string>()
-
-/** The name of the scorer's range index whose score is the numeric primary key, if it has one. */
-export function keyScoredIndexOf(scorer: object): string | undefined {
-  return keyScored.get(scorer)
-}
-
 /** Options of `primaryKeyRangeIndexes`: a numeric primary key, loaded and read by ranges. */
 export type PrimaryKeyRangeOptions<R, Q> = Omit<
   RangeIndexesOptions<R, Q>,
@@ -207,14 +209,12 @@ export type PrimaryKeyRangeOptions<R, Q> = Omit<
 export function primaryKeyRangeIndexes<R, Q>(
   options: PrimaryKeyRangeOptions<R, Q>,
 ): RangeIndexes<R, Q> {
-  const indexes = new RangeIndexes<R, Q>({
+  return new RangeIndexes({
     ...options,
     indexName: 'primaryKeyRange',
     score: options.primaryKey,
     scoreOfKey: Number,
   })
-  keyScored.set(indexes, 'primaryKeyRange')
-  return indexes
 }
 
 /** Options of `timeRangeIndexes`: a timestamp column, read by `{ indexName: 'time', ge, lt }` with Dates or ms. */
@@ -235,3 +235,5 @@ export function timeRangeIndexes<R, Q>(options: TimeRangeOptions<R, Q>): RangeIn
     bound: ms,
   })
 }
+
+export { keyScoredIndexOf }
